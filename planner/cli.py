@@ -1,0 +1,69 @@
+"""Command line: ``planner`` opens the GUI; subcommands do headless work.
+
+Every failure ends with a non-zero exit and one line on stderr, never a traceback
+(set PLANNER_DEBUG=1 to see it).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from planner import __version__
+from planner.cmd import SUBCOMMANDS
+
+
+def _available_subcommands() -> dict[str, object]:
+    mods = {}
+    for name, modname in SUBCOMMANDS.items():
+        try:
+            mods[name] = importlib.import_module(modname)
+        except ModuleNotFoundError as e:
+            if e.name == modname:  # subcommand not implemented in this build
+                continue
+            raise
+    return mods
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
+    p = argparse.ArgumentParser(prog="planner", description="Site Conversion Planner")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    p.add_argument("--selftest", action="store_true",
+                   help="open the main window offscreen on the sample, export a snapshot and a report, check them")
+    p.add_argument("project", nargs="?", help="project (.gpkg) to open in the GUI; default: last or sample")
+    mods = _available_subcommands()
+    return p, mods
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser, mods = build_parser()
+    if argv and argv[0] in mods:
+        sub = argparse.ArgumentParser(prog="planner")
+        subs = sub.add_subparsers(dest="command", required=True)
+        for m in mods.values():
+            m.add_parser(subs)  # type: ignore[attr-defined]
+        args = sub.parse_args(argv)
+        try:
+            return int(mods[args.command].run(args) or 0)  # type: ignore[attr-defined]
+        except KeyboardInterrupt:
+            print("planner: interrupted", file=sys.stderr)
+            return 130
+        except Exception as e:  # one line for users; traceback only on request
+            if os.environ.get("PLANNER_DEBUG"):
+                raise
+            msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            print(f"planner {args.command}: error: {msg}", file=sys.stderr)
+            return 1
+    if argv and not argv[0].startswith("-") and not argv[0].lower().endswith(".gpkg") and not os.path.exists(argv[0]):
+        names = ", ".join(sorted(mods))
+        print(f"planner: unknown command or file {argv[0]!r} (commands: {names})", file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
+    if args.selftest:
+        from planner.selftest import run_selftest
+        return run_selftest()
+    from planner.app import run_gui
+    return run_gui(args.project)
