@@ -86,6 +86,8 @@ def coerce_value(name: str, raw: Any) -> Any:
     Returns ``None`` for unknown. Raises :class:`SiteError` with the rule and the fix.
     """
     fs = spec(name)
+    if fs.kind == "enum" and isinstance(raw, str) and raw.strip().lower() in fs.choices:
+        return raw.strip().lower()  # "none" is a real choice (interconnection, permits), not unknown
     if _is_missing(raw):
         return None
     if fs.kind == "str":
