@@ -1,0 +1,646 @@
+"""Reading GIS files into EPSG:4326 GeoDataFrames, with a report of everything that was changed.
+
+Formats: GeoJSON, Shapefile (also zipped), GeoPackage, CSV with lon/lat columns,
+KML, FileGDB (``.gdb`` folder) and FlatGeobuf. Every user-caused failure is a
+:class:`LayerImportError` with one line ``"FILE: problem. fix"``.
+"""
+from __future__ import annotations
+
+import csv
+import io as _io
+import math
+import re
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
+
+from planner.gis.crs import CRSError, describe_crs, ensure_wgs84, is_wgs84, parse_crs
+from planner.gis.voltage import normalise_voltage_kv
+from planner.model.fields import FIELDS, PRECISION_CHOICES, STATUS_CHOICES
+from planner.model.site import PlannerError, Site, SiteError, coerce_value, cross_field_issues
+
+Progress = Callable[[float], None] | None
+
+MAX_ZIP_UNCOMPRESSED_BYTES = 2 * 1024**3  # refuse zip bombs / unreasonable archives
+SUFFIX_FORMATS: dict[str, str] = {
+    ".geojson": "GeoJSON", ".json": "GeoJSON", ".shp": "Shapefile", ".zip": "Zip",
+    ".gpkg": "GeoPackage", ".csv": "CSV", ".txt": "CSV", ".tsv": "CSV", ".kml": "KML",
+    ".gdb": "FileGDB", ".fgb": "FlatGeobuf",
+}
+
+# Geometry families accepted per layer kind (None = any).
+KIND_GEOMETRIES: dict[str, tuple[str, ...] | None] = {
+    "sites": ("Point",),
+    "transmission": ("LineString",),
+    "substations": ("Point", "Polygon"),
+    "fibre": ("LineString",),
+    "pops": ("Point",),
+    "flares": ("Point",),
+    "stranded": ("Polygon",),
+    "basins": ("Polygon",),
+    "countries": ("Polygon",),
+    "states": ("Polygon",),
+    "other": None,
+}
+
+_KML_STANDARD_FIELDS = ("id", "description", "timestamp", "begin", "end", "altitudeMode", "tessellate",
+                        "extrude", "visibility", "drawOrder", "icon")
+LON_NAMES = ("lon", "lng", "long", "longitude", "x")
+LAT_NAMES = ("lat", "latitude", "y")
+
+
+class LayerImportError(PlannerError, ValueError):
+    """A file that cannot be imported; the message is one line "FILE: problem. fix"."""
+
+
+class SiteImportError(LayerImportError):
+    """Rows of a sites file that fail validation; ``errors`` holds every "row N: ..." line."""
+
+    def __init__(self, message: str, errors: list[str], report: "ImportReport"):
+        super().__init__(message)
+        self.errors = errors
+        self.report = report
+
+
+ImportError_ = LayerImportError  # name used in docs/architecture.md
+
+
+@dataclass
+class ImportReport:
+    """What an import read, kept, repaired and dropped. Row numbers are 1-based data rows."""
+
+    source: str
+    layer: str | None = None
+    rows_read: int = 0
+    rows_imported: int = 0
+    repaired: int = 0
+    dropped: list[tuple[int, str]] = field(default_factory=list)
+    reprojected_from: str | None = None
+    unmapped_columns: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One paragraph for the user: counts, repairs, drops (first few rows), CRS, columns."""
+        name = Path(self.source).name + (f" (layer {self.layer})" if self.layer else "")
+        parts = [f"{name}: imported {self.rows_imported} of {self.rows_read} rows."]
+        if self.reprojected_from:
+            parts.append(f"Reprojected from {self.reprojected_from} to EPSG:4326.")
+        if self.repaired:
+            parts.append(f"Repaired {self.repaired} invalid geometr{'y' if self.repaired == 1 else 'ies'}.")
+        if self.dropped:
+            shown = "; ".join(f"row {r}: {why}" for r, why in self.dropped[:5])
+            more = f" and {len(self.dropped) - 5} more" if len(self.dropped) > 5 else ""
+            parts.append(f"Dropped {len(self.dropped)} rows ({shown}{more}).")
+        if self.unmapped_columns:
+            parts.append("Columns not imported: " + ", ".join(self.unmapped_columns) + ".")
+        parts.extend(self.warnings)
+        return " ".join(parts)
+
+
+def _fail(path: Path | str, problem: str) -> LayerImportError:
+    return LayerImportError(f"{Path(path).name}: {problem}")
+
+
+def _tick(progress: Progress, value: float) -> None:
+    if progress is not None:
+        progress(max(0.0, min(1.0, value)))
+
+
+# -- sources -----------------------------------------------------------------------
+def _format_of(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIX_FORMATS:
+        known = ", ".join(sorted(SUFFIX_FORMATS))
+        raise _fail(path, f"unsupported file type {suffix or '(none)'!r}; use one of {known}")
+    return SUFFIX_FORMATS[suffix]
+
+
+def _check_exists(path: Path) -> None:
+    if not path.exists():
+        raise _fail(path, "file not found. Check the path")
+    if path.suffix.lower() == ".gdb":
+        if not path.is_dir():
+            raise _fail(path, "a FileGDB must be a .gdb folder. Unzip it first")
+    elif path.is_dir():
+        raise _fail(path, "is a folder, not a file. Choose a file inside it")
+    elif path.stat().st_size == 0:
+        raise _fail(path, "the file is empty")
+
+
+def _zip_target(path: Path, layer: str | None, max_bytes: int) -> tuple[str, str | None]:
+    """GDAL /vsizip/ path of the dataset inside a zip (shapefile, or other single dataset)."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise _fail(path, f"not a readable zip archive ({e})") from None
+    with zf:
+        infos = zf.infolist()
+        total = 0
+        for info in infos:
+            name = info.filename.replace("\\", "/")
+            parts = PurePosixPath(name).parts
+            if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in parts:
+                raise _fail(path, f"unsafe member path {info.filename!r} in the archive; "
+                                  "re-create the zip with relative paths")
+            total += info.file_size
+        if total > max_bytes:
+            raise _fail(path, f"uncompressed size {total / 1e6:.0f} MB exceeds the limit "
+                              f"{max_bytes / 1e6:.0f} MB; unzip and import the layer directly")
+        names = [i.filename for i in infos if not i.is_dir()]
+    base = f"/vsizip/{path.resolve().as_posix()}"
+    shps = [n for n in names if n.lower().endswith(".shp")]
+    gdbs = sorted({n[: n.lower().index(".gdb/") + 4] for n in names if ".gdb/" in n.lower()})
+    others = [n for n in names if PurePosixPath(n).suffix.lower() in
+              (".geojson", ".json", ".gpkg", ".kml", ".fgb")]
+    if shps:
+        if layer is not None:
+            match = [s for s in shps if PurePosixPath(s).stem.lower() == layer.lower()]
+            if match:
+                return f"{base}/{match[0]}", None
+        if len(shps) > 1:
+            listed = ", ".join(PurePosixPath(s).stem for s in shps)
+            raise _fail(path, f"the archive holds {len(shps)} shapefiles ({listed}); choose one with --layer")
+        return f"{base}/{shps[0]}", None
+    if gdbs:
+        return f"{base}/{gdbs[0]}", layer
+    if len(others) == 1:
+        return f"{base}/{others[0]}", layer
+    raise _fail(path, "no shapefile (.shp with .shx/.dbf) or single GIS file found in the archive")
+
+
+def _gdal_source(path: Path, layer: str | None, max_zip_bytes: int) -> tuple[str, str | None]:
+    if _format_of(path) == "Zip":
+        return _zip_target(path, layer, max_zip_bytes)
+    return str(path), layer
+
+
+def list_layers(path: str | Path) -> list[str]:
+    """Names of the layers in a GIS file (one for single-layer formats)."""
+    return [name for name, _ in layer_types(path)]
+
+
+def layer_types(path: str | Path, max_zip_bytes: int = MAX_ZIP_UNCOMPRESSED_BYTES) -> list[tuple[str, str | None]]:
+    """(layer name, geometry type or None for a table) for every layer in a GIS file."""
+    p = Path(path)
+    _check_exists(p)
+    if _format_of(p) == "CSV":
+        return [(p.stem, "Point")]
+    src, _ = _gdal_source(p, None, max_zip_bytes)
+    try:
+        return [(str(n), None if t is None else str(t)) for n, t in pyogrio.list_layers(src)]
+    except (DataSourceError, DataLayerError, OSError) as e:
+        raise _fail(p, f"cannot be read as GIS data ({_first_line(e)})") from None
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+# -- CSV ---------------------------------------------------------------------------
+def _read_csv_text(path: Path) -> tuple[str, list[str]]:
+    raw = path.read_bytes()
+    warnings: list[str] = []
+    if b"\x00" in raw[:4096]:
+        raise _fail(path, "looks like a binary file, not CSV text")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+        warnings.append("The CSV is not UTF-8; read it as Windows-1252.")
+    return text, warnings
+
+
+def _sniff_separator(text: str) -> str:
+    sample = "\n".join(text.splitlines()[:20])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        counts = {sep: sample.count(sep) for sep in ",;\t|"}
+        return max(counts, key=lambda s: counts[s])
+
+
+def _find_column(columns: list[str], names: tuple[str, ...]) -> str | None:
+    lower = {c.strip().lower(): c for c in columns}
+    for n in names:
+        if n in lower:
+            return lower[n]
+    return None
+
+
+def _to_float(value: Any, decimal_comma: bool) -> float:
+    if value is None:
+        return math.nan
+    text = str(value).strip()
+    if not text:
+        return math.nan
+    if decimal_comma or ("," in text and "." not in text):
+        text = text.replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
+
+
+def _read_csv(path: Path, allow_no_coords: bool = False) -> tuple[gpd.GeoDataFrame, list[str], dict[int, str]]:
+    """Points from lon/lat columns; returns (gdf, warnings, {row: reason} for bad coordinates)."""
+    text, warnings = _read_csv_text(path)
+    if not text.strip():
+        raise _fail(path, "the file is empty")
+    sep = _sniff_separator(text)
+    try:
+        df = pd.read_csv(_io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise _fail(path, f"cannot be parsed as CSV ({_first_line(e)})") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    cols = list(df.columns)
+    lon_col, lat_col = _find_column(cols, LON_NAMES), _find_column(cols, LAT_NAMES)
+    if lon_col is None or lat_col is None:
+        if not allow_no_coords:
+            raise _fail(path, "no longitude/latitude columns found (columns: " + ", ".join(cols[:30])
+                        + "); name them lon and lat (or longitude/latitude, x/y)")
+        warnings.append("No lon/lat columns: the sites have no location yet.")
+        gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries([None] * len(df), index=df.index), crs=None)
+        return gdf, warnings, {}
+    decimal_comma = sep == ";"
+    lon = df[lon_col].map(lambda v: _to_float(v, decimal_comma))
+    lat = df[lat_col].map(lambda v: _to_float(v, decimal_comma))
+    bad: dict[int, str] = {}
+    geoms: list[Any] = []
+    for i, (raw_x, raw_y, x, y) in enumerate(zip(df[lon_col], df[lat_col], lon, lat), start=1):
+        if math.isnan(x) or math.isnan(y):
+            empty = pd.isna(raw_x) and pd.isna(raw_y)
+            if not empty:
+                bad[i] = f"coordinates {raw_x!r}, {raw_y!r} are not numbers"
+            geoms.append(None)
+        else:
+            geoms.append(shapely.Point(x, y))
+    attrs = df.drop(columns=[lon_col, lat_col])
+    for c in attrs.columns:  # numbers stay numbers, but "007"-style identifiers stay text
+        values = attrs[c].dropna()
+        if values.empty or values.str.match(r"^0\d").any():
+            continue
+        parsed = values.map(lambda v: _to_float(v, decimal_comma))
+        if not parsed.isna().any():
+            attrs[c] = attrs[c].map(lambda v: _to_float(v, decimal_comma) if pd.notna(v) else np.nan)
+    gdf = gpd.GeoDataFrame(attrs, geometry=gpd.GeoSeries(geoms, index=attrs.index), crs=None)
+    gdf.attrs["lonlat_columns"] = (lon_col, lat_col)
+    return gdf, warnings, bad
+
+
+# -- geometry cleaning ---------------------------------------------------------------
+def _family(geom_type: str) -> str:
+    return geom_type.replace("Multi", "").replace("LinearRing", "LineString")
+
+
+def _finite(geoms: gpd.GeoSeries) -> np.ndarray:
+    ok = np.ones(len(geoms), dtype=bool)
+    values = geoms.values
+    for i, g in enumerate(values):
+        if g is None or g.is_empty:
+            continue
+        coords = shapely.get_coordinates(g)
+        ok[i] = bool(np.isfinite(coords).all())
+    return ok
+
+
+def _clean(gdf: gpd.GeoDataFrame, report: ImportReport, kind: str, keep_null: bool,
+           crs: Any, path: Path, bad: Mapping[int, str]) -> gpd.GeoDataFrame:
+    """Drop/repair geometries, reproject, check the kind; ``bad`` = {row: reason} already refused."""
+    n = len(gdf)
+    rows = np.arange(1, n + 1)
+    keep = np.ones(n, dtype=bool)
+    geoms = gdf.geometry
+    is_null = geoms.isna().to_numpy() | np.array([g is not None and g.is_empty for g in geoms.values])
+    for i in np.flatnonzero(is_null):
+        if int(rows[i]) in bad:
+            keep[i] = False
+            report.dropped.append((int(rows[i]), bad[int(rows[i])]))
+        elif not keep_null:
+            keep[i] = False
+            report.dropped.append((int(rows[i]), "no geometry"))
+    finite = _finite(geoms)
+    for i in np.flatnonzero(~finite & keep):
+        keep[i] = False
+        report.dropped.append((int(rows[i]), "non-finite (NaN/infinite) coordinates"))
+    gdf = gdf.loc[keep].copy()
+    rows = rows[keep]
+    source_crs = gdf.crs
+    try:
+        gdf = ensure_wgs84(gdf, crs)
+    except CRSError as e:
+        raise _fail(path, str(e)) from None
+    effective = parse_crs(crs) if crs is not None else source_crs
+    if effective is not None and not is_wgs84(effective):
+        report.reprojected_from = describe_crs(effective)
+    # after reprojection: finite and inside lon/lat range
+    keep = np.ones(len(gdf), dtype=bool)
+    values = gdf.geometry.values
+    for i, g in enumerate(values):
+        if g is None or g.is_empty:
+            continue
+        c = shapely.get_coordinates(g)
+        if not np.isfinite(c).all():
+            keep[i] = False
+            report.dropped.append((int(rows[i]), "coordinates could not be reprojected"))
+        elif (np.abs(c[:, 0]) > 180).any() or (np.abs(c[:, 1]) > 90).any():
+            keep[i] = False
+            report.dropped.append((int(rows[i]), "coordinates outside lon -180..180 / lat -90..90 "
+                                                 "(wrong CRS or swapped columns?)"))
+    gdf = gdf.loc[keep].copy()
+    rows = rows[keep]
+    # repair invalid geometries
+    values = gdf.geometry.values
+    present = np.array([g is not None and not g.is_empty for g in values], dtype=bool)
+    invalid = present & ~np.asarray(shapely.is_valid(values), dtype=bool)
+    if invalid.any():
+        fixed = list(values)
+        drop = np.zeros(len(gdf), dtype=bool)
+        for i in np.flatnonzero(invalid):
+            g = values[i]
+            repaired = shapely.make_valid(g, method="structure", keep_collapsed=False) \
+                if _family(g.geom_type) == "Polygon" else shapely.make_valid(g)
+            if repaired.geom_type == "GeometryCollection":
+                wanted = _family(g.geom_type)
+                parts = [p for p in shapely.get_parts(repaired) if _family(p.geom_type) == wanted]
+                repaired = shapely.union_all(parts) if parts else shapely.GeometryCollection()
+            if repaired.is_empty:
+                drop[i] = True
+                report.dropped.append((int(rows[i]), "invalid geometry that could not be repaired"))
+            else:
+                fixed[i] = repaired
+                report.repaired += 1
+        gdf = gdf.set_geometry(gpd.GeoSeries(fixed, index=gdf.index, crs=gdf.crs))
+        gdf = gdf.loc[~drop].copy()
+        rows = rows[~drop]
+    # geometry type against the kind
+    allowed = KIND_GEOMETRIES.get(kind)
+    if allowed is not None:
+        fam = np.array([None if g is None or g.is_empty else _family(g.geom_type) for g in gdf.geometry.values],
+                       dtype=object)
+        wrong = np.array([f is not None and f not in allowed for f in fam], dtype=bool)
+        if wrong.any():
+            if wrong.sum() == sum(f is not None for f in fam):
+                found = ", ".join(sorted({str(f) for f in fam[wrong]}))
+                raise _fail(path, f"{kind} layers need {' or '.join(allowed)} geometries but the layer holds "
+                                  f"{found}; choose another --kind or another layer")
+            for i in np.flatnonzero(wrong):
+                report.dropped.append((int(rows[i]), f"{fam[i]} geometry is not allowed in a {kind} layer"))
+            gdf = gdf.loc[~wrong].copy()
+            rows = rows[~wrong]
+    gdf = gdf.reset_index(drop=True)
+    gdf.attrs["source_rows"] = [int(r) for r in rows]
+    report.dropped.sort()
+    return gdf
+
+
+def _read(path: str | Path, layer: str | None, crs: Any, kind: str, progress: Progress,
+          keep_null: bool, max_zip_bytes: int) -> tuple[gpd.GeoDataFrame, ImportReport]:
+    p = Path(path)
+    if kind not in KIND_GEOMETRIES:
+        raise _fail(p, f"unknown layer kind {kind!r}; use one of {', '.join(KIND_GEOMETRIES)}")
+    _check_exists(p)
+    fmt = _format_of(p)
+    _tick(progress, 0.0)
+    report = ImportReport(source=str(p))
+    if crs is not None:
+        try:
+            parse_crs(crs)
+        except CRSError as e:
+            raise _fail(p, str(e)) from None
+    if fmt == "CSV":
+        gdf, warnings, bad = _read_csv(p, allow_no_coords=keep_null)
+        report.warnings.extend(warnings)
+        report.layer = None
+        report.rows_read = len(gdf)
+        if crs is None and gdf.crs is None:
+            crs = "EPSG:4326"  # lon/lat columns are WGS84 unless the user says otherwise
+    else:
+        src, chosen = _gdal_source(p, layer, max_zip_bytes)
+        try:
+            layers = [(str(n), t) for n, t in pyogrio.list_layers(src)]
+        except (DataSourceError, DataLayerError, OSError) as e:
+            raise _fail(p, f"cannot be read as {fmt} ({_first_line(e)})") from None
+        spatial = [n for n, t in layers if t is not None]
+        names = [n for n, _ in layers]
+        if chosen is None:
+            if len(spatial) > 1:
+                raise _fail(p, f"holds {len(spatial)} layers ({', '.join(spatial)}); choose one with --layer")
+            if not layers:
+                raise _fail(p, "holds no layers")
+            chosen = spatial[0] if spatial else names[0]
+        elif chosen not in names and src.startswith("/vsizip/") and src.lower().endswith(".shp"):
+            chosen = names[0]
+        elif chosen not in names:
+            raise _fail(p, f"has no layer {chosen!r}; layers: {', '.join(names)}")
+        report.layer = chosen if len(layers) > 1 or fmt in ("GeoPackage", "FileGDB") else None
+        try:
+            gdf = pyogrio.read_dataframe(src, layer=chosen)
+        except (DataSourceError, DataLayerError, FieldError, GeometryError, OSError, ValueError) as e:
+            raise _fail(p, f"cannot read layer {chosen!r} ({_first_line(e)})") from None
+        if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
+            raise _fail(p, f"layer {chosen!r} is a table without geometry; choose a spatial layer")
+        if fmt == "KML":  # LIBKML adds its standard fields; keep only those holding data
+            empty = [c for c in _KML_STANDARD_FIELDS if c in gdf.columns and gdf[c].isna().all()]
+            gdf = gdf.drop(columns=empty)
+        report.rows_read = len(gdf)
+        bad: dict[int, str] = {}
+    _tick(progress, 0.4)
+    gdf = gdf.reset_index(drop=True)
+    cleaned = _clean(gdf, report, kind, keep_null, crs, p, bad)
+    _tick(progress, 0.8)
+    if kind in ("transmission", "substations"):
+        cleaned = normalise_voltage_kv(cleaned)
+        if cleaned["voltage_kv"].isna().all() and len(cleaned):
+            report.warnings.append("No voltage found (looked for voltage, max_kv, kv, volt_class); "
+                                   "lines will not count toward the voltage classes.")
+    if len(cleaned) == 0 and report.rows_read > 0 and not keep_null:
+        report.warnings.append("No usable features remained.")
+    report.rows_imported = len(cleaned)
+    _tick(progress, 1.0)
+    return cleaned, report
+
+
+def read_layer(path: str | Path, layer: str | None = None, crs: Any = None, kind: str = "other",
+               progress: Progress = None, max_zip_bytes: int = MAX_ZIP_UNCOMPRESSED_BYTES,
+               ) -> tuple[gpd.GeoDataFrame, ImportReport]:
+    """Read one layer of a GIS file into EPSG:4326, cleaned and checked for ``kind``.
+
+    Parameters
+    ----------
+    path : file (.geojson, .shp, .zip, .gpkg, .csv, .kml, .fgb) or .gdb folder
+    layer : layer name when the file holds several
+    crs : CRS of the coordinates when the file has none (or a wrong one), e.g. "EPSG:32614"
+    kind : one of :data:`KIND_GEOMETRIES`; checks the geometry type, adds ``voltage_kv``
+        for transmission/substations
+    progress : called with 0..1
+
+    Returns
+    -------
+    (GeoDataFrame in EPSG:4326, ImportReport)
+    """
+    return _read(path, layer, crs, kind, progress, keep_null=False, max_zip_bytes=max_zip_bytes)
+
+
+# -- sites --------------------------------------------------------------------------
+SITE_ALIASES: dict[str, str] = {
+    "site_name": "name",
+    "state": "admin1", "province": "admin1", "admin1": "admin1",
+    "mw_energized_or_operating": "energized_mw",
+    "mw_total_or_pipeline": "power_capacity_mw",
+    "ai_hpc_partner": "ai_partner",
+    "ai_hpc_status": "status",
+    "longitude": "lon", "lng": "lon", "long": "lon", "latitude": "lat",
+    "id": "site_id",
+}
+
+# Public-compilation status words -> STATUS_CHOICES. "planned_or_evaluating" means the operator
+# studies AI/HPC without an announced deal, so the site keeps its mining status ("operating").
+STATUS_ALIASES: dict[str, str] = {
+    "announced_conversion": "announced_conversion",
+    "announced_ai_new_build": "ai_new_build",
+    "planned_or_evaluating": "operating",
+    "none_found": "operating",
+    "mining": "operating",
+    "planned": "pipeline",
+    "under_construction": "pipeline",
+}
+
+
+def map_status(raw: Any) -> Any:
+    """Map a status word from public compilations to a status choice (unknown words pass through)."""
+    if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+        return None
+    key = str(raw).strip().lower().replace(" ", "_").replace("-", "_")
+    return STATUS_ALIASES.get(key, raw)
+
+
+def map_location_precision(raw: Any) -> str | None:
+    """Map free text such as "town centroid (parish seat)" to a precision choice; None when unknown."""
+    if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+        return None
+    text = str(raw).strip().lower()
+    if not text or text.startswith("unknown"):
+        return None
+    for choice in PRECISION_CHOICES:
+        if text == choice or text.startswith(choice.replace("_", " ")):
+            return choice
+    if text.startswith(("town", "city", "village", "municipal")):
+        return "town_centroid"
+    if text.startswith("county"):
+        return "county_seat"
+    if text.startswith("district"):
+        return "district_centre"
+    return "approximate"
+
+
+def _column_mapping(columns: list[str], column_map: Mapping[str, str] | None, path: Path
+                    ) -> tuple[dict[str, str], list[str], list[str]]:
+    """source column -> field; plus unmapped columns and warnings."""
+    mapping: dict[str, str] = {}
+    used: set[str] = set()
+    warnings: list[str] = []
+    for src, dst in (column_map or {}).items():
+        if src not in columns:
+            raise _fail(path, f"column_map names column {src!r}, which is not in the file "
+                              f"(columns: {', '.join(columns[:30])})")
+        if dst not in FIELDS:
+            raise _fail(path, f"column_map maps {src!r} to {dst!r}, which is not a site field")
+        mapping[src] = dst
+        used.add(dst)
+    for c in columns:
+        if c in mapping:
+            continue
+        key = c.strip().lower()
+        dst = key if key in FIELDS else SITE_ALIASES.get(key)
+        if dst is None or FIELDS[dst].computed:
+            continue
+        if dst in used:
+            warnings.append(f"Column {c!r} also maps to {dst}; kept the first column.")
+            continue
+        mapping[c] = dst
+        used.add(dst)
+    unmapped = [c for c in columns if c not in mapping]
+    return mapping, unmapped, warnings
+
+
+def import_sites(path: str | Path, layer: str | None = None, crs: Any = None,
+                 column_map: Mapping[str, str] | None = None, progress: Progress = None,
+                 ) -> tuple[list[Site], ImportReport]:
+    """Read candidate sites from a GIS/CSV file, validating every row.
+
+    Columns map to site fields by exact name, then by :data:`SITE_ALIASES`
+    (``column_map`` {source column: field} comes first). Point geometry (after
+    reprojection) sets lon/lat; rows without geometry keep an unknown location.
+    All rows are checked before anything is returned: any invalid row or duplicate
+    ``site_id`` raises :class:`SiteImportError` listing every problem by row.
+    """
+    p = Path(path)
+    gdf, report = _read(p, layer, crs, "sites", progress, keep_null=True,
+                        max_zip_bytes=MAX_ZIP_UNCOMPRESSED_BYTES)
+    source_rows: list[int] = gdf.attrs.get("source_rows", list(range(1, len(gdf) + 1)))
+    lonlat_cols = gdf.attrs.get("lonlat_columns", ())
+    columns = [c for c in gdf.columns if c != gdf.geometry.name]
+    mapping, unmapped, warnings = _column_mapping(columns + list(lonlat_cols), column_map, p)
+    mapping = {k: v for k, v in mapping.items() if k not in lonlat_cols and v not in ("lon", "lat")}
+    report.unmapped_columns = [c for c in unmapped if c not in lonlat_cols]
+    report.warnings.extend(warnings)
+    errors = [f"row {r}: {why}" for r, why in report.dropped]
+    sites: list[Site] = []
+    seen: dict[str, int] = {}
+    geoms = gdf.geometry.values
+    for i, row in enumerate(gdf[columns].itertuples(index=False, name=None)):
+        rownum = source_rows[i]
+        raw = dict(zip(columns, row))
+        values: dict[str, Any] = {}
+        row_errors: list[str] = []
+        field_errors: list[SiteError] = []
+        for src, dst in mapping.items():
+            value = raw[src]
+            if dst == "status":
+                value = map_status(value)
+            elif dst == "location_precision":
+                value = map_location_precision(value)
+            try:
+                values[dst] = coerce_value(dst, value)
+            except SiteError as e:
+                field_errors.append(e)
+        sid = values.get("site_id")
+        row_errors.extend(f"row {rownum}: {e.with_site(sid)}" for e in field_errors)
+        g = geoms[i]
+        if g is not None and not g.is_empty:
+            values["lon"], values["lat"] = round(float(g.x), 7), round(float(g.y), 7)
+        for req in ("site_id", "name"):
+            if values.get(req) is None and not any(e.field == req for e in field_errors):
+                row_errors.append(f"row {rownum}: {req} is required. Fill it in")
+        if not row_errors:
+            for issue in cross_field_issues(values):
+                row_errors.append(f"row {rownum}: {sid}: {issue.message}")
+        if sid is not None:
+            if sid in seen:
+                row_errors.append(f"row {rownum}: duplicate site_id {sid!r} (first on row {seen[sid]}). "
+                                  "Give each site a unique ID")
+            else:
+                seen[sid] = rownum
+        if row_errors:
+            errors.extend(row_errors)
+            continue
+        try:
+            sites.append(Site.create(**values))
+        except SiteError as e:  # pragma: no cover - coerce/cross-field checks above cover the rules
+            errors.append(f"row {rownum}: {e}")
+    if errors:
+        report.rows_imported = 0
+        raise SiteImportError(f"{p.name}: {len(errors)} problem{'s' if len(errors) > 1 else ''} in the sites; "
+                              f"first: {errors[0]}", errors, report)
+    report.rows_imported = len(sites)
+    return sites, report

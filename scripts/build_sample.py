@@ -1,0 +1,169 @@
+"""Build the bundled sample project ``maps/sample_portfolio.gpkg`` from the shared public data.
+
+Usage: ``python scripts/build_sample.py [--data DIR] [--out maps/sample_portfolio.gpkg]``
+(default data folder: ``../shared/data`` relative to the repository). Every derivation
+is documented in ``maps/README.md``; nothing is invented: unknown stays unknown.
+Also copies ``DATA_ATTRIBUTION.md`` to ``resources/`` so the installed app can show it.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from planner.gis.io import map_location_precision, map_status, read_layer  # noqa: E402
+from planner.gis.project import MapLayer, Project, default_style, save_project  # noqa: E402
+from planner.model.portfolio import Portfolio  # noqa: E402
+from planner.model.site import Site  # noqa: E402
+
+SUBSTATION_TYPES = ("substation", "sub_station", "station")
+FLARES_OUTSIDE_US = 2500  # largest non-US flares kept (by 2015 flared volume); see maps/README.md
+
+AI_STATUS_TEXT = {
+    "announced_conversion": "announced conversion to AI/HPC",
+    "announced_ai_new_build": "announced AI/HPC new build on the site",
+    "planned_or_evaluating": "AI/HPC planned or under evaluation (no announced deal)",
+    "none_found": "no AI/HPC plan found in the searched sources",
+}
+
+
+def _num(v: Any) -> float | None:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    return float(v)
+
+
+def _text(v: Any) -> str | None:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    s = str(v).strip()
+    return s or None
+
+
+def site_from_row(row: dict[str, Any]) -> Site:
+    """One public-compilation row -> Site, deriving only what the row states (see maps/README.md)."""
+    energized = _num(row["mw_energized_or_operating"])
+    total = _num(row["mw_total_or_pipeline"])
+    known = [v for v in (total, energized) if v is not None]
+    capacity = max(known) if known else None
+    pipeline = capacity - energized if capacity is not None and energized is not None else None
+    interconnection = "energized" if energized is not None and energized > 0 else None
+    lat, lon = _num(row["lat"]), _num(row["lon"])
+    notes = []
+    for label, key in (("MW", "mw_notes"), ("Stranded-energy context", "stranded_energy_context"),
+                       ("Former mining site", "former_mining_site"), ("Location", "location_precision"),
+                       ("Verification", "verification")):
+        value = _text(row.get(key))
+        if value:
+            notes.append(f"{label}: {value}")
+    status_word = _text(row["ai_hpc_status"])
+    if status_word in AI_STATUS_TEXT:
+        notes.insert(0, f"AI/HPC: {AI_STATUS_TEXT[status_word]}")
+    gid = _text(row.get("geonames_id"))
+    if gid:
+        notes.append(f"GeoNames id {gid.split('.')[0]}")
+    return Site.create(
+        site_id=row["site_id"], name=row["site_name"], operator=_text(row["operator"]),
+        locality=_text(row["locality"]), admin1=_text(row["admin1"]), country=_text(row["country"]),
+        lon=lon, lat=lat, location_precision=map_location_precision(row["location_precision"]) if lat is not None else None,
+        status=map_status(status_word), ai_partner=_text(row["ai_hpc_partner"]),
+        energized_mw=energized, power_capacity_mw=capacity, pipeline_mw=pipeline,
+        interconnection_status=interconnection,
+        notes="\n".join(notes), sources=_text(row["sources"]),
+    )
+
+
+def build_sites(data: Path) -> list[Site]:
+    """All rows of mining_sites_public.csv as sites (two have no location)."""
+    df = pd.read_csv(data / "mining_sites_public.csv", dtype={"geonames_id": str})
+    return [site_from_row(r) for r in df.to_dict("records")]
+
+
+def _layer(name: str, kind: str, title: str, gdf: gpd.GeoDataFrame, source: str) -> MapLayer:
+    return MapLayer(name=name, kind=kind, title=title, gdf=gdf.reset_index(drop=True), source=source,
+                    style=default_style(kind))
+
+
+def build_layers(data: Path) -> list[MapLayer]:
+    """The map layers of the sample, from the shared data files."""
+    osm = "(c) OpenStreetMap contributors, ODbL 1.0 (via GridKit / ComplexNetTSP Power_grids, 2017)"
+    zoo = "Internet Topology Zoo, CC BY 4.0 (Knight et al., IEEE JSAC 29(9), 2011)"
+    layers: list[MapLayer] = []
+
+    lines, _ = read_layer(data / "tx_osm2017_hv_lines.geojson", kind="transmission")
+    lines = lines.drop(columns=[c for c in ("v_id_1", "v_id_2", "frequency", "cables") if c in lines])
+    lines["length_m"] = pd.to_numeric(lines["length_m"], errors="coerce")
+    layers.append(_layer("transmission", "transmission", "HV lines, Texas (OSM 2017)", lines, osm))
+
+    nodes, _ = read_layer(data / "tx_osm2017_hv_nodes.geojson", kind="substations")
+    subs = nodes[nodes["typ"].isin(SUBSTATION_TYPES)].drop(columns=["frequency"], errors="ignore")
+    layers.append(_layer("substations", "substations", "Substations, Texas (OSM 2017)", subs, osm))
+
+    links, _ = read_layer(data / "us_topology_zoo_backbone_links.geojson", kind="fibre")
+    layers.append(_layer("fibre", "fibre", "Backbone links, US (Topology Zoo)", links, zoo))
+
+    pops, _ = read_layer(data / "us_topology_zoo_pops.geojson", kind="pops")
+    pops = pops.drop_duplicates(subset=["network", "node"], keep="first")
+    layers.append(_layer("pops", "pops", "Points of presence, US (Topology Zoo)", pops, zoo))
+
+    stranded, _ = read_layer(data / "stranded_energy_regions.geojson", kind="stranded")
+    layers.append(_layer("stranded", "stranded", "Stranded-energy regions", stranded,
+                         "EIA, US Census, Natural Earth (public domain); derived, see maps/README.md"))
+
+    basins, _ = read_layer(data / "eia_lower48_shale_basins.geojson", kind="basins")
+    layers.append(_layer("basins", "basins", "Shale plays, Lower 48 (EIA)", basins, "US EIA (public domain)"))
+
+    flares, _ = read_layer(data / "eog_vnf_global_flares_2015.geojson", kind="flares")
+    us = flares[flares["cntry_iso"] == "USA"]
+    rest = flares[flares["cntry_iso"] != "USA"].nlargest(FLARES_OUTSIDE_US, "flr_volume_bcm")
+    kept = pd.concat([us, rest]).drop(columns=["catalog_id"])
+    layers.append(_layer("flares", "flares", "Gas flares 2015 (VIIRS Nightfire)", gpd.GeoDataFrame(kept, crs=flares.crs),
+                         "Earth Observation Group, Payne Institute / Colorado School of Mines (VNF 2015)"))
+
+    countries, _ = read_layer(data / "ne_110m_admin_0_countries.geojson", kind="countries")
+    layers.append(_layer("countries", "countries", "Countries (Natural Earth 1:110m)", countries,
+                         "Natural Earth v5.1.1 (public domain)"))
+    states, _ = read_layer(data / "us_states_census2016_simplified.geojson", kind="states")
+    layers.append(_layer("states", "states", "US states (Census 2016)", states, "US Census Bureau (public domain)"))
+    return layers
+
+
+def build(data: Path, out: Path) -> Path:
+    """Build the sample project from ``data`` into ``out``; returns the saved path."""
+    portfolio = Portfolio(build_sites(data), name="Sample portfolio: public mining sites")
+    project = Project(path=out, portfolio=portfolio)
+    for layer in build_layers(data):
+        project.add_layer(layer)
+    saved = save_project(project, out)
+    attribution = REPO / "DATA_ATTRIBUTION.md"
+    if attribution.exists():
+        (REPO / "resources").mkdir(exist_ok=True)
+        shutil.copyfile(attribution, REPO / "resources" / "DATA_ATTRIBUTION.md")
+    return saved
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    ap.add_argument("--out", type=Path, default=REPO / "maps" / "sample_portfolio.gpkg")
+    args = ap.parse_args(argv)
+    if not (args.data / "mining_sites_public.csv").exists():
+        print(f"build_sample: error: {args.data} does not hold mining_sites_public.csv; pass --data DIR",
+              file=sys.stderr)
+        return 1
+    saved = build(args.data, args.out)
+    print(f"wrote {saved} ({saved.stat().st_size / 1e6:.2f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
