@@ -114,11 +114,28 @@ def test_demand_response_and_4cp():
     assert e.fourcp_charge_usd([0, 0, 0, 0], 60_000) == 0
 
 
-def test_core_scientific_coreweave_lease_figure():
+def test_default_lease_rate_is_the_median_of_the_public_deals():
     a = default_assumptions()
-    usd_per_mw_year = a.lease_rate_usd_per_kw_month * 1000 * 12
-    assert usd_per_mw_year == pytest.approx(1.452e6)
+    rates = sorted(d.usd_m_per_mw_year for d in LEASE_DEALS)
+    assert len(rates) == 6
+    median_usd_m = (rates[2] + rates[3]) / 2                          # (1.83 + 1.85) / 2 = 1.84
+    assert median_usd_m == pytest.approx(1.84)
+    assert a.lease_rate_usd_per_kw_month == pytest.approx(median_usd_m * 1e6 / 1000 / 12)   # ~153.3
+    assert a.lease_rate_usd_per_kw_month == pytest.approx(153.33, abs=0.01)
+    # the single lowest deal stays in the table and in the source note
     assert LEASE_DEALS[0].usd_per_kw_month == pytest.approx(120.8, abs=0.05)
+    source = ASSUMPTIONS["lease_rate_usd_per_kw_month"].source
+    assert "Median" in source and all(d.landlord in source for d in LEASE_DEALS)
+
+
+def test_growth_defaults_state_the_implied_hashprice_decline():
+    a = default_assumptions()
+    decline = 1 - (1 + a.btc_price_growth_per_year) / (1 + a.difficulty_growth_per_year)
+    assert decline == pytest.approx(0.2308, abs=1e-4)
+    assert "~23%/yr" in ASSUMPTIONS["difficulty_growth_per_year"].source
+    for key in ("difficulty_growth_per_year", "btc_price_growth_per_year", "existing_fleet_age_years",
+                "asic_resale_usd_per_th", "ai_exit_multiple_noi", "mining_exit_multiple"):
+        assert "Assumption" in ASSUMPTIONS[key].source, key
 
 
 def test_npv_irr_numpy_financial_reference_values():
@@ -142,19 +159,95 @@ def _site(**kw):
     return Site.create(**base)
 
 
+S21XP_TH_PER_SITE_MW = 1e6 / (3645 / 270) / 1.05          # TH/s per MW at the meter (PUE 1.05)
+
+
 def test_site_paths_ai_lease_cash_flows_follow_the_lease():
-    a = default_assumptions().replace(horizon_years=5, build_months=18)
+    a = default_assumptions().replace(horizon_years=5, build_months=18, ai_exit_multiple_noi=0.0)
     c = e.site_paths(_site(), a)
     ai = c.ai_lease
     it_mw = 100 * 0.70
     assert c.it_mw == pytest.approx(it_mw)
-    assert ai.cash_flows_usd[0] == pytest.approx(-10.5e6 * it_mw)
-    noi = 121 * 1000 * 12 * 0.85 * it_mw
+    # conversion capex, less the installed 100 MW fleet sold at $3/TH
+    resale = 3.0 * S21XP_TH_PER_SITE_MW * 100
+    assert ai.cash_flows_usd[0] == pytest.approx(-10.5e6 * it_mw + resale)
+    assert ai.capex_usd == pytest.approx(10.5e6 * it_mw) and ai.streams_usd["fleet_resale"] == pytest.approx(resale)
+    noi = a.lease_rate_usd_per_kw_month * 1000 * 12 * 0.85 * it_mw
     assert ai.cash_flows_usd[1] == 0.0                      # building, no revenue
     assert ai.cash_flows_usd[2] == pytest.approx(noi / 2)    # live from month 18
     assert ai.cash_flows_usd[3] == pytest.approx(noi)
+    assert ai.terminal_value_usd == 0.0 and ai.cash_flows_usd[5] == pytest.approx(noi)
     assert ai.npv_usd == pytest.approx(e.npv(0.10, ai.cash_flows_usd))
     assert ai.irr is not None and abs(e.npv(ai.irr, ai.cash_flows_usd)) < 1e-3 * abs(ai.capex_usd)
+
+
+def test_terminal_value_is_the_multiple_of_final_year_noi_discounted():
+    base = default_assumptions().replace(horizon_years=10)
+    none = e.site_paths(_site(), base.replace(ai_exit_multiple_noi=0.0))
+    tv = e.site_paths(_site(), base.replace(ai_exit_multiple_noi=12.0))
+    noi_final = none.ai_lease.cash_flows_usd[10]
+    assert noi_final == pytest.approx(base.lease_rate_usd_per_kw_month * 12_000 * 0.85 * 70)
+    assert tv.ai_lease.terminal_value_usd == pytest.approx(12.0 * noi_final)
+    assert tv.ai_lease.terminal_value_pv_usd == pytest.approx(12.0 * noi_final / 1.1**10)
+    assert tv.ai_lease.npv_usd - none.ai_lease.npv_usd == pytest.approx(12.0 * noi_final / 1.1**10)
+    assert tv.ai_lease.streams_usd["terminal_value"] == pytest.approx(12.0 * noi_final)
+    np.testing.assert_allclose(tv.ai_lease.cash_flows_ex_terminal_usd, none.ai_lease.cash_flows_usd)
+    assert tv.ai_lease.payback_years == none.ai_lease.payback_years      # payback ignores the exit value
+    assert tv.ai_lease.usd_per_mwh == pytest.approx(none.ai_lease.usd_per_mwh)
+    # hybrid: the AI part gets the same multiple; the mining part 0 by default
+    # (the hybrid's AI tenant has the same 70 MW IT here: 70 * 1.2 fits under 100 - 2 MW reserve)
+    assert tv.hybrid.terminal_value_usd == pytest.approx(12.0 * noi_final)
+    assert none.mining.terminal_value_usd == 0.0 and tv.mining.terminal_value_usd == 0.0
+    # a bridge converted early enough to lease in year 10 carries it (N = 0..8 with an 18-month build);
+    # N = 9 is still building at the horizon and N = 10 (never converted) is the mining path
+    gain = (tv.bridge_npv_usd - none.bridge_npv_usd)[:9]
+    np.testing.assert_allclose(gain, 12.0 * noi_final / 1.1**10, rtol=1e-9)
+    assert tv.bridge_npv_usd[9:] == pytest.approx(none.bridge_npv_usd[9:])
+
+
+def test_mining_exit_multiple_applies_to_final_year_mining_cash():
+    a = default_assumptions().replace(horizon_years=3, fleet_refresh_years=4, existing_fleet_age_years=0)
+    none = e.site_paths(_site(), a)
+    tv = e.site_paths(_site(), a.replace(mining_exit_multiple=2.0))
+    final = none.mining.cash_flows_usd[3]
+    assert final > 0
+    assert tv.mining.terminal_value_usd == pytest.approx(2.0 * final)
+    assert tv.mining.npv_usd - none.mining.npv_usd == pytest.approx(2.0 * final / 1.1**3)
+
+
+def test_energized_mw_have_no_year0_fleet_capex():
+    a = default_assumptions().replace(horizon_years=6)
+    fleet_per_mw = S21XP_TH_PER_SITE_MW * 25.70
+    full = e.site_paths(_site(), a)
+    assert full.mining.capex_usd == 0.0 and full.mining.cash_flows_usd[0] == 0.0
+    # 60 of 100 MW energized: only the 40 new MW need a fleet and mining infrastructure
+    part = e.site_paths(_site(energized_mw=60.0), a)
+    assert part.mining.capex_usd == pytest.approx(40 * (fleet_per_mw + 400_000.0))
+    assert part.mining.cash_flows_usd[0] == pytest.approx(-part.mining.capex_usd)
+    pipeline = e.site_paths(_site(energized_mw=0.0, status="pipeline"), a)
+    assert pipeline.mining.capex_usd == pytest.approx(100 * (fleet_per_mw + 400_000.0))
+    # hybrid: its 25 MW mining block runs on installed machines, the other 75 MW of them are sold
+    assert full.hybrid.capex_usd == pytest.approx(10.5e6 * full.it_mw)
+    assert full.hybrid.cash_flows_usd[0] == pytest.approx(-full.hybrid.capex_usd + 3.0 * S21XP_TH_PER_SITE_MW * 75)
+    # without energized MW the hybrid buys its 25 MW block: fleet plus mining infrastructure
+    assert pipeline.hybrid.capex_usd == pytest.approx(10.5e6 * full.it_mw + 25 * (fleet_per_mw + 400_000.0))
+
+
+def test_installed_fleet_is_first_refreshed_when_it_reaches_the_refresh_age():
+    # a rising hashprice so that every refresh pays back and no cohort retires
+    a = default_assumptions().replace(horizon_years=6, btc_price_growth_per_year=0.5, difficulty_growth_per_year=0.0,
+                                      asic_resale_usd_per_th=0.0)
+    fleet_per_mw = S21XP_TH_PER_SITE_MW * 25.70
+    age2 = e.site_paths(_site(energized_mw=60.0), a.replace(existing_fleet_age_years=2)).mining
+    age0 = e.site_paths(_site(energized_mw=60.0), a.replace(existing_fleet_age_years=0)).mining
+    assert not age2.notes and not age0.notes
+    diff = age2.cash_flows_usd - age0.cash_flows_usd
+    expected = np.zeros(7)
+    expected[2] = -60 * fleet_per_mw          # installed fleet (2 yr old) refreshed in year 4 - 2
+    expected[4] = +60 * fleet_per_mw          # ... instead of year 4 when bought new
+    np.testing.assert_allclose(diff, expected, atol=1e-3)
+    # new 40 MW refreshed in year 4, installed 60 MW in year 2: all 100 MW once within 6 years
+    assert age2.streams_usd["fleet_refresh_capex"] == pytest.approx(100 * fleet_per_mw)
 
 
 def test_site_paths_mining_and_bridge_consistency():
@@ -162,12 +255,13 @@ def test_site_paths_mining_and_bridge_consistency():
     c = e.site_paths(_site(), a)
     h = a.horizon_years
     for p in (c.mining, c.ai_lease, c.hybrid):
-        assert p.cash_flows_usd.shape == (h + 1,) and p.cash_flows_usd[0] < 0
+        assert p.cash_flows_usd.shape == (h + 1,)
         assert np.all(np.isfinite(p.cash_flows_usd)) and p.usd_per_mwh is not None
         assert p.npv_usd_per_mw == pytest.approx(p.npv_usd / 100.0)
-    # mining: fleet of 100 MW / 1.05 PUE of S21 XP at $25.70/TH, no infra capex (fully energized)
-    fleet = 1e6 / (3645 / 270) * 100 / 1.05 * 25.70
-    assert c.mining.capex_usd == pytest.approx(fleet)
+        assert p.npv_usd == pytest.approx(e.npv(a.discount_rate, p.cash_flows_usd))
+    assert c.ai_lease.cash_flows_usd[0] < 0 and c.hybrid.cash_flows_usd[0] < 0
+    # mining on a fully energized site: the installed fleet is sunk, nothing to spend in year 0
+    assert c.mining.capex_usd == 0.0 and c.mining.cash_flows_usd[0] == 0.0
     assert c.mining.cash_flows_usd[1] > 0                  # mining earns in year 1 at $40/MWh
     assert c.bridge_npv_usd.shape == (h + 1,)
     assert c.bridge_npv_usd[0] == pytest.approx(c.ai_lease.npv_usd)

@@ -25,6 +25,14 @@ def test_bull_beats_base_beats_bear_for_mining(site):
     assert ai["bull"] > ai["base"] > ai["bear"]
 
 
+def test_bull_and_bear_lease_rates_are_the_highest_and_lowest_public_deals():
+    from planner.model.assumptions import SCENARIOS
+    rates = [d.usd_per_kw_month for d in market.LEASE_DEALS]
+    assert SCENARIOS["bull"]["lease_rate_usd_per_kw_month"] == pytest.approx(max(rates), abs=0.01)   # ~188
+    assert SCENARIOS["bear"]["lease_rate_usd_per_kw_month"] == pytest.approx(min(rates), abs=0.01)   # ~121
+    assert min(rates) < default_assumptions().lease_rate_usd_per_kw_month < max(rates)
+
+
 def test_custom_scenario_in_settings(site):
     s = {"scenarios": {"cheap power": {"power_price_usd_per_mwh": 20.0}}}
     comps = compare_scenarios(site, s, names=["base", "cheap power"])
@@ -33,7 +41,8 @@ def test_custom_scenario_in_settings(site):
 
 def test_tornado_bars_per_path(site):
     a = default_assumptions().replace(horizon_years=8)
-    keys = ["btc_price_usd", "lease_rate_usd_per_kw_month", "power_price_usd_per_mwh", "btc_price_growth_per_year"]
+    keys = ["btc_price_usd", "lease_rate_usd_per_kw_month", "power_price_usd_per_mwh",
+            "btc_price_growth_per_year", "ai_exit_multiple_noi"]
     bars = tornado(site, a, keys=keys, swing=0.2)
     assert set(bars) == {"mining", "ai_lease", "hybrid"}
     mining = {b.key: b for b in bars["mining"]}
@@ -44,6 +53,10 @@ def test_tornado_bars_per_path(site):
     assert mining["lease_rate_usd_per_kw_month"].swing_usd == 0       # the lease does not touch mining
     ai = {b.key: b for b in bars["ai_lease"]}
     assert ai["lease_rate_usd_per_kw_month"].npv_high > ai["lease_rate_usd_per_kw_month"].npv_low
+    # the exit multiple (10 +- 20 %) moves the AI lease, live by year 8, but never mining
+    assert ai["ai_exit_multiple_noi"].npv_high > ai["ai_exit_multiple_noi"].npv_low
+    assert (ai["ai_exit_multiple_noi"].value_low, ai["ai_exit_multiple_noi"].value_high) == (8.0, 12.0)
+    assert mining["ai_exit_multiple_noi"].swing_usd == 0
     # zero-valued growth moves by a share of its range instead of +-20 % of zero
     assert mining["btc_price_growth_per_year"].value_low < 0 < mining["btc_price_growth_per_year"].value_high
     widths = [b.swing_usd for b in bars["mining"]]

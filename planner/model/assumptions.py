@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import statistics
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from planner.model.market import LEASE_DEALS
 from planner.model.site import PlannerError
 
 Kind = Literal["float", "int", "bool", "str", "datetime"]
@@ -83,6 +85,21 @@ _DOM5 = "docs/DOMAIN.md section 5"
 _A = "Assumption (editable)"
 
 
+#: Base-case growth rates (see the source notes of the two assumptions).
+DIFFICULTY_GROWTH_BASE = 0.30
+BTC_PRICE_GROWTH_BASE = 0.0
+#: Hashprice decline per year implied by the base growth rates, before halvings (~23 %).
+HASHPRICE_DECLINE_BASE = 1.0 - (1.0 + BTC_PRICE_GROWTH_BASE) / (1.0 + DIFFICULTY_GROWTH_BASE)
+#: Median of the public miner-AI lease deals (planner.model.market.LEASE_DEALS), $M per MW-yr of IT.
+LEASE_MEDIAN_USD_M_PER_MW_YEAR = statistics.median(d.usd_m_per_mw_year for d in LEASE_DEALS)
+#: The same median in $/kW-month (~153): the default lease rate.
+LEASE_RATE_MEDIAN_USD_PER_KW_MONTH = statistics.median(d.usd_per_kw_month for d in LEASE_DEALS)
+_DEALS_TEXT = "; ".join(
+    f"{d.landlord}-{d.tenant} ~${d.usd_m_per_mw_year:.2f}M (~${d.usd_per_kw_month:.0f}/kW-month)" for d in LEASE_DEALS)
+_LEASE_LOW = min(LEASE_DEALS, key=lambda d: d.usd_m_per_mw_year)
+_LEASE_HIGH = max(LEASE_DEALS, key=lambda d: d.usd_m_per_mw_year)
+
+
 def _s(key: str, label: str, unit: str, default: Any, lo: float | None, hi: float | None,
        source: str, group: str, kind: Kind = "float", choices: tuple[str, ...] = ()) -> AssumptionSpec:
     return AssumptionSpec(key, label, unit, default, lo, hi, source, group, kind, choices)
@@ -108,11 +125,15 @@ _SPECS: list[AssumptionSpec] = [
     _s("mean_block_interval_min", "Mean block interval", "min", 10.0, 8.0, 12.0,
        "Protocol target 10 min; observed 2024-2025 average slightly below (~9.8) as hashrate grew",
        "market"),
-    _s("difficulty_growth_per_year", "Difficulty growth", "1/yr", 0.30, -0.5, 2.0,
+    _s("difficulty_growth_per_year", "Difficulty growth", "1/yr", DIFFICULTY_GROWTH_BASE, -0.5, 2.0,
        "Assumption: difficulty rose ~40 % Jan-Nov 2025 and ~100 % in 2023-2024; 30 %/yr is a "
-       "middle path", "market"),
-    _s("btc_price_growth_per_year", "BTC price growth", "1/yr", 0.0, -0.5, 1.5,
-       "Assumption: flat real price as the conservative base case (see bull/bear scenarios)", "market"),
+       f"middle path. With the base BTC price growth ({BTC_PRICE_GROWTH_BASE:.0%}/yr) hashprice then "
+       f"falls ~{HASHPRICE_DECLINE_BASE:.0%}/yr (= 1 - (1 + g_price) / (1 + g_difficulty)) before the "
+       "halving (April 2028, -50 % of the subsidy): a conservative, mining-bearish base case", "market"),
+    _s("btc_price_growth_per_year", "BTC price growth", "1/yr", BTC_PRICE_GROWTH_BASE, -0.5, 1.5,
+       "Assumption: flat price as the conservative base case, so all hashprice change comes from "
+       f"difficulty growth (hashprice ~-{HASHPRICE_DECLINE_BASE:.0%}/yr); bull: +20 %/yr, bear: -5 %/yr",
+       "market"),
     # -- mining fleet and site -----------------------------------------------------------------
     _s("asic_model", "Default ASIC model", "", "Antminer S21 XP", None, None,
        "Default fleet for sites without asic_model (catalogue, " + _DOM3 + ")", "mining", "str"),
@@ -123,6 +144,19 @@ _SPECS: list[AssumptionSpec] = [
        "; charged only on MW not yet energized", "mining"),
     _s("fleet_refresh_years", "Fleet refresh interval", "yr", 4, 1, 10,
        _A + ": ASICs are replaced every 3-5 years as efficiency improves", "mining", "int"),
+    _s("existing_fleet_age_years", "Age of the installed fleet", "yr", 2, 0, 10,
+       _A + ": energized MW already hold a fleet bought this many years ago (sunk for every path: "
+       "only MW not yet energized need fleet and infrastructure capex in year 0). Its first refresh "
+       "falls when it reaches the refresh interval (year max(0, refresh - age)). ~2 yr is typical of "
+       "fleets bought in the 2023-2024 upgrade cycle", "mining", "int"),
+    _s("asic_resale_usd_per_th", "Used ASIC resale price", "$/TH", 3.0, 0.0, 50.0,
+       _A + ": secondary-market price of used machines, a few $/TH for previous-generation "
+       "fleets; received for existing machines a path does not use (AI lease, hybrid surplus), when "
+       "the bridge path converts and when a fleet retires. 0 ignores resale", "mining"),
+    _s("mining_exit_multiple", "Mining exit multiple", "x final-year mining cash", 0.0, 0.0, 10.0,
+       _A + ": terminal value of the mining business at the horizon as a multiple of its last "
+       "year's operating cash; 0 by default (the fleet is obsolete and the power contract ends). "
+       "Public miners traded ~6-12x EV/EBITDA (VanEck, Aug 2024), " + _DOM4, "finance"),
     _s("pue_mining", "Mining site PUE", "ratio", 1.05, 1.02, 1.10,
        "Mining site overhead 1.02-1.10, " + _DOM3, "mining"),
     _s("uptime", "Fleet uptime", "fraction", 0.95, 0.5, 1.0,
@@ -154,9 +188,11 @@ _SPECS: list[AssumptionSpec] = [
     # -- AI / HPC lease ------------------------------------------------------------------------
     _s("critical_it_ratio", "Critical IT share of gross MW", "fraction", 0.70, 0.67, 0.80,
        "0.67-0.80 in public deals, default 0.70, " + _DOM4, "ai"),
-    _s("lease_rate_usd_per_kw_month", "Lease rate", "$/kW-month", 121.0, 50.0, 300.0,
-       "Core Scientific-CoreWeave ~$1.45M per MW-yr = ~$121/kW-month; other miner deals $1.79-2.26M "
-       "per MW-yr; CBRE colocation asking rate $184/kW-month (H2 2024), " + _DOM4, "ai"),
+    _s("lease_rate_usd_per_kw_month", "Lease rate", "$/kW-month", LEASE_RATE_MEDIAN_USD_PER_KW_MONTH,
+       50.0, 300.0,
+       f"Median of the six public miner-AI leases ({LEASE_MEDIAN_USD_M_PER_MW_YEAR:.2f} $M per MW-yr of "
+       f"critical IT = ~{LEASE_RATE_MEDIAN_USD_PER_KW_MONTH:.0f} $/kW-month): {_DEALS_TEXT}. CBRE "
+       "colocation asking rate $184/kW-month (H2 2024), " + _DOM4, "ai"),
     _s("noi_margin", "Lease NOI margin", "fraction", 0.85, 0.80, 0.90,
        "NOI margins of 80-90 % reported for these leases (power passed through to the tenant), "
        + _DOM4, "ai"),
@@ -171,6 +207,12 @@ _SPECS: list[AssumptionSpec] = [
     _s("discount_rate", "Discount rate", "1/yr", 0.10, 0.0, 0.40, _A + ": cost of capital", "finance"),
     _s("horizon_years", "Horizon", "yr", 15, 2, 25, _A + ": matches the 10-15 year terms of public miner-AI leases",
        "finance", "int"),
+    _s("ai_exit_multiple_noi", "AI exit multiple", "x final-year NOI", 10.0, 0.0, 30.0,
+       _A + ": terminal value of the leased data center at the horizon = multiple x final-year lease "
+       "NOI at run rate (last month x 12) (AI lease path, AI part of the hybrid, bridge path once "
+       "converted). Data-center operators "
+       "trade at ~20-25x EV/EBITDA (VanEck, Aug 2024, " + _DOM4 + "); 10x is a conservative haircut "
+       "for a single-tenant converted site. 0 disables the terminal value", "finance"),
     _s("ev_ebitda_miner", "EV/EBITDA multiple, miners (estimate)", "x", 9.0, 1.0, 40.0,
        "Estimate: public miners ~6-12x EV/EBITDA (VanEck, Aug 2024), " + _DOM4, "finance"),
     _s("ev_ebitda_datacenter", "EV/EBITDA multiple, data centers (estimate)", "x", 22.0, 1.0, 40.0,
@@ -220,7 +262,8 @@ SCENARIOS: dict[str, dict[str, Any]] = {
         "btc_price_growth_per_year": 0.20,
         "difficulty_growth_per_year": 0.20,
         "fee_share": 0.03,
-        "lease_rate_usd_per_kw_month": 155.0,   # between the miner deals (~$150) and CBRE ($184)
+        # highest public miner-AI deal (Galaxy-CoreWeave phase 1, ~$2.26M/MW-yr = ~$188/kW-month)
+        "lease_rate_usd_per_kw_month": round(_LEASE_HIGH.usd_per_kw_month, 2),
         "conversion_capex_usd_per_mw_it": 9_000_000.0,
     },
     "bear": {
@@ -228,7 +271,8 @@ SCENARIOS: dict[str, dict[str, Any]] = {
         "btc_price_growth_per_year": -0.05,
         "difficulty_growth_per_year": 0.40,
         "fee_share": 0.005,
-        "lease_rate_usd_per_kw_month": 100.0,
+        # lowest public deal (Core Scientific-CoreWeave, ~$1.45M/MW-yr = ~$121/kW-month; tenant-funded capex)
+        "lease_rate_usd_per_kw_month": round(_LEASE_LOW.usd_per_kw_month, 2),
         "conversion_capex_usd_per_mw_it": 13_000_000.0,
     },
 }

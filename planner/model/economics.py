@@ -17,6 +17,25 @@ Cash-flow conventions
   4CP alert hour. Hashprice moves monthly with price/difficulty growth and the halvings.
 * AI lease: power is passed through to the tenant; the landlord earns lease * NOI margin from
   the end of the build period. No revenue while building.
+
+Incremental (decision-relevant) cash flows of an operating miner
+----------------------------------------------------------------
+* The fleet and mining infrastructure already on the energized MW are sunk for every path. Only
+  MW that are not yet energized need fleet capex (``asic_price_usd_per_th``) and infrastructure
+  capex (``mining_capex_usd_per_mw``) in year 0. The installed fleet is
+  ``existing_fleet_age_years`` old, so its first refresh falls in year
+  ``max(0, fleet_refresh_years - existing_fleet_age_years)``; new machines are first refreshed
+  after ``fleet_refresh_years``. Each fleet cohort is refreshed only when the refresh pays back
+  over the next interval, otherwise it retires (see :func:`_fleet_plan`).
+* Installed machines a path does not use (all of them for the AI lease, those beyond the hybrid's
+  mining block) are sold in year 0 at ``asic_resale_usd_per_th``; so is a fleet that retires, and
+  the bridge path's fleet when it stops mining (stream ``fleet_resale``).
+* Terminal value at the horizon (``PathResult.terminal_value_usd``, stream ``terminal_value``,
+  booked in year H of ``cash_flows_usd`` and so in NPV and IRR but not in payback or $/MWh):
+  ``ai_exit_multiple_noi`` x final-year lease NOI at run rate (last month x 12, so a lease that
+  starts during year H is not undervalued; 0 while still building) for the AI lease, the AI part
+  of the hybrid and the converted bridge path; ``mining_exit_multiple`` x final-year mining operating cash
+  (if positive) for mining fleets still running at the horizon (default 0: the fleet is obsolete).
 """
 from __future__ import annotations
 
@@ -422,11 +441,23 @@ class PathResult:
     streams_usd: dict[str, float]
     notes: tuple[str, ...] = ()
     unavailable_reason: str | None = None
+    #: Value at the horizon (exit multiple x final-year NOI / mining cash), booked in year H ($, nominal).
+    terminal_value_usd: float = 0.0
+    #: The terminal value discounted to year 0 at the path's discount rate ($).
+    terminal_value_pv_usd: float = 0.0
 
     @property
     def operating_cash_usd(self) -> np.ndarray:
-        """Cash of years 1..H (before the year-0 capex)."""
+        """Cash of years 1..H (before the year-0 capex; year H includes the terminal value)."""
         return self.cash_flows_usd[1:]
+
+    @property
+    def cash_flows_ex_terminal_usd(self) -> np.ndarray:
+        """``cash_flows_usd`` without the terminal value (years 0..H)."""
+        cf = self.cash_flows_usd.copy()
+        if cf.size:
+            cf[-1] -= self.terminal_value_usd
+        return cf
 
 
 @dataclass(frozen=True)
@@ -485,19 +516,94 @@ def site_gross_mw(site: Site) -> float | None:
 
 
 def _finish(name: str, cash: np.ndarray, capex: float, mwh: np.ndarray, gross_mw: float, rate: float,
-            streams: dict[str, float], notes: Sequence[str] = ()) -> PathResult:
+            streams: dict[str, float], notes: Sequence[str] = (), *, operating_usd: float,
+            terminal_usd: float = 0.0) -> PathResult:
+    """Assemble a :class:`PathResult`: add the terminal value in year H, derive NPV, IRR, payback, $/MWh.
+
+    ``operating_usd`` is the operating cash of years 1..H (before capex, refreshes, resale and the
+    terminal value): the numerator of the value of an electron and of the annual net per MW.
+    Payback ignores the terminal value (it is not cash received during the horizon).
+    """
     cash = np.where(np.abs(cash) < 1e-6, 0.0, cash)
-    v = npv(rate, cash)
+    years = cash.size - 1
+    with_tv = cash.copy()
+    with_tv[-1] += terminal_usd
+    v = npv(rate, with_tv)
     total_mwh = float(mwh[1:].sum())
-    op = float(cash[1:].sum()) + _refresh_capex_in(streams)
-    electron = op / total_mwh if total_mwh > 1e-9 else None
-    return PathResult(name, PATH_LABELS[name], cash, capex, v, irr(cash), payback_year(cash), mwh,
-                      electron, v / gross_mw, op / max(1, cash.size - 1) / gross_mw, streams, tuple(notes))
+    electron = operating_usd / total_mwh if total_mwh > 1e-9 else None
+    streams = dict(streams)
+    streams["terminal_value"] = float(terminal_usd)
+    tv_pv = float(terminal_usd / (1.0 + rate) ** years)
+    return PathResult(name, PATH_LABELS[name], with_tv, capex, v, irr(with_tv), payback_year(cash), mwh,
+                      electron, v / gross_mw, operating_usd / max(1, years) / gross_mw, streams, tuple(notes),
+                      terminal_value_usd=float(terminal_usd), terminal_value_pv_usd=tv_pv)
 
 
-def _refresh_capex_in(streams: dict[str, float]) -> float:
-    # value of an electron is operating cash per MWh: add back fleet refreshes booked in years 1..H
-    return streams.get("fleet_refresh_capex", 0.0)
+@dataclass(frozen=True, eq=False)
+class _FleetPlan:
+    """Fleet cohorts over the horizon: operating cash/MWh after retirements, refresh capex and resale by year."""
+
+    op: np.ndarray
+    mwh: np.ndarray
+    refresh_capex: np.ndarray
+    resale: np.ndarray
+    stops: tuple[tuple[str, int], ...]
+    active_share: np.ndarray  # share of the block's MW still mining in each year 0..H
+
+    @property
+    def cash(self) -> np.ndarray:
+        """Operating cash - refresh capex + resale proceeds, years 0..H."""
+        return self.op - self.refresh_capex + self.resale
+
+
+def _fleet_plan(op: np.ndarray, mwh: np.ndarray, block_mw: float, cohorts: Sequence[tuple[str, float, int]],
+                usd_per_mw: float, resale_usd_per_mw: float, refresh_years: int, *,
+                last_year: int | None = None, sell_year: int | None = None) -> _FleetPlan:
+    """Refresh or retire each fleet cohort ``(label, mw, first_refresh_year)`` of a mining block.
+
+    The block's annual operating cash ``op`` and ``mwh`` (years 0..H) are shared among cohorts in
+    proportion to their MW. A cohort is refreshed in year y (at ``usd_per_mw`` per MW, same model
+    and price: a conservative rule) when its undiscounted cash of the next interval covers the
+    refresh; otherwise it retires after year y and is sold for ``resale_usd_per_mw`` per MW in that
+    year. Refreshes are only considered before ``last_year`` (the bridge path's conversion year);
+    cohorts still running are sold in ``sell_year`` when it is given (the bridge stops mining).
+    """
+    horizon = op.size - 1
+    end = horizon if last_year is None else min(last_year, horizon)
+    out_op, out_mwh = np.zeros_like(op), np.zeros_like(mwh)
+    capex, resale = np.zeros(horizon + 1), np.zeros(horizon + 1)
+    stops: list[tuple[str, int]] = []
+    active = np.zeros(horizon + 1)
+    for label, mw, first in cohorts:
+        if mw <= 0 or block_mw <= 0:
+            continue
+        share = mw / block_mw
+        c_active = np.full(horizon + 1, share)
+        c_op, c_mwh = op * share, mwh * share
+        stopped = False
+        y = int(first)
+        while y < end:
+            if c_op[y + 1: min(y + refresh_years, horizon) + 1].sum() >= usd_per_mw * mw:
+                capex[y] += usd_per_mw * mw
+                y += refresh_years
+                continue
+            c_op[y + 1:] = 0.0
+            c_mwh[y + 1:] = 0.0
+            c_active[y + 1:] = 0.0
+            resale[y] += resale_usd_per_mw * mw
+            stops.append((label, y))
+            stopped = True
+            break
+        if not stopped and sell_year is not None and 0 <= sell_year <= horizon:
+            resale[sell_year] += resale_usd_per_mw * mw
+        out_op += c_op
+        out_mwh += c_mwh
+        active += c_active
+    return _FleetPlan(out_op, out_mwh, capex, resale, tuple(stops), active)
+
+
+def _stop_notes(plan: _FleetPlan, prefix: str) -> list[str]:
+    return [f"{prefix}{label} fleet retired after year {y}: a refresh would not pay back" for label, y in plan.stops]
 
 
 class _Dispatch:
@@ -551,6 +657,13 @@ def _annual(monthly: np.ndarray, years: int) -> np.ndarray:
 def site_paths(site: Site, assumptions: Assumptions, years: int | None = None) -> PathComparison:
     """Annual cash flows, NPV, IRR, payback and $/MWh of mining, AI lease and hybrid for one site.
 
+    Cash flows are incremental for an operating miner: the fleet on ``energized_mw`` (all of
+    the gross MW when energized_mw is unknown and the site is operating) is sunk, so only the MW
+    not yet energized carry fleet and infrastructure capex in year 0; the installed fleet is
+    first refreshed in year ``max(0, fleet_refresh_years - existing_fleet_age_years)``. Unused
+    installed machines are sold at ``asic_resale_usd_per_th``. Each path carries a terminal
+    value at the horizon (``ai_exit_multiple_noi`` / ``mining_exit_multiple``), reported in
+    ``PathResult.terminal_value_usd`` and included in year H of ``cash_flows_usd``.
     Sites whose MW are unknown (or 0) get a :class:`PathComparison` with ``unavailable_reason``.
     """
     from planner.model import hybrid as hy  # hybrid builds on the formulas above
@@ -595,31 +708,42 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None) -
     events = disp.by_month(sim.event.astype(float)) > 0
     hours_per_month = disp.valid.sum(axis=1).astype(float)
 
-    # -- mining: the whole site as a fleet ------------------------------------------------------
-    fleet_th = th_s_per_mw(ms.asic.j_per_th) * gross / a.pue_mining
-    fleet_capex = fleet_th * a.asic_price_usd_per_th
+    # -- fleets: what is installed on the energized MW is sunk for every path -------------------
+    th_per_site_mw = th_s_per_mw(ms.asic.j_per_th) / a.pue_mining
+    fleet_usd_per_mw = th_per_site_mw * a.asic_price_usd_per_th
+    resale_usd_per_mw = th_per_site_mw * a.asic_resale_usd_per_th
     built = site.energized_mw if site.energized_mw is not None else (gross if site.status == "operating" else 0.0)
-    infra_capex = a.mining_capex_usd_per_mw * max(gross - float(built), 0.0)
     if site.energized_mw is None:
-        notes.append("energized_mw unknown: infrastructure taken as " +
-                     ("built (status operating)" if site.status == "operating" else "not yet built"))
-    refresh_years = [y for y in range(a.fleet_refresh_years, h_years, a.fleet_refresh_years)]
+        notes.append("energized_mw unknown: infrastructure and fleet taken as " +
+                     ("installed (status operating)" if site.status == "operating" else "not yet built"))
+    existing_mw = min(max(float(built), 0.0), gross)
+    new_mw = gross - existing_mw
+    refresh = int(a.fleet_refresh_years)
+    first_existing = max(0, refresh - int(a.existing_fleet_age_years))
+    new_fleet_capex = fleet_usd_per_mw * new_mw
+    infra_capex = a.mining_capex_usd_per_mw * new_mw
+    site_cohorts = (("installed", existing_mw, first_existing), ("new", new_mw, refresh))
+    ai_mult, mine_mult = float(a.ai_exit_multiple_noi), float(a.mining_exit_multiple)
+
+    # -- mining: the whole site as a fleet (installed machines plus new ones on new MW) ---------
     committed = min(a.dr_committed_mw, gross)
     dr_monthly = committed * a.dr_pay_usd_per_mw_h * hours_per_month
     mine = disp.run(np.full(disp.valid.shape, gross), events, rev_per_mwh, a.uptime, contract)
     mine_net_m = mine["revenue"] + mine["resale"] - mine["cost"] + dr_monthly
-    mine_op, mine_mwh, n_ref, stop = _fleet_life(_annual(mine_net_m, h_years), _annual(mine["mwh"], h_years),
-                                                 fleet_capex, a.fleet_refresh_years)
-    mining_cash = mine_op.copy()
-    mining_cash[0] -= fleet_capex + infra_capex
-    for y in refresh_years[:n_ref]:
-        mining_cash[y] -= fleet_capex
-    m_notes = [f"fleet retired after year {stop}: a refresh would not pay back"] if stop is not None else []
-    mining = _finish("mining", mining_cash, fleet_capex + infra_capex, mine_mwh, gross, rate,
-                     _streams(mine, h_years, dr_monthly, fleet_capex * n_ref,
-                              sim.fourcp_avoided_usd(gross * a.uptime) * h_years, stop), m_notes)
+    m_plan = _fleet_plan(_annual(mine_net_m, h_years), _annual(mine["mwh"], h_years), gross, site_cohorts,
+                         fleet_usd_per_mw, resale_usd_per_mw, refresh)
+    mining_cash = m_plan.cash
+    mining_cash[0] -= new_fleet_capex + infra_capex
+    m_streams = _streams(mine, h_years, dr_monthly, m_plan, sim.fourcp_avoided_usd(gross * a.uptime) * h_years)
+    m_notes = _stop_notes(m_plan, "")
+    if not np.any(mining_cash < 0):
+        m_notes.insert(0, f"no new investment: the fleet on the {existing_mw:g} energized MW is sunk, so IRR is "
+                          "undefined and payback is immediate")
+    mining = _finish("mining", mining_cash, new_fleet_capex + infra_capex, m_plan.mwh, gross, rate, m_streams,
+                     m_notes, operating_usd=float(m_plan.op[1:].sum()),
+                     terminal_usd=mine_mult * max(0.0, float(m_plan.op[-1])))
 
-    # -- AI lease ---------------------------------------------------------------------------------
+    # -- AI lease: the installed fleet is sold in year 0 ----------------------------------------
     it_ai = min(gross * a.critical_it_ratio, gross / a.pue_ai)
     if it_ai < gross * a.critical_it_ratio:
         notes.append(f"critical IT capped at {it_ai:g} MW so that IT * PUE fits the {gross:g} MW interconnect")
@@ -629,10 +753,14 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None) -
     ai_draw_ratio = float(sim.ai_mw.mean() / params.it_mw) if params.it_mw > 0 else a.pue_ai
     ai_noi_m = np.where(live, noi_per_month * it_ai, 0.0)
     ai_mwh_m = np.where(live, it_ai * ai_draw_ratio * hours_per_month, 0.0)
-    ai_cash = _annual(ai_noi_m, h_years)
-    ai_cash[0] -= ai_capex
+    ai_noi = _annual(ai_noi_m, h_years)
+    ai_resale = resale_usd_per_mw * existing_mw
+    ai_cash = ai_noi.copy()
+    ai_cash[0] += ai_resale - ai_capex
     ai = _finish("ai_lease", ai_cash, ai_capex, _annual(ai_mwh_m, h_years), gross, rate,
-                 {"lease_revenue": float(ai_noi_m.sum() / a.noi_margin), "lease_noi": float(ai_noi_m.sum())})
+                 {"lease_revenue": float(ai_noi_m.sum() / a.noi_margin), "lease_noi": float(ai_noi_m.sum()),
+                  "fleet_resale": float(ai_resale)},
+                 operating_usd=float(ai_noi[1:].sum()), terminal_usd=ai_mult * 12.0 * float(ai_noi_m[-1]))
 
     # -- hybrid: AI tenant plus a mining fleet that takes the headroom -------------------------
     hybrid_res: PathResult
@@ -640,31 +768,37 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None) -
         hybrid_res = _unavailable("hybrid", "no room for AI or mining below the interconnect reserve", h_years)
     else:
         cap = params.mining_capacity_mw
-        hb_fleet_capex = th_s_per_mw(ms.asic.j_per_th) * cap / a.pue_mining * a.asic_price_usd_per_th
+        hb_installed = min(cap, existing_mw)          # installed machines kept for the mining block
+        hb_new = cap - hb_installed                   # machines (and mining infrastructure) to buy
+        hb_surplus_resale = resale_usd_per_mw * (existing_mw - hb_installed)
+        hb_new_capex = (fleet_usd_per_mw + a.mining_capex_usd_per_mw) * hb_new
         block = np.where(live[:, None], disp.by_month(sim.headroom_mw),
                          min(cap, params.interconnect_mw - params.reserve_mw))
         hb_mine = disp.run(block, events, rev_per_mwh, a.uptime, contract)
         hb_dr_m = min(committed, cap) * a.dr_pay_usd_per_mw_h * hours_per_month
         hb_noi_m = np.where(live, noi_per_month * params.it_mw, 0.0)
-        hb_op, hb_mine_mwh, hb_ref, hb_stop = _fleet_life(
-            _annual(hb_mine["revenue"] + hb_mine["resale"] - hb_mine["cost"] + hb_dr_m, h_years),
-            _annual(hb_mine["mwh"], h_years), hb_fleet_capex, a.fleet_refresh_years)
-        hb_cash = hb_op + _annual(hb_noi_m, h_years)
-        hb_capex = a.conversion_capex_usd_per_mw_it * params.it_mw + hb_fleet_capex
-        hb_cash[0] -= hb_capex
-        for y in refresh_years[:hb_ref]:
-            hb_cash[y] -= hb_fleet_capex
-        hb_mwh = hb_mine_mwh + _annual(np.where(live, params.it_mw * ai_draw_ratio * hours_per_month, 0.0), h_years)
-        streams = _streams(hb_mine, h_years, hb_dr_m, hb_fleet_capex * hb_ref,
-                           sim.fourcp_avoided_usd(cap * a.uptime) * h_years, hb_stop)
+        hb_plan = _fleet_plan(_annual(hb_mine["revenue"] + hb_mine["resale"] - hb_mine["cost"] + hb_dr_m, h_years),
+                              _annual(hb_mine["mwh"], h_years), cap,
+                              (("installed", hb_installed, first_existing), ("new", hb_new, refresh)),
+                              fleet_usd_per_mw, resale_usd_per_mw, refresh)
+        hb_noi = _annual(hb_noi_m, h_years)
+        hb_cash = hb_plan.cash + hb_noi
+        hb_capex = a.conversion_capex_usd_per_mw_it * params.it_mw + hb_new_capex
+        hb_cash[0] += hb_surplus_resale - hb_capex
+        hb_mwh = hb_plan.mwh + _annual(np.where(live, params.it_mw * ai_draw_ratio * hours_per_month, 0.0), h_years)
+        streams = _streams(hb_mine, h_years, hb_dr_m, hb_plan, sim.fourcp_avoided_usd(cap * a.uptime) * h_years)
+        streams["fleet_resale"] += hb_surplus_resale
         streams["lease_noi"] = float(hb_noi_m.sum())
         streams["lease_revenue"] = float(hb_noi_m.sum() / a.noi_margin)
-        hb_notes = [f"mining fleet retired after year {hb_stop}: a refresh would not pay back"] \
-            if hb_stop is not None else []
-        hybrid_res = _finish("hybrid", hb_cash, hb_capex, hb_mwh, gross, rate, streams, hb_notes)
+        hybrid_res = _finish("hybrid", hb_cash, hb_capex, hb_mwh, gross, rate, streams,
+                             _stop_notes(hb_plan, "mining: "),
+                             operating_usd=float(hb_plan.op[1:].sum() + hb_noi[1:].sum()),
+                             terminal_usd=ai_mult * 12.0 * float(hb_noi_m[-1])
+                             + mine_mult * max(0.0, float(hb_plan.op[-1])))
 
     # -- bridge: mine, convert in year N (mining continues through the AI build) ------------------
     bridge = np.zeros(h_years + 1)
+    months = np.arange(n_months)
     for n in range(h_years + 1):
         if n == 0:
             bridge[n] = ai.npv_usd
@@ -672,20 +806,20 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None) -
         if n == h_years:
             bridge[n] = mining.npv_usd
             continue
-        switch = n * 12
-        months = np.arange(n_months)
-        b_op, _, b_ref, _ = _fleet_life(_annual(np.where(months < switch + a.build_months, mine_net_m, 0.0),
-                                                h_years), np.zeros(h_years + 1), fleet_capex,
-                                        a.fleet_refresh_years, last_year=n)
-        cash = b_op + _annual(np.where(months >= switch + a.build_months, noi_per_month * it_ai, 0.0), h_years)
-        cash[0] -= fleet_capex + infra_capex
-        for y in refresh_years[:b_ref]:
-            cash[y] -= fleet_capex
+        mining_end_month = n * 12 + a.build_months
+        sell_year = math.ceil(mining_end_month / 12) if mining_end_month < n_months else None
+        b_plan = _fleet_plan(_annual(np.where(months < mining_end_month, mine_net_m, 0.0), h_years),
+                             np.zeros(h_years + 1), gross, site_cohorts, fleet_usd_per_mw, resale_usd_per_mw,
+                             refresh, last_year=n, sell_year=sell_year)
+        b_noi_m = np.where(months >= mining_end_month, noi_per_month * it_ai, 0.0)
+        cash = b_plan.cash + _annual(b_noi_m, h_years)
+        cash[0] -= new_fleet_capex + infra_capex
         cash[n] -= ai_capex
+        cash[-1] += ai_mult * 12.0 * float(b_noi_m[-1]) + mine_mult * max(0.0, float(b_plan.op[-1]))
         bridge[n] = npv(rate, cash)
     best_n = int(np.argmax(bridge))
 
-    mining_ebitda = float(mining.cash_flows_usd[1])
+    mining_ebitda = float(m_plan.op[1])
     ai_ebitda = noi_per_month * 12.0 * it_ai
     ev_m = a.ev_ebitda_miner * mining_ebitda
     ev_ai = a.ev_ebitda_datacenter * ai_ebitda
@@ -699,35 +833,19 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None) -
     return comp
 
 
-def _fleet_life(op: np.ndarray, mwh: np.ndarray, fleet_capex: float, refresh_years: int,
-                last_year: int | None = None) -> tuple[np.ndarray, np.ndarray, int, int | None]:
-    """Apply fleet refreshes every ``refresh_years``; retire the fleet when a refresh would not pay back.
+def _streams(run: dict[str, np.ndarray], years: int, dr_monthly: np.ndarray, plan: _FleetPlan,
+             fourcp_avoided: float) -> dict[str, float]:
+    """Mining money streams ($ over the horizon) weighted by the share of the fleet still running each year."""
+    n = years * 12
+    w = np.repeat(plan.active_share[1:], 12)[:n]
 
-    A refresh in year y is bought only when the undiscounted mining cash of the next interval
-    covers it (same model, same price; a conservative rule). Otherwise mining stops after year y.
-    Refreshes stop at ``last_year`` (the conversion year of the bridge path). Returns the annual
-    operating cash and MWh after retirement, the number of refreshes and the retirement year.
-    """
-    op, mwh = op.copy(), mwh.copy()
-    horizon = op.size - 1
-    end = horizon if last_year is None else min(last_year, horizon)
-    bought = 0
-    for y in range(refresh_years, end, refresh_years):
-        if op[y + 1: min(y + refresh_years, horizon) + 1].sum() >= fleet_capex:
-            bought += 1
-            continue
-        op[y + 1:] = 0.0
-        mwh[y + 1:] = 0.0
-        return op, mwh, bought, y
-    return op, mwh, bought, None
+    def total(x: np.ndarray) -> float:
+        return float((np.asarray(x)[:n] * w).sum())
 
-
-def _streams(run: dict[str, np.ndarray], years: int, dr_monthly: np.ndarray, refresh_capex: float,
-             fourcp_avoided: float, stop_year: int | None = None) -> dict[str, float]:
-    m = years * 12 if stop_year is None else stop_year * 12
-    return {"mining_revenue": float(run["revenue"][:m].sum()), "power_cost": float(run["cost"][:m].sum()),
-            "resale_revenue": float(run["resale"][:m].sum()), "dr_pay": float(dr_monthly[:m].sum()),
-            "fleet_refresh_capex": float(refresh_capex), "fourcp_avoided_vs_always_on": float(fourcp_avoided)}
+    return {"mining_revenue": total(run["revenue"]), "power_cost": total(run["cost"]),
+            "resale_revenue": total(run["resale"]), "dr_pay": total(dr_monthly),
+            "fleet_refresh_capex": float(plan.refresh_capex.sum()), "fleet_resale": float(plan.resale.sum()),
+            "fourcp_avoided_vs_always_on": float(fourcp_avoided)}
 
 
 def _unavailable(name: str, reason: str, years: int) -> PathResult:
@@ -741,6 +859,7 @@ def _check_finite(comp: PathComparison) -> None:
         if p is None:
             continue
         vals: list[Any] = [p.npv_usd, p.npv_usd_per_mw, p.annual_net_usd_per_mw, p.irr, p.usd_per_mwh,
+                           p.terminal_value_usd,
                            p.payback_years, *p.streams_usd.values()]
         if not (np.all(np.isfinite(p.cash_flows_usd)) and all(v is None or math.isfinite(v) for v in vals)):
             raise EconomicsError(f"{comp.site_id}: the {p.name} path produced a non-finite number; "

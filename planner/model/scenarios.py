@@ -16,7 +16,7 @@ TORNADO_KEYS: tuple[str, ...] = (
     "btc_price_usd", "difficulty", "difficulty_growth_per_year", "btc_price_growth_per_year",
     "power_price_usd_per_mwh", "asic_price_usd_per_th", "uptime", "pool_fee", "fee_share",
     "lease_rate_usd_per_kw_month", "noi_margin", "conversion_capex_usd_per_mw_it", "critical_it_ratio",
-    "build_months", "discount_rate", "hybrid_mining_share",
+    "build_months", "discount_rate", "hybrid_mining_share", "ai_exit_multiple_noi", "existing_fleet_age_years",
 )
 PATHS: tuple[str, ...] = ("mining", "ai_lease", "hybrid")
 
