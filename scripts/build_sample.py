@@ -22,6 +22,7 @@ sys.path.insert(0, str(REPO))
 
 from planner.gis.io import map_location_precision, map_status, read_layer  # noqa: E402
 from planner.gis.project import MapLayer, Project, default_style, save_project  # noqa: E402
+from planner.gis.proximity import apply_proximity  # noqa: E402
 from planner.model.portfolio import Portfolio  # noqa: E402
 from planner.model.site import Site  # noqa: E402
 
@@ -33,6 +34,26 @@ AI_STATUS_TEXT = {
     "announced_ai_new_build": "announced AI/HPC new build on the site",
     "planned_or_evaluating": "AI/HPC planned or under evaluation (no announced deal)",
     "none_found": "no AI/HPC plan found in the searched sources",
+}
+
+
+# Attributes stated in the compilation's own `mw_notes` text (quoted as the basis, kept in the
+# site's notes). Nothing here is estimated: each value restates a figure from the cited sources.
+STATED_FACTS: dict[str, tuple[dict[str, Any], str]] = {
+    "CORZ-DEN": ({"land_acres": 78}, "lease 31->78 acres (Nov 2024)"),
+    "IREN-CHI": ({"max_rack_kw": 200, "dlc_path": "dlc_ready", "cooling_current": "mixed"},
+                 "Horizon 1 = 75 MW AI data center, liquid-cooled, up to 200 kW/rack"),
+    "IREN-PG": ({"hall_type": "mixed"}, "bitcoin miners and AI servers in same halls"),
+    "WULF-LM": ({"substation_voltage_kv": 345}, "dual 345 kV lines"),
+    "HUT-RB": ({"land_acres": 627, "land_expandable": True}, "campus 627 acres expandable to 2,988"),
+    "CIFR-BL": ({"land_acres": 587}, "587 acres, expandable to 500 MW"),
+    "RIOT-RKD": ({"land_acres": 200}, "200 acres bought for $96M"),
+    "RIOT-COR": ({"interconnection_status": "energized"}, "1.0 GW ERCOT-approved; 400 MW mining"),
+    "CLSK-BRZ": ({"land_acres": 447, "interconnection_status": "approved"},
+                 "447 acres; 300 MW initial, expandable to 600 MW"),
+    "BTDR-TYD": ({"cooling_current": "immersion"}, "175 MW immersion mining DC under construction (2023)"),
+    "BTCM-ETH": ({"power_price_usd_per_mwh": 31.4}, "EEP tariff ~3.14 USc/kWh"),
+    "GREE-DRE": ({"moratorium_risk": "high"}, "Title V permit renewal denied June 2022 (litigation)"),
 }
 
 
@@ -68,6 +89,9 @@ def site_from_row(row: dict[str, Any]) -> Site:
     status_word = _text(row["ai_hpc_status"])
     if status_word in AI_STATUS_TEXT:
         notes.insert(0, f"AI/HPC: {AI_STATUS_TEXT[status_word]}")
+    extra, basis = STATED_FACTS.get(row["site_id"], ({}, ""))
+    if extra:
+        notes.append(f"Stated in sources: {basis} -> " + ", ".join(f"{k} = {v}" for k, v in extra.items()))
     gid = _text(row.get("geonames_id"))
     if gid:
         notes.append(f"GeoNames id {gid.split('.')[0]}")
@@ -79,7 +103,8 @@ def site_from_row(row: dict[str, Any]) -> Site:
         energized_mw=energized, power_capacity_mw=capacity, pipeline_mw=pipeline,
         interconnection_status=interconnection,
         notes="\n".join(notes), sources=_text(row["sources"]),
-    )
+        **{k: v for k, v in extra.items() if k != "interconnection_status"},
+    ).replace(**{k: v for k, v in extra.items() if k == "interconnection_status"})
 
 
 def build_sites(data: Path) -> list[Site]:
@@ -93,8 +118,17 @@ def _layer(name: str, kind: str, title: str, gdf: gpd.GeoDataFrame, source: str)
                     style=default_style(kind))
 
 
+def _coverages(data: Path) -> tuple[Any, Any]:
+    """Texas and the contiguous US (Census 2016 states), the areas the grid and fibre data cover."""
+    states, _ = read_layer(data / "us_states_census2016_simplified.geojson", kind="states")
+    texas = states.loc[states["STUSPS"] == "TX", "geometry"].union_all()
+    conus = states.loc[~states["STUSPS"].isin(["AK", "HI", "PR", "VI", "GU", "AS", "MP"]), "geometry"].union_all()
+    return texas, conus
+
+
 def build_layers(data: Path) -> list[MapLayer]:
     """The map layers of the sample, from the shared data files."""
+    texas, conus = _coverages(data)
     osm = "(c) OpenStreetMap contributors, ODbL 1.0 (via GridKit / ComplexNetTSP Power_grids, 2017)"
     zoo = "Internet Topology Zoo, CC BY 4.0 (Knight et al., IEEE JSAC 29(9), 2011)"
     layers: list[MapLayer] = []
@@ -103,17 +137,21 @@ def build_layers(data: Path) -> list[MapLayer]:
     lines = lines.drop(columns=[c for c in ("v_id_1", "v_id_2", "frequency", "cables") if c in lines])
     lines["length_m"] = pd.to_numeric(lines["length_m"], errors="coerce")
     layers.append(_layer("transmission", "transmission", "HV lines, Texas (OSM 2017)", lines, osm))
+    layers[-1].coverage, layers[-1].coverage_label = texas, "Texas"
 
     nodes, _ = read_layer(data / "tx_osm2017_hv_nodes.geojson", kind="substations")
     subs = nodes[nodes["typ"].isin(SUBSTATION_TYPES)].drop(columns=["frequency"], errors="ignore")
     layers.append(_layer("substations", "substations", "Substations, Texas (OSM 2017)", subs, osm))
+    layers[-1].coverage, layers[-1].coverage_label = texas, "Texas"
 
     links, _ = read_layer(data / "us_topology_zoo_backbone_links.geojson", kind="fibre")
     layers.append(_layer("fibre", "fibre", "Backbone links, US (Topology Zoo)", links, zoo))
+    layers[-1].coverage, layers[-1].coverage_label = conus, "contiguous US"
 
     pops, _ = read_layer(data / "us_topology_zoo_pops.geojson", kind="pops")
     pops = pops.drop_duplicates(subset=["network", "node"], keep="first")
     layers.append(_layer("pops", "pops", "Points of presence, US (Topology Zoo)", pops, zoo))
+    layers[-1].coverage, layers[-1].coverage_label = conus, "contiguous US"
 
     stranded, _ = read_layer(data / "stranded_energy_regions.geojson", kind="stranded")
     layers.append(_layer("stranded", "stranded", "Stranded-energy regions", stranded,
@@ -143,6 +181,7 @@ def build(data: Path, out: Path) -> Path:
     project = Project(path=out, portfolio=portfolio)
     for layer in build_layers(data):
         project.add_layer(layer)
+    apply_proximity(project)  # computed fields ship with the sample; the app recomputes on edits
     saved = save_project(project, out)
     attribution = REPO / "DATA_ATTRIBUTION.md"
     if attribution.exists():

@@ -287,8 +287,20 @@ def test_sample_project_via_open_project_and_cli(repo_root):
     if not sample.is_file():
         pytest.skip("maps/sample_portfolio.gpkg not built yet")
     project = open_project(sample)
+    shipped = {s.site_id: s for s in project.portfolio}
+    blank = {c: None for c in COMPUTED_FIELDS}
+    project.portfolio.replace_sites([s.with_computed(blank) for s in project.portfolio])
     changed = apply_proximity(project)
     assert changed, "the sample has sites with locations and grid layers"
+    # the sample ships with the same computed values the engine produces now
+    for sid in changed:
+        assert project.portfolio.get(sid) == shipped[sid], sid
+    # layer coverage: the grid layers cover Texas only, fibre the contiguous US
+    ny, tx, bc = (project.portfolio.get(i) for i in ("WULF-LM", "CORZ-DEN", "IREN-PG"))
+    assert ny.dist_line_345kv_km is None and ny.dist_substation_km is None
+    assert ny.dist_fibre_km is not None and ny.dist_fibre_km < 50
+    assert tx.dist_line_345kv_km is not None and tx.dist_line_345kv_km < 5
+    assert bc.dist_fibre_km is None and bc.dist_pop_km is None
     r = subprocess.run([sys.executable, "-m", "planner", "proximity", str(sample), "--json"],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr

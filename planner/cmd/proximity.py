@@ -14,7 +14,7 @@ from typing import Any
 
 from planner.gis.proximity import (
     ProximityConfig, ProximityError, apply_proximity, compute_proximity, line_class_fields,
-    project_layers, sites_frame,
+    project_coverage, project_layers, sites_frame,
 )
 from planner.model.fields import COMPUTED_FIELDS, VOLTAGE_CLASSES_KV
 
@@ -90,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
         sites = [portfolio.get(i) for i in ids]
         table = {s.site_id: {k: s.to_dict()[k] for k in COMPUTED_FIELDS} for s in sites}
     else:
-        frame = compute_proximity(sites_frame(sites), project_layers(project), config)
+        frame = compute_proximity(sites_frame(sites), project_layers(project), config,
+                                  coverage=project_coverage(project))
         table = {sid: frame.loc[sid].to_dict() for sid in ids}
     if args.json:
         json.dump(table, sys.stdout, indent=2, ensure_ascii=False)

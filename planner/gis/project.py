@@ -101,6 +101,10 @@ class MapLayer:
     gdf: gpd.GeoDataFrame
     source: str = ""
     style: dict[str, Any] = field(default_factory=dict)
+    # Area the layer's data actually covers (EPSG:4326 polygon), e.g. Texas for the OSM Texas
+    # extract. Proximity outside it is unknown, not "far". None = no stated limit.
+    coverage: Any = None
+    coverage_label: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in LAYER_KINDS:
@@ -210,7 +214,9 @@ def _prepare_layer_gdf(layer: MapLayer) -> gpd.GeoDataFrame:
 
 
 def _metadata_frame(project: Project, saved_at: str) -> pd.DataFrame:
-    layers = [{"name": lyr.name, "kind": lyr.kind, "title": lyr.title, "source": lyr.source, "style": lyr.style}
+    layers = [{"name": lyr.name, "kind": lyr.kind, "title": lyr.title, "source": lyr.source, "style": lyr.style,
+               "coverage_wkt": None if lyr.coverage is None else shapely.to_wkt(lyr.coverage, rounding_precision=5),
+               "coverage_label": lyr.coverage_label}
               for lyr in project.layers.values()]
     rows = {
         "schema_version": str(SCHEMA_VERSION),
@@ -370,8 +376,15 @@ def _read_table(path: Path, name: str) -> gpd.GeoDataFrame:
 def _layer_from_entry(path: Path, entry: Mapping[str, Any]) -> MapLayer:
     name = str(entry["name"])
     kind = entry.get("kind") if entry.get("kind") in LAYER_KINDS else "other"
+    coverage = None
+    if entry.get("coverage_wkt"):
+        try:
+            coverage = shapely.from_wkt(str(entry["coverage_wkt"]))
+        except Exception:  # a damaged coverage only loses the limit, not the layer
+            coverage = None
     return MapLayer(name=name, kind=str(kind), title=str(entry.get("title") or name), gdf=_read_table(path, name),
-                    source=str(entry.get("source") or ""), style=dict(entry.get("style") or default_style(kind)))
+                    source=str(entry.get("source") or ""), style=dict(entry.get("style") or default_style(kind)),
+                    coverage=coverage, coverage_label=str(entry.get("coverage_label") or ""))
 
 
 def open_project(path: str | Path) -> Project:

@@ -502,7 +502,8 @@ def _site_coords(sites: gpd.GeoDataFrame) -> tuple[pd.Index, np.ndarray, np.ndar
 def compute_proximity(sites: gpd.GeoDataFrame,
                       layers: Mapping[str, gpd.GeoDataFrame | Sequence[gpd.GeoDataFrame]],
                       config: ProximityConfig | None = None,
-                      progress: Callable[[float], None] | None = None) -> pd.DataFrame:
+                      progress: Callable[[float], None] | None = None,
+                      coverage: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Computed proximity fields for every site.
 
     Parameters
@@ -516,6 +517,10 @@ def compute_proximity(sites: gpd.GeoDataFrame,
         Voltage-class thresholds and flare radius; defaults to :class:`ProximityConfig`.
     progress
         Called with the fraction done (0..1).
+    coverage
+        Optional area each kind's data covers (kind -> shapely polygon in EPSG:4326). Sites outside
+        it get None for that kind's fields: a Texas-only grid layer says nothing about a site in
+        New York, so its distance there is unknown, not "far".
 
     Returns
     -------
@@ -608,7 +613,45 @@ def compute_proximity(sites: gpd.GeoDataFrame,
         tick()
     if progress is not None and not steps:
         progress(1.0)
+    if coverage and len(rows):
+        pts = shapely.points(lon, lat)
+        for kind, area in coverage.items():
+            if area is None or kind not in KIND_FIELDS:
+                continue
+            outside = rows[~shapely.covers(area, pts)]
+            if len(outside):
+                for column in KIND_FIELDS[kind]:
+                    out.iloc[outside, out.columns.get_loc(column)] = None
     return out
+
+
+def _kind_fields() -> dict[str, tuple[str, ...]]:
+    lines: list[str] = []
+    for slot in VOLTAGE_CLASSES_KV:
+        lines.extend(line_class_fields(slot))
+    return {"transmission": tuple(lines),
+            "substations": ("dist_substation_km", "substation_name", "substation_max_kv"),
+            "fibre": ("dist_fibre_km", "fibre_network"),
+            "pops": ("dist_pop_km", "pop_name")}
+
+
+KIND_FIELDS: dict[str, tuple[str, ...]] = _kind_fields()
+
+
+def project_coverage(project: Any) -> dict[str, Any]:
+    """Union of the stated coverage of each kind's layers; a kind with any unlimited layer is unlimited."""
+    areas: dict[str, list[Any]] = {}
+    unlimited: set[str] = set()
+    for layer in getattr(project, "layers", {}).values():
+        kind = getattr(layer, "kind", None)
+        if kind not in KIND_FIELDS:
+            continue
+        area = getattr(layer, "coverage", None)
+        if area is None:
+            unlimited.add(kind)
+        else:
+            areas.setdefault(kind, []).append(area)
+    return {k: shapely.union_all(v) for k, v in areas.items() if k not in unlimited}
 
 
 def _stranded(out: pd.DataFrame, rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, regions: gpd.GeoDataFrame,
@@ -674,7 +717,8 @@ def apply_proximity(project: Any, site_ids: Iterable[str] | None = None,
     wanted = list(portfolio.ids()) if site_ids is None else list(dict.fromkeys(site_ids))
     sites = [portfolio.get(sid) for sid in wanted]  # raises PortfolioError for an unknown id
     config = ProximityConfig.from_settings(portfolio.settings.get("proximity"))
-    table = compute_proximity(sites_frame(sites), project_layers(project), config, progress)
+    table = compute_proximity(sites_frame(sites), project_layers(project), config, progress,
+                              coverage=project_coverage(project))
     changed: list[Site] = []
     for site in sites:
         new = site.with_computed(table.loc[site.site_id].to_dict())
