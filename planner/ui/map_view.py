@@ -1,0 +1,329 @@
+"""The map widget: the planner.webmap page in a QWebEngineView, locked down and wired to Qt signals.
+
+* The page is written to a temp file and loaded with ``load(QUrl.fromLocalFile())``
+  (``setHtml`` fails silently above 2 MB).
+* A request interceptor blocks everything but file/qrc/data/blob URLs (plus the tile host
+  when online tiles are on); the page refuses navigation away from the map file.
+* The page calls Python only through :class:`planner.ui.map_bridge.MapBridge` (QWebChannel
+  object ``planner``); ``qwebchannel.js`` is injected from Qt's resources.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import re
+import shutil
+import tempfile
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QFile, QIODevice, QObject, QTimer, QUrl, Signal
+from PySide6.QtWebChannel import QWebChannel
+from PySide6.QtWebEngineCore import (QWebEnginePage, QWebEngineScript, QWebEngineSettings,
+                                     QWebEngineUrlRequestInfo, QWebEngineUrlRequestInterceptor)
+from PySide6.QtWebEngineWidgets import QWebEngineView
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from planner.ui.map_bridge import MapBridge
+from planner.webmap import MapOptions, build_map, tile_url_template
+from planner.webmap.builder import MODES
+
+log = logging.getLogger(__name__)
+
+_LOCAL_SCHEMES = {"file", "qrc", "data", "blob", "about"}
+
+
+def _host_pattern(template: str) -> re.Pattern[str]:
+    """Regex of the host(s) of a Leaflet tile URL template (``{s}`` = any subdomain label)."""
+    host = urlsplit(template.replace("{s}", "SUBDOMAIN")).hostname or ""
+    return re.compile("^" + re.escape(host).replace("SUBDOMAIN", "[a-z0-9-]{1,20}") + "$", re.IGNORECASE)
+
+
+class MapRequestInterceptor(QWebEngineUrlRequestInterceptor):
+    """Blocks every request that is not local (file, qrc, data, blob), except the allowed tile host."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.tile_host: re.Pattern[str] | None = None
+        self.blocked: list[str] = []
+
+    def interceptRequest(self, info: QWebEngineUrlRequestInfo) -> None:  # noqa: N802 - Qt override
+        url = info.requestUrl()
+        scheme = url.scheme().lower()
+        if scheme in _LOCAL_SCHEMES:
+            return
+        if scheme == "https" and self.tile_host is not None and self.tile_host.match(url.host()):
+            return
+        info.block(True)
+        self.blocked.append(url.toString())
+        del self.blocked[:-200]
+        log.info("map: blocked request to %s", url.toString())
+
+
+class MapPage(QWebEnginePage):
+    """Page that stays on the map file and collects JS console messages."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.allowed_url: QUrl | None = None
+        self.refused: list[str] = []
+        self.console: list[tuple[str, str, int, str]] = []  # (level, message, line, source)
+
+    def acceptNavigationRequest(self, url: QUrl | str, nav_type: QWebEnginePage.NavigationType,  # noqa: N802
+                                is_main_frame: bool) -> bool:
+        url = QUrl(url)
+        if self.allowed_url is not None and url.toString().split("#", 1)[0] == self.allowed_url.toString():
+            return True
+        if not is_main_frame and url.scheme() in ("about", "data"):
+            return True
+        self.refused.append(url.toString())
+        del self.refused[:-100]
+        log.info("map: refused navigation to %s", url.toString())
+        return False
+
+    def javaScriptConsoleMessage(self, level: QWebEnginePage.JavaScriptConsoleMessageLevel,  # noqa: N802
+                                 message: str, line: int, source: str) -> None:
+        name = {QWebEnginePage.JavaScriptConsoleMessageLevel.InfoMessageLevel: "info",
+                QWebEnginePage.JavaScriptConsoleMessageLevel.WarningMessageLevel: "warning",
+                QWebEnginePage.JavaScriptConsoleMessageLevel.ErrorMessageLevel: "error"}.get(level, "info")
+        self.console.append((name, message, line, source))
+        del self.console[:-500]
+        (log.warning if name == "error" else log.debug)("map js %s: %s (line %s)", name, message, line)
+
+
+def _qwebchannel_script() -> QWebEngineScript:
+    f = QFile(":/qtwebchannel/qwebchannel.js")
+    if not f.open(QIODevice.OpenModeFlag.ReadOnly):  # pragma: no cover - part of QtWebChannel
+        raise RuntimeError("qwebchannel.js not found in Qt resources")
+    source = bytes(f.readAll().data()).decode("utf-8")
+    f.close()
+    script = QWebEngineScript()
+    script.setName("qwebchannel")
+    script.setSourceCode(source)
+    script.setInjectionPoint(QWebEngineScript.InjectionPoint.DocumentCreation)
+    script.setWorldId(QWebEngineScript.ScriptWorldId.MainWorld)
+    script.setRunsOnSubFrames(False)
+    return script
+
+
+class MapView(QWidget):
+    """The planner map: build with :func:`planner.webmap.build_map`, show, and relay page events."""
+
+    site_clicked = Signal(str)
+    map_clicked = Signal(float, float)  # lon, lat
+    site_moved = Signal(str, float, float)  # site_id, lon, lat
+    measure_finished = Signal(float)  # km
+    load_finished = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None, options: MapOptions | None = None) -> None:
+        super().__init__(parent)
+        self.options = options or MapOptions()
+        self._project: Any = None
+        self._scores: Any = None
+        self._loaded = False
+        self._pending_js: list[tuple[str, Callable[[Any], None] | None]] = []
+        self._tmpdir = Path(tempfile.mkdtemp(prefix="planner-map-"))
+        self._finalizer = weakref.finalize(self, shutil.rmtree, str(self._tmpdir), True)
+        self._builds = 0
+        self._html_path: Path | None = None
+        self._build_ui()
+        self._connect()
+
+    # -- construction -----------------------------------------------------------------
+    def _build_ui(self) -> None:
+        self.view = QWebEngineView(self)
+        self.page = MapPage(self.view)
+        self.interceptor = MapRequestInterceptor(self)
+        self.page.setUrlRequestInterceptor(self.interceptor)
+        self.page.scripts().insert(_qwebchannel_script())
+        self.bridge = MapBridge(self)
+        self.channel = QWebChannel(self.page)
+        self.channel.registerObject("planner", self.bridge)
+        self.page.setWebChannel(self.channel)
+        self.view.setPage(self.page)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+
+    def _connect(self) -> None:
+        self.page.loadFinished.connect(self._on_page_load_finished)
+        self.bridge.site_clicked.connect(self.site_clicked)
+        self.bridge.map_clicked.connect(self.map_clicked)
+        self.bridge.site_moved.connect(self.site_moved)
+        self.bridge.measure_finished.connect(self.measure_finished)
+
+    # -- building -----------------------------------------------------------------------
+    @property
+    def html_path(self) -> Path | None:
+        """The file of the current page (None before the first build)."""
+        return self._html_path
+
+    def set_project(self, project: Any, scores: Any = None, options: MapOptions | None = None) -> None:
+        """Build the map of ``project`` (coloured by ``scores``) and load it."""
+        self._project = project
+        self._scores = scores
+        if options is not None:
+            self.options = options
+        self._rebuild(self.options)
+
+    def refresh(self, scores: Any = None) -> None:
+        """Rebuild the page (new ``scores`` when given, else the last ones) keeping centre and zoom."""
+        if scores is not None:
+            self._scores = scores
+        if self._project is None:
+            return
+        if not self._loaded:
+            self._rebuild(self.options)
+            return
+
+        def _with_view(result: Any) -> None:
+            opts = self.options
+            try:
+                v = json.loads(result) if isinstance(result, str) else None
+                opts = dataclasses.replace(opts, center_lat_lon=(float(v["lat"]), float(v["lon"])),
+                                           zoom=int(v["zoom"]))
+            except (TypeError, ValueError, KeyError):
+                log.debug("map: could not read the current view (%r); rebuilding with defaults", result)
+            self._rebuild(opts)
+
+        self.run_js("window.plannerMap ? plannerMap.getView() : null", _with_view)
+
+    def _rebuild(self, options: MapOptions) -> None:
+        html = build_map(self._project, self._scores, options)
+        self._builds += 1
+        path = self._tmpdir / f"map-{self._builds}.html"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(html, encoding="utf-8")
+        tmp.replace(path)
+        old, self._html_path = self._html_path, path
+        template = tile_url_template(options)
+        self.interceptor.tile_host = _host_pattern(template) if template else None
+        # a file:// page may reach remote URLs only for online tiles; the interceptor then
+        # narrows that to the tile host
+        self.page.settings().setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls,
+                                          template is not None)
+        self.bridge.set_site_ids(s.site_id for s in self._project.portfolio
+                                 if s.lat is not None and s.lon is not None)
+        self.bridge.mode = options.mode
+        self._loaded = False
+        url = QUrl.fromLocalFile(str(path))
+        self.page.allowed_url = url
+        self.view.load(url)
+        if old is not None and old != path:
+            old.unlink(missing_ok=True)
+
+    def _on_page_load_finished(self, ok: bool) -> None:
+        if self._loaded and not ok:
+            # a refused navigation away from the map also ends in loadFinished(False);
+            # the map page itself is still there and working
+            log.debug("map: ignored loadFinished(False) of a refused navigation")
+            return
+        self._loaded = bool(ok)
+        if ok:
+            self.bridge.mode = self.options.mode
+            pending, self._pending_js = self._pending_js, []
+            for code, cb in pending:
+                self.run_js(code, cb)
+        self.load_finished.emit(bool(ok))
+
+    # -- talking to the page ----------------------------------------------------------------
+    def run_js(self, code: str, callback: Callable[[Any], None] | None = None) -> None:
+        """Run ``code`` in the page (queued until the page has loaded); ``callback`` gets the result."""
+        if not self._loaded:
+            self._pending_js.append((code, callback))
+            return
+        if callback is None:
+            self.page.runJavaScript(code, 0)
+        else:
+            self.page.runJavaScript(code, 0, callback)
+
+    def select_site(self, site_id: str) -> None:
+        """Highlight ``site_id`` on the map and pan to it."""
+        self.run_js(f"window.plannerMap && plannerMap.selectSite({json.dumps(str(site_id))})")
+
+    def set_mode(self, mode: str) -> None:
+        """Switch the interaction mode: "browse", "add" (map clicks), "move" (drag sites), "measure"."""
+        if mode not in MODES:
+            raise ValueError(f"map mode {mode!r} is not one of {', '.join(MODES)}")
+        self.options = dataclasses.replace(self.options, mode=mode)
+        self.bridge.mode = mode
+        self.run_js(f"window.plannerMap && plannerMap.setMode({json.dumps(mode)})")
+
+    def set_layer_visible(self, kind: str, visible: bool) -> None:
+        """Show or hide every layer of ``kind`` ("sites", "transmission", ...) without a rebuild."""
+        shown = dict(self.options.layer_visibility)
+        shown[str(kind)] = bool(visible)
+        self.options = dataclasses.replace(self.options, layer_visibility=shown)
+        self.run_js(f"window.plannerMap && plannerMap.setLayerVisible({json.dumps(str(kind))}, "
+                    f"{'true' if visible else 'false'})")
+
+    def release(self) -> None:
+        """Delete the page now (before the QApplication ends) so its profile is freed cleanly."""
+        page = self.page
+        self.view.setPage(None)  # type: ignore[arg-type]
+        page.deleteLater()
+
+    # -- diagnostics / export ------------------------------------------------------------------
+    @property
+    def console_messages(self) -> list[tuple[str, str, int, str]]:
+        """JS console messages of the page as (level, message, line, source)."""
+        return list(self.page.console)
+
+    @property
+    def js_errors(self) -> list[str]:
+        """JS console errors of the page."""
+        return [m for lvl, m, _, _ in self.page.console if lvl == "error"]
+
+    def eval_js(self, code: str, timeout_ms: int = 20_000) -> Any:
+        """Run ``code`` and wait for its result (spins a local event loop; for tests and exports)."""
+        loop = QEventLoop()
+        box: dict[str, Any] = {}
+
+        def done(result: Any) -> None:
+            box["r"] = result
+            loop.quit()
+
+        QTimer.singleShot(timeout_ms, loop.quit)
+        self.run_js(code, done)
+        if "r" not in box:
+            loop.exec()
+        if "r" not in box:
+            raise TimeoutError(f"map: no result from JavaScript within {timeout_ms} ms")
+        return box["r"]
+
+    def wait_ready(self, timeout_ms: int = 20_000) -> bool:
+        """Wait until the page reports that its layers have drawn (``plannerMap.ready``)."""
+        timer = QElapsedTimer()
+        timer.start()
+        while timer.elapsed() < timeout_ms:
+            if self._loaded:
+                try:
+                    if self.eval_js("!!(window.plannerMap && plannerMap.ready)",
+                                    max(100, timeout_ms - int(timer.elapsed()))) is True:
+                        return True
+                except TimeoutError:
+                    return False
+            loop = QEventLoop()
+            QTimer.singleShot(50, loop.quit)
+            loop.exec()
+        return False
+
+    def grab_png(self, path: str | Path, width: int = 1200, height: int = 800, timeout_ms: int = 20_000) -> Path:
+        """Render the map at ``width`` x ``height`` px to a PNG once the page reports ready."""
+        self.view.resize(width, height)
+        if self.isHidden():
+            self.resize(width, height)
+        if not self.wait_ready(timeout_ms):
+            raise TimeoutError(f"map: page not ready within {timeout_ms} ms; PNG not written")
+        self.run_js("window.plannerMap && plannerMap.invalidate && plannerMap.invalidate()")
+        loop = QEventLoop()
+        QTimer.singleShot(300, loop.quit)  # let the compositor paint the resized page
+        loop.exec()
+        out = Path(path)
+        if not self.view.grab().save(str(out), "PNG"):
+            raise OSError(f"map: could not write {out}; check the folder exists and is writable")
+        return out

@@ -1,0 +1,467 @@
+"""Build the planner's web map: (project, readiness scores, options) -> one self-contained HTML string.
+
+folium gives the page skeleton (``L.map`` with ``preferCanvas`` and a metric+imperial
+scale bar); its CDN links are removed and the vendored Leaflet/markercluster code
+(resources/web) is inlined. All layers are drawn by ``js/planner_map.js`` from one
+JSON block embedded with :func:`planner.webmap.escape.json_for_script`; every string in
+it that becomes HTML was escaped here (Jinja2 autoescape or ``html.escape``).
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import folium
+import jinja2
+import numpy as np
+import shapely
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+from planner.model.fields import FIELDS
+from planner.model.site import PlannerError
+from planner.webmap import assets
+from planner.webmap.escape import esc, json_for_script
+from planner.webmap.geometry import MAX_DECIMALS, encode_lines, encode_point, encode_polygons
+from planner.webmap.styles import (READINESS_COLOURS, READINESS_LABELS, VOLTAGE_CLASSES, VOLTAGE_COLOURS,
+                                   flare_radius_px, merged_style, site_radius_px, voltage_class)
+
+MODES = ("browse", "add", "move", "measure")
+DEFAULT_ONLINE_PROVIDER = "OpenStreetMap.Mapnik"
+# order in which layer kinds are drawn (bottom to top) and listed
+KIND_ORDER = ("countries", "states", "stranded", "basins", "transmission", "fibre", "other",
+              "substations", "pops", "flares")
+_LABEL_COLUMNS = ("name", "NAME", "region", "basin", "node", "title", "label", "network")
+
+
+class WebMapError(PlannerError, ValueError):
+    """A project layer or map option the web map cannot draw (says which and how to fix it)."""
+
+
+@dataclass(frozen=True)
+class MapOptions:
+    """How the map is built. Distances/sizes carry their unit in the name."""
+
+    title: str = "Site Conversion Planner"
+    online_tiles: bool | str = False  # False: offline vector basemap only; True or an xyzservices name
+    center_lat_lon: tuple[float, float] | None = None  # None: fit the sites
+    zoom: int | None = None
+    mode: str = "browse"
+    coord_decimals: int = 5  # 1e-5 deg ~ 1.1 m
+    simplify_tolerance_deg: float = 0.0005  # ~50 m
+    max_vertices_per_layer: int = 250_000
+    merge_threshold_features: int = 20_000
+    cluster_flares: bool = True
+    # kind -> shown at start; overrides each layer's style["visible"] (set by MapView.set_layer_visible)
+    layer_visibility: Mapping[str, bool] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise WebMapError(f"map option mode = {self.mode!r}: not a map mode. Use one of {', '.join(MODES)}")
+        if not 0 <= self.coord_decimals <= MAX_DECIMALS:
+            raise WebMapError(f"map option coord_decimals = {self.coord_decimals}: must be 0-{MAX_DECIMALS}. "
+                              "Use 5 (about 1 m)")
+        if not (math.isfinite(self.simplify_tolerance_deg) and self.simplify_tolerance_deg >= 0):
+            raise WebMapError(f"map option simplify_tolerance_deg = {self.simplify_tolerance_deg}: "
+                              "must be a finite number >= 0. Use 0.0005")
+        if self.max_vertices_per_layer < 1000:
+            raise WebMapError(f"map option max_vertices_per_layer = {self.max_vertices_per_layer}: "
+                              "must be at least 1000")
+        if self.center_lat_lon is not None:
+            lat, lon = self.center_lat_lon
+            if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+                raise WebMapError(f"map option center_lat_lon = {self.center_lat_lon}: latitude must be "
+                                  "-90..90 and longitude -180..180")
+        if self.zoom is not None and not 0 <= self.zoom <= 20:
+            raise WebMapError(f"map option zoom = {self.zoom}: must be 0-20")
+        tile_provider(self)  # validates the provider name
+
+
+def tile_provider(options: MapOptions) -> Any | None:
+    """The xyzservices provider for online tiles, or None when the map is offline."""
+    if not options.online_tiles:
+        return None
+    import xyzservices.providers as xyz
+
+    name = DEFAULT_ONLINE_PROVIDER if options.online_tiles is True else str(options.online_tiles)
+    try:
+        provider = xyz.query_name(name)
+    except ValueError:
+        raise WebMapError(f"map option online_tiles = {name!r}: unknown tile provider. "
+                          f"Use an xyzservices name such as {DEFAULT_ONLINE_PROVIDER!r}") from None
+    if provider.requires_token() or "{apikey}" in provider.url or "{accessToken}" in provider.url:
+        raise WebMapError(f"map option online_tiles = {name!r}: provider needs an API key. "
+                          "Choose a keyless provider such as 'OpenStreetMap.Mapnik'")
+    return provider
+
+
+def tile_url_template(options: MapOptions) -> str | None:
+    """The Leaflet tile URL template of the online provider (None when offline)."""
+    provider = tile_provider(options)
+    return None if provider is None else str(provider.url)
+
+
+# --------------------------------------------------------------------------- HTML fragments
+_ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+
+_POPUP = _ENV.from_string(
+    '<div class="pm-popup"><b>{{ name }}</b> <span class="pm-id">{{ site_id }}</span>'
+    "<table>{% for label, value in rows %}<tr><th>{{ label }}</th><td>{{ value }}</td></tr>{% endfor %}"
+    "</table></div>")
+_TITLE = _ENV.from_string(
+    "<h1>{{ title }}</h1><div class=\"pm-sub\">{{ subtitle }}</div>")
+_LEGEND = _ENV.from_string(
+    "<h2>Sites by readiness</h2>"
+    "{% for colour, label, n in classes %}<div class=\"pm-row\"><span class=\"pm-dot\" "
+    "style=\"width:10px;height:10px;background:{{ colour }}\"></span>{{ label }} ({{ n }})</div>{% endfor %}"
+    "{% if sizes %}<h2>Site size (sqrt of MW)</h2>{% for px, label in sizes %}<div class=\"pm-row\">"
+    "<span class=\"pm-dot\" style=\"width:{{ px }}px;height:{{ px }}px;background:#ddd\"></span>{{ label }}</div>"
+    "{% endfor %}{% endif %}"
+    "{% if voltage %}<h2>{{ tx_title }}</h2>{% for colour, label in voltage %}<div class=\"pm-row\">"
+    "<span class=\"pm-line\" style=\"border-color:{{ colour }}\"></span>{{ label }}</div>{% endfor %}{% endif %}"
+    "{% if others %}<h2>Layers</h2>{% for colour, fill, label in others %}<div class=\"pm-row\">"
+    "<span class=\"pm-swatch\" style=\"border-color:{{ colour }};background:{{ fill }}\"></span>{{ label }}</div>"
+    "{% endfor %}{% endif %}"
+    "{% for note in notes %}<div class=\"pm-note\">{{ note }}</div>{% endfor %}")
+_LAYER_TITLE = _ENV.from_string(
+    "<span class=\"pm-swatch\" style=\"border-color:{{ colour }};background:{{ fill }}\"></span>{{ title }}")
+
+
+class _RawElement(Element):
+    """A branca element whose text is emitted as is (never parsed as a Jinja template)."""
+
+    _template = Template("{{ this.raw }}")
+
+    def __init__(self, raw: str) -> None:
+        super().__init__()
+        self._name = "RawElement"
+        self.raw = raw
+
+
+class _PlannerLayers(MacroElement):
+    """Child of the folium map: runs ``PlannerMap.init`` after ``L.map`` exists."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "window.plannerMap = PlannerMap.init({{ this._parent.get_name() }}, "
+        "JSON.parse(document.getElementById('planner-data').textContent));"
+        "{% endmacro %}")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "PlannerLayers"
+
+
+# --------------------------------------------------------------------------- values
+def _num(value: Any) -> float | None:
+    """A finite float or None (None, NaN, '', text -> None)."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    s = str(value).strip()
+    return s or None
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        text = f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
+        return f"{text} {unit}".strip()
+    return f"{value} {unit}".strip() if unit else str(value)
+
+
+def _site_mw(site: Any) -> float | None:
+    for name in ("power_capacity_mw", "energized_mw", "pipeline_mw"):
+        v = _num(getattr(site, name, None))
+        if v is not None:
+            return v
+    return None
+
+
+_POPUP_FIELDS = ("operator", "status", "locality", "admin1", "country", "location_precision",
+                 "power_capacity_mw", "energized_mw", "pipeline_mw", "interconnection_status",
+                 "ai_partner", "dist_substation_km", "substation_max_kv", "dist_fibre_km",
+                 "stranded_region")
+
+
+def _site_entry(site: Any, score: Any | None, max_mw: float | None) -> dict[str, Any]:
+    klass = getattr(score, "klass", None) if score is not None else None
+    colour_key = klass if klass in READINESS_COLOURS else "not_scored"
+    label = getattr(score, "class_label", None) if score is not None else None
+    total = _num(getattr(score, "total", None)) if score is not None else None
+    readiness = READINESS_LABELS["not_scored"] if score is None else (
+        f"{label or READINESS_LABELS.get(colour_key, klass)}"
+        + (f" ({total:.0f}/100)" if total is not None else " (no total)"))
+    rows: list[tuple[str, str]] = [("Readiness", readiness)]
+    for name in _POPUP_FIELDS:
+        fs = FIELDS[name]
+        value = getattr(site, name, None)
+        if value is None and name not in ("power_capacity_mw", "energized_mw"):
+            continue
+        rows.append((fs.label, _fmt(value, fs.unit)))
+    name = _text(site.name) or site.site_id
+    mw = _site_mw(site)
+    tip = f"{name} · {_fmt(mw, 'MW')}"
+    return {
+        "id": site.site_id,
+        "lat": round(float(site.lat), 6),
+        "lon": round(float(site.lon), 6),
+        "r": site_radius_px(mw, max_mw),
+        "c": READINESS_COLOURS[colour_key],
+        "k": colour_key,
+        "tip": esc(tip),
+        "pop": _POPUP.render(name=name, site_id=site.site_id, rows=rows),
+    }
+
+
+def _label_column(gdf: Any) -> str | None:
+    for c in _LABEL_COLUMNS:
+        if c in gdf.columns:
+            return c
+    return None
+
+
+def _check_layer(name: str, layer: Any) -> Any:
+    gdf = getattr(layer, "gdf", None)
+    if gdf is None or not hasattr(gdf, "geometry"):
+        raise WebMapError(f"layer {name!r}: has no GeoDataFrame. Re-import the layer")
+    crs = gdf.crs
+    if crs is None or crs.to_epsg() != 4326:
+        raise WebMapError(f"layer {name!r}: CRS is {crs.to_string() if crs else 'missing'}, the map needs "
+                          "EPSG:4326. Reproject it with gdf.to_crs(4326) (or set_crs(4326) if it is lon/lat)")
+    return gdf
+
+
+def _visible(kind: str, layer: Any, options: MapOptions) -> bool:
+    if kind in options.layer_visibility:
+        return bool(options.layer_visibility[kind])
+    style = getattr(layer, "style", None) or {}
+    return style.get("visible", True) is not False
+
+
+def _encode_layer(name: str, layer: Any, options: MapOptions) -> dict[str, Any]:
+    gdf = _check_layer(name, layer)
+    kind = getattr(layer, "kind", "other") or "other"
+    title = _text(getattr(layer, "title", None)) or name
+    style = merged_style(kind, getattr(layer, "style", None))
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    valid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) if len(geoms) else np.zeros(0, dtype=bool)
+    gdf = gdf.loc[valid]
+    geoms = geoms[valid]
+    types = shapely.get_type_id(geoms) if len(geoms) else np.array([], dtype=int)
+    is_point = np.isin(types, (0, 4))
+    is_line = np.isin(types, (1, 2, 5))
+    is_poly = np.isin(types, (3, 6, 7))
+    label_col = _label_column(gdf)
+    labels = [_text(v) for v in gdf[label_col].tolist()] if label_col else [None] * len(gdf)
+    out: dict[str, Any] = {"name": name, "kind": kind, "style": style, "hidden": not _visible(kind, layer, options),
+                           "title_html": _LAYER_TITLE.render(title=title, colour=style.get("color", "#555"),
+                                                             fill=style.get("fillColor", "transparent"))}
+    dec = options.coord_decimals
+    stats: dict[str, Any] = {}
+
+    if is_line.any():
+        idx = np.flatnonzero(is_line)
+        if kind == "transmission":
+            kv_col = "voltage_kv" if "voltage_kv" in gdf.columns else ("max_kv" if "max_kv" in gdf.columns else None)
+            kvs = [_num(v) for v in gdf[kv_col].to_numpy()[idx]] if kv_col else [None] * len(idx)
+            groups: list[Any] = [voltage_class(v) for v in kvs]
+            out["group_colours"] = VOLTAGE_COLOURS
+        else:
+            kvs = [None] * len(idx)
+            groups = [None] * len(idx)
+        feats, st = encode_lines(geoms[idx], groups, decimals=dec, tolerance_deg=options.simplify_tolerance_deg,
+                                 max_vertices=options.max_vertices_per_layer,
+                                 merge_threshold=options.merge_threshold_features)
+        lines = []
+        for group, parts, row in feats:
+            tip = None
+            if row is not None:
+                i = int(idx[row])
+                bits = []
+                if kind == "transmission":
+                    bits.append(_fmt(kvs[row], "kV") if kvs[row] is not None else "voltage unknown")
+                if labels[i]:
+                    bits.append(labels[i])
+                tip = esc(" · ".join(bits)) if bits else None
+            lines.append([group, parts, tip])
+        out["lines"] = lines
+        stats["lines"] = st.__dict__
+    if is_poly.any():
+        idx = np.flatnonzero(is_poly)
+        feats_p, st = encode_polygons(geoms[idx], decimals=dec, tolerance_deg=options.simplify_tolerance_deg,
+                                      max_vertices=options.max_vertices_per_layer)
+        out["polygons"] = [[polys, esc(labels[int(idx[row])]) if labels[int(idx[row])] else None]
+                           for polys, row in feats_p]
+        stats["polygons"] = st.__dict__
+    if is_point.any():
+        idx = np.flatnonzero(is_point)
+        pts = []
+        vol_col = "flr_volume_bcm" if "flr_volume_bcm" in gdf.columns else None
+        vols = gdf[vol_col].to_numpy() if vol_col else None
+        country_col = "cntry_name" if "cntry_name" in gdf.columns else None
+        countries = gdf[country_col].to_numpy() if country_col else None
+        kv_col = next((c for c in ("voltage_kv", "max_kv") if c in gdf.columns), None)
+        kv_arr = gdf[kv_col].to_numpy() if kv_col else None
+        for i in idx:
+            xy = encode_point(geoms[i], dec)
+            if xy is None:
+                continue
+            radius = None
+            bits = []
+            if kind == "flares" and vols is not None:
+                vol = _num(vols[i])
+                radius = flare_radius_px(vol)
+                if countries is not None and _text(countries[i]):
+                    bits.append(_text(countries[i]) + " flare")
+                bits.append(f"{vol:.3f} bcm/yr (2015)" if vol is not None else "volume unknown")
+            else:
+                if labels[i]:
+                    bits.append(labels[i])
+                if kv_arr is not None and _num(kv_arr[i]) is not None:
+                    bits.append(_fmt(_num(kv_arr[i]), "kV"))
+            pts.append([xy[0], xy[1], esc(" · ".join(bits)) if bits else None, radius])
+        out["points"] = pts
+        out["cluster"] = kind == "flares" and options.cluster_flares
+        stats["points"] = len(pts)
+    out["stats"] = stats
+    return out
+
+
+def _legend_html(class_counts: Counter[str], max_mw: float | None, layers: list[dict[str, Any]],
+                 unlocated: int) -> str:
+    classes = [(READINESS_COLOURS[k], READINESS_LABELS[k], class_counts.get(k, 0))
+               for k in READINESS_COLOURS if class_counts.get(k, 0) or k != "not_scored"]
+    sizes = []
+    if max_mw:
+        for mw in sorted({round(max_mw), round(max_mw / 4), round(max_mw / 16)}, reverse=True):
+            if mw > 0:
+                sizes.append((2 * site_radius_px(float(mw), max_mw), f"{mw:,} MW"))
+    kinds = {lay["kind"] for lay in layers}
+    voltage = [(c, label) for _, label, c in VOLTAGE_CLASSES] if "transmission" in kinds else []
+    tx_title = "; ".join(lay["_title"] for lay in layers if lay["kind"] == "transmission") or "Transmission"
+    others = []
+    for lay in layers:
+        if lay["kind"] == "transmission":
+            continue
+        st = lay["style"]
+        others.append((st.get("color", "#555"), st.get("fillColor", "transparent"), lay["_title"]))
+    notes = [f"{unlocated} site(s) without a location are not shown"] if unlocated else []
+    return _LEGEND.render(classes=classes, sizes=sizes, voltage=voltage, tx_title=tx_title, others=others, notes=notes)
+
+
+def build_map(project: Any, scores: Mapping[str, Any] | None = None, options: MapOptions = MapOptions(),
+              progress: Callable[[float], None] | None = None) -> str:
+    """Build the self-contained HTML map of ``project`` (sites coloured by readiness ``scores``).
+
+    Parameters
+    ----------
+    project
+        Object with ``.portfolio`` (iterable of Site) and ``.layers`` (name -> MapLayer).
+    scores
+        Optional ``site_id -> ReadinessResult``-like objects (``.total``, ``.klass``, ``.class_label``);
+        a missing entry means "not scored".
+    options
+        :class:`MapOptions`.
+    progress
+        Optional callback receiving the fraction done (0..1).
+
+    Returns
+    -------
+    str
+        One HTML document: Leaflet, data and images inlined; no network requests unless
+        ``options.online_tiles`` is set.
+    """
+    t0 = time.perf_counter()
+    scores = scores or {}
+    layers_in = list(getattr(project, "layers", {}).items())
+    order = {k: i for i, k in enumerate(KIND_ORDER)}
+    layers_in.sort(key=lambda kv: order.get(getattr(kv[1], "kind", "other"), order["other"]))
+
+    layers: list[dict[str, Any]] = []
+    for n, (name, layer) in enumerate(layers_in):
+        enc = _encode_layer(str(name), layer, options)
+        enc["_title"] = _text(getattr(layer, "title", None)) or str(name)
+        layers.append(enc)
+        if progress:
+            progress(0.8 * (n + 1) / max(1, len(layers_in)))
+
+    sites = list(getattr(project, "portfolio", []))
+    located = [s for s in sites if s.lat is not None and s.lon is not None]
+    mws = [m for m in (_site_mw(s) for s in located) if m is not None]
+    max_mw = max(mws) if mws else None
+    site_entries = [_site_entry(s, scores.get(s.site_id), max_mw) for s in located]
+    class_counts = Counter(e["k"] for e in site_entries)
+
+    attributions = []
+    for _, layer in layers_in:
+        src = _text(getattr(layer, "source", None))
+        if src and esc(src) not in attributions:
+            attributions.append(esc(src))
+    tiles = None
+    provider = tile_provider(options)
+    if provider is not None:
+        opts = {k: provider[k] for k in ("subdomains", "variant", "max_zoom") if k in provider}
+        if "max_zoom" in opts:
+            opts["maxZoom"] = opts.pop("max_zoom")
+        tiles = {"url": provider.url, "options": opts, "attribution_html": provider.html_attribution}
+
+    view = None
+    if options.center_lat_lon is not None:
+        view = {"lat": options.center_lat_lon[0], "lon": options.center_lat_lon[1],
+                "zoom": options.zoom if options.zoom is not None else 6}
+    subtitle = f"{len(located)} of {len(sites)} sites shown"
+    data = {
+        "decimals": options.coord_decimals,
+        "mode": options.mode,
+        "view": view,
+        "title_html": _TITLE.render(title=options.title, subtitle=subtitle),
+        "legend_html": _legend_html(class_counts, max_mw, layers, len(sites) - len(located)),
+        "sites_title_html": _LAYER_TITLE.render(title="Candidate sites", colour="#222222",
+                                                fill=READINESS_COLOURS["ready_now"]),
+        "sites": site_entries,
+        "sites_hidden": options.layer_visibility.get("sites", True) is False,
+        "layers": [{k: v for k, v in lay.items() if not k.startswith("_")} for lay in layers],
+        "attributions_html": attributions,
+        "tiles": tiles,
+        "build_seconds": None,
+    }
+
+    m = folium.Map(location=list(options.center_lat_lon or (39.0, -98.0)), zoom_start=options.zoom or 4,
+                   tiles=None, prefer_canvas=True, control_scale=True)
+    m.default_js = []  # folium's CDN links; the vendored copies are inlined below
+    m.default_css = []
+    root = m.get_root()
+    root.default_js = []
+    root.default_css = []
+    root.header.add_child(_RawElement(f"<title>{esc(options.title)}</title>"), name="pm_title")
+    root.header.add_child(_RawElement(f"<style>{assets.vendored_css()}\n{assets.planner_css()}</style>"),
+                          name="pm_css")
+    root.header.add_child(_RawElement(f"<script>{assets.vendored_js()}</script>"), name="pm_vendor_js")
+    root.header.add_child(_RawElement(f"<script>{assets.planner_js()}</script>"), name="pm_planner_js")
+    data["build_seconds"] = round(time.perf_counter() - t0, 3)
+    root.html.add_child(_RawElement('<script type="application/json" id="planner-data">'
+                                    + json_for_script(data) + "</script>"), name="pm_data")
+    m.add_child(_PlannerLayers(), name="pm_layers")
+    html = root.render()
+    if progress:
+        progress(1.0)
+    return html

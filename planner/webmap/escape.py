@@ -1,0 +1,47 @@
+"""Escaping for everything that reaches the map page: HTML text and JSON inside ``<script>``.
+
+Two rules, applied at the boundary so no caller has to remember them:
+* text that becomes HTML goes through :func:`esc` (``html.escape`` with quotes);
+* data embedded in the page goes through :func:`json_for_script`, which escapes
+  ``<``, ``>``, ``&`` and the JS line separators as ``\\uXXXX`` so a value holding
+  ``</script>`` or ``<!--`` cannot end the script element.
+"""
+from __future__ import annotations
+
+import html
+import json
+import math
+from typing import Any
+
+_JSON_UNSAFE = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+_TRANS = str.maketrans(_JSON_UNSAFE)
+
+
+def esc(value: Any) -> str:
+    """HTML-escape ``value`` as text (``None`` becomes the empty string)."""
+    if value is None:
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+def _clean(obj: Any) -> Any:
+    """Replace non-finite floats by None (JSON has no NaN) recursively."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def json_for_script(obj: Any) -> str:
+    """Serialise ``obj`` as JSON that is safe inside an HTML ``<script>`` element."""
+    text = json.dumps(_clean(obj), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.translate(_TRANS)

@@ -1,0 +1,313 @@
+/* Site Conversion Planner: page-side map code (layers, modes, measuring, Qt bridge).
+ * Every string that arrives as HTML in `data` was escaped in Python (planner.webmap.escape);
+ * strings composed here are numbers only or go through textContent. */
+(function () {
+  "use strict";
+
+  var MODES = ["browse", "add", "move", "measure"];
+  var COUNT_KEYS = {transmission: "lines"};
+
+  function decode(flat, scale) {
+    var out = new Array(flat.length / 2), x = 0, y = 0, j = 0;
+    for (var i = 0; i < flat.length; i += 2) {
+      x += flat[i]; y += flat[i + 1];
+      out[j++] = [y / scale, x / scale];
+    }
+    return out;
+  }
+
+  function extend(a, b) {
+    var o = {}, k;
+    for (k in a) { if (Object.prototype.hasOwnProperty.call(a, k)) { o[k] = a[k]; } }
+    for (k in b) { if (Object.prototype.hasOwnProperty.call(b, k)) { o[k] = b[k]; } }
+    return o;
+  }
+
+  function init(map, data) {
+    var api = {map: map, ready: false, mode: "browse", selected: null, bridge: null, errors: [], events: []};
+    var scale = Math.pow(10, data.decimals);
+    var counts = {sites: 0, lines: 0, substations: 0, fibre: 0, pops: 0, flares: 0,
+                  stranded: 0, basins: 0, countries: 0, states: 0, other: 0};
+    var kindGroups = {};
+    var renderers = {};
+    var PANES = {countries: ["pm-basemap", 210], states: ["pm-basemap", 210],
+                 stranded: ["pm-regions", 380], basins: ["pm-regions", 380],
+                 transmission: ["pm-lines", 400], fibre: ["pm-lines", 400], other: ["pm-lines", 400],
+                 substations: ["pm-points", 420], pops: ["pm-points", 420], flares: ["pm-points", 420],
+                 sites: ["pm-sites", 610], measure: ["pm-measure", 620]};
+
+    // folium passes zoom limits to the tile layer only; clustering needs them on the map
+    map.setMinZoom(2);
+    map.setMaxZoom(18);
+
+    window.addEventListener("error", function (ev) { api.errors.push(String(ev.message)); });
+
+    function paneFor(kind) {
+      var p = PANES[kind] || PANES.other;
+      if (!map.getPane(p[0])) { map.createPane(p[0]).style.zIndex = p[1]; }
+      if (!renderers[p[0]]) { renderers[p[0]] = L.canvas({pane: p[0], padding: 0.3}); }
+      return {pane: p[0], renderer: renderers[p[0]]};
+    }
+
+    function remember(kind, group) { (kindGroups[kind] = kindGroups[kind] || []).push(group); }
+
+    function countKey(kind) {
+      var k = COUNT_KEYS[kind] || kind;
+      return Object.prototype.hasOwnProperty.call(counts, k) ? k : "other";
+    }
+
+    function emit(name, args) {
+      api.events.push({name: name, args: args});
+      if (api.events.length > 50) { api.events.shift(); }
+      var b = api.bridge;
+      if (b && typeof b[name] === "function") { b[name].apply(b, args); }
+    }
+
+    // ---- attribution, title, legend -------------------------------------------------
+    map.attributionControl.setPrefix("Leaflet");
+    (data.attributions_html || []).forEach(function (a) { map.attributionControl.addAttribution(a); });
+
+    var control = L.control.layers(null, null, {collapsed: true, position: "topright"}).addTo(map);
+
+    var titleBox = L.control({position: "topleft"});
+    titleBox.onAdd = function () {
+      var div = L.DomUtil.create("div", "pm-box pm-title");
+      div.innerHTML = data.title_html;  // escaped in Python
+      var bar = L.DomUtil.create("div", "pm-modebar", div);
+      ["browse", "measure"].forEach(function (m) {
+        var b = L.DomUtil.create("button", "pm-modebtn", bar);
+        b.type = "button"; b.textContent = m === "browse" ? "Browse" : "Measure (km)";
+        b.setAttribute("data-mode", m);
+        L.DomEvent.on(b, "click", function (ev) { L.DomEvent.stop(ev); api.setMode(m); });
+      });
+      var out = L.DomUtil.create("div", "pm-measure-out", div);
+      out.id = "pm-measure-out";
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      return div;
+    };
+    titleBox.addTo(map);
+
+    var legend = L.control({position: "bottomright"});
+    legend.onAdd = function () {
+      var div = L.DomUtil.create("div", "pm-box pm-legend");
+      div.innerHTML = data.legend_html;  // escaped in Python
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      return div;
+    };
+    legend.addTo(map);
+
+    // ---- online tiles (only when enabled in Python) ------------------------------------
+    var tiles = null;
+    if (data.tiles) {
+      tiles = L.tileLayer(data.tiles.url, extend(data.tiles.options, {attribution: data.tiles.attribution_html}));
+      tiles.addTo(map);
+    }
+
+    // ---- vector layers -------------------------------------------------------------
+    data.layers.forEach(function (layer) {
+      var where = paneFor(layer.kind);
+      var style = extend(layer.style, {pane: where.pane, renderer: where.renderer});
+      var group = (layer.cluster && L.markerClusterGroup)
+        ? L.markerClusterGroup({chunkedLoading: true, maxClusterRadius: 40, showCoverageOnHover: false})
+        : L.featureGroup();
+      var key = countKey(layer.kind);
+      (layer.polygons || []).forEach(function (f) {
+        var latlngs = f[0].map(function (rings) { return rings.map(function (r) { return decode(r, scale); }); });
+        var poly = L.polygon(latlngs, style);
+        if (f[1]) { poly.bindTooltip(f[1], {sticky: true}); }
+        group.addLayer(poly); counts[key] += 1;
+      });
+      (layer.lines || []).forEach(function (f) {
+        var s = style;
+        if (f[0] && layer.group_colours && layer.group_colours[f[0]]) { s = extend(style, {color: layer.group_colours[f[0]]}); }
+        var line = L.polyline(f[1].map(function (p) { return decode(p, scale); }), s);
+        if (f[2]) { line.bindTooltip(f[2], {sticky: true}); }
+        group.addLayer(line); counts[key] += 1;
+      });
+      var pts = layer.points || [];
+      var markers = new Array(pts.length);
+      pts.forEach(function (f, i) {
+        var m = L.circleMarker([f[1] / scale, f[0] / scale], extend(style, {radius: f[3] || style.radius || 4}));
+        if (f[2]) { m.bindTooltip(f[2]); }
+        markers[i] = m; counts[key] += 1;
+      });
+      if (markers.length) {
+        if (group.addLayers) { group.addLayers(markers); } else { markers.forEach(function (m) { group.addLayer(m); }); }
+      }
+      if (!layer.hidden) { group.addTo(map); }
+      control.addOverlay(group, layer.title_html);
+      remember(layer.kind, group);
+    });
+
+    // ---- sites -----------------------------------------------------------------------
+    var siteWhere = paneFor("sites");
+    var sitesGroup = L.featureGroup();
+    var siteMarkers = {};
+    var siteBase = {};
+    var dragging = null;
+    data.sites.forEach(function (s) {
+      var base = {pane: siteWhere.pane, renderer: siteWhere.renderer, radius: s.r, color: "#222222",
+                  weight: 1, fillColor: s.c, fillOpacity: 0.85, bubblingMouseEvents: false};
+      var m = L.circleMarker([s.lat, s.lon], base);
+      m.bindTooltip(s.tip, {direction: "top"});
+      m.bindPopup(s.pop, {maxWidth: 360, autoPan: true});
+      m.on("click", function (ev) { onSiteClick(s.id, ev); });
+      m.on("mousedown", function (ev) {
+        if (api.mode !== "move") { return; }
+        dragging = s.id;
+        map.dragging.disable();
+        m.closePopup(); m.closeTooltip();
+        L.DomEvent.stop(ev);
+      });
+      siteMarkers[s.id] = m; siteBase[s.id] = base;
+      sitesGroup.addLayer(m); counts.sites += 1;
+    });
+    if (!data.sites_hidden) { sitesGroup.addTo(map); }
+    control.addOverlay(sitesGroup, data.sites_title_html);
+    remember("sites", sitesGroup);
+
+    function onSiteClick(id, ev) {
+      if (api.mode === "browse") {
+        api.selectSite(id, false);
+        emit("siteClicked", [id]);
+      } else {
+        var m = siteMarkers[id];
+        if (m) { m.closePopup(); }
+        if (api.mode === "measure" && ev && ev.latlng) { addMeasurePoint(ev.latlng); }
+      }
+    }
+
+    map.on("mousemove", function (ev) {
+      if (dragging && siteMarkers[dragging]) { siteMarkers[dragging].setLatLng(ev.latlng); }
+    });
+    map.on("mouseup", function (ev) {
+      if (!dragging) { return; }
+      var id = dragging, ll = siteMarkers[id].getLatLng().wrap();
+      dragging = null;
+      map.dragging.enable();
+      emit("siteMoved", [id, ll.lng, ll.lat]);
+    });
+
+    // ---- measuring -------------------------------------------------------------------
+    var measureWhere = paneFor("measure");
+    var measure = {points: [], line: null, done: false, km: 0};
+    function measureText(km, done) {
+      var out = document.getElementById("pm-measure-out");
+      if (out) { out.textContent = km === null ? "" : ("Distance: " + km.toFixed(2) + " km" + (done ? "" : " (double-click to finish)")); }
+    }
+    function clearMeasure() {
+      if (measure.line) { map.removeLayer(measure.line); }
+      measure = {points: [], line: null, done: false, km: 0};
+      measureText(null, false);
+    }
+    function addMeasurePoint(ll) {
+      if (measure.done) { clearMeasure(); }
+      measure.points.push(ll);
+      if (!measure.line) {
+        measure.line = L.polyline([], {pane: measureWhere.pane, renderer: measureWhere.renderer, color: "#111111",
+                                        weight: 2, dashArray: "6 4", interactive: false}).addTo(map);
+      }
+      measure.line.setLatLngs(measure.points);
+      var km = 0;
+      for (var i = 1; i < measure.points.length; i++) { km += measure.points[i - 1].distanceTo(measure.points[i]) / 1000; }
+      measure.km = km;
+      measureText(km, false);
+    }
+    function finishMeasure() {
+      if (measure.points.length < 2 || measure.done) { return; }
+      measure.done = true;
+      measureText(measure.km, true);
+      emit("measureFinished", [measure.km]);
+    }
+
+    map.on("click", function (ev) {
+      var ll = ev.latlng.wrap();
+      if (api.mode === "add") { emit("mapClicked", [ll.lng, ll.lat]); }
+      else if (api.mode === "measure") { addMeasurePoint(ev.latlng); }
+    });
+    map.on("dblclick", function () { if (api.mode === "measure") { finishMeasure(); } });
+
+    // ---- API for Python ----------------------------------------------------------------
+    api.selectSite = function (id, pan) {
+      if (api.selected && siteMarkers[api.selected]) { siteMarkers[api.selected].setStyle({color: "#222222", weight: 1}); }
+      var m = Object.prototype.hasOwnProperty.call(siteMarkers, id) ? siteMarkers[id] : null;
+      api.selected = m ? id : null;
+      if (!m) { return false; }
+      m.setStyle({color: "#00e5ff", weight: 4});
+      m.bringToFront();
+      if (pan !== false) { map.panTo(m.getLatLng()); }
+      return true;
+    };
+    api.setMode = function (mode) {
+      if (MODES.indexOf(mode) < 0) { return false; }
+      if (api.mode === "measure" && mode !== "measure") { clearMeasure(); }
+      api.mode = mode;
+      if (mode === "measure") { map.doubleClickZoom.disable(); } else { map.doubleClickZoom.enable(); }
+      var c = map.getContainer();
+      MODES.forEach(function (m) { L.DomUtil.removeClass(c, "pm-mode-" + m); });
+      L.DomUtil.addClass(c, "pm-mode-" + mode);
+      if (mode !== "browse") { map.closePopup(); }
+      var btns = c.querySelectorAll(".pm-modebtn");
+      for (var i = 0; i < btns.length; i++) {
+        btns[i].classList.toggle("pm-active", btns[i].getAttribute("data-mode") === mode);
+      }
+      return true;
+    };
+    api.countFeatures = function () { return JSON.stringify(counts); };
+    api.setLayerVisible = function (kind, on) {
+      var groups = kindGroups[kind] || [];
+      groups.forEach(function (g) { if (on) { g.addTo(map); } else { map.removeLayer(g); } });
+      return groups.length;
+    };
+    api.layerVisible = function (kind) {
+      var groups = kindGroups[kind] || [];
+      return groups.length > 0 && groups.every(function (g) { return map.hasLayer(g); });
+    };
+    api.getView = function () {
+      var c = map.getCenter();
+      return JSON.stringify({lat: c.lat, lon: c.lng, zoom: map.getZoom()});
+    };
+    api.setView = function (lat, lon, zoom) { map.setView([lat, lon], zoom, {animate: false}); };
+    api.marker = function (id) { return Object.prototype.hasOwnProperty.call(siteMarkers, id) ? siteMarkers[id] : null; };
+    api.invalidate = function () { map.invalidateSize({animate: false}); };
+    api.measureKm = function () { return measure.km; };
+    api.finishMeasure = finishMeasure;
+    api.addMeasurePoint = function (lat, lon) { addMeasurePoint(L.latLng(lat, lon)); return measure.km; };
+
+    // ---- initial view ------------------------------------------------------------------
+    if (data.view) {
+      map.setView([data.view.lat, data.view.lon], data.view.zoom, {animate: false});
+    } else if (sitesGroup.getLayers().length) {
+      map.fitBounds(sitesGroup.getBounds().pad(0.15), {maxZoom: 9, animate: false});
+    }
+    api.setMode(data.mode || "browse");
+
+    // ---- Qt bridge (QWebChannel is injected by planner.ui.map_view) ----------------------
+    if (typeof qt !== "undefined" && qt && qt.webChannelTransport && typeof QWebChannel !== "undefined") {
+      new QWebChannel(qt.webChannelTransport, function (channel) {
+        api.bridge = channel.objects.planner || null;
+        api.bridgeReady = !!api.bridge;
+      });
+    }
+
+    // ---- ready once vectors have drawn (and tiles, when online) ----------------------------
+    function markReady() {
+      if (api.ready) { return; }
+      window.requestAnimationFrame(function () {
+        api.ready = true;
+        document.body.setAttribute("data-planner-ready", "1");
+      });
+    }
+    if (tiles) {
+      tiles.once("load", markReady);
+      window.setTimeout(markReady, 8000);  // tiles may never come (offline): show the vectors anyway
+    } else {
+      markReady();
+    }
+    return api;
+  }
+
+  window.PlannerMap = {init: init, decode: decode};
+})();

@@ -1,0 +1,222 @@
+"""The map in QtWebEngine (offscreen): loads offline, counts features, relays clicks, stays locked down."""
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+pytest.importorskip("PySide6.QtWebEngineWidgets")
+pytestmark = pytest.mark.gui
+
+from pyproj import Geod  # noqa: E402
+
+from planner.model.portfolio import Portfolio  # noqa: E402
+from planner.model.site import Site  # noqa: E402
+from planner.ui.map_view import MapView  # noqa: E402
+
+HOSTILE = "<img src=x onerror=window.__xss=1>"
+TIMEOUT_MS = 20_000
+
+
+def _open(project, scores=None):
+    view = MapView()
+    view.resize(900, 600)
+    view.show()
+    loads = []
+    view.load_finished.connect(loads.append)
+    view.set_project(project, scores)
+    assert view.wait_ready(TIMEOUT_MS), view.console_messages
+    assert loads == [True]
+    return view
+
+
+def _close(view):
+    from PySide6.QtCore import QCoreApplication, QEvent
+    view.release()
+    view.close()
+    view.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QCoreApplication.processEvents()
+
+
+@pytest.fixture(scope="module")
+def sample():
+    project_mod = pytest.importorskip("planner.gis.project")
+    from planner.assets import sample_project
+    return project_mod.open_project(sample_project())
+
+
+@pytest.fixture(scope="module")
+def _sample_view(qapp, sample):
+    view = _open(sample)
+    yield view
+    _close(view)
+
+
+@pytest.fixture
+def sample_view(qtbot, _sample_view):
+    """One loaded sample map shared by the tests of this module, reset to browse mode."""
+    qtbot.waitUntil(lambda: _sample_view.eval_js("!!plannerMap.bridgeReady") is True, timeout=TIMEOUT_MS)
+    _sample_view.set_mode("browse")
+    yield _sample_view
+    _sample_view.set_mode("browse")
+
+
+@pytest.fixture
+def hostile_view(qtbot, shared_data):
+    import geopandas as gpd
+    states = gpd.read_file(shared_data / "us_states_census2016_simplified.geojson")
+    sites = [Site.create(site_id="EVIL-1", name=HOSTILE, operator=HOSTILE, lat=31.9, lon=-102.1,
+                         power_capacity_mw=300),
+             Site.create(site_id="OK-1", name="Plain site", lat=32.4, lon=-100.3, power_capacity_mw=90)]
+    layer = SimpleNamespace(name="states", kind="states", title=f"States {HOSTILE}", gdf=states,
+                            source=HOSTILE, style={})
+    view = _open(SimpleNamespace(portfolio=Portfolio(sites), layers={"states": layer}))
+    qtbot.waitUntil(lambda: view.eval_js("!!plannerMap.bridgeReady") is True, timeout=TIMEOUT_MS)
+    yield view
+    _close(view)
+
+
+def _spin(qtbot, ms=300):
+    qtbot.wait(ms)
+
+
+def test_sample_map_loads_with_all_features(sample_view, sample):
+    counts = json.loads(sample_view.eval_js("plannerMap.countFeatures()"))
+    located = [s for s in sample.portfolio if s.lat is not None and s.lon is not None]
+    assert counts["sites"] == len(located) > 0
+    assert counts["lines"] == sum(len(lyr.gdf) for lyr in sample.layers_of_kind("transmission"))
+    assert counts["substations"] == sum(len(lyr.gdf) for lyr in sample.layers_of_kind("substations"))
+    assert counts["countries"] > 100
+    assert sample_view.html_path.is_file()  # loaded from a file (setHtml caps at 2 MB)
+    assert sample_view.interceptor.blocked == []  # the page asked for nothing remote
+    assert sample_view.js_errors == []
+
+
+def test_site_click_reaches_python(qtbot, sample_view, sample):
+    sid = next(s.site_id for s in sample.portfolio if s.lat is not None)
+    with qtbot.waitSignal(sample_view.site_clicked, timeout=TIMEOUT_MS) as sig:
+        sample_view.run_js(f"var m = plannerMap.marker({json.dumps(sid)}); m.fire('click', {{latlng: m.getLatLng()}});")
+    assert sig.args == [sid]
+    assert sample_view.eval_js("plannerMap.selected") == sid
+
+
+def test_modes_add_move_measure(qtbot, sample_view, sample):
+    sid = next(s.site_id for s in sample.portfolio if s.lat is not None)
+    sample_view.set_mode("add")
+    with qtbot.waitSignal(sample_view.map_clicked, timeout=TIMEOUT_MS) as sig:
+        sample_view.run_js("plannerMap.map.fire('click', {latlng: L.latLng(31.5, -100.25)})")
+    assert sig.args == pytest.approx([-100.25, 31.5])
+
+    sample_view.set_mode("move")
+    with qtbot.waitSignal(sample_view.site_moved, timeout=TIMEOUT_MS) as sig:
+        sample_view.run_js(
+            f"var m = plannerMap.marker({json.dumps(sid)}); m.fire('mousedown', {{latlng: m.getLatLng()}});"
+            "plannerMap.map.fire('mousemove', {latlng: L.latLng(30.5, -99.5)});"
+            "plannerMap.map.fire('mouseup', {latlng: L.latLng(30.5, -99.5)});")
+    assert sig.args[0] == sid and sig.args[1:] == pytest.approx([-99.5, 30.5])
+
+    sample_view.set_mode("measure")
+    with qtbot.waitSignal(sample_view.measure_finished, timeout=TIMEOUT_MS) as sig:
+        sample_view.run_js("plannerMap.addMeasurePoint(30.27, -97.74); plannerMap.addMeasurePoint(32.78, -96.80);"
+                           "plannerMap.finishMeasure();")
+    geod_km = Geod(ellps="WGS84").inv(-97.74, 30.27, -96.80, 32.78)[2] / 1000
+    assert sig.args[0] == pytest.approx(geod_km, rel=0.005)  # Leaflet's sphere vs the ellipsoid
+
+    # in browse mode a map click is not an add-site request
+    sample_view.set_mode("browse")
+    with qtbot.assertNotEmitted(sample_view.map_clicked, wait=500):
+        sample_view.run_js("plannerMap.map.fire('click', {latlng: L.latLng(31.5, -100.25)})")
+
+
+def test_invalid_bridge_calls_are_rejected(qtbot, sample_view, sample):
+    bridge = sample_view.bridge
+    with qtbot.assertNotEmitted(sample_view.site_clicked, wait=800), \
+            qtbot.assertNotEmitted(sample_view.map_clicked, wait=0), \
+            qtbot.assertNotEmitted(sample_view.site_moved, wait=0):
+        sample_view.run_js("var b = plannerMap.bridge; b.siteClicked(123); b.siteClicked('NO-SUCH-SITE');"
+                           "b.siteClicked('x'.repeat(65)); b.mapClicked(1, 2);")  # browse mode: no mapClicked
+        qtbot.waitUntil(lambda: len(bridge.rejected) >= 4, timeout=TIMEOUT_MS)  # calls arrive asynchronously
+        sample_view.set_mode("add")
+        sample_view.run_js("var b = plannerMap.bridge; b.mapClicked(200, 10); b.mapClicked('1', 2);"
+                           "b.siteMoved('A', 1, 2);")
+        qtbot.waitUntil(lambda: len(bridge.rejected) >= 7, timeout=TIMEOUT_MS)
+        bridge.mapClicked(float("nan"), 10.0)
+        bridge.mapClicked(True, 10.0)
+        bridge.measureFinished(-1.0)
+        sample_view.set_mode("move")
+        sid = next(s.site_id for s in sample.portfolio if s.lat is not None)
+        bridge.siteMoved(sid, 10.0, 95.0)
+    reasons = " | ".join(r for _, r in bridge.rejected)
+    for needle in ("must be a string", "unknown site_id", "1-64 characters", "only accepted in add mode",
+                   "outside -180..180", "lon must be a number", "only accepted in move mode",
+                   "outside -90..90", "km must be"):
+        assert needle in reasons, needle
+
+
+def test_navigation_and_remote_requests_are_blocked(qtbot, sample_view):
+    url_before = sample_view.page.url().toString()
+    sample_view.run_js("window.location.href = 'https://example.com/';")
+    qtbot.waitUntil(lambda: any("example.com" in u for u in sample_view.page.refused), timeout=TIMEOUT_MS)
+    # offline page: Chromium itself refuses remote loads from the local file
+    sample_view.run_js("window.__imgFailed = false; var i = new Image(); i.onerror = function () {"
+                       " window.__imgFailed = true; }; i.src = 'https://example.org/offline.png';")
+    qtbot.waitUntil(lambda: sample_view.eval_js("window.__imgFailed") is True, timeout=TIMEOUT_MS)
+    # and if remote access were allowed (as for online tiles), the interceptor still blocks non-tile hosts
+    from PySide6.QtWebEngineCore import QWebEngineSettings
+    sample_view.page.settings().setAttribute(
+        QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, True)
+
+    def _remote_image_blocked() -> bool:
+        # the setting reaches the renderer asynchronously: ask again until the request shows up
+        sample_view.run_js("var i = new Image(); i.src = 'https://example.org/pixel.png?' + Date.now();")
+        return any("example.org/pixel.png" in u for u in sample_view.interceptor.blocked)
+
+    qtbot.waitUntil(_remote_image_blocked, timeout=TIMEOUT_MS)
+    sample_view.page.settings().setAttribute(
+        QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, False)
+    _spin(qtbot)
+    assert sample_view.page.url().toString() == url_before
+    assert sample_view.eval_js("!!window.plannerMap") is True
+
+
+def test_layer_visibility_without_rebuild(qtbot, sample_view):
+    path = sample_view.html_path
+    assert sample_view.eval_js("plannerMap.layerVisible('transmission')") is True
+    sample_view.set_layer_visible("transmission", False)
+    qtbot.waitUntil(lambda: sample_view.eval_js("plannerMap.layerVisible('transmission')") is False,
+                    timeout=TIMEOUT_MS)
+    assert sample_view.html_path == path  # no rebuild
+    assert sample_view.options.layer_visibility["transmission"] is False
+    sample_view.set_layer_visible("transmission", True)
+    qtbot.waitUntil(lambda: sample_view.eval_js("plannerMap.layerVisible('transmission')") is True,
+                    timeout=TIMEOUT_MS)
+
+
+def test_refresh_keeps_the_view(qtbot, sample_view):
+    sample_view.run_js("plannerMap.setView(35.0, -101.0, 7)")
+    _spin(qtbot)
+    with qtbot.waitSignal(sample_view.load_finished, timeout=TIMEOUT_MS):
+        sample_view.refresh()
+    assert sample_view.wait_ready(TIMEOUT_MS)
+    view = json.loads(sample_view.eval_js("plannerMap.getView()"))
+    assert view["zoom"] == 7
+    assert view["lat"] == pytest.approx(35.0, abs=0.01) and view["lon"] == pytest.approx(-101.0, abs=0.01)
+
+
+def test_hostile_name_renders_as_text(qtbot, hostile_view, tmp_path):
+    view = hostile_view
+    view.run_js("plannerMap.marker('EVIL-1').openPopup(); plannerMap.marker('EVIL-1').openTooltip();")
+    qtbot.waitUntil(lambda: view.eval_js("!!document.querySelector('.leaflet-popup-content b')") is True,
+                    timeout=TIMEOUT_MS)
+    assert view.eval_js("document.querySelector('.leaflet-popup-content b').textContent") == HOSTILE
+    assert view.eval_js("document.querySelector('.leaflet-tooltip').textContent").startswith(HOSTILE)
+    assert view.eval_js("document.querySelector('.pm-legend').textContent").count(HOSTILE) == 1
+    assert HOSTILE in view.eval_js("document.querySelector('.leaflet-control-attribution').textContent")
+    assert view.eval_js("document.querySelectorAll('.leaflet-container img[src=x]').length") == 0
+    _spin(qtbot, 300)
+    assert view.eval_js("typeof window.__xss") == "undefined"
+    png = view.grab_png(tmp_path / "map.png", 640, 480)
+    assert png.stat().st_size > 5_000
+    assert view.js_errors == []
