@@ -1,0 +1,159 @@
+"""Small modal dialogs of the main window, one function each so tests can replace them.
+
+Every function returns plain Python values (paths, choices, booleans); nothing here
+changes the project.
+"""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any, Literal
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QInputDialog,
+                               QLabel, QMessageBox, QVBoxLayout, QWidget)
+
+from planner import APP_NAME, __version__
+from planner.model.fields import EDITABLE_FIELDS, FIELDS
+from planner.ui.delegates import create_editor, editor_value
+
+PROJECT_FILTER = "Planner project (*.gpkg)"
+IMPORT_FILTER = ("GIS and table files (*.gpkg *.geojson *.json *.shp *.zip *.csv *.kml *.fgb);;"
+                 "All files (*)")
+
+SaveChoice = Literal["save", "discard", "cancel"]
+
+
+def show_error(parent: QWidget | None, title: str, message: str) -> None:
+    """A warning box with the one-line error (never rich text)."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.exec()
+
+
+def show_info(parent: QWidget | None, title: str, message: str) -> None:
+    box = QMessageBox(QMessageBox.Icon.Information, title, message, QMessageBox.StandardButton.Ok, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.exec()
+
+
+def ask_save_changes(parent: QWidget | None, name: str) -> SaveChoice:
+    """Save / Discard / Cancel for unsaved edits of project ``name``."""
+    box = QMessageBox(QMessageBox.Icon.Question, APP_NAME, f"Save changes to {name} before closing?",
+                      QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                      | QMessageBox.StandardButton.Cancel, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setDefaultButton(QMessageBox.StandardButton.Save)
+    answer = box.exec()
+    if answer == QMessageBox.StandardButton.Save:
+        return "save"
+    if answer == QMessageBox.StandardButton.Discard:
+        return "discard"
+    return "cancel"
+
+
+def ask_yes_no(parent: QWidget | None, title: str, question: str) -> bool:
+    box = QMessageBox(QMessageBox.Icon.Question, title, question,
+                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    return box.exec() == QMessageBox.StandardButton.Yes
+
+
+def ask_open_path(parent: QWidget | None, directory: str = "") -> Path | None:
+    path, _ = QFileDialog.getOpenFileName(parent, "Open project", directory, PROJECT_FILTER)
+    return Path(path) if path else None
+
+
+def ask_save_path(parent: QWidget | None, suggested: str = "") -> Path | None:
+    """Ask where to save; the ``.gpkg`` suffix is added when missing."""
+    path, _ = QFileDialog.getSaveFileName(parent, "Save project as", suggested, PROJECT_FILTER)
+    if not path:
+        return None
+    p = Path(path)
+    return p if p.suffix.lower() == ".gpkg" else p.with_name(p.name + ".gpkg")
+
+
+def ask_import_path(parent: QWidget | None, title: str, directory: str = "") -> Path | None:
+    path, _ = QFileDialog.getOpenFileName(parent, title, directory, IMPORT_FILTER)
+    return Path(path) if path else None
+
+
+def ask_layer_kind(parent: QWidget | None, kinds: list[str], suggested: str = "other") -> str | None:
+    """Which kind of layer a file holds (decides how it is measured and drawn)."""
+    current = kinds.index(suggested) if suggested in kinds else 0
+    kind, ok = QInputDialog.getItem(parent, "Import layer", "What does this layer contain?", kinds, current, False)
+    return kind if ok else None
+
+
+def ask_choice(parent: QWidget | None, title: str, label: str, items: list[str]) -> str | None:
+    item, ok = QInputDialog.getItem(parent, title, label, items, 0, False)
+    return item if ok else None
+
+
+class BulkEditDialog(QDialog):
+    """Choose a field and one value to set on all selected sites."""
+
+    def __init__(self, count: int, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(f"Bulk edit {count} sites")
+        self.field_combo = QComboBox(self)
+        for name in EDITABLE_FIELDS:
+            if name in ("site_id", "name", "lon", "lat"):
+                continue  # per-site identity: never the same on several sites
+            self.field_combo.addItem(FIELDS[name].label_with_unit, name)
+        self._form = QFormLayout()
+        self._form.addRow("Field", self.field_combo)
+        self.editor: QWidget = QLabel()
+        self._form.addRow("Value", self.editor)
+        hint = QLabel("Leave the value at 'unknown' to clear the field on every selected site.", self)
+        hint.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
+                                   self)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self._form)
+        layout.addWidget(hint)
+        layout.addWidget(buttons)
+        self.field_combo.currentIndexChanged.connect(self._on_field_combo_changed)
+        self._on_field_combo_changed()
+
+    def _on_field_combo_changed(self, *_: Any) -> None:
+        fs = FIELDS[self.field_combo.currentData()]
+        new = create_editor(fs, self)
+        self._form.replaceWidget(self.editor, new)
+        self.editor.deleteLater()
+        self.editor = new
+
+    def result_value(self) -> tuple[str, Any]:
+        """(field name, raw value or None for unknown)."""
+        name = self.field_combo.currentData()
+        return name, editor_value(self.editor, FIELDS[name])
+
+
+def ask_bulk_edit(parent: QWidget | None, count: int) -> tuple[str, Any] | None:
+    dlg = BulkEditDialog(count, parent)
+    return dlg.result_value() if dlg.exec() == QDialog.DialogCode.Accepted else None
+
+
+def ask_recover(parent: QWidget | None, descriptions: list[str]) -> bool:
+    """Offer to recover an autosaved copy from a session that ended without saving."""
+    text = ("The planner closed without saving last time. Recover the autosaved copy?\n\n"
+            + "\n".join(descriptions[:5]))
+    return ask_yes_no(parent, "Recover unsaved work", text)
+
+
+def about_text(attribution: str) -> str:
+    """HTML for the About box; every inserted string is escaped."""
+    return (f"<h3>{html.escape(APP_NAME)} {html.escape(__version__)}</h3>"
+            "<p>Which Bitcoin-mining sites can become AI/HPC data centers, what it takes, "
+            "and what each path earns per MW.</p>"
+            f"<h4>Data attribution</h4><pre style='white-space: pre-wrap'>{html.escape(attribution)}</pre>")
+
+
+def show_about(parent: QWidget | None, attribution: str) -> None:
+    box = QMessageBox(parent)
+    box.setWindowTitle(f"About {APP_NAME}")
+    box.setTextFormat(Qt.TextFormat.RichText)
+    box.setText(about_text(attribution))
+    box.exec()
