@@ -109,12 +109,20 @@ class MainWindow(QMainWindow):
         self._connect()
         from planner.ui.panels import install_panels  # pyqtgraph panels + assumptions editor (docks)
         install_panels(self)
+        from planner.ui.export_actions import install_export_actions  # File > Export (snapshot, HTML, PDF, data)
+        install_export_actions(self)
         self.restore_window_state()
         # an empty project until run_gui opens one (File > New adds the basemap layers)
         self.set_project(Project(), None, "Untitled")
         self.autosave.start()
 
     # == construction ========================================================================
+    def _fit_table_columns(self) -> None:
+        """Size columns to header and contents once per project (capped), so no header is cut."""
+        if self.table_model.rowCount() and not getattr(self, "_columns_fitted", False):
+            self.table.resizeColumnsToContents()
+            self._columns_fitted = True
+
     def _build_ui(self) -> None:
         self.map_view = self._map_factory(self)
         self.setCentralWidget(self.map_view)
@@ -133,6 +141,8 @@ class MainWindow(QMainWindow):
         self.table.setAlternatingRowColors(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setDefaultSectionSize(110)
+        self.table.horizontalHeader().setMaximumSectionSize(260)
+        self.table_model.modelReset.connect(self._fit_table_columns)
         self.table.verticalHeader().setDefaultSectionSize(22)
 
         self.filter_edit = QLineEdit(self)

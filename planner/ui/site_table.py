@@ -186,7 +186,8 @@ class SiteTableModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
             col = self.columns[section]
             if role == Qt.ItemDataRole.DisplayRole:
-                return col.header
+                # unit on its own line so narrow columns keep the whole header readable
+                return col.header.replace(" (", "\n(", 1)
             if role == Qt.ItemDataRole.ToolTipRole:
                 return col.tooltip
             if role == Qt.ItemDataRole.BackgroundRole and col.computed:

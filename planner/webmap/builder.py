@@ -8,6 +8,8 @@ it that becomes HTML was escaped here (Jinja2 autoescape or ``html.escape``).
 """
 from __future__ import annotations
 
+import re
+
 import math
 import time
 from collections import Counter
@@ -33,7 +35,7 @@ from planner.webmap.styles import (READINESS_COLOURS, READINESS_LABELS, VOLTAGE_
 MODES = ("browse", "add", "move", "measure")
 DEFAULT_ONLINE_PROVIDER = "OpenStreetMap.Mapnik"
 # order in which layer kinds are drawn (bottom to top) and listed
-KIND_ORDER = ("countries", "states", "stranded", "basins", "transmission", "fibre", "other",
+KIND_ORDER = ("countries", "states", "stranded", "basins", "fibre", "transmission", "other",
               "substations", "pops", "flares")
 _LABEL_COLUMNS = ("name", "NAME", "region", "basin", "node", "title", "label", "network")
 
@@ -368,6 +370,39 @@ def _legend_html(class_counts: Counter[str], max_mw: float | None, layers: list[
     return _LEGEND.render(classes=classes, sizes=sizes, voltage=voltage, tx_title=tx_title, others=others, notes=notes)
 
 
+_LICENCE = re.compile(r"(CC BY(?:-SA)? \d\.\d|ODbL(?: \d\.\d)?|public domain)", re.IGNORECASE)
+
+
+def short_credit(source: str) -> str:
+    """A compact on-map credit from a layer's full source text (full text lives in the reports).
+
+    Keeps the first clause (the data owner) and the licence when one is named, e.g.
+    ``"(c) OpenStreetMap contributors, ODbL 1.0 (via GridKit ...)"`` -> ``"(c) OpenStreetMap
+    contributors (ODbL 1.0)"``.
+    """
+    text = " ".join(str(source).split())
+    head = re.split(r",| \(|;", text, maxsplit=1)[0].strip() or text[:60]
+    lic = _LICENCE.search(text)
+    if lic and lic.group(1).lower() not in head.lower() and lic.group(1).lower() != "public domain":
+        head = f"{head} ({lic.group(1)})"
+    return head[:80]
+
+
+def focus_bounds(points: list[tuple[float, float]], trim: float = 0.1) -> list[list[float]] | None:
+    """Initial view: the sites' bounding box without the outlying 10 % on each side.
+
+    A portfolio of US sites with a few abroad (Norway, Bhutan, Paraguay) then opens on the
+    US rather than on the whole world; the outliers stay one zoom-out away.
+    """
+    if not points:
+        return None
+    lats = sorted(p[0] for p in points)
+    lons = sorted(p[1] for p in points)
+    k = int(len(points) * trim) if len(points) >= 10 else 0
+    lo, hi = k, len(points) - 1 - k
+    return [[lats[lo], lons[lo]], [lats[hi], lons[hi]]]
+
+
 def build_map(project: Any, scores: Mapping[str, Any] | None = None, options: MapOptions = MapOptions(),
               progress: Callable[[float], None] | None = None) -> str:
     """Build the self-contained HTML map of ``project`` (sites coloured by readiness ``scores``).
@@ -414,8 +449,9 @@ def build_map(project: Any, scores: Mapping[str, Any] | None = None, options: Ma
     attributions = []
     for _, layer in layers_in:
         src = _text(getattr(layer, "source", None))
-        if src and esc(src) not in attributions:
-            attributions.append(esc(src))
+        credit = short_credit(src) if src else ""
+        if credit and esc(credit) not in attributions:
+            attributions.append(esc(credit))
     tiles = None
     provider = tile_provider(options)
     if provider is not None:
@@ -425,6 +461,7 @@ def build_map(project: Any, scores: Mapping[str, Any] | None = None, options: Ma
         tiles = {"url": provider.url, "options": opts, "attribution_html": provider.html_attribution}
 
     view = None
+    fit = focus_bounds([(s.lat, s.lon) for s in located])
     if options.center_lat_lon is not None:
         view = {"lat": options.center_lat_lon[0], "lon": options.center_lat_lon[1],
                 "zoom": options.zoom if options.zoom is not None else 6}
@@ -433,6 +470,7 @@ def build_map(project: Any, scores: Mapping[str, Any] | None = None, options: Ma
         "decimals": options.coord_decimals,
         "mode": options.mode,
         "view": view,
+        "fit_bounds": fit,
         "title_html": _TITLE.render(title=options.title, subtitle=subtitle),
         "legend_html": _legend_html(class_counts, max_mw, layers, len(sites) - len(located)),
         "sites_title_html": _LAYER_TITLE.render(title="Candidate sites", colour="#222222",

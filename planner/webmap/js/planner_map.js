@@ -279,6 +279,10 @@
     // ---- initial view ------------------------------------------------------------------
     if (data.view) {
       map.setView([data.view.lat, data.view.lon], data.view.zoom, {animate: false});
+    } else if (data.fit_bounds) {
+      var fb = L.latLngBounds(data.fit_bounds);
+      if (fb.getNorthEast().equals(fb.getSouthWest())) { map.setView(fb.getCenter(), 8, {animate: false}); }
+      else { map.fitBounds(fb.pad(0.1), {maxZoom: 9, animate: false}); }
     } else if (sitesGroup.getLayers().length) {
       map.fitBounds(sitesGroup.getBounds().pad(0.15), {maxZoom: 9, animate: false});
     }
