@@ -1,0 +1,586 @@
+"""Assumptions and weights editor (a dock): every economic assumption, the scenario and the weights profiles.
+
+Every change is an undoable command on the host's undo stack that changes
+``portfolio.settings`` only (saved with the project); widgets follow ``settings_changed``.
+Rows show the value in force (defaults < scenario < user overrides); a user override is bold
+and its reset button puts the scenario/default value back.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QUndoCommand
+from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox,
+                               QHBoxLayout, QInputDialog, QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox,
+                               QTabWidget, QToolButton, QVBoxLayout, QWidget)
+
+from planner.model.assumptions import (ASSUMPTIONS, GROUP_LABELS, SCENARIOS, AssumptionError, AssumptionSpec,
+                                       assumptions_from_settings, coerce_assumption, scenario_overrides)
+from planner.model.portfolio import Portfolio
+from planner.model.readiness import (BUILTIN_WEIGHTS_PROFILES, CRITERIA, DEFAULT_WEIGHTS, ReadinessError,
+                                     WeightsProfile, weights_from_settings, weights_profiles)
+from planner.model.site import PlannerError
+from planner.ui.commands import SetSettingCommand
+
+_ID_SET_ASSUMPTION = 1101
+_ID_SET_WEIGHT = 1102
+MAX_WEIGHT = 100.0
+
+
+class EditorError(PlannerError, ValueError):
+    """A refused edit in the assumptions/weights editor (names the rule and the fix)."""
+
+
+class SetAssumptionCommand(SetSettingCommand):
+    """Change ``settings["assumptions"]``; bursts on the same assumption merge into one undo step."""
+
+    def __init__(self, portfolio: Portfolio, assumption_key: str, overrides: dict[str, Any], text: str):
+        super().__init__(portfolio, "assumptions", overrides, text=text)
+        self.assumption_key = assumption_key
+
+    def id(self) -> int:
+        return _ID_SET_ASSUMPTION
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, SetAssumptionCommand) or other.assumption_key != self.assumption_key:
+            return False
+        return super().mergeWith(other)
+
+
+class SetWeightCommand(SetSettingCommand):
+    """Change ``settings["weights_profiles"]`` for one criterion of one profile (bursts merge)."""
+
+    def __init__(self, portfolio: Portfolio, profile: str, criterion: str, profiles: dict[str, Any], text: str):
+        super().__init__(portfolio, "weights_profiles", profiles, text=text)
+        self.target = (profile, criterion)
+
+    def id(self) -> int:
+        return _ID_SET_WEIGHT
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, SetWeightCommand) or other.target != self.target:
+            return False
+        return super().mergeWith(other)
+
+
+def _fmt(spec: AssumptionSpec, value: Any) -> str:
+    if spec.kind in ("str", "datetime"):
+        return str(value)
+    if spec.kind == "int":
+        return f"{int(value):,}"
+    v = float(value)
+    if abs(v) >= 1e6:
+        return f"{v:,.6g}"
+    return f"{v:,.6g}"
+
+
+def _decimals(spec: AssumptionSpec) -> int:
+    lo, hi = spec.minimum or 0.0, spec.maximum or 1.0
+    span = abs(hi - lo)
+    if span <= 2:
+        return 4
+    if span <= 50:
+        return 2
+    return 2 if abs(float(spec.default)) < 1e5 else 0
+
+
+class AssumptionsEditor(QWidget):
+    """Grouped, range-checked editors for :data:`planner.model.assumptions.ASSUMPTIONS`, scenario and weights."""
+
+    edit_rejected = Signal(str)
+
+    def __init__(self, host: Any, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("AssumptionsEditor")
+        self.host = host
+        self.editors: dict[str, QWidget] = {}
+        self.reset_buttons: dict[str, QToolButton] = {}
+        self.name_labels: dict[str, QLabel] = {}
+        self.weight_spins: dict[str, QDoubleSpinBox] = {}
+        self._portfolio: Portfolio | None = None
+        self._updating = False
+        self._build_ui()
+        self._connect()
+        self.sync_from_settings()
+
+    # == construction ==========================================================================
+    def _build_ui(self) -> None:
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self._build_assumptions_tab(), "Assumptions")
+        self.tabs.addTab(self._build_weights_tab(), "Readiness weights")
+        self.message = QLabel(self)
+        self.message.setObjectName("message")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #b2182b; font-size: 8pt;")
+        v = QVBoxLayout(self)
+        v.setContentsMargins(2, 2, 2, 2)
+        v.addWidget(self.tabs, 1)
+        v.addWidget(self.message)
+
+    def _build_assumptions_tab(self) -> QWidget:
+        tab = QWidget(self)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Scenario:", tab))
+        self.scenario_combo = QComboBox(tab)
+        self.scenario_combo.setObjectName("scenarioCombo")
+        self.scenario_combo.setToolTip("base / bull / bear set some market and lease assumptions; "
+                                       "your own overrides (bold) apply on top")
+        top.addWidget(self.scenario_combo, 1)
+        self.save_scenario_button = QPushButton("Save as scenario\u2026", tab)
+        self.save_scenario_button.setToolTip("Store the values in force as a named custom scenario")
+        top.addWidget(self.save_scenario_button)
+        self.reset_all_button = QPushButton("Reset all", tab)
+        self.reset_all_button.setObjectName("resetAll")
+        self.reset_all_button.setToolTip("Remove every user override (back to the scenario's values)")
+        top.addWidget(self.reset_all_button)
+        body = QWidget(tab)
+        bv = QVBoxLayout(body)
+        bv.setContentsMargins(0, 0, 0, 0)
+        groups: dict[str, list[AssumptionSpec]] = {}
+        for spec in ASSUMPTIONS.values():
+            groups.setdefault(spec.group, []).append(spec)
+        for group, specs in groups.items():
+            box = QGroupBox(GROUP_LABELS.get(group, group), body)
+            grid = QGridLayout(box)
+            grid.setContentsMargins(4, 4, 4, 4)
+            grid.setHorizontalSpacing(6)
+            grid.setColumnStretch(0, 3)
+            grid.setColumnStretch(1, 2)
+            for row, spec in enumerate(specs):
+                self._add_row(grid, row, spec, box)
+            bv.addWidget(box)
+        bv.addStretch(1)
+        scroll = QScrollArea(tab)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(body)
+        v = QVBoxLayout(tab)
+        v.setContentsMargins(0, 0, 0, 0)
+        v.addLayout(top)
+        v.addWidget(scroll, 1)
+        return tab
+
+    def _add_row(self, grid: QGridLayout, row: int, spec: AssumptionSpec, parent: QWidget) -> None:
+        tip = (f"<b>{spec.label}</b> ({spec.key})<br>{spec.source}<br>Default: {_fmt(spec, spec.default)} "
+               f"{spec.unit}" + (f"<br>Range: {spec.minimum:g} to {spec.maximum:g} {spec.unit}"
+                                 if spec.minimum is not None and spec.maximum is not None else ""))
+        name = QLabel(spec.label, parent)
+        name.setToolTip(tip)
+        name.setWordWrap(True)
+        name.setMinimumWidth(150)
+        self.name_labels[spec.key] = name
+        editor = self._make_editor(spec, parent)
+        editor.setObjectName(f"edit_{spec.key}")
+        editor.setMaximumWidth(150)
+        editor.setToolTip(tip)
+        unit = QLabel(f"{spec.unit}<br><span style='color:#888; font-size:7pt'>default "
+                      f"{_fmt(spec, spec.default)}</span>" if spec.unit else
+                      f"<span style='color:#888; font-size:7pt'>default {_fmt(spec, spec.default)}</span>", parent)
+        unit.setObjectName(f"unit_{spec.key}")
+        unit.setStyleSheet("color: #555;")
+        unit.setToolTip(tip)
+        reset = QToolButton(parent)
+        reset.setText("\u21ba")
+        reset.setObjectName(f"reset_{spec.key}")
+        reset.setToolTip(f"Reset {spec.label} to the default {_fmt(spec, spec.default)} {spec.unit} "
+                         "(or the scenario's value)")
+        reset.clicked.connect(lambda _c=False, k=spec.key: self.reset_assumption(k))
+        self.reset_buttons[spec.key] = reset
+        grid.addWidget(name, row, 0)
+        grid.addWidget(editor, row, 1)
+        grid.addWidget(unit, row, 2)
+        grid.addWidget(reset, row, 3)
+        self.editors[spec.key] = editor
+
+    def _make_editor(self, spec: AssumptionSpec, parent: QWidget) -> QWidget:
+        key = spec.key
+        if spec.kind == "float":
+            w = QDoubleSpinBox(parent)
+            w.setDecimals(_decimals(spec))
+            w.setRange(float(spec.minimum), float(spec.maximum))  # type: ignore[arg-type]
+            w.setSingleStep(max((spec.maximum - spec.minimum) / 100.0, 10 ** -w.decimals()))  # type: ignore[operator]
+            w.setKeyboardTracking(False)
+            w.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+            w.valueChanged.connect(lambda v, k=key: self.set_assumption(k, float(v)))
+            return w
+        if spec.kind == "int":
+            w2 = QSpinBox(parent)
+            w2.setRange(int(spec.minimum), int(min(spec.maximum, 2**31 - 1)))  # type: ignore[arg-type]
+            w2.setKeyboardTracking(False)
+            w2.setGroupSeparatorShown(True)
+            w2.valueChanged.connect(lambda v, k=key: self.set_assumption(k, int(v)))
+            return w2
+        if spec.kind == "str" and (spec.choices or key == "asic_model"):
+            w3 = QComboBox(parent)
+            w3.currentTextChanged.connect(lambda t, k=key: self.set_assumption(k, t) if t else None)
+            return w3
+        w4 = QLineEdit(parent)
+        w4.editingFinished.connect(lambda k=key, e=w4: self.set_assumption(k, e.text()))
+        return w4
+
+    def _build_weights_tab(self) -> QWidget:
+        tab = QWidget(self)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Profile:", tab))
+        self.profile_combo = QComboBox(tab)
+        self.profile_combo.setObjectName("profileCombo")
+        self.profile_combo.setToolTip("Active weights profile (saved with the project)")
+        top.addWidget(self.profile_combo, 1)
+        self.new_profile_button = QPushButton("New\u2026", tab)
+        self.new_profile_button.setToolTip("Copy the active profile under a new name")
+        self.rename_profile_button = QPushButton("Rename\u2026", tab)
+        self.rename_profile_button.setToolTip("Rename the active custom profile (built-in profiles keep their name)")
+        self.reset_weights_button = QPushButton("Reset weights", tab)
+        self.reset_weights_button.setToolTip("Put the active profile's built-in (or default) weights back")
+        for b in (self.new_profile_button, self.rename_profile_button, self.reset_weights_button):
+            top.addWidget(b)
+        form = QFormLayout()
+        for c in CRITERIA:
+            spin = QDoubleSpinBox(tab)
+            spin.setObjectName(f"weight_{c.key}")
+            spin.setRange(0.0, MAX_WEIGHT)
+            spin.setDecimals(1)
+            spin.setSingleStep(1.0)
+            spin.setKeyboardTracking(False)
+            spin.setToolTip(f"{c.label}: {c.rule}<br>Default weight {c.default_weight:g}; 0 switches it off")
+            spin.valueChanged.connect(lambda v, k=c.key: self.set_weight(k, float(v)))
+            self.weight_spins[c.key] = spin
+            label = QLabel(c.label, tab)
+            label.setToolTip(c.rule)
+            form.addRow(label, spin)
+        self.weights_total = QLabel(tab)
+        self.weights_total.setStyleSheet("color: #555; font-size: 8pt;")
+        v = QVBoxLayout(tab)
+        v.addLayout(top)
+        v.addLayout(form)
+        v.addWidget(self.weights_total)
+        v.addStretch(1)
+        return tab
+
+    def _connect(self) -> None:
+        self.scenario_combo.activated.connect(lambda _i: self.set_scenario(self.scenario_combo.currentData()))
+        self.reset_all_button.clicked.connect(lambda _c=False: self.reset_all())
+        self.save_scenario_button.clicked.connect(lambda _c=False: self._on_save_scenario_clicked())
+        self.profile_combo.activated.connect(lambda _i: self.set_profile(self.profile_combo.currentData()))
+        self.new_profile_button.clicked.connect(lambda _c=False: self._on_new_profile_clicked())
+        self.rename_profile_button.clicked.connect(lambda _c=False: self._on_rename_profile_clicked())
+        self.reset_weights_button.clicked.connect(lambda _c=False: self.reset_weights())
+        if hasattr(self.host, "project_changed"):
+            self.host.project_changed.connect(lambda _p: self._attach(self.host.project.portfolio))
+        self._attach(self.host.project.portfolio)
+
+    def _attach(self, p: Portfolio) -> None:
+        if self._portfolio is p:
+            return
+        if self._portfolio is not None:
+            try:
+                self._portfolio.settings_changed.disconnect(self._on_portfolio_settings_changed)
+            except (ValueError, RuntimeError):
+                pass
+        self._portfolio = p
+        p.settings_changed.connect(self._on_portfolio_settings_changed)
+        self.sync_from_settings()
+
+    # == state =====================================================================================
+    @property
+    def portfolio(self) -> Portfolio:
+        """The host's portfolio."""
+        return self.host.project.portfolio
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The portfolio settings (read only here; change them through commands)."""
+        return self.portfolio.settings
+
+    def overrides(self) -> dict[str, Any]:
+        """The user's assumption overrides (``settings["assumptions"]``)."""
+        return dict(self.settings.get("assumptions") or {})
+
+    def _push(self, cmd: QUndoCommand) -> None:
+        self.message.setText("")
+        self.host.undo_stack.push(cmd)
+
+    def _reject(self, message: str) -> None:
+        self.message.setText(message)
+        self.edit_rejected.emit(message)
+        if hasattr(self.host, "show_status"):
+            self.host.show_status(message)
+        self.sync_from_settings()
+
+    # == assumptions ================================================================================
+    def set_assumption(self, key: str, value: Any) -> bool:
+        """Set one assumption as a user override (one undo step); False when refused or unchanged."""
+        if self._updating:
+            return False
+        spec = ASSUMPTIONS[key]
+        try:
+            checked = coerce_assumption(key, value, assumptions_from_settings(self.settings).catalogue)
+            current = assumptions_from_settings(self.settings)[key]
+        except PlannerError as e:
+            self._reject(str(e).splitlines()[0])
+            return False
+        if checked == current:
+            return False
+        over = self.overrides()
+        base = self._scenario_value(key)
+        if checked == base:
+            over.pop(key, None)  # same as the scenario/default: no override needed
+        else:
+            over[key] = checked
+        try:
+            assumptions_from_settings({**self.settings, "assumptions": over})
+        except PlannerError as e:
+            self._reject(str(e).splitlines()[0])
+            return False
+        self._push(SetAssumptionCommand(self.portfolio, key, over,
+                                        f"Set {spec.label} = {_fmt(spec, checked)} {spec.unit}".rstrip()))
+        return True
+
+    def _scenario_value(self, key: str) -> Any:
+        name = self.settings.get("scenario") or "base"
+        try:
+            over = scenario_overrides(str(name), self.settings)
+        except AssumptionError:
+            over = {}
+        return coerce_assumption(key, over[key]) if key in over else coerce_assumption(key, ASSUMPTIONS[key].default)
+
+    def reset_assumption(self, key: str) -> bool:
+        """Remove the user override of ``key`` (back to the scenario's value or the default)."""
+        over = self.overrides()
+        if key not in over:
+            return False
+        del over[key]
+        self._push(SetAssumptionCommand(self.portfolio, key, over, f"Reset {ASSUMPTIONS[key].label}"))
+        return True
+
+    def reset_all(self) -> bool:
+        """Remove every user override in one undo step."""
+        if not self.overrides():
+            return False
+        self._push(SetSettingCommand(self.portfolio, "assumptions", {}, text="Reset all assumptions", merge=False))
+        return True
+
+    def scenario_names(self) -> list[str]:
+        """Built-in scenarios then the custom ones saved in the project."""
+        custom = self.settings.get("scenarios") or {}
+        return list(SCENARIOS) + [n for n in custom if n not in SCENARIOS]
+
+    def set_scenario(self, name: str) -> bool:
+        """Switch the scenario (one undo step)."""
+        if name not in self.scenario_names():
+            self._reject(f"scenario {name!r} is unknown. Choose one of: {', '.join(self.scenario_names())}")
+            return False
+        if (self.settings.get("scenario") or "base") == name:
+            return False
+        self._push(SetSettingCommand(self.portfolio, "scenario", name, text=f"Switch to scenario {name}",
+                                     merge=False))
+        return True
+
+    def save_scenario(self, name: str) -> bool:
+        """Store the values in force (scenario + overrides) as custom scenario ``name`` and switch to it."""
+        name = name.strip()
+        if not name:
+            self._reject("scenario name is empty. Enter a name")
+            return False
+        if name in SCENARIOS:
+            self._reject(f"scenario {name!r} is built in. Choose another name")
+            return False
+        a = assumptions_from_settings(self.settings)
+        values = {k: a[k] for k in ASSUMPTIONS if a[k] != coerce_assumption(k, ASSUMPTIONS[k].default)}
+        scenarios = copy.deepcopy(self.settings.get("scenarios") or {})
+        scenarios[name] = values
+        stack = self.host.undo_stack
+        stack.beginMacro(f"Save scenario {name}")
+        try:
+            stack.push(SetSettingCommand(self.portfolio, "scenarios", scenarios, merge=False))
+            stack.push(SetSettingCommand(self.portfolio, "assumptions", {}, merge=False))
+            stack.push(SetSettingCommand(self.portfolio, "scenario", name, merge=False))
+        finally:
+            stack.endMacro()
+        return True
+
+    def _on_save_scenario_clicked(self) -> None:
+        name, ok = QInputDialog.getText(self, "Save scenario", "Name of the custom scenario:")
+        if ok:
+            self.save_scenario(name)
+
+    # == weights =====================================================================================
+    def profile_names(self) -> list[str]:
+        """Built-in profiles then the custom ones."""
+        return list(weights_profiles(self.settings))
+
+    def active_profile(self) -> str:
+        """Name of the active weights profile."""
+        return weights_from_settings(self.settings)[0]
+
+    def _profiles_with(self, name: str, weights: dict[str, float]) -> dict[str, Any]:
+        profiles = copy.deepcopy(self.settings.get("weights_profiles") or {})
+        profiles[name] = dict(weights)
+        WeightsProfile.from_mapping(name, profiles[name])  # raises ReadinessError with the rule
+        return profiles
+
+    def set_weight(self, criterion: str, weight: float) -> bool:
+        """Set one criterion weight of the active profile (one undo step, bursts merge)."""
+        if self._updating:
+            return False
+        try:
+            name, weights = weights_from_settings(self.settings)
+            if weights.get(criterion) == weight:
+                return False
+            weights[criterion] = float(weight)
+            profiles = self._profiles_with(name, weights)
+        except ReadinessError as e:
+            self._reject(str(e).splitlines()[0])
+            return False
+        label = next(c.label for c in CRITERIA if c.key == criterion)
+        self._push(SetWeightCommand(self.portfolio, name, criterion, profiles,
+                                    f"Set weight of {label} = {weight:g} ({name})"))
+        return True
+
+    def set_profile(self, name: str) -> bool:
+        """Make ``name`` the active weights profile (one undo step)."""
+        if name not in self.profile_names():
+            self._reject(f"weights profile {name!r} does not exist. Choose one of: {', '.join(self.profile_names())}")
+            return False
+        if self.active_profile() == name:
+            return False
+        self._push(SetSettingCommand(self.portfolio, "weights_profile", name, text=f"Use weights profile {name}",
+                                     merge=False))
+        return True
+
+    def new_profile(self, name: str) -> bool:
+        """Copy the active profile to ``name`` and make it active (one undo step)."""
+        name = name.strip()
+        if not name:
+            self._reject("profile name is empty. Enter a name")
+            return False
+        if name in self.profile_names():
+            self._reject(f"weights profile {name!r} already exists. Choose another name")
+            return False
+        _active, weights = weights_from_settings(self.settings)
+        profiles = self._profiles_with(name, weights)
+        stack = self.host.undo_stack
+        stack.beginMacro(f"New weights profile {name}")
+        try:
+            stack.push(SetSettingCommand(self.portfolio, "weights_profiles", profiles, merge=False))
+            stack.push(SetSettingCommand(self.portfolio, "weights_profile", name, merge=False))
+        finally:
+            stack.endMacro()
+        return True
+
+    def rename_profile(self, old: str, new: str) -> bool:
+        """Rename custom profile ``old`` to ``new`` (one undo step); built-in profiles are refused."""
+        new = new.strip()
+        custom = copy.deepcopy(self.settings.get("weights_profiles") or {})
+        if old in BUILTIN_WEIGHTS_PROFILES:
+            self._reject(f"weights profile {old!r} is built in and keeps its name. Use New\u2026 to copy it")
+            return False
+        if old not in custom:
+            self._reject(f"weights profile {old!r} does not exist")
+            return False
+        if not new or new in self.profile_names():
+            self._reject(f"weights profile name {new!r} is empty or taken. Choose another name")
+            return False
+        renamed = {(new if k == old else k): v for k, v in custom.items()}
+        stack = self.host.undo_stack
+        stack.beginMacro(f"Rename weights profile {old} to {new}")
+        try:
+            if self.active_profile() == old:
+                # switch first so the settings are valid at every step
+                stack.push(SetSettingCommand(self.portfolio, "weights_profiles", {**custom, new: custom[old]},
+                                             merge=False))
+                stack.push(SetSettingCommand(self.portfolio, "weights_profile", new, merge=False))
+            stack.push(SetSettingCommand(self.portfolio, "weights_profiles", renamed, merge=False))
+        finally:
+            stack.endMacro()
+        return True
+
+    def reset_weights(self) -> bool:
+        """Give the active profile back its built-in weights (custom profiles: the default weights)."""
+        name, weights = weights_from_settings(self.settings)
+        target = dict(BUILTIN_WEIGHTS_PROFILES.get(name, DEFAULT_WEIGHTS))
+        if weights == target:
+            return False
+        custom = copy.deepcopy(self.settings.get("weights_profiles") or {})
+        if name in BUILTIN_WEIGHTS_PROFILES:
+            custom.pop(name, None)
+        else:
+            custom[name] = target
+        self._push(SetSettingCommand(self.portfolio, "weights_profiles", custom, text=f"Reset weights of {name}",
+                                     merge=False))
+        return True
+
+    def _on_new_profile_clicked(self) -> None:
+        name, ok = QInputDialog.getText(self, "New weights profile", "Name of the new profile:")
+        if ok:
+            self.new_profile(name)
+
+    def _on_rename_profile_clicked(self) -> None:
+        old = self.active_profile()
+        name, ok = QInputDialog.getText(self, "Rename weights profile", f"New name for {old!r}:", text=old)
+        if ok:
+            self.rename_profile(old, name)
+
+    # == widgets from settings ======================================================================
+    def _on_portfolio_settings_changed(self, _key: str) -> None:
+        self.sync_from_settings()
+
+    def sync_from_settings(self) -> None:
+        """Show the settings in force in every widget (no commands are pushed meanwhile)."""
+        self._updating = True
+        try:
+            try:
+                a = assumptions_from_settings(self.settings)
+            except PlannerError as e:
+                self.message.setText(f"Assumptions invalid: {str(e).splitlines()[0]}")
+                return
+            over = self.overrides()
+            for key, w in self.editors.items():
+                spec = ASSUMPTIONS[key]
+                value = a[key]
+                if isinstance(w, QDoubleSpinBox):
+                    w.setValue(float(value))
+                elif isinstance(w, QSpinBox):
+                    w.setValue(int(value))
+                elif isinstance(w, QComboBox):
+                    items = list(a.catalogue) if key == "asic_model" else list(spec.choices)
+                    if [w.itemText(i) for i in range(w.count())] != items:
+                        w.clear()
+                        w.addItems(items)
+                    w.setCurrentText(str(value))
+                elif isinstance(w, QLineEdit):
+                    text = str(value)
+                    if spec.kind == "datetime" and spec.unit == "date":
+                        text = _dt.datetime.fromisoformat(text).date().isoformat()
+                    w.setText(text)
+                f = QFont(self.name_labels[key].font())
+                f.setBold(key in over)
+                self.name_labels[key].setFont(f)
+                self.reset_buttons[key].setEnabled(key in over)
+            self.reset_all_button.setEnabled(bool(over))
+            names = self.scenario_names()
+            self.scenario_combo.clear()
+            for n in names:
+                self.scenario_combo.addItem(n if n in SCENARIOS else f"{n} (custom)", n)
+            self.scenario_combo.setCurrentIndex(max(0, names.index(a.scenario) if a.scenario in names else 0))
+            try:
+                profile, weights = weights_from_settings(self.settings)
+                profiles = self.profile_names()
+            except PlannerError as e:
+                self.message.setText(f"Weights invalid: {str(e).splitlines()[0]}")
+                return
+            self.profile_combo.clear()
+            for n in profiles:
+                self.profile_combo.addItem(n if n in BUILTIN_WEIGHTS_PROFILES else f"{n} (custom)", n)
+            self.profile_combo.setCurrentIndex(profiles.index(profile))
+            for key, spin in self.weight_spins.items():
+                spin.setValue(float(weights[key]))
+            total = sum(weights.values())
+            self.weights_total.setText(f"Sum of weights {total:g}; each criterion counts weight / sum "
+                                       "of the weights of criteria with data")
+            self.rename_profile_button.setEnabled(profile not in BUILTIN_WEIGHTS_PROFILES)
+        finally:
+            self._updating = False

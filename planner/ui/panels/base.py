@@ -1,0 +1,445 @@
+"""Shared machinery of the chart panels: the host interface, per-site caches, live refresh and hover.
+
+A panel talks to a *host*: the :class:`~planner.ui.main_window.MainWindow`, or a
+:class:`PanelHost` when a panel runs alone (``python -m planner.ui.panels.mining``) or in tests.
+The host offers ``project``, ``undo_stack``, ``scores``, ``current_site`` and the Qt signals
+``current_site_changed(str)``, ``scores_changed(object)`` and ``project_changed(object)``.
+
+Refresh policy: every change (site selected, site edited, setting changed, scores re-computed)
+marks the panel dirty and starts a 0 ms single-shot timer, so a burst of signals from one undo
+step costs one recompute. A hidden panel (a tab behind another) only recomputes when it is
+shown. Results of the model functions are cached per (site, assumptions): both are immutable
+and compare by value, so an edit that changes nothing the chart uses costs a dictionary lookup.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent, QUndoStack
+from PySide6.QtWidgets import QApplication, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from planner.model.assumptions import Assumptions, assumptions_from_settings
+from planner.model.economics import PathComparison, site_paths
+from planner.model.hybrid import HybridParams, HybridResult, simulate_hybrid
+from planner.model.portfolio import Portfolio
+from planner.model.readiness import ReadinessResult, score_portfolio
+from planner.model.scenarios import TornadoBar, tornado
+from planner.model.site import PlannerError, Site
+from planner.reports.charts import Builder, Chart, MiningData, finish_legend, mining_data, new_plot_widget
+
+#: Settings keys that change the economics (assumptions, scenario, ASIC catalogue).
+ECONOMICS_KEYS = frozenset({"assumptions", "scenario", "scenarios", "asic_catalogue"})
+
+
+def first_line(e: BaseException) -> str:
+    """First line of an error message (the one-line user message of a PlannerError)."""
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+# -- cached model calls (immutable, value-compared keys) -------------------------------------------
+@lru_cache(maxsize=64)
+def cached_paths(site: Site, assumptions: Assumptions) -> PathComparison:
+    """:func:`planner.model.economics.site_paths`, cached per (site, assumptions)."""
+    return site_paths(site, assumptions)
+
+
+@lru_cache(maxsize=64)
+def cached_mining(site: Site, assumptions: Assumptions) -> MiningData:
+    """:func:`planner.reports.charts.mining_data`, cached per (site, assumptions)."""
+    return mining_data(site, assumptions)
+
+
+def cached_hybrid(site: Site, assumptions: Assumptions) -> HybridResult:
+    """One simulated hybrid year for the site (vectorised, 8,760 h), cached per model inputs.
+
+    Keyed by the :class:`HybridParams` the site and assumptions give, so an edit that does not
+    change them (e.g. energized MW) returns the very same result object and the charts skip it.
+    """
+    return _simulate(HybridParams.from_site(site, assumptions), int(assumptions.price_series_seed))
+
+
+@lru_cache(maxsize=64)
+def _simulate(params: HybridParams, seed: int) -> HybridResult:
+    return simulate_hybrid(params, seed=seed)
+
+
+@lru_cache(maxsize=32)
+def cached_tornado(site: Site, assumptions: Assumptions) -> dict[str, list[TornadoBar]]:
+    """:func:`planner.model.scenarios.tornado` (about 30 path comparisons), cached per (site, assumptions)."""
+    return tornado(site, assumptions)
+
+
+def clear_caches() -> None:
+    """Drop every cached result (benchmarks measure cold recomputes with this)."""
+    for f in (cached_paths, cached_mining, _simulate, cached_tornado):
+        f.cache_clear()
+
+
+def _same(a: Any, b: Any) -> bool:
+    """True when ``a`` and ``b`` are the same object or compare equal (dataclasses of plain values)."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    try:
+        return bool(a == b)
+    except (ValueError, TypeError):  # numpy arrays inside: no cheap equality, redraw
+        return False
+
+
+# -- host ------------------------------------------------------------------------------------------
+class PanelHost(QObject):
+    """What a panel needs from the main window, for running panels alone and in tests.
+
+    Holds the project, an undo stack, the readiness scores and the current site; re-scores and
+    emits ``scores_changed`` when the portfolio's sites or settings change, like the main window.
+    """
+
+    current_site_changed = Signal(str)
+    scores_changed = Signal(object)
+    project_changed = Signal(object)
+
+    def __init__(self, project: Any, parent: QObject | None = None):
+        super().__init__(parent)
+        self.undo_stack = QUndoStack(self)
+        self.project = project
+        self.scores: dict[str, ReadinessResult] = {}
+        self.last_message = ""
+        self._current_site = ""
+        self._connect_portfolio(project.portfolio)
+        self.rescore()
+
+    def _connect_portfolio(self, p: Portfolio) -> None:
+        p.sites_changed.connect(self._on_portfolio_changed)
+        p.site_added.connect(self._on_portfolio_changed)
+        p.site_removed.connect(self._on_portfolio_site_removed)
+        p.settings_changed.connect(self._on_portfolio_changed)
+
+    @property
+    def current_site(self) -> str:
+        """ID of the selected site ("" for none)."""
+        return self._current_site
+
+    def set_current_site(self, site_id: str) -> None:
+        """Select ``site_id`` ("" for none) and announce it."""
+        if site_id and site_id not in self.project.portfolio:
+            site_id = ""
+        if site_id != self._current_site:
+            self._current_site = site_id
+            self.current_site_changed.emit(site_id)
+
+    def rescore(self) -> None:
+        """Re-score every site and emit ``scores_changed`` (a settings error keeps the old scores)."""
+        try:
+            self.scores = dict(score_portfolio(self.project.portfolio))
+        except PlannerError as e:
+            self.last_message = f"Readiness not scored: {first_line(e)}"
+        self.scores_changed.emit(self.scores)
+
+    def show_status(self, message: str, _timeout_ms: int = 0) -> None:
+        """Keep the last status message (the main window shows it in its status bar)."""
+        self.last_message = message
+
+    def _on_portfolio_changed(self, *_: Any) -> None:
+        self.rescore()
+
+    def _on_portfolio_site_removed(self, site_id: str) -> None:
+        if site_id == self._current_site:
+            self.set_current_site("")
+        self.rescore()
+
+
+# -- panel base -----------------------------------------------------------------------------------
+class ChartPanel(QWidget):
+    """Base of the chart panels: host wiring, coalesced live refresh, hover read-out and caption."""
+
+    panel_title = "Panel"
+    #: settings keys whose change requires a redraw (``None`` = every key)
+    settings_keys: frozenset[str] | None = ECONOMICS_KEYS
+    #: redraw when readiness scores change (readiness panel)
+    follows_scores = False
+
+    def __init__(self, host: Any, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName(type(self).__name__)
+        self.host = host
+        self.plots: dict[str, pg.PlotWidget] = {}
+        self.charts: dict[str, Chart] = {}
+        self._drawn: dict[str, tuple[Any, Any]] = {}
+        self.last_refresh_ms: float | None = None
+        self.refresh_count = 0
+        self._dirty = True
+        self._portfolio: Portfolio | None = None
+        self._proxies: list[pg.SignalProxy] = []
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self.caption = QLabel(self)
+        self.caption.setObjectName("caption")
+        self.caption.setWordWrap(True)
+        self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.caption.setStyleSheet("color: #444; font-size: 8pt;")
+        self.caption.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.readout = QLabel(self)
+        self.readout.setObjectName("readout")
+        self.readout.setWordWrap(True)
+        self.readout.setStyleSheet("color: #1b3a5c; font-size: 8pt;")
+        self.readout.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.readout.setText("Hover over a chart for values")
+        self._build_ui()
+        self._connect()
+
+    # -- construction (subclasses override _build_ui and call _layout) ---------------------------
+    def _build_ui(self) -> None:  # pragma: no cover - every panel overrides it
+        raise NotImplementedError
+
+    def _layout(self, body: QWidget | Any, header: QWidget | None = None) -> None:
+        """Stack header (optional), body, hover read-out and caption."""
+        v = QVBoxLayout(self)
+        v.setContentsMargins(4, 4, 4, 4)
+        v.setSpacing(3)
+        if header is not None:
+            v.addWidget(header)
+        if isinstance(body, QWidget):
+            v.addWidget(body, 1)
+        else:
+            v.addLayout(body, 1)
+        v.addWidget(self.readout)
+        v.addWidget(self.caption)
+
+    def add_plot(self, key: str, min_height: int = 200) -> pg.PlotWidget:
+        """Create the plot widget ``key`` with a mouse-move read-out (rate-limited SignalProxy)."""
+        w = new_plot_widget(self)
+        w.setObjectName(f"plot_{key}")
+        w.setMinimumHeight(min_height)
+        self.plots[key] = w
+        proxy = pg.SignalProxy(w.scene().sigMouseMoved, rateLimit=30,
+                               slot=lambda evt, k=key: self._on_plot_mouse_moved(k, evt))
+        self._proxies.append(proxy)
+        return w
+
+    def _connect(self) -> None:
+        self._timer.timeout.connect(self._on_timer_timeout)
+        h = self.host
+        h.current_site_changed.connect(self._on_host_current_site_changed)
+        h.scores_changed.connect(self._on_host_scores_changed)
+        if hasattr(h, "project_changed"):
+            h.project_changed.connect(self._on_host_project_changed)
+        self._attach_portfolio(h.project.portfolio)
+
+    def _attach_portfolio(self, p: Portfolio) -> None:
+        if p is self._portfolio:
+            return
+        if self._portfolio is not None:
+            self._detach_portfolio()
+        self._portfolio = p
+        p.sites_changed.connect(self._on_portfolio_sites_changed)
+        p.site_removed.connect(self._on_portfolio_site_removed)
+        p.site_added.connect(self._on_portfolio_site_added)
+        p.settings_changed.connect(self._on_portfolio_settings_changed)
+        self.schedule_refresh()
+
+    def _detach_portfolio(self) -> None:
+        p = self._portfolio
+        if p is None:
+            return
+        for sig, slot in ((p.sites_changed, self._on_portfolio_sites_changed),
+                          (p.site_removed, self._on_portfolio_site_removed),
+                          (p.site_added, self._on_portfolio_site_added),
+                          (p.settings_changed, self._on_portfolio_settings_changed)):
+            try:
+                sig.disconnect(slot)
+            except (ValueError, RuntimeError):
+                pass
+        self._portfolio = None
+
+    # -- state ---------------------------------------------------------------------------------
+    @property
+    def portfolio(self) -> Portfolio:
+        """The host's portfolio."""
+        return self.host.project.portfolio
+
+    @property
+    def site_id(self) -> str:
+        """The host's current site ("" when none or no longer in the portfolio)."""
+        sid = getattr(self.host, "current_site", "") or ""
+        return sid if sid in self.portfolio else ""
+
+    @property
+    def site(self) -> Site | None:
+        """The current :class:`Site`, or None."""
+        sid = self.site_id
+        return self.portfolio.get(sid) if sid else None
+
+    def assumptions(self) -> Assumptions:
+        """Assumptions in force (defaults < scenario < user overrides); raises AssumptionError."""
+        return assumptions_from_settings(self.portfolio.settings)
+
+    # -- refresh -------------------------------------------------------------------------------
+    def schedule_refresh(self) -> None:
+        """Mark the panel out of date; it redraws at the next event-loop turn when visible."""
+        self._dirty = True
+        if self.isVisible():
+            self._timer.start()
+
+    @property
+    def is_dirty(self) -> bool:
+        """True when the panel waits for a redraw."""
+        return self._dirty
+
+    def flush(self) -> None:
+        """Redraw now if out of date (also when hidden: tests, benchmarks, report grabs)."""
+        self._timer.stop()
+        if self._dirty:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute and redraw; a user error shows as the caption instead of a traceback."""
+        t0 = time.perf_counter()
+        self._dirty = False
+        try:
+            self._refresh()
+        except PlannerError as e:
+            self.show_problem(first_line(e))
+        self.refresh_count += 1
+        self.last_refresh_ms = (time.perf_counter() - t0) * 1000.0
+
+    def _refresh(self) -> None:  # pragma: no cover - every panel overrides it
+        raise NotImplementedError
+
+    def show_problem(self, message: str) -> None:
+        """Say why nothing can be drawn (caption in red); charts keep their last state cleared."""
+        for w in self.plots.values():
+            w.getPlotItem().clear()
+        self.charts.clear()
+        self._drawn.clear()
+        self.caption.setText(message)
+        self.caption.setStyleSheet("color: #b2182b; font-size: 8pt;")
+
+    def set_caption(self, text: str) -> None:
+        """Show the assumptions/scenario statement under the charts."""
+        self.caption.setStyleSheet("color: #444; font-size: 8pt;")
+        self.caption.setText(text)
+
+    def draw(self, key: str, builder: Builder, data: Any) -> Chart:
+        """Run ``builder`` on plot ``key`` (skipped when it already shows equal data); keep its :class:`Chart`."""
+        prev = self._drawn.get(key)
+        if prev is not None and key in self.charts and prev[0] is builder and _same(prev[1], data):
+            return self.charts[key]
+        chart = builder(self.plots[key].getPlotItem(), data)
+        finish_legend(self.plots[key].getPlotItem())
+        self.charts[key] = chart
+        self._drawn[key] = (builder, data)
+        return chart
+
+    def hover_text(self, key: str, x: float, y: float) -> str | None:
+        """Read-out of chart ``key`` at view coordinates (x, y)."""
+        chart = self.charts.get(key)
+        return chart.hover(x, y) if chart is not None else None
+
+    def _on_plot_mouse_moved(self, key: str, evt: tuple[Any, ...]) -> None:
+        pos = evt[0]
+        w = self.plots.get(key)
+        if w is None:
+            return
+        vb = w.getPlotItem().getViewBox()
+        if not vb.sceneBoundingRect().contains(pos):
+            return
+        p = vb.mapSceneToView(pos)
+        text = self.hover_text(key, p.x(), p.y())
+        if text:
+            self.readout.setText(text)
+        w.setToolTip(text or "")
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._dirty:
+            self._timer.start()
+
+    def _on_timer_timeout(self) -> None:
+        if self._dirty and self.isVisible():
+            self.refresh()
+
+    # -- host / portfolio signals ------------------------------------------------------------------
+    def _on_host_current_site_changed(self, _site_id: str) -> None:
+        self.schedule_refresh()
+
+    def _on_host_scores_changed(self, _scores: Any) -> None:
+        if self.follows_scores:
+            self.schedule_refresh()
+
+    def _on_host_project_changed(self, project: Any) -> None:
+        self._attach_portfolio(project.portfolio)
+        self.schedule_refresh()
+
+    def _on_portfolio_sites_changed(self, ids: list[str]) -> None:
+        if self.follows_scores or self.site_id in ids:
+            self.schedule_refresh()
+
+    def _on_portfolio_site_added(self, _site_id: str) -> None:
+        if self.follows_scores:
+            self.schedule_refresh()
+
+    def _on_portfolio_site_removed(self, _site_id: str) -> None:
+        self.schedule_refresh()
+
+    def _on_portfolio_settings_changed(self, key: str) -> None:
+        if self.settings_keys is None or key in self.settings_keys:
+            self.schedule_refresh()
+
+    def closeEvent(self, event: Any) -> None:
+        self._detach_portfolio()
+        super().closeEvent(event)
+
+
+# -- running one panel alone -----------------------------------------------------------------------
+def run_standalone(panel_cls: Callable[[Any], ChartPanel], argv: Iterable[str] | None = None) -> int:
+    """Open ``panel_cls`` on the sample portfolio (or ``--project``) with the first site selected.
+
+    ``--png PATH`` grabs the panel to a PNG and exits instead of entering the event loop.
+    """
+    from planner.assets import sample_project
+    from planner.gis.project import open_project
+
+    ap = argparse.ArgumentParser(prog=f"python -m {getattr(panel_cls, '__module__', 'panel')}")
+    ap.add_argument("--project", help="project .gpkg (default: the bundled sample portfolio)")
+    ap.add_argument("--site", help="site_id to select (default: the first site)")
+    ap.add_argument("--png", help="write a screenshot of the panel to this PNG and exit")
+    ap.add_argument("--size", default="1100x750", help="window size WxH (default 1100x750)")
+    args = ap.parse_args(list(argv) if argv is not None else sys.argv[1:])
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    try:
+        project = open_project(args.project or sample_project())
+    except PlannerError as e:
+        print(f"error: {first_line(e)}", file=sys.stderr)
+        return 1
+    host = PanelHost(project)
+    panel = panel_cls(host)
+    w, _, h = args.size.partition("x")
+    panel.resize(int(w), int(h or 750))
+    panel.setWindowTitle(f"{panel.panel_title} \u2014 {project.portfolio.name}")
+    ids = project.portfolio.ids()
+    host.set_current_site(args.site if args.site in ids else (ids[0] if ids else ""))
+    if args.png:
+        panel.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+        panel.show()
+        app.processEvents()
+        panel.flush()
+        if hasattr(panel, "wait_for_tornado"):
+            panel.wait_for_tornado()
+        app.processEvents()
+        if not panel.grab().save(args.png):
+            print(f"error: could not write {args.png}", file=sys.stderr)
+            return 1
+        print(f"{panel.panel_title}: refreshed in {panel.last_refresh_ms:.1f} ms; wrote {args.png}")
+        return 0
+    panel.show()
+    return int(app.exec())

@@ -1,0 +1,73 @@
+"""Readiness panel: the selected site's criterion sub-scores and the portfolio ranking by class."""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QScrollArea, QSplitter
+
+from planner.model.readiness import (ReadinessResult, gates_from_settings, score_site,
+                                     thresholds_from_settings, weights_from_settings)
+from planner.reports.charts import RankingData, readiness_bars, readiness_ranking
+from planner.ui.panels.base import ChartPanel, run_standalone
+
+RANK_ROW_PX = 16  # height per site in the ranking so every site ID label fits
+
+
+class ReadinessPanel(ChartPanel):
+    """Per-criterion bars of the selected site (hover: weight and reason) and the ranking."""
+
+    panel_title = "Readiness"
+    settings_keys = frozenset()  # weights/thresholds reach this panel through scores_changed
+    follows_scores = True
+
+    def _build_ui(self) -> None:
+        self.add_plot("criteria", min_height=260)
+        self.add_plot("ranking", min_height=200)
+        self.ranking_scroll = QScrollArea(self)
+        self.ranking_scroll.setWidgetResizable(True)
+        self.ranking_scroll.setWidget(self.plots["ranking"])
+        self.ranking_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(self.plots["criteria"])
+        split.addWidget(self.ranking_scroll)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        self._layout(split)
+
+    def result(self) -> ReadinessResult | None:
+        """Readiness of the current site: the host's score, else scored here."""
+        site = self.site
+        if site is None:
+            return None
+        scores: dict[str, Any] = getattr(self.host, "scores", {}) or {}
+        res = scores.get(site.site_id)
+        if isinstance(res, ReadinessResult):
+            return res
+        return score_site(site, self.portfolio.settings)
+
+    def _refresh(self) -> None:
+        settings = self.portfolio.settings
+        res = self.result()
+        self.draw("criteria", readiness_bars, res)
+        scores = {k: v for k, v in (getattr(self.host, "scores", {}) or {}).items()
+                  if isinstance(v, ReadinessResult) and k in self.portfolio}
+        self.plots["ranking"].setMinimumHeight(max(200, RANK_ROW_PX * len(scores) + 130))
+        self.draw("ranking", readiness_ranking, RankingData(scores, self.site_id or None))
+        profile, _weights = weights_from_settings(settings)
+        t = thresholds_from_settings(settings)
+        gates = ", ".join(gates_from_settings(settings)) or "none"
+        self.set_caption(
+            f"Weights profile '{profile}' \u00b7 total = weighted mean of criteria with data \u00b7 classes: ready now "
+            f">= {t['ready_now_min_total']:g} with no critical upgrade, convertible >= {t['convertible_min_total']:g}, "
+            f"insufficient data below {t['min_completeness_pct']:g} % of weight known \u00b7 hard gates: {gates} "
+            f"(min {t['gate_min_power_mw']:g} MW) \u00b7 hatched = no data, red = gate failed \u00b7 colours as on the map")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Open the readiness panel alone on the sample portfolio."""
+    return run_standalone(ReadinessPanel, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
