@@ -54,7 +54,7 @@ _KIND_GEOMETRY = {"transmission": "MultiLineString", "fibre": "MultiLineString",
 DEFAULT_STYLES: dict[str, dict[str, Any]] = {
     "transmission": {"color": "#d62728", "weight": 2, "opacity": 0.8, "color_by": "voltage_kv", "visible": True},
     "substations": {"color": "#9467bd", "radius": 4, "opacity": 0.9, "visible": True},
-    "fibre": {"color": "#7b3294", "weight": 1.0, "opacity": 0.45, "dash": "3 3", "visible": True},
+    "fibre": {"color": "#7b3294", "weight": 0.8, "opacity": 0.35, "dash": "3 3", "visible": True},
     "pops": {"color": "#17becf", "radius": 3, "opacity": 0.9, "visible": False},
     "stranded": {"color": "#2ca02c", "fill_opacity": 0.15, "weight": 1, "visible": True},
     "basins": {"color": "#8c564b", "fill_opacity": 0.08, "weight": 1, "visible": False},

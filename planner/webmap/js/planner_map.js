@@ -237,7 +237,8 @@
       if (!m) { return false; }
       m.setStyle({color: "#00e5ff", weight: 4});
       m.bringToFront();
-      if (pan !== false) { map.panTo(m.getLatLng()); }
+      // from the table: bring the site into view close enough to see its grid context
+      if (pan !== false) { map.setView(m.getLatLng(), Math.max(map.getZoom(), 9), {animate: false}); }
       return true;
     };
     api.setMode = function (mode) {
