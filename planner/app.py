@@ -53,6 +53,7 @@ def run_gui(project_path: str | os.PathLike[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
+    app.setDesktopFileName("site-conversion-planner")  # matches packaging/*.desktop (Wayland app id)
     app.setApplicationVersion(__version__)
     app.setOrganizationName("planner")
     app.setWindowIcon(app_icon())

@@ -143,11 +143,30 @@ def ask_recover(parent: QWidget | None, descriptions: list[str]) -> bool:
     return ask_yes_no(parent, "Recover unsaved work", text)
 
 
+#: Licences of the software the app ships or loads (the full texts come with each package).
+SOFTWARE_LICENCES: tuple[tuple[str, str], ...] = (
+    ("Site Conversion Planner", "MIT"),
+    ("Qt 6 / PySide6 (Qt for Python)", "LGPL-3.0"),
+    ("Qt WebEngine / Chromium", "LGPL-3.0 with Chromium's BSD-style licences"),
+    ("Leaflet 1.9.4", "BSD-2-Clause"),
+    ("Leaflet.markercluster 1.5.3", "MIT"),
+    ("folium, branca", "MIT"),
+    ("pyqtgraph", "MIT"),
+    ("geopandas, shapely, pyogrio, pyproj", "BSD-3-Clause / MIT"),
+    ("GDAL/OGR, PROJ", "MIT / X11"),
+    ("NumPy, pandas", "BSD-3-Clause"),
+    ("Jinja2, platformdirs, psygnal, pypdf", "BSD-3-Clause / MIT"),
+)
+
+
 def about_text(attribution: str) -> str:
     """HTML for the About box; every inserted string is escaped."""
     return (f"<h3>{html.escape(APP_NAME)} {html.escape(__version__)}</h3>"
             "<p>Which Bitcoin-mining sites can become AI/HPC data centers, what it takes, "
             "and what each path earns per MW.</p>"
+            "<h4>Software licences</h4><ul>"
+            + "".join(f"<li>{html.escape(name)}: {html.escape(lic)}</li>" for name, lic in SOFTWARE_LICENCES)
+            + "</ul>"
             f"<h4>Data attribution</h4><pre style='white-space: pre-wrap'>{html.escape(attribution)}</pre>")
 
 
