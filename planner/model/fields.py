@@ -6,7 +6,7 @@ form, the reports and the importers' column mapping. ``None`` always means
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 Kind = Literal["str", "float", "int", "bool", "enum", "date"]

@@ -1,0 +1,473 @@
+"""The Qt step of the reports: HTML -> PDF (``QWebEnginePage.printToPdf``) and map HTML -> PNG.
+
+The only module of :mod:`planner.reports` that uses Qt WebEngine. Works headless: call
+:func:`prepare_environment` (the CLI does) before the first QApplication so that Qt uses the
+``offscreen`` platform when there is no display and Chromium runs without its sandbox as root.
+
+Map pictures are taken only after the page says it has drawn (``plannerMap.ready``), the view
+was moved, two animation frames have passed and the grabbed image is not blank.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from planner.model.site import PlannerError
+
+PAPERS = ("a4", "letter")
+
+
+class RenderError(PlannerError, RuntimeError):
+    """The Qt renderer could not produce a file (timeout, page error, unwritable path)."""
+
+
+def prepare_environment() -> None:
+    """Set the Qt/Chromium environment for headless use; call before the first QApplication.
+
+    ``QT_QPA_PLATFORM=offscreen`` when there is no X11/Wayland display, and
+    ``QTWEBENGINE_DISABLE_SANDBOX=1`` when running as root (Chromium refuses its sandbox then).
+    Values already set by the user are kept.
+    """
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu --disable-logging --log-level=3")
+        os.environ.setdefault("QT_LOGGING_RULES", "qt.webenginecontext.debug=false;js.debug=false;qt.qpa.*=false")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+
+def ensure_app() -> Any:
+    """The running QApplication, or a new one set up for WebEngine (headless when needed)."""
+    prepare_environment()
+    import PySide6.QtWebEngineWidgets  # noqa: F401  (must be imported before the QApplication exists)
+    from PySide6.QtCore import QCoreApplication, Qt
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts, True)
+        app = QApplication(["planner"])
+    return app
+
+
+def _wait(condition: Callable[[], bool], timeout_ms: int, step_ms: int = 25) -> bool:
+    """Spin the event loop until ``condition()`` is true or ``timeout_ms`` passed."""
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+
+    timer = QElapsedTimer()
+    timer.start()
+    while not condition():
+        if timer.elapsed() > timeout_ms:
+            return False
+        loop = QEventLoop()
+        QTimer.singleShot(step_ms, loop.quit)
+        loop.exec()
+    return True
+
+
+def _sleep(ms: int) -> None:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def page_layout(paper: str) -> Any:
+    """A portrait QPageLayout of ``paper`` (a4 or letter) with 12 mm margins."""
+    from PySide6.QtCore import QMarginsF
+    from PySide6.QtGui import QPageLayout, QPageSize
+
+    p = paper.lower()
+    if p not in PAPERS:
+        raise RenderError(f"paper {paper!r} is not supported; use a4 or letter")
+    size = QPageSize(QPageSize.PageSizeId.A4 if p == "a4" else QPageSize.PageSizeId.Letter)
+    return QPageLayout(size, QPageLayout.Orientation.Portrait, QMarginsF(12, 12, 12, 12), QPageLayout.Unit.Millimeter)
+
+
+def _load(page: Any, html: str, folder: Path, name: str, timeout_ms: int) -> None:
+    from PySide6.QtCore import QUrl
+
+    path = folder / name
+    path.write_text(html, encoding="utf-8")  # setHtml fails silently above 2 MB: load a file instead
+    state: dict[str, bool] = {}
+    page.loadFinished.connect(lambda ok: state.setdefault("ok", bool(ok)))
+    page.load(QUrl.fromLocalFile(str(path)))
+    if not _wait(lambda: "ok" in state, timeout_ms):
+        raise RenderError(f"page did not load within {timeout_ms / 1000:.0f} s")
+    if not state["ok"]:
+        raise RenderError("page failed to load")
+
+
+def html_to_pdf(html: str, out: str | os.PathLike[str], paper: str = "a4", timeout_ms: int = 120_000) -> Path:
+    """Print ``html`` to the PDF ``out`` on A4 or Letter paper; returns the path written."""
+    ensure_app()
+    from PySide6.QtWebEngineCore import QWebEnginePage
+
+    out_path = Path(out).resolve()
+    if not out_path.parent.is_dir():
+        raise RenderError(f"{out_path}: folder does not exist; create it or choose another output path")
+    layout = page_layout(paper)
+    page = QWebEnginePage()
+    try:
+        with tempfile.TemporaryDirectory(prefix="planner-report-") as tmp:
+            _load(page, html, Path(tmp), "report.html", timeout_ms)
+            part = out_path.with_name(out_path.name + ".part")
+            state: dict[str, Any] = {}
+            page.pdfPrintingFinished.connect(lambda path, ok: state.setdefault("ok", bool(ok)))
+            page.printToPdf(str(part), layout)
+            if not _wait(lambda: "ok" in state, timeout_ms):
+                raise RenderError(f"{out_path}: PDF printing did not finish within {timeout_ms / 1000:.0f} s")
+            if not state["ok"] or not part.is_file():
+                raise RenderError(f"{out_path}: PDF printing failed; check the folder is writable")
+            os.replace(part, out_path)
+    finally:
+        page.deleteLater()
+    return out_path
+
+
+# Page CSS for snapshots: no interactive controls, legend at full height, attribution kept small.
+SNAPSHOT_CSS = """
+.leaflet-control-zoom, .leaflet-control-layers, .pm-modebar, .pm-measure-out { display: none !important; }
+.pm-legend { max-height: none !important; overflow: visible !important; }
+.leaflet-control-attribution { max-width: 62%; font-size: 9px !important; line-height: 1.3;
+                               background: rgba(255,255,255,0.85) !important; }
+.leaflet-control-scale-line { font-size: 11px; background: rgba(255,255,255,0.85); }
+"""
+
+
+class MapRenderer:
+    """A hidden map page of ``width`` x ``height`` CSS px drawn at ``scale`` device pixels per px.
+
+    Load once, then move the view and :meth:`grab` as often as needed (one page serves a whole
+    atlas). Use as a context manager or call :meth:`close`.
+    """
+
+    def __init__(self, html: str, width: int = 1600, height: int = 1000, scale: float = 2.0,
+                 timeout_ms: int = 60_000) -> None:
+        if not (200 <= width <= 8000 and 200 <= height <= 8000):
+            raise RenderError(f"map size {width}x{height} px: width and height must be 200-8000 px")
+        if not 0.5 <= scale <= 4:
+            raise RenderError(f"map scale {scale}: must be 0.5-4 (device pixels per CSS pixel)")
+        if round(width * scale) * round(height * scale) > 64_000_000:
+            raise RenderError(f"map {width}x{height} px at scale {scale} is over 64 megapixels; lower the size or scale")
+        ensure_app()
+        from PySide6.QtCore import Qt
+        from PySide6.QtWebEngineWidgets import QWebEngineView
+
+        self.width, self.height, self.scale = int(width), int(height), float(scale)
+        self.timeout_ms = timeout_ms
+        self._tmp = tempfile.TemporaryDirectory(prefix="planner-snapshot-")
+        self.view = QWebEngineView()
+        self.view.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+        self.view.resize(round(width * scale), round(height * scale))
+        self.view.setZoomFactor(self.scale)  # CSS px stay width x height; pixels are scaled (like a HiDPI screen)
+        self.view.show()
+        self.errors: list[str] = []
+        html = html.replace("</head>", f"<style>{SNAPSHOT_CSS}</style></head>", 1)
+        _load(self.view.page(), html, Path(self._tmp.name), "map.html", timeout_ms)
+        self.view.setZoomFactor(self.scale)
+        if not _wait(lambda: self.js("!!(window.plannerMap && plannerMap.ready)") is True, timeout_ms, 50):
+            raise RenderError(f"map did not finish drawing within {timeout_ms / 1000:.0f} s; no image written")
+        size = self.js("window.innerWidth + 'x' + window.innerHeight")
+        if size != f"{self.width}x{self.height}":
+            # the zoom factor applies per page: set it again and let Leaflet re-measure
+            self.view.setZoomFactor(self.scale)
+            _sleep(100)
+        self.js("plannerMap.invalidate(); plannerMap.map.options.zoomSnap = 0.25; true")
+
+    # -- JavaScript ---------------------------------------------------------------------------
+    def js(self, code: str) -> Any:
+        """Run ``code`` in the page and return its (JSON-able) result."""
+        box: dict[str, Any] = {}
+        self.view.page().runJavaScript(code, 0, lambda r: box.setdefault("r", r))
+        if not _wait(lambda: "r" in box, self.timeout_ms, 5):
+            raise RenderError(f"map page did not answer within {self.timeout_ms / 1000:.0f} s")
+        return box["r"]
+
+    def count_features(self) -> dict[str, int]:
+        """Features drawn per layer kind (``plannerMap.countFeatures()``)."""
+        import json
+
+        return dict(json.loads(self.js("plannerMap.countFeatures()")))
+
+    # -- view ------------------------------------------------------------------------------------
+    def set_title(self, title: str, subtitle: str = "") -> None:
+        """Replace the map title box text (set with textContent: never parsed as HTML)."""
+        import json
+
+        self.js("(function(t, s){var h=document.querySelector('.pm-title h1'); if(h){h.textContent=t;}"
+                "var d=document.querySelector('.pm-title .pm-sub'); if(d){d.textContent=s;} return true;})("
+                f"{json.dumps(str(title))}, {json.dumps(str(subtitle))})")
+
+    def set_layers(self, visible: Mapping[str, bool]) -> None:
+        """Show or hide layer kinds (``{"fibre": True, "flares": False}``)."""
+        import json
+
+        for kind, on in visible.items():
+            self.js(f"plannerMap.setLayerVisible({json.dumps(str(kind))}, {'true' if on else 'false'})")
+
+    def fit_bounds(self, south: float, west: float, north: float, east: float, max_zoom: float = 9) -> None:
+        """Fit the view to a lon/lat box (numbers only reach the page)."""
+        vals = [float(v) for v in (south, west, north, east, max_zoom)]
+        # keep the sites clear of the title box (top left) and the legend (right)
+        self.js("(function(){var lg=document.querySelector('.pm-legend'); var w=lg?lg.offsetWidth+30:40;"
+                "plannerMap.map.fitBounds([[%r,%r],[%r,%r]], {maxZoom: %r, animate: false,"
+                "paddingTopLeft: [30, 80], paddingBottomRight: [w, 40]}); return true;})()" % tuple(vals))
+
+    def set_view(self, lat: float, lon: float, zoom: float) -> None:
+        """Centre the view on ``lat``/``lon`` at ``zoom``."""
+        self.js("plannerMap.map.setView([%r, %r], %r, {animate: false}); true" % (float(lat), float(lon), float(zoom)))
+
+    def highlight(self, site_id: str | None) -> bool:
+        """Outline ``site_id`` and keep its label open (None clears the highlight)."""
+        import json
+
+        prev = json.dumps(getattr(self, "_highlighted", None) or "")
+        sid = json.dumps(site_id if site_id is not None else "")
+        self._highlighted = site_id
+        return bool(self.js(
+            f"(function(prev, id){{var p=plannerMap.marker(prev); if(p&&p.getTooltip()){{"
+            f"p.getTooltip().options.permanent=false; p.closeTooltip();}}"
+            f"var ok=plannerMap.selectSite(id,false); var m=plannerMap.marker(id);"
+            f"if(m&&m.getTooltip()){{m.getTooltip().options.permanent=true; m.openTooltip();}}"
+            f"return ok;}})({prev}, {sid})"))
+
+    # -- pixels ---------------------------------------------------------------------------------
+    def _frames(self) -> None:
+        self.js("window.__pmFrames=0; requestAnimationFrame(function(){requestAnimationFrame(function(){"
+                "window.__pmFrames=2;});}); true")
+        if not _wait(lambda: self.js("window.__pmFrames") == 2, self.timeout_ms, 16):
+            raise RenderError("map page stopped drawing; no image written")
+        _sleep(120)  # let the compositor hand the new frame to the widget
+
+    def grab(self) -> Any:
+        """The map as a QImage of width*scale x height*scale pixels, never blank or half-drawn."""
+        from PySide6.QtCore import QElapsedTimer
+
+        if self.js("!!(window.plannerMap && plannerMap.ready)") is not True:
+            raise RenderError("map is not ready; no image written")
+        timer = QElapsedTimer()
+        timer.start()
+        while True:
+            self._frames()
+            image = self.view.grab().toImage()
+            if image.width() != round(self.width * self.scale) or image.height() != round(self.height * self.scale):
+                image = image.scaled(round(self.width * self.scale), round(self.height * self.scale))
+            if not is_blank(image):
+                break
+            if timer.elapsed() > self.timeout_ms:
+                raise RenderError("map image stayed blank; no image written")
+            _sleep(200)
+        dpm = round(96 * self.scale / 0.0254)
+        image.setDotsPerMeterX(dpm)
+        image.setDotsPerMeterY(dpm)
+        return image
+
+    def png_bytes(self) -> bytes:
+        """:meth:`grab` encoded as PNG."""
+        return qimage_png(self.grab())
+
+    def encoded(self, mime: str = "image/png", quality: int = 90) -> bytes:
+        """:meth:`grab` encoded as PNG or JPEG (``mime``)."""
+        return qimage_png(self.grab()) if mime == "image/png" else qimage_jpeg(self.grab(), quality)
+
+    def save_png(self, out: str | os.PathLike[str]) -> Path:
+        """:meth:`grab` written to ``out`` (atomically)."""
+        out_path = Path(out).resolve()
+        if not out_path.parent.is_dir():
+            raise RenderError(f"{out_path}: folder does not exist; create it or choose another output path")
+        data = self.png_bytes()
+        part = out_path.with_name(out_path.name + ".part")
+        part.write_bytes(data)
+        os.replace(part, out_path)
+        return out_path
+
+    def close(self) -> None:
+        """Free the page and its temporary folder."""
+        self.view.close()
+        self.view.deleteLater()
+        self._tmp.cleanup()
+
+    def __enter__(self) -> "MapRenderer":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def qimage_png(image: Any) -> bytes:
+    """Encode a QImage as PNG bytes."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buf, "PNG"):
+        raise RenderError("could not encode the image as PNG")
+    buf.close()
+    return bytes(data.data())
+
+
+def qimage_jpeg(image: Any, quality: int = 90) -> bytes:
+    """Encode a QImage as JPEG bytes (for pictures embedded in PDFs)."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buf, "JPEG", int(quality)):
+        raise RenderError("could not encode the image as JPEG")
+    buf.close()
+    return bytes(data.data())
+
+
+def is_blank(image: Any, min_std: float = 6.0) -> bool:
+    """True when a QImage is (nearly) one flat colour: grey-level standard deviation below ``min_std``."""
+    import numpy as np
+    from PySide6.QtGui import QImage
+
+    small = image.convertToFormat(QImage.Format.Format_Grayscale8).scaled(
+        200, 125) if image.width() > 200 else image.convertToFormat(QImage.Format.Format_Grayscale8)
+    w, h, bpl = small.width(), small.height(), small.bytesPerLine()
+    arr = np.frombuffer(bytes(small.constBits()), dtype=np.uint8)[: bpl * h].reshape(h, bpl)[:, :w]
+    return float(arr.std()) < min_std
+
+
+def chart_png(builder: Callable[[Any, Any], Any], data: Any, width: int, height: int) -> bytes:
+    """A pyqtgraph chart (builder from :mod:`planner.reports.charts`) as PNG bytes."""
+    ensure_app()
+    from planner.reports.charts import render_png
+
+    with tempfile.TemporaryDirectory(prefix="planner-chart-") as tmp:
+        path = render_png(builder, data, Path(tmp) / "chart.png", width=width, height=height)
+        return Path(path).read_bytes()
+
+
+# ------------------------------------------------------------------------------------------------
+# whole reports: content -> images -> HTML -> PDF
+# ------------------------------------------------------------------------------------------------
+MAP_SCALE = 2.0  # device pixels per CSS pixel of the map pictures in reports (sharp in print)
+MAP_MIME = "image/jpeg"  # Chromium's PDF writer embeds JPEG as is (PNG is recompressed: slow for an atlas)
+
+
+def _site_chart(key: str, section: Any) -> tuple[Callable[[Any, Any], Any], Any]:
+    from planner.reports import charts
+
+    builders: dict[str, tuple[Callable[[Any, Any], Any], Any]] = {
+        "readiness": (charts.readiness_bars, section.result),
+        "paths_cash": (charts.paths_cash_chart, section.comparison),
+        "paths_npv": (charts.paths_npv_chart, section.comparison),
+        "bridge": (charts.bridge_chart, section.comparison),
+    }
+    if key not in builders:
+        raise RenderError(f"no chart builder for {key!r}")
+    return builders[key]
+
+
+def fill_section_images(section: Any, map_image: bytes | None, chart_keys: Any = None) -> Any:
+    """A copy of a :class:`~planner.reports.content.SiteSection` with its map (JPEG) and chart PNGs drawn.
+
+    ``chart_keys`` limits the charts kept (None keeps all).
+    """
+    from dataclasses import replace
+
+    from planner.reports.content import with_image
+
+    charts = []
+    for img in section.charts:
+        if chart_keys is not None and img.key not in chart_keys:
+            continue
+        builder, data = _site_chart(img.key, section)
+        charts.append(with_image(img, chart_png(builder, data, img.width_px, img.height_px)))
+    image = with_image(section.map_image, map_image, MAP_MIME) if map_image else None
+    return replace(section, map_image=image, charts=charts)
+
+
+def site_report_pdf(project: Any, site_id: str, out: str | os.PathLike[str], *, paper: str = "a4",
+                    as_of: Any = None, progress: Callable[[float], None] | None = None) -> Path:
+    """Write the PDF report of ``site_id``: readiness, upgrades, economics, map, charts, assumptions."""
+    from dataclasses import replace
+
+    from planner.reports.content import build_site_report
+    from planner.reports.html import render_site_html
+    from planner.reports.snapshot import render_site_maps
+
+    report = build_site_report(project, site_id, paper=paper, as_of=as_of)  # validates before Qt starts
+    if progress:
+        progress(0.1)
+    ensure_app()
+    img = report.site.map_image
+    maps = render_site_maps(project, [site_id], img.width_px, img.height_px, MAP_SCALE, mime=MAP_MIME) if img else {}
+    if progress:
+        progress(0.5)
+    section = fill_section_images(report.site, maps.get(site_id))
+    if progress:
+        progress(0.7)
+    out_path = html_to_pdf(render_site_html(replace(report, site=section)), out, report.meta.paper)
+    if progress:
+        progress(1.0)
+    return out_path
+
+
+ATLAS_CHARTS = ("paths_npv",)  # per-site charts on atlas pages (criteria are tabled; the full set is in site reports)
+ATLAS_MAP_SCALE = 1.5  # 40 maps: a little less sharp, much faster to draw and print
+
+
+def portfolio_report_pdf(project: Any, out: str | os.PathLike[str], *, paper: str = "a4", atlas: bool = False,
+                         as_of: Any = None, progress: Callable[[float], None] | None = None) -> Path:
+    """Write the portfolio PDF: ranking, MW aggregates, map, charts and (``atlas``) one section per site.
+
+    ``progress`` receives 0..1; when it raises (e.g. the user cancelled) nothing is written.
+    """
+    from dataclasses import replace
+
+    from planner.reports import charts
+    from planner.reports.content import build_portfolio_report, with_image
+    from planner.reports.html import render_portfolio_html
+    from planner.reports.report_charts import MwGroups, mw_groups_chart
+    from planner.reports.snapshot import render_site_maps
+
+    def step(lo: float, hi: float) -> Callable[[float], None] | None:
+        if progress is None:
+            return None
+        return lambda f: progress(lo + (hi - lo) * max(0.0, min(1.0, f)))
+
+    report = build_portfolio_report(project, paper=paper, atlas=atlas, as_of=as_of, progress=step(0.0, 0.2))
+    ensure_app()
+    ids = [s.site_id for s in report.atlas]
+    size = (report.map_image.width_px, report.map_image.height_px) if report.map_image else (900, 580)
+    maps = render_site_maps(project, ids, size[0], size[1], ATLAS_MAP_SCALE if ids else MAP_SCALE, portfolio_view=True,
+                            scores=report.results, progress=step(0.2, 0.6), mime=MAP_MIME)
+    overview = maps.get("__portfolio__")
+    pngs: dict[str, bytes] = {}
+    for img in report.charts:
+        if img.key == "ranking":
+            pngs[img.key] = chart_png(charts.readiness_ranking, charts.RankingData(report.results),
+                                      img.width_px, img.height_px)
+        else:
+            rows = report.by_class if img.key == "mw_by_class" else report.by_region
+            data = MwGroups(img.title, [r.label for r in rows], [r.energized_mw for r in rows],
+                            [r.pipeline_mw for r in rows],
+                            [max(r.unknown_energized, r.unknown_pipeline) for r in rows])
+            pngs[img.key] = chart_png(mw_groups_chart, data, img.width_px, img.height_px)
+    sections = []
+    for i, sec in enumerate(report.atlas):
+        sections.append(fill_section_images(sec, maps.get(sec.site_id), ATLAS_CHARTS))
+        if progress:
+            progress(0.6 + 0.3 * (i + 1) / len(report.atlas))
+    report = replace(report, map_image=with_image(report.map_image, overview, MAP_MIME) if overview else None,
+                     atlas=sections, charts=[with_image(c, pngs.get(c.key)) for c in report.charts])
+    html = render_portfolio_html(report)
+    if progress:
+        progress(0.92)
+    out_path = html_to_pdf(html, out, report.meta.paper)
+    if progress:
+        progress(1.0)
+    return out_path

@@ -1,0 +1,204 @@
+"""Map pictures and map exports: the portfolio or one site, as a PNG snapshot or an interactive HTML file.
+
+The view arithmetic and the page building are pure (planner.webmap); only
+:func:`snapshot_png` and :func:`render_site_maps` go through Qt (:mod:`planner.reports.render_qt`).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from planner.model.readiness import score_portfolio
+from planner.model.site import Site
+from planner.reports.content import ReportError, find_site
+from planner.webmap import MapOptions, build_map
+
+# Layer kinds shown around one site and on the portfolio overview (others are left out of the page).
+SITE_LAYERS: dict[str, bool] = {"countries": True, "states": True, "stranded": True, "transmission": True,
+                                "fibre": True, "substations": True, "pops": True, "other": True}
+PORTFOLIO_LAYERS: dict[str, bool] = {"countries": True, "states": True, "stranded": True, "transmission": True,
+                                     "other": True}
+WEB_MERCATOR_M_PER_PX_Z0 = 156_543.033_92  # metres per pixel at zoom 0 on the equator (256 px tiles)
+MIN_SITE_RADIUS_KM = 25.0
+MAX_SITE_RADIUS_KM = 150.0
+
+
+def site_radius_km(site: Site) -> float:
+    """Radius to show around a site: its nearest HV line, substation and fibre plus 30 %, 15-150 km."""
+    dists = [site.get(k) for k in ("dist_line_230kv_km", "dist_line_138kv_km", "dist_substation_km",
+                                   "dist_fibre_km")]
+    known = [float(d) for d in dists if d is not None and float(d) <= MAX_SITE_RADIUS_KM]
+    radius = 1.3 * max(known) if known else 40.0
+    return min(MAX_SITE_RADIUS_KM, max(MIN_SITE_RADIUS_KM, radius))
+
+
+def site_subtitle(site: Site) -> str:
+    """Map subtitle for a site view: id, operator and the radius shown."""
+    parts = [str(site.site_id)] + ([str(site.operator)] if site.operator else [])
+    return " \u00b7 ".join(parts) + f" \u00b7 {site_radius_km(site):.0f} km around the site"
+
+
+def zoom_for_radius(lat: float, radius_km: float, width_px: int, height_px: int) -> float:
+    """Web-Mercator zoom (quarter steps) at which ``radius_km`` fits in the smaller half-side of the view."""
+    if radius_km <= 0 or width_px <= 0 or height_px <= 0:
+        raise ReportError(f"map view: radius {radius_km} km and size {width_px}x{height_px} px must be positive")
+    half_px = min(width_px, height_px) / 2.0
+    m_per_px = radius_km * 1000.0 / half_px
+    z = math.log2(WEB_MERCATOR_M_PER_PX_Z0 * math.cos(math.radians(lat)) / m_per_px)
+    return max(2.0, min(16.0, math.floor(z * 4) / 4))
+
+
+def site_bbox(site: Site, radius_km: float, margin: float = 1.6) -> tuple[float, float, float, float]:
+    """(west, south, east, north) degrees covering ``radius_km`` x ``margin`` around the site."""
+    r = radius_km * margin
+    dlat = r / 110.574
+    dlon = r / (111.320 * max(0.05, math.cos(math.radians(float(site.lat)))))
+    return (max(-180.0, site.lon - dlon * 1.8), max(-90.0, site.lat - dlat),  # views are wider than tall
+            min(180.0, site.lon + dlon * 1.8), min(90.0, site.lat + dlat))
+
+
+def sites_bounds(sites: Iterable[Site]) -> tuple[float, float, float, float] | None:
+    """(south, west, north, east) of the located sites, None when none has a location."""
+    pts = [(float(s.lat), float(s.lon)) for s in sites if s.has_location]
+    if not pts:
+        return None
+    lats, lons = zip(*pts)
+    return min(lats), min(lons), max(lats), max(lons)
+
+
+def map_project(project: Any, kinds: Mapping[str, bool],
+                bbox: tuple[float, float, float, float] | None = None) -> Any:
+    """A project view for the web map: only layer kinds shown in ``kinds``, features clipped to ``bbox``."""
+    layers = {}
+    for name, layer in getattr(project, "layers", {}).items():
+        if not kinds.get(layer.kind, False):
+            continue
+        gdf = layer.gdf
+        if bbox is not None and len(gdf):
+            w, s, e, n = bbox
+            gdf = gdf.cx[w:e, s:n]
+        layers[name] = dataclasses.replace(layer, gdf=gdf)
+    return SimpleNamespace(portfolio=project.portfolio, layers=layers, path=getattr(project, "path", None))
+
+
+def site_map_html(project: Any, site_id: str, width: int, height: int, *,
+                  scores: Mapping[str, Any] | None = None) -> tuple[str, tuple[float, float, float]]:
+    """Map page around ``site_id`` (layers clipped to the view) and its view (lat, lon, zoom)."""
+    site = find_site(project.portfolio, site_id)
+    if not site.has_location:
+        raise ReportError(f"site {site_id!r} has no location (lon/lat unknown); enter its coordinates to map it")
+    radius = site_radius_km(site)
+    zoom = zoom_for_radius(float(site.lat), radius, width, height)
+    view_project = map_project(project, SITE_LAYERS, site_bbox(site, radius))
+    scores = scores if scores is not None else score_portfolio(project.portfolio)
+    options = MapOptions(title=str(site.name), center_lat_lon=(float(site.lat), float(site.lon)),
+                         zoom=int(zoom), layer_visibility=SITE_LAYERS)
+    return build_map(view_project, scores, options), (float(site.lat), float(site.lon), zoom)
+
+
+def portfolio_map_html(project: Any, *, scores: Mapping[str, Any] | None = None,
+                       kinds: Mapping[str, bool] = PORTFOLIO_LAYERS, title: str | None = None) -> str:
+    """Map page of the whole portfolio with the overview layers."""
+    scores = scores if scores is not None else score_portfolio(project.portfolio)
+    options = MapOptions(title=title or str(project.portfolio.name), layer_visibility=dict(kinds))
+    return build_map(map_project(project, kinds), scores, options)
+
+
+def export_map_html(project: Any, out: str | os.PathLike[str], *,
+                    progress: Callable[[float], None] | None = None) -> Path:
+    """Write the interactive, offline map of the whole project (all layers) to one HTML file."""
+    out_path = Path(out)
+    if not out_path.parent.resolve().is_dir():
+        raise ReportError(f"{out_path}: folder does not exist; create it or choose another output path")
+    html = build_map(project, score_portfolio(project.portfolio),
+                     MapOptions(title=str(project.portfolio.name)), progress=progress)
+    part = out_path.with_name(out_path.name + ".part")
+    part.write_text(html, encoding="utf-8")
+    os.replace(part, out_path)
+    return out_path
+
+
+def snapshot_png(project: Any, out: str | os.PathLike[str], *, site_id: str | None = None, width: int = 1600,
+                 height: int = 1000, scale: float = 2.0, timeout_ms: int = 60_000) -> Path:
+    """Write a PNG of the portfolio (or of ``site_id`` and its surroundings): width*scale x height*scale px.
+
+    Title, legend, scale bar and attribution are drawn by the map page; the picture is taken
+    only once the page reports it has drawn.
+    """
+    from planner.reports.render_qt import MapRenderer
+
+    scores = score_portfolio(project.portfolio)
+    if site_id is not None:
+        html, (lat, lon, zoom) = site_map_html(project, site_id, width, height, scores=scores)
+        with MapRenderer(html, width, height, scale, timeout_ms) as r:
+            r.set_title(str(find_site(project.portfolio, site_id).name),
+                        site_subtitle(find_site(project.portfolio, site_id)))
+            r.set_view(lat, lon, zoom)
+            r.highlight(site_id)
+            return r.save_png(out)
+    bounds = sites_bounds(project.portfolio)
+    html = portfolio_map_html(project, scores=scores)
+    with MapRenderer(html, width, height, scale, timeout_ms) as r:
+        if bounds is not None:
+            r.fit_bounds(*bounds)
+        return r.save_png(out)
+
+
+def render_site_maps(project: Any, site_ids: Sequence[str], width: int, height: int, scale: float, *,
+                     scores: Mapping[str, Any] | None = None, portfolio_view: bool = False,
+                     progress: Callable[[float], None] | None = None, mime: str = "image/png",
+                     timeout_ms: int = 60_000) -> dict[str, bytes]:
+    """Encoded map around each located site (key ``site_id``), plus ``"__portfolio__"`` when asked.
+
+    One page is loaded for all of them (full layers) and the sites are visited grouped by zoom
+    level (a pan reuses the projected geometry, a zoom change re-projects every feature); a
+    single site loads only its clipped surroundings, which is several times faster.
+    """
+    from planner.reports.render_qt import MapRenderer
+
+    scores = scores if scores is not None else score_portfolio(project.portfolio)
+    sites = [find_site(project.portfolio, sid) for sid in site_ids]
+    located = [s for s in sites if s.has_location]
+    out: dict[str, bytes] = {}
+    total = len(located) + (1 if portfolio_view else 0)
+    done = 0
+    if len(located) == 1 and not portfolio_view:
+        html, (lat, lon, zoom) = site_map_html(project, located[0].site_id, width, height, scores=scores)
+        with MapRenderer(html, width, height, scale, timeout_ms) as r:
+            r.set_title(str(located[0].name), site_subtitle(located[0]))
+            r.set_view(lat, lon, zoom)
+            r.highlight(located[0].site_id)
+            out[located[0].site_id] = r.encoded(mime)
+        if progress:
+            progress(1.0)
+        return out
+    if not total:
+        return out
+    kinds = dict(SITE_LAYERS) if located else dict(PORTFOLIO_LAYERS)
+    html = portfolio_map_html(project, scores=scores, kinds=kinds)
+    with MapRenderer(html, width, height, scale, timeout_ms) as r:
+        if portfolio_view:
+            bounds = sites_bounds(project.portfolio)
+            r.set_layers({k: PORTFOLIO_LAYERS.get(k, False) for k in kinds})
+            if bounds is not None:
+                r.fit_bounds(*bounds)
+            out["__portfolio__"] = r.encoded(mime)
+            r.set_layers(kinds)
+            done += 1
+            if progress:
+                progress(done / total)
+        views = [(zoom_for_radius(float(s.lat), site_radius_km(s), width, height), i, s) for i, s in enumerate(located)]
+        for zoom, _, s in sorted(views, key=lambda v: (v[0], v[1])):
+            r.set_title(str(s.name), site_subtitle(s))
+            r.set_view(float(s.lat), float(s.lon), zoom)
+            r.highlight(s.site_id)
+            out[s.site_id] = r.encoded(mime)
+            done += 1
+            if progress:
+                progress(done / total)
+    return out
