@@ -161,7 +161,11 @@ def fmt_field(name: str, value: Any) -> str:
 
 def _lower_bound(text: str, result: ReadinessResult) -> str:
     # with unknown fields some upgrades may not be identified yet: capex/time are lower bounds
-    return text if text == UNKNOWN or result.completeness_pct >= 100 else "\u2265 " + text
+    if text == UNKNOWN or result.completeness_pct >= 100:
+        return text
+    if re.match(r"^\$?0(\.0+)?\b", text):  # nothing found is not the same as nothing needed
+        return f"\u2265 {text} (none found yet)"
+    return "\u2265 " + text
 
 
 def _sources(text: str | None) -> list[str]:
