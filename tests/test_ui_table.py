@@ -260,3 +260,30 @@ def test_sort_role_is_raw_value(model):
     c = model.column_of("power_capacity_mw")
     assert model.index(0, c).data(SORT_ROLE) == 300.0
     assert model.index(2, c).data(SORT_ROLE) is None
+
+
+def test_window_place_and_score_range_filters(qtbot, tmp_path):
+    """The filter bar narrows the table by country/state and by a score range, through the proxy."""
+    from planner.assets import sample_project
+    from planner.ui.main_window import MainWindow
+    from planner.settings import AppSettings
+    from tests.test_ui_main_window import FakeMap  # stand-in map, same as the window tests
+
+    w = MainWindow(AppSettings(), map_factory=FakeMap)
+    qtbot.addWidget(w)
+    w.open_project(sample_project())
+    total = w.proxy.rowCount()
+    assert total == len(w.project.portfolio)
+    i = w.place_combo.findData("admin1:TX")
+    assert i > 0
+    w.place_combo.setCurrentIndex(i)
+    tx = {w.proxy.index(r, 0).data() for r in range(w.proxy.rowCount())}
+    assert tx and all(w.project.portfolio.get(sid).admin1 == "TX" for sid in tx)
+    w.place_combo.setCurrentIndex(w.place_combo.findData("country:CA"))
+    assert {w.project.portfolio.get(w.proxy.index(r, 0).data()).country for r in range(w.proxy.rowCount())} == {"CA"}
+    w.place_combo.setCurrentIndex(0)
+    w.min_score_spin.setValue(80)
+    w.max_score_spin.setValue(90)
+    shown = [w.proxy.index(r, 0).data() for r in range(w.proxy.rowCount())]
+    assert shown and all(80 <= w.scores[sid].total <= 90 for sid in shown)
+    assert len(shown) < total

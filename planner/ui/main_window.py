@@ -167,6 +167,16 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.class_combo, 1)
         bar.addWidget(self.status_combo, 1)
         bar.addWidget(self.min_score_spin)
+        self.max_score_spin = QSpinBox(self)
+        self.max_score_spin.setRange(0, 100)
+        self.max_score_spin.setValue(100)
+        self.max_score_spin.setPrefix("≤ ")
+        self.max_score_spin.setToolTip("Show only sites whose readiness total is at most this (100 = no filter)")
+        bar.addWidget(self.max_score_spin)
+        self.place_combo = QComboBox(self)
+        self.place_combo.setToolTip("Filter by country or state/province")
+        self.place_combo.addItem("All places", "")
+        bar.addWidget(self.place_combo, 1)
         sites_widget = QWidget(self)
         v = QVBoxLayout(sites_widget)
         v.setContentsMargins(2, 2, 2, 2)
@@ -278,6 +288,8 @@ class MainWindow(QMainWindow):
         self.class_combo.currentIndexChanged.connect(self._on_filters_changed)
         self.status_combo.currentIndexChanged.connect(self._on_filters_changed)
         self.min_score_spin.valueChanged.connect(self._on_filters_changed)
+        self.max_score_spin.valueChanged.connect(self._on_filters_changed)
+        self.place_combo.currentIndexChanged.connect(self._on_filters_changed)
         self.layers_panel.layer_visibility_changed.connect(self._on_layers_visibility_changed)
         self.layers_panel.import_requested.connect(self._on_import_layer_triggered)
         self.layers_panel.remove_requested.connect(self.remove_layer)
@@ -347,6 +359,7 @@ class MainWindow(QMainWindow):
         p.settings_changed.connect(self._on_portfolio_settings_changed)
         self.scores = self._score_all()
         self.table_model.set_portfolio(p, self.scores)
+        self._refresh_place_filter()
         self.site_form.set_portfolio(p, self.undo_stack)
         self.layers_panel.set_layers(project.layers)
         self.map_view.set_project(project, self.scores)
@@ -673,6 +686,7 @@ class MainWindow(QMainWindow):
 
     def _on_portfolio_site_added(self, site_id: str) -> None:
         site = self.project.portfolio.get(site_id)
+        self._refresh_place_filter()
         self._locations[site_id] = (site.lon, site.lat)
         if site.has_location and all(site.get(k) is None for k in COMPUTED_FIELDS):
             self._apply_proximity_now([site_id])
@@ -747,9 +761,28 @@ class MainWindow(QMainWindow):
         self.proxy.set_classes({cls} if cls else set())
         st = self.status_combo.currentData()
         self.proxy.set_statuses({st} if st else set())
-        low = self.min_score_spin.value()
-        self.proxy.set_score_range(low if low > 0 else None, None)
+        low, high = self.min_score_spin.value(), self.max_score_spin.value()
+        self.proxy.set_score_range(low if low > 0 else None, high if high < 100 else None)
+        kind, _, value = (self.place_combo.currentData() or "").partition(":")
+        self.proxy.set_countries({value} if kind == "country" else set())
+        self.proxy.set_admin1({value} if kind == "admin1" else set())
         self._update_counts()
+
+    def _refresh_place_filter(self) -> None:
+        """Countries and states/provinces of the current sites, for the place filter."""
+        current = self.place_combo.currentData()
+        countries = sorted({s.country for s in self.project.portfolio if s.country})
+        states = sorted({(s.country or "", s.admin1) for s in self.project.portfolio if s.admin1})
+        self.place_combo.blockSignals(True)
+        self.place_combo.clear()
+        self.place_combo.addItem("All places", "")
+        for c in countries:
+            self.place_combo.addItem(f"Country: {c}", f"country:{c}")
+        for c, a in states:
+            self.place_combo.addItem(f"State: {a} ({c})" if c else f"State: {a}", f"admin1:{a}")
+        index = self.place_combo.findData(current) if current else 0
+        self.place_combo.setCurrentIndex(max(index, 0))
+        self.place_combo.blockSignals(False)
 
     # == edits ==================================================================================
     def set_map_mode(self, mode: str) -> None:
