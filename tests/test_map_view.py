@@ -205,6 +205,23 @@ def test_refresh_keeps_the_view(qtbot, sample_view):
     assert view["lat"] == pytest.approx(35.0, abs=0.01) and view["lon"] == pytest.approx(-101.0, abs=0.01)
 
 
+def test_legend_collapses_and_selection_zooms_to_site(qtbot, sample_view, sample):
+    js_hidden = "getComputedStyle(document.querySelector('.pm-legend-body')).display === 'none'"
+    assert sample_view.eval_js(js_hidden) is False
+    sample_view.run_js("document.querySelector('.pm-legend-toggle').click()")
+    qtbot.waitUntil(lambda: sample_view.eval_js(js_hidden) is True, timeout=TIMEOUT_MS)
+    sample_view.run_js("document.querySelector('.pm-legend-toggle').click()")
+    qtbot.waitUntil(lambda: sample_view.eval_js(js_hidden) is False, timeout=TIMEOUT_MS)
+    # selecting from the table brings the site into view close enough to see its lines
+    sample_view.run_js("plannerMap.setView(39.0, -98.0, 4)")
+    _spin(qtbot)
+    sample_view.select_site("CORZ-DEN")
+    qtbot.waitUntil(lambda: json.loads(sample_view.eval_js("plannerMap.getView()"))["zoom"] >= 9,
+                    timeout=TIMEOUT_MS)
+    view = json.loads(sample_view.eval_js("plannerMap.getView()"))
+    assert view["lat"] == pytest.approx(33.21484, abs=0.01) and view["lon"] == pytest.approx(-97.13307, abs=0.01)
+
+
 def test_hostile_name_renders_as_text(qtbot, hostile_view, tmp_path):
     view = hostile_view
     view.run_js("plannerMap.marker('EVIL-1').openPopup(); plannerMap.marker('EVIL-1').openTooltip();")

@@ -91,7 +91,17 @@
     var legend = L.control({position: "bottomright"});
     legend.onAdd = function () {
       var div = L.DomUtil.create("div", "pm-box pm-legend");
-      div.innerHTML = data.legend_html;  // escaped in Python
+      var toggle = L.DomUtil.create("button", "pm-legend-toggle", div);
+      toggle.type = "button";
+      toggle.textContent = "Legend \u25BE";
+      toggle.title = "Show or hide the legend";
+      var body = L.DomUtil.create("div", "pm-legend-body", div);
+      body.innerHTML = data.legend_html;  // escaped in Python
+      L.DomEvent.on(toggle, "click", function () {
+        var collapsed = L.DomUtil.hasClass(div, "pm-collapsed");
+        if (collapsed) { L.DomUtil.removeClass(div, "pm-collapsed"); } else { L.DomUtil.addClass(div, "pm-collapsed"); }
+        toggle.textContent = collapsed ? "Legend \u25BE" : "Legend \u25B8";
+      });
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
       return div;
