@@ -22,6 +22,7 @@ import pandas as pd
 import pyogrio
 import shapely
 from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
+from shapely.errors import GEOSException
 
 from planner.gis.crs import CRSError, describe_crs, ensure_wgs84, is_wgs84, parse_crs
 from planner.gis.voltage import normalise_voltage_kv
@@ -177,6 +178,17 @@ def _zip_target(path: Path, layer: str | None, max_bytes: int) -> tuple[str, str
     raise _fail(path, "no shapefile (.shp with .shx/.dbf) or single GIS file found in the archive")
 
 
+def _shp_has_dbf(path: Path, src: str) -> bool:
+    """Whether the .shp named by ``src`` (plain or inside the zip ``path``) has its .dbf."""
+    if src.startswith("/vsizip/"):
+        member = src[len(f"/vsizip/{path.resolve().as_posix()}/"):]
+        with zipfile.ZipFile(path) as zf:
+            names = {n.lower() for n in zf.namelist()}
+        return member[:-4].lower() + ".dbf" in names
+    shp = Path(src)
+    return any(shp.with_suffix(s).exists() for s in (".dbf", ".DBF"))
+
+
 def _gdal_source(path: Path, layer: str | None, max_zip_bytes: int) -> tuple[str, str | None]:
     if _format_of(path) == "Zip":
         return _zip_target(path, layer, max_zip_bytes)
@@ -237,18 +249,37 @@ def _find_column(columns: list[str], names: tuple[str, ...]) -> str | None:
     return None
 
 
+_THOUSANDS = re.compile(r"^[-+]?[1-9]\d{0,2}(?:,\d{3})+$")  # "1,234": thousands or decimal? ambiguous
+
+
 def _to_float(value: Any, decimal_comma: bool) -> float:
     if value is None:
         return math.nan
     text = str(value).strip()
     if not text:
         return math.nan
+    if not decimal_comma and _THOUSANDS.match(text):
+        return math.nan  # never guess: the cell stays text and site validation names it
     if decimal_comma or ("," in text and "." not in text):
         text = text.replace(",", ".")
     try:
         return float(text)
     except ValueError:
         return math.nan
+
+
+def _to_float_array(values: pd.Series, decimal_comma: bool) -> np.ndarray:
+    """Vectorised :func:`_to_float` (same rules; NaN where a cell is empty, ambiguous or not a number)."""
+    text = values.astype("string").str.strip()
+    ambiguous = np.zeros(len(text), dtype=bool) if decimal_comma else \
+        text.str.match(_THOUSANDS.pattern).fillna(False).to_numpy(dtype=bool)
+    has_comma = text.str.contains(",", regex=False).fillna(False)
+    has_dot = text.str.contains(".", regex=False).fillna(False)
+    swap = has_comma if decimal_comma else (has_comma & ~has_dot)
+    text = text.where(~swap, text.str.replace(",", ".", regex=False))
+    out = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    out[ambiguous] = np.nan
+    return out
 
 
 def _read_csv(path: Path, allow_no_coords: bool = False) -> tuple[gpd.GeoDataFrame, list[str], dict[int, str]]:
@@ -272,26 +303,29 @@ def _read_csv(path: Path, allow_no_coords: bool = False) -> tuple[gpd.GeoDataFra
         gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries([None] * len(df), index=df.index), crs=None)
         return gdf, warnings, {}
     decimal_comma = sep == ";"
-    lon = df[lon_col].map(lambda v: _to_float(v, decimal_comma))
-    lat = df[lat_col].map(lambda v: _to_float(v, decimal_comma))
-    bad: dict[int, str] = {}
-    geoms: list[Any] = []
-    for i, (raw_x, raw_y, x, y) in enumerate(zip(df[lon_col], df[lat_col], lon, lat), start=1):
-        if math.isnan(x) or math.isnan(y):
-            empty = pd.isna(raw_x) and pd.isna(raw_y)
-            if not empty:
-                bad[i] = f"coordinates {raw_x!r}, {raw_y!r} are not numbers"
-            geoms.append(None)
-        else:
-            geoms.append(shapely.Point(x, y))
+    lon = _to_float_array(df[lon_col], decimal_comma)
+    lat = _to_float_array(df[lat_col], decimal_comma)
+    missing = np.isnan(lon) | np.isnan(lat)
+    both_empty = (df[lon_col].isna() & df[lat_col].isna()).to_numpy()
+    bad: dict[int, str] = {int(i) + 1: f"coordinates {df[lon_col].iat[i]!r}, {df[lat_col].iat[i]!r} are not numbers"
+                           for i in np.flatnonzero(missing & ~both_empty)}
+    geoms = shapely.points(np.where(missing, 0.0, lon), np.where(missing, 0.0, lat))
+    geoms[missing] = None
     attrs = df.drop(columns=[lon_col, lat_col])
+    comma_cols = [c for c in (lon_col, lat_col) if df[c].dropna().str.contains(",", regex=False).any()]
     for c in attrs.columns:  # numbers stay numbers, but "007"-style identifiers stay text
         values = attrs[c].dropna()
         if values.empty or values.str.match(r"^0\d").any():
             continue
-        parsed = values.map(lambda v: _to_float(v, decimal_comma))
-        if not parsed.isna().any():
-            attrs[c] = attrs[c].map(lambda v: _to_float(v, decimal_comma) if pd.notna(v) else np.nan)
+        if any(math.isnan(_to_float(v, decimal_comma)) for v in values.head(50)):
+            continue  # a text column: skip the full parse
+        parsed = _to_float_array(attrs[c], decimal_comma)
+        if not np.isnan(parsed[attrs[c].notna().to_numpy()]).any():
+            if values.str.contains(",", regex=False).any():
+                comma_cols.append(c)
+            attrs[c] = parsed
+    if comma_cols:
+        warnings.append("Read decimal commas as decimal points in: " + ", ".join(comma_cols) + ".")
     gdf = gpd.GeoDataFrame(attrs, geometry=gpd.GeoSeries(geoms, index=attrs.index), crs=None)
     gdf.attrs["lonlat_columns"] = (lon_col, lat_col)
     return gdf, warnings, bad
@@ -302,15 +336,33 @@ def _family(geom_type: str) -> str:
     return geom_type.replace("Multi", "").replace("LinearRing", "LineString")
 
 
+_FAMILY_BY_TYPE_ID = {0: "Point", 4: "Point", 1: "LineString", 2: "LineString", 5: "LineString",
+                      3: "Polygon", 6: "Polygon", 7: "GeometryCollection"}
+
+
+def _geom_array(geoms: Any) -> np.ndarray:
+    return np.asarray(geoms.values if hasattr(geoms, "values") else geoms, dtype=object)
+
+
+def _bad_coords(geoms: Any, check_range: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(non-finite, out of lon/lat range) flags per geometry, vectorised over all vertices."""
+    arr = _geom_array(geoms)
+    nonfinite = np.zeros(len(arr), dtype=bool)
+    outside = np.zeros(len(arr), dtype=bool)
+    if len(arr):
+        coords, index = shapely.get_coordinates(arr, return_index=True)
+        bad = ~np.isfinite(coords).all(axis=1)
+        nonfinite[index[bad]] = True
+        if check_range:
+            with np.errstate(invalid="ignore"):
+                off = (np.abs(coords[:, 0]) > 180) | (np.abs(coords[:, 1]) > 90)
+            outside[index[off & ~bad]] = True
+            outside &= ~nonfinite
+    return nonfinite, outside
+
+
 def _finite(geoms: gpd.GeoSeries) -> np.ndarray:
-    ok = np.ones(len(geoms), dtype=bool)
-    values = geoms.values
-    for i, g in enumerate(values):
-        if g is None or g.is_empty:
-            continue
-        coords = shapely.get_coordinates(g)
-        ok[i] = bool(np.isfinite(coords).all())
-    return ok
+    return ~_bad_coords(geoms)[0]
 
 
 def _clean(gdf: gpd.GeoDataFrame, report: ImportReport, kind: str, keep_null: bool,
@@ -320,7 +372,8 @@ def _clean(gdf: gpd.GeoDataFrame, report: ImportReport, kind: str, keep_null: bo
     rows = np.arange(1, n + 1)
     keep = np.ones(n, dtype=bool)
     geoms = gdf.geometry
-    is_null = geoms.isna().to_numpy() | np.array([g is not None and g.is_empty for g in geoms.values])
+    arr = _geom_array(geoms)
+    is_null = np.asarray(shapely.is_missing(arr) | shapely.is_empty(arr), dtype=bool) if n else np.zeros(0, bool)
     for i in np.flatnonzero(is_null):
         if int(rows[i]) in bad:
             keep[i] = False
@@ -343,25 +396,19 @@ def _clean(gdf: gpd.GeoDataFrame, report: ImportReport, kind: str, keep_null: bo
     if effective is not None and not is_wgs84(effective):
         report.reprojected_from = describe_crs(effective)
     # after reprojection: finite and inside lon/lat range
-    keep = np.ones(len(gdf), dtype=bool)
-    values = gdf.geometry.values
-    for i, g in enumerate(values):
-        if g is None or g.is_empty:
-            continue
-        c = shapely.get_coordinates(g)
-        if not np.isfinite(c).all():
-            keep[i] = False
-            report.dropped.append((int(rows[i]), "coordinates could not be reprojected"))
-        elif (np.abs(c[:, 0]) > 180).any() or (np.abs(c[:, 1]) > 90).any():
-            keep[i] = False
-            report.dropped.append((int(rows[i]), "coordinates outside lon -180..180 / lat -90..90 "
-                                                 "(wrong CRS or swapped columns?)"))
+    nonfinite, outside = _bad_coords(gdf.geometry, check_range=True)
+    keep = ~(nonfinite | outside)
+    for i in np.flatnonzero(~keep):
+        report.dropped.append((int(rows[i]), "coordinates could not be reprojected" if nonfinite[i] else
+                               "coordinates outside lon -180..180 / lat -90..90 (wrong CRS or swapped columns?)"))
     gdf = gdf.loc[keep].copy()
     rows = rows[keep]
     # repair invalid geometries
     values = gdf.geometry.values
-    present = np.array([g is not None and not g.is_empty for g in values], dtype=bool)
-    invalid = present & ~np.asarray(shapely.is_valid(values), dtype=bool)
+    arr = _geom_array(values)
+    present = ~np.asarray(shapely.is_missing(arr) | shapely.is_empty(arr), dtype=bool) if len(arr) \
+        else np.zeros(0, bool)
+    invalid = present & ~np.asarray(shapely.is_valid(arr), dtype=bool)
     if invalid.any():
         fixed = list(values)
         drop = np.zeros(len(gdf), dtype=bool)
@@ -385,11 +432,16 @@ def _clean(gdf: gpd.GeoDataFrame, report: ImportReport, kind: str, keep_null: bo
     # geometry type against the kind
     allowed = KIND_GEOMETRIES.get(kind)
     if allowed is not None:
-        fam = np.array([None if g is None or g.is_empty else _family(g.geom_type) for g in gdf.geometry.values],
-                       dtype=object)
-        wrong = np.array([f is not None and f not in allowed for f in fam], dtype=bool)
+        arr = _geom_array(gdf.geometry)
+        type_ids = shapely.get_type_id(arr) if len(arr) else np.zeros(0, int)
+        empty = np.asarray(shapely.is_empty(arr), dtype=bool) if len(arr) else np.zeros(0, bool)
+        lut = np.array([None] + [_FAMILY_BY_TYPE_ID[t] for t in range(8)], dtype=object)
+        fam = lut[np.clip(np.asarray(type_ids, dtype=int), -1, 7) + 1]
+        fam[empty] = None
+        known = np.array([f is not None for f in fam], dtype=bool) if len(fam) else np.zeros(0, bool)
+        wrong = known & ~np.isin(fam.astype(str), list(allowed))
         if wrong.any():
-            if wrong.sum() == sum(f is not None for f in fam):
+            if wrong.sum() == known.sum():
                 found = ", ".join(sorted({str(f) for f in fam[wrong]}))
                 raise _fail(path, f"{kind} layers need {' or '.join(allowed)} geometries but the layer holds "
                                   f"{found}; choose another --kind or another layer")
@@ -443,17 +495,25 @@ def _read(path: str | Path, layer: str | None, crs: Any, kind: str, progress: Pr
         elif chosen not in names:
             raise _fail(p, f"has no layer {chosen!r}; layers: {', '.join(names)}")
         report.layer = chosen if len(layers) > 1 or fmt in ("GeoPackage", "FileGDB") else None
+        bad: dict[int, str] = {}
         try:
-            gdf = pyogrio.read_dataframe(src, layer=chosen)
+            try:
+                gdf = pyogrio.read_dataframe(src, layer=chosen)
+            except GEOSException:
+                # some geometry cannot be built (e.g. a line with one point): read the rest, drop those
+                gdf = pyogrio.read_dataframe(src, layer=chosen, on_invalid="ignore")
+                bad = {i + 1: "missing or unreadable geometry (e.g. a line with one point)"
+                       for i in np.flatnonzero(gdf.geometry.isna().to_numpy())}
         except (DataSourceError, DataLayerError, FieldError, GeometryError, OSError, ValueError) as e:
             raise _fail(p, f"cannot read layer {chosen!r} ({_first_line(e)})") from None
         if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
             raise _fail(p, f"layer {chosen!r} is a table without geometry; choose a spatial layer")
+        if src.lower().endswith(".shp") and not _shp_has_dbf(p, src):
+            report.warnings.append("The shapefile has no .dbf: features were imported without attributes.")
         if fmt == "KML":  # LIBKML adds its standard fields; keep only those holding data
             empty = [c for c in _KML_STANDARD_FIELDS if c in gdf.columns and gdf[c].isna().all()]
             gdf = gdf.drop(columns=empty)
         report.rows_read = len(gdf)
-        bad: dict[int, str] = {}
     _tick(progress, 0.4)
     gdf = gdf.reset_index(drop=True)
     cleaned = _clean(gdf, report, kind, keep_null, crs, p, bad)
@@ -464,7 +524,9 @@ def _read(path: str | Path, layer: str | None, crs: Any, kind: str, progress: Pr
             report.warnings.append("No voltage found (looked for voltage, max_kv, kv, volt_class); "
                                    "lines will not count toward the voltage classes.")
     if len(cleaned) == 0 and report.rows_read > 0 and not keep_null:
-        report.warnings.append("No usable features remained.")
+        row, why = report.dropped[0] if report.dropped else (1, "no usable geometry")
+        raise _fail(p, f"no usable features: all {report.rows_read} rows were dropped (first: row {row}: {why}); "
+                       "fix the geometries or name the CRS with --crs")
     report.rows_imported = len(cleaned)
     _tick(progress, 1.0)
     return cleaned, report
@@ -597,6 +659,7 @@ def import_sites(path: str | Path, layer: str | None = None, crs: Any = None,
     errors = [f"row {r}: {why}" for r, why in report.dropped]
     sites: list[Site] = []
     seen: dict[str, int] = {}
+    unit_cells: dict[str, list[str]] = {}
     geoms = gdf.geometry.values
     for i, row in enumerate(gdf[columns].itertuples(index=False, name=None)):
         rownum = source_rows[i]
@@ -614,6 +677,10 @@ def import_sites(path: str | Path, layer: str | None = None, crs: Any = None,
                 values[dst] = coerce_value(dst, value)
             except SiteError as e:
                 field_errors.append(e)
+                continue
+            if isinstance(value, str) and FIELDS[dst].kind in ("float", "int") and values[dst] is not None \
+                    and re.search(r"[A-Za-z$/%]", value):
+                unit_cells.setdefault(dst, []).append(value)
         sid = values.get("site_id")
         row_errors.extend(f"row {rownum}: {e.with_site(sid)}" for e in field_errors)
         g = geoms[i]
@@ -642,5 +709,8 @@ def import_sites(path: str | Path, layer: str | None = None, crs: Any = None,
         report.rows_imported = 0
         raise SiteImportError(f"{p.name}: {len(errors)} problem{'s' if len(errors) > 1 else ''} in the sites; "
                               f"first: {errors[0]}", errors, report)
+    for dst, cells in unit_cells.items():
+        report.warnings.append(f"Removed the unit from {len(cells)} {dst} cell{'s' if len(cells) > 1 else ''} "
+                               f"(e.g. {cells[0]!r}).")
     report.rows_imported = len(sites)
     return sites, report

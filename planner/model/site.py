@@ -75,7 +75,10 @@ def _parse_number(fs: FieldSpec, raw: Any) -> float:
     if unit and not fs.unit:
         raise SiteError(fs.name, raw, "is not a number", "Enter a plain number")
     if "," in number:
-        # a decimal comma ("12,5") is only accepted when unambiguous (no dot present)
+        # a decimal comma ("12,5") is only accepted when unambiguous: "1,234" may be 1234 or 1.234
+        if re.match(r"^[-+]?[1-9]\d{0,2},\d{3}$", number):
+            raise SiteError(fs.name, raw, "is ambiguous: the comma may separate thousands or decimals",
+                            "Enter the number without a thousands separator, with a decimal point (1234 or 1.234)")
         number = number.replace(",", ".")
     return float(number)
 
