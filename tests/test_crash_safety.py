@@ -59,6 +59,7 @@ def test_save_killed_at_random_points_leaves_old_or_new_version(sample, tmp_path
     save_s = time.perf_counter() - t0
     ctx = multiprocessing.get_context("fork")  # the child inherits the loaded project: no start-up cost
     outcomes: list[tuple[float, int, str]] = []
+    stray_runs = 0
     for run in range(RUNS):
         progress = tmp_path / f"progress_{run}.txt"
         before = open_project(target).portfolio.name
@@ -70,6 +71,7 @@ def test_save_killed_at_random_points_leaves_old_or_new_version(sample, tmp_path
         child.join(10)
         assert child.exitcode == -signal.SIGKILL
         done = _last_done(progress)
+        stray_runs += bool(list(tmp_path.glob(".portfolio.gpkg.*.saving.gpkg*")))
         project = open_project(target)  # must open: never a half-written file
         name = project.portfolio.name
         allowed = {f"v{done}", f"v{done + 1}"} if done else {before, "v1"}
@@ -81,10 +83,12 @@ def test_save_killed_at_random_points_leaves_old_or_new_version(sample, tmp_path
         sample.portfolio.name = name
     # leftovers of killed saves are hidden temp files next to the project, never the project itself
     strays = [p.name for p in tmp_path.iterdir() if p.name.startswith(".portfolio.gpkg.")]
-    assert all(s.endswith((".saving.gpkg", ".saving.gpkg-journal")) for s in strays), strays
-    assert len(strays) <= 2 * RUNS
+    assert all(".saving.gpkg" in s for s in strays), strays
     # the kills landed both mid-save (a temp file was left) and after completed saves
-    assert strays and any(done >= 1 for _, done, _ in outcomes), outcomes
+    assert stray_runs and any(done >= 1 for _, done, _ in outcomes), outcomes
+    # the next successful save clears what killed saves left behind
+    save_project(sample, target)
+    assert not list(tmp_path.glob(".portfolio.gpkg.*.saving.gpkg*"))
 
 
 _HOLD_LOCK = """

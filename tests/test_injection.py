@@ -146,12 +146,26 @@ def test_table_model_returns_the_literal_string(hostile_table):
 
 
 @pytest.mark.gui
-@pytest.mark.xfail(strict=True, reason="planner/ui/site_table.py SiteTableModel.data ToolTipRole returns "
-                   "f'{col.header}: {value}' unescaped; Qt renders tooltips that look like HTML as rich text, "
-                   "so a name '<b>x</b>' shows bold and '<img src=...>' loads an image")
 def test_table_tooltip_shows_the_literal_string(hostile_table):
     from PySide6.QtCore import Qt
 
     m = hostile_table
     tip = m.data(m.index(0, m.column_of("name")), Qt.ItemDataRole.ToolTipRole)
     assert f"{XSS} <b>bold</b>" in _as_user_sees(tip)
+
+
+def test_csv_export_defuses_spreadsheet_formulas(hostile_project, tmp_path):
+    """A value that a spreadsheet would evaluate is written with a leading apostrophe (CSV injection)."""
+    import pandas as pd
+
+    from planner.reports.export import export_sites
+
+    sid = hostile_project.portfolio.ids()[0]
+    site = hostile_project.portfolio.get(sid)
+    hostile_project.portfolio.replace_sites([site.replace(notes='=HYPERLINK("http://evil.example","x")',
+                                                          operator="@SUM(A1:A9)")])
+    out = export_sites(hostile_project, tmp_path / "sites.csv", economics=False)
+    row = pd.read_csv(out, dtype=str).set_index("site_id").loc[sid]
+    assert row["notes"] == '\'=HYPERLINK("http://evil.example","x")'
+    assert row["operator"] == "'@SUM(A1:A9)"
+    assert float(pd.read_csv(out).set_index("site_id").loc[sid, "lon"]) == site.lon  # numbers untouched

@@ -14,6 +14,7 @@ Saving is atomic: a temp file in the same folder, fsync, ``os.replace``.
 from __future__ import annotations
 
 import datetime as _dt
+import glob
 import json
 import math
 import os
@@ -288,8 +289,31 @@ def save_project(project: Project, path: str | Path | None = None) -> Path:
         detail = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ProjectError(f"{target.name}: could not save ({detail}); the previous file is unchanged") from e
     _fsync_dir(target.parent)
+    _remove_stale_temps(target)
     project.path = target
     return target
+
+
+def _remove_stale_temps(target: Path) -> None:
+    """Delete temp files left by saves of ``target`` whose process was killed mid-save."""
+    for leftover in target.parent.glob(f".{glob.escape(target.name)}.*.saving.gpkg*"):
+        pid = leftover.name[len(target.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and _pid_alive(int(pid)):
+            continue  # another live process is saving right now
+        try:
+            leftover.unlink()
+        except OSError:
+            pass
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 # -- opening ----------------------------------------------------------------------------

@@ -130,6 +130,23 @@ def sites_table(project: Any, *, economics: bool = True, as_of: _dt.date | None 
     return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe.
+
+    A site name or source such as ``=HYPERLINK("http://...")`` from an imported file would
+    otherwise execute when the CSV is opened in Excel or LibreOffice (OWASP "CSV injection").
+    Numbers are untouched; GeoJSON and GeoPackage keep the literal value.
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+    return out
+
+
 def export_sites(project: Any, out: str | os.PathLike[str], fmt: str | None = None, *, economics: bool = True,
                  progress: Callable[[float], None] | None = None) -> Path:
     """Write the sites table (:func:`sites_table`) to ``out`` as csv, geojson or gpkg; returns the path."""
@@ -147,7 +164,7 @@ def export_sites(project: Any, out: str | os.PathLike[str], fmt: str | None = No
     part = out_path.with_name(f".{out_path.stem}.part{suffix}")
     try:
         if fmt == "csv":
-            table.drop(columns="geometry").to_csv(part, index=False, encoding="utf-8")
+            csv_safe(table.drop(columns="geometry")).to_csv(part, index=False, encoding="utf-8")
         elif fmt == "geojson":
             table.to_file(part, driver=driver, engine="pyogrio")
         else:

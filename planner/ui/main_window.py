@@ -41,6 +41,7 @@ from planner.ui.layers_panel import LayersPanel
 from planner.ui.site_form import SiteForm
 from planner.ui.site_table import SITE_ID_ROLE, SiteFilterProxy, SiteTableModel
 from planner.ui.workers import TaskCancelled, run_with_progress
+from planner.ui.text import plain_tooltip
 
 MAP_MODES: tuple[tuple[str, str], ...] = (("browse", "Browse"), ("add", "Add site by clicking"),
                                           ("move", "Move sites by dragging"), ("measure", "Measure"))
@@ -111,6 +112,8 @@ class MainWindow(QMainWindow):
         install_panels(self)
         from planner.ui.export_actions import install_export_actions  # File > Export (snapshot, HTML, PDF, data)
         install_export_actions(self)
+        from planner.ui.screening_dialog import install_screening_action  # Tools > Screen region…
+        install_screening_action(self)
         self.restore_window_state()
         # an empty project until run_gui opens one (File > New adds the basemap layers)
         self.set_project(Project(), None, "Untitled")
@@ -961,7 +964,7 @@ class MainWindow(QMainWindow):
             return
         for path in self.settings.recent_files:
             a = self.recent_menu.addAction(Path(path).name)
-            a.setToolTip(path)
+            a.setToolTip(plain_tooltip(path))
             a.setStatusTip(path)
             a.triggered.connect(lambda _c=False, p=path: self._on_recent_triggered(p))
         self.recent_menu.addSeparator()

@@ -18,6 +18,7 @@ from planner.model.portfolio import Portfolio
 from planner.model.site import PlannerError, SiteError
 from planner.ui.commands import EditSiteCommand
 from planner.ui.delegates import create_editor, editor_value, format_value, set_editor_value
+from planner.ui.text import plain_tooltip
 
 COMPUTED_STYLE = "QLabel { background: #ecf2fa; padding: 1px 4px; border-radius: 2px; }"
 ERROR_STYLE = "QLabel { color: #a40000; font-weight: bold; }"
@@ -207,7 +208,7 @@ class SiteForm(QWidget):
             target = editor or self.editors.get(name)
             if target is not None:
                 target.setStyleSheet(INVALID_EDITOR_STYLE)
-                target.setToolTip(message)
+                target.setToolTip(plain_tooltip(message))
             self.edit_rejected.emit(message)
             return False
         self.error_label.hide()

@@ -20,6 +20,7 @@ from planner.model.portfolio import Portfolio
 from planner.model.site import Site, SiteError
 from planner.ui.commands import EditSiteCommand
 from planner.ui.delegates import FIELD_ROLE, format_value
+from planner.ui.text import plain_tooltip
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2   # numbers / text for sorting (unknown sorts last)
 SITE_ID_ROLE = Qt.ItemDataRole.UserRole + 3
@@ -237,8 +238,8 @@ class SiteTableModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
             if value is None:
-                return f"{col.header}: unknown"
-            return f"{col.header}: {value}"
+                return plain_tooltip(f"{col.header}: unknown")
+            return plain_tooltip(f"{col.header}: {value}")
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:

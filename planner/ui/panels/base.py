@@ -33,6 +33,7 @@ from planner.model.readiness import ReadinessResult, score_portfolio
 from planner.model.scenarios import TornadoBar, tornado
 from planner.model.site import PlannerError, Site
 from planner.reports.charts import Builder, Chart, MiningData, finish_legend, mining_data, new_plot_widget
+from planner.ui.text import plain_tooltip
 
 #: Settings keys that change the economics (assumptions, scenario, ASIC catalogue).
 ECONOMICS_KEYS = frozenset({"assumptions", "scenario", "scenarios", "asic_catalogue"})
@@ -184,12 +185,14 @@ class ChartPanel(QWidget):
         self._timer.setInterval(0)
         self.caption = QLabel(self)
         self.caption.setObjectName("caption")
+        self.caption.setTextFormat(Qt.TextFormat.PlainText)  # captions and read-outs quote site names
         self.caption.setWordWrap(True)
         self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.caption.setStyleSheet("color: #444; font-size: 8pt;")
         self.caption.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.readout = QLabel(self)
         self.readout.setObjectName("readout")
+        self.readout.setTextFormat(Qt.TextFormat.PlainText)
         self.readout.setWordWrap(True)
         self.readout.setStyleSheet("color: #1b3a5c; font-size: 8pt;")
         self.readout.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
@@ -357,7 +360,7 @@ class ChartPanel(QWidget):
         text = self.hover_text(key, p.x(), p.y())
         if text:
             self.readout.setText(text)
-        w.setToolTip(text or "")
+        w.setToolTip(plain_tooltip(text))
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
