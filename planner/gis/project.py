@@ -298,7 +298,7 @@ def _remove_stale_temps(target: Path) -> None:
     """Delete temp files left by saves of ``target`` whose process was killed mid-save."""
     for leftover in target.parent.glob(f".{glob.escape(target.name)}.*.saving.gpkg*"):
         pid = leftover.name[len(target.name) + 2:].split(".", 1)[0]
-        if pid.isdigit() and _pid_alive(int(pid)):
+        if pid.isdigit() and pid_alive(int(pid)):
             continue  # another live process is saving right now
         try:
             leftover.unlink()
@@ -306,13 +306,21 @@ def _remove_stale_temps(target: Path) -> None:
             pass
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this host (conservatively True when unknowable)."""
+    if pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":  # os.kill would terminate the process on Windows: assume alive
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
+    return True
     return True
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from planner.gis.project import pid_alive
 from planner.model.site import PlannerError
 from planner.settings import data_dir
 
@@ -31,23 +32,6 @@ SIDECAR_VERSION = 1
 
 def _host() -> str:
     return socket.gethostname()
-
-
-def _pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` runs on this host (conservatively True when unknowable)."""
-    if pid <= 0:
-        return False
-    if pid == os.getpid():
-        return True
-    if os.name == "nt":  # os.kill would terminate the process on Windows: assume alive
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
@@ -208,7 +192,7 @@ class Autosaver(QObject):
                 continue  # unreadable sidecar: not ours to interpret
             if not gpkg.is_file() or gpkg in self._written:
                 continue
-            if host == _host() and _pid_alive(pid):
+            if host == _host() and pid_alive(pid):
                 continue  # another running instance owns it
             found.append(RecoveryInfo(gpkg, sidecar, meta.get("original_path"), str(meta.get("saved_at", "")),
                                       pid, host, str(meta.get("name") or gpkg.stem)))
@@ -271,7 +255,7 @@ class ProjectLock:
             pid, host = int(data.get("pid", -1)), str(data.get("host", ""))
         except (TypeError, ValueError):
             return None
-        if host == _host() and (pid == os.getpid() or not _pid_alive(pid)):
+        if host == _host() and (pid == os.getpid() or not pid_alive(pid)):
             return None
         return data
 
