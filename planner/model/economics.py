@@ -619,17 +619,20 @@ class _Dispatch:
             self.price[m, : idx.size] = prices[idx]
             self.index[m, : idx.size] = idx
         self.cal = (start_month + np.arange(n_months)) % 12
-        self.valid = self.index[self.cal] >= 0
+        # (months, hours) grids computed once per site; every path's dispatch reads them
+        idx = self.index[self.cal]
+        self.valid = idx >= 0
+        self._idx_clipped = np.clip(idx, 0, None)
+        self._price_grid = np.nan_to_num(self.price[self.cal])
 
     def by_month(self, hourly: np.ndarray) -> np.ndarray:
         """Map an 8,760-hour array onto the (months, hours) grid (0 where padded)."""
-        idx = self.index[self.cal]
-        return np.where(idx >= 0, np.asarray(hourly, float)[np.clip(idx, 0, None)], 0.0)
+        return np.where(self.valid, np.asarray(hourly, float)[self._idx_clipped], 0.0)
 
     def run(self, block_mw: np.ndarray, off: np.ndarray, revenue_usd_per_mwh: np.ndarray, uptime: float,
             contract_usd_per_mwh: float | None) -> dict[str, np.ndarray]:
         """Monthly mining streams for an hourly block (MW) with forced-off hours (vectorised curtailment)."""
-        p = np.nan_to_num(self.price[self.cal])
+        p = self._price_grid
         r = revenue_usd_per_mwh[:, None]
         block = block_mw * uptime * self.valid
         if contract_usd_per_mwh is None:

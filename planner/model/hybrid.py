@@ -83,6 +83,15 @@ def synthetic_prices(mean_usd_per_mwh: float, seed: int = 0, year: int = REPRESE
     """
     if not math.isfinite(mean_usd_per_mwh):
         raise HybridError(f"mean power price {mean_usd_per_mwh!r} must be a finite $/MWh value")
+    base, mean = _unscaled_prices(int(seed), int(year))
+    if mean_usd_per_mwh > 0:
+        return base * (mean_usd_per_mwh / mean)
+    return base - mean + mean_usd_per_mwh
+
+
+@lru_cache(maxsize=16)
+def _unscaled_prices(seed: int, year: int) -> tuple[np.ndarray, float]:
+    """Unscaled price shape of :func:`synthetic_prices` (read-only) and its mean: depends on seed and year only."""
     cal = hour_calendar(year)
     rng = np.random.default_rng(int(seed))
     h = cal.hour.astype(float)
@@ -110,10 +119,8 @@ def synthetic_prices(mean_usd_per_mwh: float, seed: int = 0, year: int = REPRESE
     window = np.isin(cal.month, SUMMER_MONTHS) & (cal.weekday < 5) & (h >= 15) & (h < 20)
     spike = window & (rng.random(HOURS_PER_YEAR) < 0.02)
     base = np.where(spike, np.minimum(ERCOT_OFFER_CAP_USD_PER_MWH, rng.uniform(500.0, 5000.0, HOURS_PER_YEAR)), base)
-    mean = float(base.mean())
-    if mean_usd_per_mwh > 0:
-        return base * (mean_usd_per_mwh / mean)
-    return base - mean + mean_usd_per_mwh
+    base.setflags(write=False)
+    return base, float(base.mean())
 
 
 @dataclass(frozen=True)

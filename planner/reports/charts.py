@@ -131,26 +131,22 @@ class _BelowLegend(pg.LegendItem):
         plot.getViewBox().sigResized.connect(self._fit_columns)
 
     def begin(self) -> None:
-        """Start a redraw: entries are reused in order while the names match (LabelItems are slow)."""
+        """Start a redraw: entries are reused in order, renamed where the name changed (LabelItems are slow)."""
         self._reuse = 0
 
     def addItem(self, item: Any, name: str) -> None:
         i = getattr(self, "_reuse", None)
-        if i is not None and i < len(self.items) and self.items[i][1].text == name:
-            sample, _label = self.items[i]
+        if i is not None and i < len(self.items):  # reuse the entry; a new name only changes its text
+            sample, label = self.items[i]
             sample.item = item
             sample.update()
+            if label.text != name:
+                label.setText(name)
+                self._renamed = True
             self._reuse = i + 1
             return
-        if i is not None:  # names differ from here on: drop the old tail, then add normally
-            for sample, label in self.items[i:]:
-                self.layout.removeItem(sample)
-                self.layout.removeItem(label)
-                sample.close()
-                label.close()
-            del self.items[i:]
+        if i is not None:  # more entries than last time: add normally from here on
             self._reuse = None
-            self.setColumnCount(self.columnCount)
         super().addItem(item, name)
         self._fit_columns()
 
@@ -163,16 +159,19 @@ class _BelowLegend(pg.LegendItem):
         """End a redraw: drop entries that were not reused."""
         i = getattr(self, "_reuse", None)
         self._reuse = None
-        if i is None or i >= len(self.items):
-            return
-        for sample, label in self.items[i:]:
-            self.layout.removeItem(sample)
-            self.layout.removeItem(label)
-            sample.close()
-            label.close()
-        del self.items[i:]
-        self.setColumnCount(self.columnCount)
-        self.updateSize()
+        renamed, self._renamed = getattr(self, "_renamed", False), False
+        if i is not None and i < len(self.items):
+            for sample, label in self.items[i:]:
+                self.layout.removeItem(sample)
+                self.layout.removeItem(label)
+                sample.close()
+                label.close()
+            del self.items[i:]
+            self.setColumnCount(self.columnCount)
+            self.updateSize()
+        if renamed:  # entries got new texts: re-fit the columns and the size
+            self._fit_columns()
+            self.updateSize()
 
     def _fit_columns(self, *_: Any) -> None:
         from PySide6.QtGui import QFontMetrics
@@ -187,6 +186,165 @@ class _BelowLegend(pg.LegendItem):
             self.setColumnCount(cols)
 
 
+# -- item reuse ---------------------------------------------------------------------------------
+# Creating a pyqtgraph item and adding it to a plot costs about 1-3 ms (scene bookkeeping, signal
+# connections), removing it about 1 ms; a redraw of a panel made 15-25 of each. A builder's
+# drawing has the same structure from one site or assumption to the next, so the items of the
+# previous drawing are kept and updated in place (setData, setOpts, setPos) in the order the
+# builder asks for them. Items stay in the plot in creation order, so the stacking (and thus the
+# picture) is the same as a fresh drawing.
+_PLOT_STYLE_DEFAULTS: dict[str, Any] = {
+    # PlotDataItem's own defaults for every style key a builder sets: a reused item is updated
+    # with the full set so it ends with the same options as a freshly created one
+    "pen": (200, 200, 200), "shadowPen": None, "fillLevel": None, "fillOutline": False, "fillBrush": None,
+    "stepMode": None, "symbol": None, "symbolSize": 10, "symbolPen": (200, 200, 200),
+    "symbolBrush": (50, 50, 150), "name": None,
+}
+_BAR_DEFAULTS: dict[str, Any] = {k: None for k in ("x", "y", "x0", "y0", "x1", "y1", "name", "height", "width",
+                                                   "pen", "brush", "pens", "brushes")}
+
+
+class _ItemPool:
+    """The items a builder added to one plot, in order, for reuse by the next drawing on it."""
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+        self.keys: list[Any] = []
+        self.cursor = 0
+        self.active = False
+
+    def begin(self, plot: pg.PlotItem) -> None:
+        """Start a drawing: keep the pooled items; clear the plot when it holds items added otherwise."""
+        if self.active:
+            self.end(plot)  # the previous builder was not finished with finish_legend()
+        pooled = set(map(id, self.items))
+        if len(plot.items) != len(self.items) or any(id(it) not in pooled for it in plot.items):
+            plot.clear()
+            self.items, self.keys = [], []
+        self.cursor = 0
+        self.active = True
+
+    def take(self, plot: pg.PlotItem, key: Any) -> Any | None:
+        """The next pooled item if it was made with the same ``key``, else None (later items are dropped)."""
+        if not self.active:
+            return None
+        i = self.cursor
+        if i < len(self.items) and self.keys[i] == key:
+            self.cursor = i + 1
+            return self.items[i]
+        self._drop_from(plot, i)
+        return None
+
+    def put(self, item: Any, key: Any) -> None:
+        """Record a newly added item (it becomes reusable by the next drawing)."""
+        if self.active:
+            self.items.append(item)
+            self.keys.append(key)
+            self.cursor = len(self.items)
+
+    def end(self, plot: pg.PlotItem) -> None:
+        """Finish a drawing: remove the pooled items it did not reuse."""
+        if self.active:
+            self._drop_from(plot, self.cursor)
+            self.active = False
+
+    def _drop_from(self, plot: pg.PlotItem, i: int) -> None:
+        for item in self.items[i:]:
+            plot.removeItem(item)
+        del self.items[i:], self.keys[i:]
+
+
+def _pool(plot: pg.PlotItem) -> _ItemPool:
+    pool = getattr(plot, "_planner_pool", None)
+    if pool is None:
+        pool = _ItemPool()
+        plot._planner_pool = pool
+    return pool
+
+
+def _add_to_legend(plot: pg.PlotItem, item: Any, name: str | None) -> None:
+    # what PlotItem.addItem does for a named data item; a reused item registers again by itself
+    if name is not None and getattr(plot, "legend", None) is not None:
+        plot.legend.addItem(item, name=name)
+
+
+def _plot(plot: pg.PlotItem, x: Any, y: Any, **style: Any) -> pg.PlotDataItem:
+    """``plot.plot(x, y, **style)``, reusing the next pooled curve when there is one."""
+    item = _pool(plot).take(plot, pg.PlotDataItem)
+    if item is None:
+        item = plot.plot(x, y, **style)
+        _pool(plot).put(item, pg.PlotDataItem)
+        return item
+    opts = dict(_PLOT_STYLE_DEFAULTS)
+    if "symbol" not in style and any(k in style for k in ("symbolPen", "symbolBrush", "symbolSize")):
+        opts["symbol"] = "o"  # as PlotDataItem does when a symbol style is given without a symbol
+    if "brush" in style:
+        style = {**style, "fillBrush": style["brush"]}
+        del style["brush"]
+    opts.update(style)
+    item.setData(x, y, **opts)
+    _add_to_legend(plot, item, opts["name"])
+    return item
+
+
+def _bar_item(plot: pg.PlotItem, **opts: Any) -> pg.BarGraphItem:
+    """``plot.addItem(pg.BarGraphItem(**opts))``, reusing the next pooled bar item when there is one."""
+    pool = _pool(plot)
+    item = pool.take(plot, pg.BarGraphItem)
+    if item is None:
+        item = pg.BarGraphItem(**opts)
+        plot.addItem(item)
+        pool.put(item, pg.BarGraphItem)
+        return item
+    full = {**_BAR_DEFAULTS, "pen": pg.getConfigOption("foreground"), "brush": (128, 128, 128), **opts}
+    item.setOpts(**full)
+    _add_to_legend(plot, item, full["name"])
+    return item
+
+
+def _line(plot: pg.PlotItem, pos: float, angle: float, pen: Any) -> pg.InfiniteLine:
+    """``plot.addItem(pg.InfiniteLine(pos=pos, angle=angle, pen=pen))``, reusing a pooled line."""
+    pool = _pool(plot)
+    item = pool.take(plot, pg.InfiniteLine)
+    if item is None:
+        item = pg.InfiniteLine(pos=pos, angle=angle, pen=pen)
+        plot.addItem(item)
+        pool.put(item, pg.InfiniteLine)
+        return item
+    item.setAngle(angle)
+    item.setPos(pos)
+    item.setPen(pen)
+    return item
+
+
+def _region(plot: pg.PlotItem, values: tuple[float, float], colour: str, alpha: int) -> pg.LinearRegionItem:
+    """A fixed, pen-less shaded x range, reusing a pooled one of the same colour."""
+    pool = _pool(plot)
+    key = (pg.LinearRegionItem, colour, alpha)
+    item = pool.take(plot, key)
+    if item is None:
+        item = pg.LinearRegionItem(values, movable=False, brush=_brush(colour, alpha), pen=pg.mkPen(None))
+        plot.addItem(item)
+        pool.put(item, key)
+        return item
+    item.setRegion(values)
+    return item
+
+
+def _fill_between(plot: pg.PlotItem, c1: pg.PlotDataItem, c2: pg.PlotDataItem, brush: QBrush) -> pg.FillBetweenItem:
+    """``plot.addItem(pg.FillBetweenItem(c1, c2, brush=brush))``, reusing a pooled fill."""
+    pool = _pool(plot)
+    item = pool.take(plot, pg.FillBetweenItem)
+    if item is None:
+        item = pg.FillBetweenItem(c1, c2, brush=brush)
+        plot.addItem(item)
+        pool.put(item, pg.FillBetweenItem)
+        return item
+    item.setBrush(brush)
+    item.setCurves(c1, c2)
+    return item
+
+
 def _reset(plot: pg.PlotItem, title: str, x_label: str, y_label: str, *, legend: bool = True,
            legend_cols: int = 3, grid: bool = True) -> pg.LegendItem | None:
     """Clear ``plot`` and style it: title, axis labels with units, grid, pens, legend below the axes.
@@ -197,7 +355,7 @@ def _reset(plot: pg.PlotItem, title: str, x_label: str, y_label: str, *, legend:
     lg0 = getattr(plot, "_planner_legend", None)
     if lg0 is not None:
         lg0.begin()  # keep legend entries through clear() for reuse
-    plot.clear()
+    _pool(plot).begin(plot)  # items of the last drawing stay for reuse (clear() when some are not pooled)
     _labels(plot).clear()
     for name in ("left", "bottom"):
         ax = plot.getAxis(name)
@@ -305,7 +463,8 @@ def _labels(plot: pg.PlotItem) -> _LabelLayer:
 
 
 def finish_legend(plot: pg.PlotItem) -> None:
-    """Close a builder's legend (drops entries of the previous drawing that were not reused)."""
+    """Close a builder's drawing: drop the items and legend entries of the previous drawing it did not reuse."""
+    _pool(plot).end(plot)
     lg = getattr(plot, "_planner_legend", None)
     if lg is not None:
         lg.finish()
@@ -334,10 +493,8 @@ def _message(plot: pg.PlotItem, title: str, message: str) -> Chart:
 
 def _hbars(plot: pg.PlotItem, y: np.ndarray, x0: np.ndarray | float, width: np.ndarray, brush: Any,
            pen: Any = None, height: float = 0.62, name: str | None = None) -> pg.BarGraphItem:
-    item = pg.BarGraphItem(x0=x0, y=y, width=width, height=height, brush=brush,
-                           pen=pen if pen is not None else pg.mkPen("#444444", width=0.6), name=name)
-    plot.addItem(item)
-    return item
+    return _bar_item(plot, x0=x0, y=y, width=width, height=height, brush=brush,
+                     pen=pen if pen is not None else pg.mkPen("#444444", width=0.6), name=name)
 
 
 # ===============================================================================================
@@ -555,20 +712,20 @@ def hashprice_chart(plot: pg.PlotItem, data: MiningData) -> Chart:
     """Monthly hashprice path (with the halving step) against each fleet's breakeven hashprice."""
     _reset(plot, f"Hashprice vs fleet breakeven at {data.power_price_usd_per_mwh:,.0f} $/MWh",
            "Year", "Hashprice ($/PH/day)", legend_cols=3)
-    plot.plot(data.years, data.hashprice_usd_per_ph_day, pen=_pen("#111111", 2.4), name="Hashprice path")
+    _plot(plot, data.years, data.hashprice_usd_per_ph_day, pen=_pen("#111111", 2.4), name="Hashprice path")
     for i, f in enumerate(data.fleets):
         width = 2.4 if f.model == data.site_model else 1.3
         style = Qt.PenStyle.SolidLine if f.model == data.site_model else Qt.PenStyle.DashLine
         mark = " (site fleet)" if f.model == data.site_model else ""
-        plot.plot([data.years[0], data.years[-1]], [f.breakeven_hashprice_usd_per_ph_day] * 2,
-                  pen=_pen(SERIES_COLOURS[i % len(SERIES_COLOURS)], width, style),
-                  name=f"{_short_model(f.model)} breakeven{mark}")
+        _plot(plot, [data.years[0], data.years[-1]], [f.breakeven_hashprice_usd_per_ph_day] * 2,
+                   pen=_pen(SERIES_COLOURS[i % len(SERIES_COLOURS)], width, style),
+                   name=f"{_short_model(f.model)} breakeven{mark}")
     top = float(max(np.max(data.hashprice_usd_per_ph_day),
                     max(f.breakeven_hashprice_usd_per_ph_day for f in data.fleets)))
     x_end = float(data.years[-1])
     for k, hm in enumerate(data.halving_months):
         x = _year_fraction(data.start) + hm / 12.0
-        plot.addItem(pg.InfiniteLine(pos=x, angle=90, pen=_pen("#888888", 1.2, Qt.PenStyle.DotLine)))
+        _line(plot, x, 90, _pen("#888888", 1.2, Qt.PenStyle.DotLine))
         near_end = x > x_end - 0.2 * (x_end - float(data.years[0]))
         _text(plot, f"halving ~{_month_name(data.start, hm)}", x, top * (1.1 if k % 2 == 0 else 1.03),
               anchor=(1.03, 0) if near_end else (-0.03, 0), colour="#555555", size=7.5)
@@ -598,12 +755,11 @@ def mining_revenue_chart(plot: pg.PlotItem, data: MiningData) -> Chart:
            legend_cols=3)
     for i, f in enumerate(data.fleets):
         width = 2.4 if f.model == data.site_model else 1.3
-        plot.plot([0.0, top_price], [f.revenue_usd_per_mw_day] * 2,
-                  pen=_pen(SERIES_COLOURS[i % len(SERIES_COLOURS)], width),
-                  name=f"{_short_model(f.model)} (breakeven {f.breakeven_power_usd_per_mwh:,.0f} $/MWh)")
-    plot.plot(prices, cost, pen=_pen("#111111", 2.2, Qt.PenStyle.DashLine), name="Power cost per MW-day")
-    plot.addItem(pg.InfiniteLine(pos=data.power_price_usd_per_mwh, angle=90,
-                                 pen=_pen(LIMIT_COLOUR, 1.4, Qt.PenStyle.DotLine)))
+        _plot(plot, [0.0, top_price], [f.revenue_usd_per_mw_day] * 2,
+                   pen=_pen(SERIES_COLOURS[i % len(SERIES_COLOURS)], width),
+                   name=f"{_short_model(f.model)} (breakeven {f.breakeven_power_usd_per_mwh:,.0f} $/MWh)")
+    _plot(plot, prices, cost, pen=_pen("#111111", 2.2, Qt.PenStyle.DashLine), name="Power cost per MW-day")
+    _line(plot, data.power_price_usd_per_mwh, 90, _pen(LIMIT_COLOUR, 1.4, Qt.PenStyle.DotLine))
     ymax = float(max(cost[-1], max(f.revenue_usd_per_mw_day for f in data.fleets))) * 1.08
     _text(plot, f"site {data.power_price_usd_per_mwh:,.0f} $/MWh ({data.power_price_basis})",
           data.power_price_usd_per_mwh, ymax * 0.98, anchor=(-0.03, 0), colour=LIMIT_COLOUR, size=7.5)
@@ -638,20 +794,17 @@ def payback_chart(plot: pg.PlotItem, data: MiningData) -> Chart:
     off = ~data.payback.running
     edges = np.flatnonzero(np.diff(np.concatenate([[0], off.astype(int), [0]])))
     for k, (a0, a1) in enumerate(zip(edges[::2], edges[1::2])):
-        region = pg.LinearRegionItem((float(a0), float(a1)), movable=False,
-                                     brush=_brush("#9e9e9e", 55), pen=pg.mkPen(None))
-        plot.addItem(region)
+        _region(plot, (float(a0), float(a1)), "#9e9e9e", 55)
         if k == 0:
             _text(plot, "fleet switched off\n(negative margin)", float(a0) + 1, ymax + 0.02 * span,
                   anchor=(0, 0), colour="#555555", size=7.5)
-    plot.plot(x, y, pen=_pen(PATH_COLOURS["mining"], 2.4), name="Cumulative net cash after capex")
-    plot.plot([0.0], [-capex], pen=None, symbol="o", symbolSize=7, symbolBrush=PATH_COLOURS["mining"],
-              name=f"Capex {('$' + format(capex, ',.2f') + '/TH') if data.per_th else fmt_usd_m(capex / scale)}")
-    plot.addItem(pg.InfiniteLine(pos=0.0, angle=0, pen=_pen("#666666", 1.0)))
+    _plot(plot, x, y, pen=_pen(PATH_COLOURS["mining"], 2.4), name="Cumulative net cash after capex")
+    _plot(plot, [0.0], [-capex], pen=None, symbol="o", symbolSize=7, symbolBrush=PATH_COLOURS["mining"],
+               name=f"Capex {('$' + format(capex, ',.2f') + '/TH') if data.per_th else fmt_usd_m(capex / scale)}")
+    _line(plot, 0.0, 0, _pen("#666666", 1.0))
     n = len(data.cumulative_net_usd)
     if data.payback_months is not None:
-        plot.addItem(pg.InfiniteLine(pos=data.payback_months, angle=90, pen=_pen("#1a9850", 1.4,
-                                                                                 Qt.PenStyle.DashLine)))
+        _line(plot, data.payback_months, 90, _pen("#1a9850", 1.4, Qt.PenStyle.DashLine))
         _text(plot, f"pays back in {data.payback_months:,.1f} months", data.payback_months, ymin + 0.1 * span,
               anchor=(-0.03, 0.5), colour="#1a7a40", size=8.5, bold=True)
         verdict = f"pays back in {data.payback_months:.1f} months"
@@ -706,10 +859,10 @@ def paths_cash_chart(plot: pg.PlotItem, comp: PathComparison) -> Chart:
         values[name] = cf
         tv = float(getattr(p, "terminal_value_usd", 0.0) or 0.0)
         tv_txt = f", terminal value {fmt_usd_m(tv)} in year {comp.years}" if tv else ""
-        plot.plot(years, cf, pen=_pen(PATH_COLOURS[name], 2.2), symbol="o", symbolSize=5,
-                  symbolBrush=PATH_COLOURS[name], symbolPen=None,
-                  name=f"{PATH_SHORT[name]} (year-0 capex {fmt_usd_m(p.capex_usd)}{tv_txt})")
-    plot.addItem(pg.InfiniteLine(pos=0.0, angle=0, pen=_pen("#666666", 1.0)))
+        _plot(plot, years, cf, pen=_pen(PATH_COLOURS[name], 2.2), symbol="o", symbolSize=5,
+                   symbolBrush=PATH_COLOURS[name], symbolPen=None,
+                   name=f"{PATH_SHORT[name]} (year-0 capex {fmt_usd_m(p.capex_usd)}{tv_txt})")
+    _line(plot, 0.0, 0, _pen("#666666", 1.0))
     plot.setXRange(0.5, comp.years + 0.5, padding=0)
     paths = comp.paths
 
@@ -737,17 +890,15 @@ def paths_npv_chart(plot: pg.PlotItem, comp: PathComparison) -> Chart:
     for x, n, v in zip(xs, names, npvs):
         p = getattr(comp, n)
         if p.unavailable_reason:
-            plot.addItem(pg.BarGraphItem(x=[x], height=[span * 0.05], width=0.6,
-                                         brush=_brush(NO_DATA_COLOUR, 255, Qt.BrushStyle.BDiagPattern),
-                                         pen=pg.mkPen(NO_DATA_COLOUR)))
+            _bar_item(plot, x=[x], height=[span * 0.05], width=0.6,
+                      brush=_brush(NO_DATA_COLOUR, 255, Qt.BrushStyle.BDiagPattern), pen=pg.mkPen(NO_DATA_COLOUR))
             _text(plot, "n/a", x, span * 0.06, anchor=(0.5, 1), colour="#555555")
             continue
         pen = pg.mkPen("#000000", width=2.4) if n == best else pg.mkPen("#444444", width=0.6)
-        plot.addItem(pg.BarGraphItem(x=[x], y0=[0.0], height=[v], width=0.6, brush=_brush(PATH_COLOURS[n], 230),
-                                     pen=pen))
+        _bar_item(plot, x=[x], y0=[0.0], height=[v], width=0.6, brush=_brush(PATH_COLOURS[n], 230), pen=pen)
         label = fmt_usd_m(v * 1e6) + ("  best" if n == best else "")
         _text(plot, label, x, v, anchor=(0.5, 1.05) if v >= 0 else (0.5, -0.05), size=8.5, bold=n == best)
-    plot.addItem(pg.InfiniteLine(pos=0.0, angle=0, pen=_pen("#666666", 1.0)))
+    _line(plot, 0.0, 0, _pen("#666666", 1.0))
     plot.getAxis("bottom").setTicks([[(float(x), PATH_SHORT[n]) for x, n in zip(xs, names)]])
     lo, hi = min(0.0, float(npvs.min())), max(0.0, float(npvs.max()))
     pad = (hi - lo or 1.0) * 0.15
@@ -799,7 +950,7 @@ def tornado_chart(plot: pg.PlotItem, data: TornadoData) -> Chart:
            height=0.64)
     _hbars(plot, ys, base, high - base, _brush("#5e3c99", 220), name=f"input +{data.swing * 100:.0f} %",
            height=0.64)
-    plot.addItem(pg.InfiniteLine(pos=base, angle=90, pen=_pen("#111111", 1.4)))
+    _line(plot, base, 90, _pen("#111111", 1.4))
     labels = _fit_left_axis(plot, [b.label for b in bars], max_chars=30)
     plot.getAxis("left").setTicks([[(float(y), lab) for y, lab in zip(ys, labels)]])
     lo = float(min(low.min(), high.min(), base))
@@ -829,12 +980,12 @@ def bridge_chart(plot: pg.PlotItem, comp: PathComparison) -> Chart:
     npv = comp.bridge_npv_usd / 1e6
     ns = np.arange(npv.size, dtype=float)
     _reset(plot, title, "Conversion year N (0 = convert now, last = never)", "NPV ($M)", legend_cols=2)
-    plot.plot(ns, npv, pen=_pen(PATH_COLOURS["hybrid"], 2.2), symbol="o", symbolSize=6,
-              symbolBrush=PATH_COLOURS["hybrid"], symbolPen=None, name="NPV if converted in year N")
+    _plot(plot, ns, npv, pen=_pen(PATH_COLOURS["hybrid"], 2.2), symbol="o", symbolSize=6,
+               symbolBrush=PATH_COLOURS["hybrid"], symbolPen=None, name="NPV if converted in year N")
     best = comp.best_bridge_year
     if best is not None:
-        plot.plot([float(best)], [npv[best]], pen=None, symbol="star", symbolSize=18, symbolBrush="#1a9850",
-                  symbolPen=pg.mkPen("#0b5d2a"), name=f"best N = {best}")
+        _plot(plot, [float(best)], [npv[best]], pen=None, symbol="star", symbolSize=18, symbolBrush="#1a9850",
+                   symbolPen=pg.mkPen("#0b5d2a"), name=f"best N = {best}")
         lo, hi = float(npv.min()), float(npv.max())
         anchor = (1.05, 0.5) if best > npv.size / 2 else (-0.08, 0.5)
         _text(plot, f"best: year {best} ({fmt_usd_m(comp.bridge_npv_usd[best])})", float(best),
@@ -888,16 +1039,16 @@ def hybrid_week_chart(plot: pg.PlotItem, data: HybridWeek) -> Chart:
     days = np.arange(ai.size, dtype=float) / 24.0
     _reset(plot, f"Week {data.week} load (from {data.start_date:%a %d %b}, representative year)",
            "Day of the week", "Load (MW)", legend_cols=3)
-    ai_curve = plot.plot(days, ai, pen=_pen(PATH_COLOURS["ai_lease"], 1.8), name="AI facility",
-                         fillLevel=0.0, fillBrush=_brush(PATH_COLOURS["ai_lease"], 60))
-    tot_curve = plot.plot(days, total, pen=_pen("#111111", 1.6), name="Total site load")
-    plot.addItem(pg.FillBetweenItem(ai_curve, tot_curve, brush=_brush(PATH_COLOURS["mining"], 110)))
-    plot.plot(days, mining, pen=_pen(PATH_COLOURS["mining"], 1.4), name="Mining (stacked on AI when shaded)")
-    plot.plot([0, 7], [p.interconnect_mw] * 2, pen=_pen(LIMIT_COLOUR, 2.0, Qt.PenStyle.DashLine),
-              name=f"Interconnection limit {p.interconnect_mw:,.0f} MW")
+    ai_curve = _plot(plot, days, ai, pen=_pen(PATH_COLOURS["ai_lease"], 1.8), name="AI facility",
+                          fillLevel=0.0, fillBrush=_brush(PATH_COLOURS["ai_lease"], 60))
+    tot_curve = _plot(plot, days, total, pen=_pen("#111111", 1.6), name="Total site load")
+    _fill_between(plot, ai_curve, tot_curve, _brush(PATH_COLOURS["mining"], 110))
+    _plot(plot, days, mining, pen=_pen(PATH_COLOURS["mining"], 1.4), name="Mining (stacked on AI when shaded)")
+    _plot(plot, [0, 7], [p.interconnect_mw] * 2, pen=_pen(LIMIT_COLOUR, 2.0, Qt.PenStyle.DashLine),
+               name=f"Interconnection limit {p.interconnect_mw:,.0f} MW")
     if p.reserve_mw > 0:
-        plot.plot([0, 7], [p.interconnect_mw - p.reserve_mw] * 2, pen=_pen(LIMIT_COLOUR, 1.0, Qt.PenStyle.DotLine),
-                  name=f"Limit less reserve ({p.reserve_mw:,.0f} MW)")
+        _plot(plot, [0, 7], [p.interconnect_mw - p.reserve_mw] * 2, pen=_pen(LIMIT_COLOUR, 1.0, Qt.PenStyle.DotLine),
+                   name=f"Limit less reserve ({p.reserve_mw:,.0f} MW)")
     plot.setXRange(-0.05, 7.05, padding=0)
     plot.setYRange(0, p.interconnect_mw * 1.1, padding=0)
     start = data.start_date
@@ -928,9 +1079,9 @@ def load_duration_chart(plot: pg.PlotItem, result: HybridResult) -> Chart:
              "mining": (PATH_COLOURS["mining"], 1.8, "Mining")}
     for k, c in curves.items():
         colour, width, label = style[k]
-        plot.plot(hours, c, pen=_pen(colour, width), name=label)
-    plot.plot([0, HOURS_PER_YEAR], [p.interconnect_mw] * 2, pen=_pen(LIMIT_COLOUR, 2.0, Qt.PenStyle.DashLine),
-              name=f"Interconnection limit {p.interconnect_mw:,.0f} MW")
+        _plot(plot, hours, c, pen=_pen(colour, width), name=label)
+    _plot(plot, [0, HOURS_PER_YEAR], [p.interconnect_mw] * 2, pen=_pen(LIMIT_COLOUR, 2.0, Qt.PenStyle.DashLine),
+               name=f"Interconnection limit {p.interconnect_mw:,.0f} MW")
     plot.setXRange(0, HOURS_PER_YEAR, padding=0.005)
     plot.setYRange(0, p.interconnect_mw * 1.1, padding=0)
 
@@ -992,11 +1143,11 @@ def demand_chart(plot: pg.PlotItem, _data: Any = None) -> Chart:
     years = np.array([p.year for p in US_DC_DEMAND], dtype=float)
     gw = np.array([p.demand_gw for p in US_DC_DEMAND])
     derived = np.array([p.derived for p in US_DC_DEMAND])
-    plot.plot(years, gw, pen=_pen(PATH_COLOURS["ai_lease"], 2.2))
-    plot.plot(years[~derived], gw[~derived], pen=None, symbol="o", symbolSize=10,
-              symbolBrush=PATH_COLOURS["ai_lease"], symbolPen=pg.mkPen("#0d3b66"), name="sourced (DOE, CBRE)")
-    plot.plot(years[derived], gw[derived], pen=None, symbol="o", symbolSize=8, symbolBrush="w",
-              symbolPen=_pen(PATH_COLOURS["ai_lease"], 1.5), name="interpolated / derived")
+    _plot(plot, years, gw, pen=_pen(PATH_COLOURS["ai_lease"], 2.2))
+    _plot(plot, years[~derived], gw[~derived], pen=None, symbol="o", symbolSize=10,
+               symbolBrush=PATH_COLOURS["ai_lease"], symbolPen=pg.mkPen("#0d3b66"), name="sourced (DOE, CBRE)")
+    _plot(plot, years[derived], gw[derived], pen=None, symbol="o", symbolSize=8, symbolBrush="w",
+               symbolPen=_pen(PATH_COLOURS["ai_lease"], 1.5), name="interpolated / derived")
     for x, y, d in zip(years, gw, derived):
         if not d:
             _text(plot, f"{y:g} GW", x, y, anchor=(0.5, 1.3), size=8.5, bold=True)
@@ -1026,13 +1177,13 @@ def lease_deals_chart(plot: pg.PlotItem, assumptions: Assumptions | None = None)
     for y, v in zip(ys, vals):
         _text(plot, f"${v:.2f}M", v + 0.02, y, size=7.5)
     cbre = FIGURES["cbre_colo_rate_usd_per_kw_month"].value * 12 * 1000 / 1e6
-    plot.plot([cbre, cbre], [-0.6, n - 0.4], pen=_pen("#444444", 1.6, Qt.PenStyle.DashLine),
-              name=f"CBRE colo asking ${FIGURES['cbre_colo_rate_usd_per_kw_month'].value:.0f}/kW-month")
+    _plot(plot, [cbre, cbre], [-0.6, n - 0.4], pen=_pen("#444444", 1.6, Qt.PenStyle.DashLine),
+               name=f"CBRE colo asking ${FIGURES['cbre_colo_rate_usd_per_kw_month'].value:.0f}/kW-month")
     model_rate = None
     if assumptions is not None:
         model_rate = assumptions.lease_rate_usd_per_kw_month * 12 * 1000 / 1e6
-        plot.plot([model_rate, model_rate], [-0.6, n - 0.4], pen=_pen(LIMIT_COLOUR, 2.0),
-                  name=f"model lease rate ${assumptions.lease_rate_usd_per_kw_month:.0f}/kW-month")
+        _plot(plot, [model_rate, model_rate], [-0.6, n - 0.4], pen=_pen(LIMIT_COLOUR, 2.0),
+                   name=f"model lease rate ${assumptions.lease_rate_usd_per_kw_month:.0f}/kW-month")
     labels = _fit_left_axis(plot, [f"{d.landlord} - {d.tenant}" for d in deals])
     plot.getAxis("left").setTicks([[(float(y), lab) for y, lab in zip(ys, labels)]])
     plot.setXRange(0, max(vals.max(), cbre, model_rate or 0) * 1.18, padding=0)
@@ -1060,8 +1211,7 @@ def rack_density_chart(plot: pg.PlotItem, _data: Any = None) -> Chart:
     vals = np.array([f.value for f in figs])
     colours = ["#7f7f7f", "#e8871e", "#2b6cb0"]
     for x, v, c in zip(xs, vals, colours):
-        plot.addItem(pg.BarGraphItem(x=[x], height=[v], width=0.6, brush=_brush(c, 220),
-                                     pen=pg.mkPen("#444444", width=0.6)))
+        _bar_item(plot, x=[x], height=[v], width=0.6, brush=_brush(c, 220), pen=pg.mkPen("#444444", width=0.6))
     for x, f in zip(xs, figs):
         top = f.high if f.high is not None else f.value
         if f.high is not None:
