@@ -125,6 +125,25 @@ def test_paths_npv_bars_equal_site_paths_and_tornado_runs_in_background(qtbot, h
     assert swings == sorted(swings, reverse=True)  # widest on top
 
 
+def test_legends_hold_only_current_entries_after_site_switches(qtbot, host):
+    """Reused legends must not leave old labels painted under the new ones."""
+    panel = _panel(qtbot, PathsPanel, host)
+    for sid in ("IREN-CHI", "RIOT-RKD", SID, "CIFR-BL"):
+        host.set_current_site(sid)
+        panel.flush()
+        assert panel.wait_for_tornado(60)
+        panel.flush()
+    for key, w in panel.plots.items():
+        lg = getattr(w.getPlotItem(), "_planner_legend", None)
+        if lg is None:
+            continue
+        children = [c for c in lg.childItems() if c.isVisible()]
+        assert len(children) == 2 * len(lg.items), (key, [l.text for _, l in lg.items])
+    names = [label.text for _, label in panel.plots["cash"].getPlotItem()._planner_legend.items]
+    comp = site_paths(host.project.portfolio.get("CIFR-BL"), assumptions_from_settings(host.project.portfolio.settings))
+    assert any(C.fmt_usd_m(comp.ai_lease.capex_usd) in n for n in names)
+
+
 def test_energized_change_by_undo_command_updates_panels(qtbot, host):
     readiness = _panel(qtbot, ReadinessPanel, host)
     paths = _panel(qtbot, PathsPanel, host)

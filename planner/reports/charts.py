@@ -150,11 +150,6 @@ class _BelowLegend(pg.LegendItem):
         super().addItem(item, name)
         self._fit_columns()
 
-    def removeItem(self, item: Any) -> None:
-        if getattr(self, "_reuse", None) is not None:
-            return  # plot.clear() during a redraw: entries stay for reuse
-        super().removeItem(item)
-
     def finish(self) -> None:
         """End a redraw: drop entries that were not reused."""
         i = getattr(self, "_reuse", None)
@@ -162,16 +157,40 @@ class _BelowLegend(pg.LegendItem):
         renamed, self._renamed = getattr(self, "_renamed", False), False
         if i is not None and i < len(self.items):
             for sample, label in self.items[i:]:
-                self.layout.removeItem(sample)
-                self.layout.removeItem(label)
-                sample.close()
-                label.close()
+                self._drop(sample)
+                self._drop(label)
             del self.items[i:]
             self.setColumnCount(self.columnCount)
             self.updateSize()
-        if renamed:  # entries got new texts: re-fit the columns and the size
+        if renamed:
+            # a LabelItem whose text changed in place keeps its old cell size, and the old
+            # pixels showed through the new text (seen as "inpu+20 %"): lay the entries out anew
+            entries = [(sample.item, label.text) for sample, label in self.items]
+            for sample, label in self.items:
+                self._drop(sample)
+                self._drop(label)
+            self.items = []
+            for item, name in entries:
+                pg.LegendItem.addItem(self, item, name)
             self._fit_columns()
             self.updateSize()
+
+    def _drop(self, widget: Any) -> None:
+        """Take a legend sample/label out for good: close() alone left it painted as a child."""
+        self.layout.removeItem(widget)
+        widget.hide()
+        widget.setParentItem(None)
+        if widget.scene() is not None:
+            widget.scene().removeItem(widget)
+
+    def removeItem(self, item: Any) -> None:  # pyqtgraph's version close()s the widgets but leaves them painted
+        if getattr(self, "_reuse", None) is not None:
+            return  # plot.clear() during a redraw: entries stay for reuse
+        for entry in [e for e in self.items if e[0].item is item or e[1].text == item]:
+            self.items.remove(entry)
+            self._drop(entry[0])
+            self._drop(entry[1])
+        self.updateSize()
 
     def _fit_columns(self, *_: Any) -> None:
         from PySide6.QtGui import QFontMetrics
@@ -858,10 +877,10 @@ def paths_cash_chart(plot: pg.PlotItem, comp: PathComparison) -> Chart:
         cf = np.asarray(ex_tv, dtype=float)[1:] / 1e6
         values[name] = cf
         tv = float(getattr(p, "terminal_value_usd", 0.0) or 0.0)
-        tv_txt = f", terminal value {fmt_usd_m(tv)} in year {comp.years}" if tv else ""
+        tv_txt = f"; exit value {fmt_usd_m(tv)} yr {comp.years}" if tv else ""
         _plot(plot, years, cf, pen=_pen(PATH_COLOURS[name], 2.2), symbol="o", symbolSize=5,
                    symbolBrush=PATH_COLOURS[name], symbolPen=None,
-                   name=f"{PATH_SHORT[name]} (year-0 capex {fmt_usd_m(p.capex_usd)}{tv_txt})")
+                   name=f"{PATH_SHORT[name]} (capex {fmt_usd_m(p.capex_usd)}{tv_txt})")
     _line(plot, 0.0, 0, _pen("#666666", 1.0))
     plot.setXRange(0.5, comp.years + 0.5, padding=0)
     paths = comp.paths
