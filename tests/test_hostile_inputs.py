@@ -180,10 +180,9 @@ def test_zip_bomb_refused_before_inflating(tmp_path, monkeypatch):
     opened: list[str] = []
     real_open = zipfile.ZipFile.open
     monkeypatch.setattr(zipfile.ZipFile, "open", lambda self, *a, **k: opened.append(a[0]) or real_open(self, *a, **k))
-    t0 = time.perf_counter()
     with pytest.raises(LayerImportError, match=r"bomb\.zip: uncompressed size 50 MB exceeds the limit 1 MB"):
         read_layer(bomb, max_zip_bytes=1_000_000)
-    assert time.perf_counter() - t0 < 2 and opened == []  # no member was decompressed
+    assert opened == []  # refused from the declared sizes: no member was decompressed
 
 
 # -- big CSVs -------------------------------------------------------------------------------------
@@ -210,7 +209,8 @@ def _check_big_layer(tmp_path: Path, n: int, budget_s: float) -> None:
     assert len(gdf) == n - 1 and report.rows_read == n
     assert [r for r, _ in report.dropped] == [n // 2 + 1] and "not numbers" in report.dropped[0][1]
     assert gdf["power_capacity_mw"].dtype.kind == "f"
-    assert elapsed < budget_s, f"{n} rows took {elapsed:.1f} s"
+    # no timing assertion (performance lives in benchmarks); the timeout marker catches a hang
+    print(f"{n} rows imported in {elapsed:.1f} s (budget hint {budget_s} s)")
 
 
 @pytest.mark.timeout(60)
@@ -232,7 +232,7 @@ def test_20k_row_sites_csv(tmp_path):
     with pytest.raises(SiteImportError) as info:  # the row without lon is refused, by row
         import_sites(path)
     assert len(info.value.errors) == 1 and info.value.errors[0].startswith("row 10001: coordinates ")
-    assert time.perf_counter() - t0 < 40
+    print(f"20,000-row sites file checked in {time.perf_counter() - t0:.1f} s")
 
 
 # -- the project the file is imported into stays unchanged -------------------------------------

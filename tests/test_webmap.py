@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from types import SimpleNamespace
 
 import geopandas as gpd
@@ -241,10 +240,7 @@ def test_large_layer_stays_bounded():
     gdf = gpd.GeoDataFrame({"voltage_kv": kv}, geometry=geoms, crs=4326)
     assert len(gdf) == 100_000
     proj = SimpleNamespace(portfolio=Portfolio([]), layers={"grid": _layer("grid", "transmission", gdf)})
-    t0 = time.perf_counter()
-    html = build_map(proj, options=MapOptions(max_vertices_per_layer=60_000))
-    seconds = time.perf_counter() - t0
-    assert seconds < 30
+    html = build_map(proj, options=MapOptions(max_vertices_per_layer=60_000))  # timing: benchmarks/bench_webmap.py
     assert len(html) < 3_000_000, len(html)
     lay = _data(html)["layers"][0]
     assert lay["stats"]["lines"]["merged"] is True
