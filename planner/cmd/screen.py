@@ -1,0 +1,93 @@
+"""``planner screen PROJECT.gpkg --region TX --cell-km 2 --top 50``: where should the next sites go?
+
+Lays a grid of ``--cell-km`` cells over the region, measures each against the project's grid,
+fibre and stranded-energy layers, drops cells touching ``--exclude`` polygon layers and prints the
+top candidates, one line each. ``--out`` writes them (``.gpkg`` or ``.csv``); ``--engine dask``
+runs on dask-geopandas (a local in-process cluster, or ``--scheduler tcp://host:8786``).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from planner.gis.screening import ENGINES, SCREEN_CRITERIA, ScreeningError, ScreeningResult, check_inputs, screen
+
+HELP = "find candidate cells for new sites in a region (grid, fibre, stranded energy, exclusions)"
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register the ``screen`` subcommand."""
+    p = subparsers.add_parser("screen", help=HELP, description=HELP)
+    p.add_argument("project", help="project GeoPackage (.gpkg)")
+    p.add_argument("--region", required=True,
+                   help="state code (TX), CONUS, or a bbox minlon,minlat,maxlon,maxlat")
+    p.add_argument("--cell-km", type=float, default=2.0, help="cell size in km (default 2)")
+    p.add_argument("--top", type=int, default=50, help="number of candidates (default 50)")
+    p.add_argument("--exclude", action="append", default=[], metavar="LAYER",
+                   help="project polygon layer whose cells are excluded (repeatable)")
+    p.add_argument("--weight", action="append", default=[], metavar="CRITERION=W",
+                   help=f"override a weight ({', '.join(SCREEN_CRITERIA)}), e.g. stranded_energy=20")
+    p.add_argument("--engine", choices=ENGINES, default="local", help="local (default) or dask")
+    p.add_argument("--scheduler", help="dask scheduler address, e.g. tcp://host:8786 (implies --engine dask)")
+    p.add_argument("--partitions", type=int, help="row bands the grid is split into")
+    p.add_argument("--out", help="write the candidates to this .gpkg or .csv")
+    return p
+
+
+def _weights(items: list[str]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        try:
+            out[key.strip()] = float(value)
+        except ValueError:
+            raise ScreeningError(f"--weight {item!r}: write CRITERION=NUMBER, e.g. stranded_energy=20") from None
+        if not sep:
+            raise ScreeningError(f"--weight {item!r}: write CRITERION=NUMBER, e.g. stranded_energy=20")
+    return out
+
+
+def write_candidates(result: ScreeningResult, path: str | Path) -> Path:
+    """Write the top candidates to a GeoPackage (layer ``candidates``) or CSV (lon/lat columns)."""
+    out = Path(path)
+    frame = result.top_frame()
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        frame.drop(columns="geometry").to_csv(out, index=False)
+    elif suffix == ".gpkg":
+        frame.to_file(out, layer="candidates", driver="GPKG", engine="pyogrio")
+    else:
+        raise ScreeningError(f"--out {out.name}: unknown format; use a .gpkg or .csv file name")
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    """Screen the region and print the candidates; 0 on success."""
+    path = Path(args.project)
+    check_inputs(args.cell_km, args.top)
+    weights = _weights(args.weight)
+    if not path.is_file():
+        raise ScreeningError(f"{path}: no such project file; give the path of a planner .gpkg project")
+    if args.out and Path(args.out).suffix.lower() not in (".gpkg", ".csv"):
+        raise ScreeningError(f"--out {args.out}: unknown format; use a .gpkg or .csv file name")
+    from planner.gis.project import open_project
+
+    project = open_project(path)
+    engine = "dask" if args.scheduler else args.engine
+    result = screen(project, args.region, args.cell_km, top=args.top, exclusions=args.exclude,
+                    weights=weights, engine=engine, scheduler=args.scheduler,
+                    partitions=args.partitions)
+    t = result.timing_s
+    print(f"{result.region.label}: {result.n_cells:,} cells of {result.cell_km:g} km ({result.grid_crs}), "
+          f"{result.n_excluded:,} excluded, {result.n_refined:,} refined exactly; {engine} engine, "
+          f"{t['total']:.1f} s")
+    for c in result.top:
+        print(f"{c.rank:>3}. {c.cell_id:<12} {c.lat:9.4f} {c.lon:10.4f}  {c.reason}")
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.out:
+        written = write_candidates(result, args.out)
+        print(f"wrote {len(result.top)} candidates to {written}")
+    return 0

@@ -1,0 +1,270 @@
+"""Tools > Screen region…: find candidate cells for new sites and add them to the portfolio.
+
+The dialog collects the region, cell size, exclusion layers, top N and the stranded-energy
+weight, runs :func:`planner.gis.screening.screen` off the GUI thread through the window's
+``run_task`` (progress dialog with Cancel; a Python worker thread, see ``planner.ui.workers``)
+and lists the candidates. "Add as site" pushes an ``AddSiteCommand`` (undoable) with the
+candidate's computed fields and an ID like ``CAND-TX-001``; "Add map layer" pushes an
+``AddLayerCommand`` with the candidates as an ``other`` point layer (``screening_tx``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QListWidget,
+    QListWidgetItem, QMenu, QMessageBox, QPushButton, QSpinBox, QVBoxLayout, QWidget,
+)
+
+from planner.gis.project import MapLayer, default_style, safe_layer_name
+from planner.gis.screening import (
+    DEFAULT_STRANDED_WEIGHT, Candidate, ScreeningResult, candidate_site, screen, state_codes,
+)
+from planner.model.site import PlannerError
+from planner.ui.commands import AddLayerCommand, AddSiteCommand
+from planner.ui.workers import TaskCancelled, run_with_progress
+
+_POLYGON_KINDS = ("stranded", "basins", "countries", "states", "other")
+
+
+class ScreeningDialog(QDialog):
+    """Screen a region and turn candidates into sites or a map layer (one undo step each)."""
+
+    def __init__(self, window: Any, parent: QWidget | None = None):
+        super().__init__(parent if parent is not None else (window if isinstance(window, QWidget) else None))
+        self.window_ = window
+        self.result: ScreeningResult | None = None
+        self.setWindowTitle("Screen region")
+        self.setObjectName("ScreeningDialog")
+        self._build_ui()
+        self._connect()
+        self.refresh_inputs()
+
+    # -- construction -------------------------------------------------------------------------
+    def _build_ui(self) -> None:
+        self.region_combo = QComboBox()
+        self.region_combo.setEditable(True)
+        self.region_combo.setToolTip("State code, CONUS, or a bbox minlon,minlat,maxlon,maxlat")
+        self.cell_spin = QDoubleSpinBox()
+        self.cell_spin.setRange(0.5, 500.0)
+        self.cell_spin.setDecimals(1)
+        self.cell_spin.setValue(5.0)
+        self.cell_spin.setSuffix(" km")
+        self.top_spin = QSpinBox()
+        self.top_spin.setRange(1, 1000)
+        self.top_spin.setValue(50)
+        self.stranded_spin = QDoubleSpinBox()
+        self.stranded_spin.setRange(0.0, 100.0)
+        self.stranded_spin.setValue(DEFAULT_STRANDED_WEIGHT)
+        self.stranded_spin.setToolTip("Weight of stranded energy (grid and fibre weights come from the "
+                                      "active readiness weights profile)")
+        self.exclusion_list = QListWidget()
+        self.exclusion_list.setMaximumHeight(110)
+        self.exclusion_list.setToolTip("Tick polygon layers whose cells must be excluded")
+        self.engine_combo = QComboBox()
+        self.engine_combo.addItem("This computer (geopandas)", "local")
+        self.engine_combo.addItem("Dask cluster (local, in-process)", "dask")
+        form = QFormLayout()
+        form.addRow("Region", self.region_combo)
+        form.addRow("Cell size", self.cell_spin)
+        form.addRow("Top candidates", self.top_spin)
+        form.addRow("Stranded-energy weight", self.stranded_spin)
+        form.addRow("Exclusion layers", self.exclusion_list)
+        form.addRow("Engine", self.engine_combo)
+        self.run_button = QPushButton("Screen")
+        self.run_button.setDefault(True)
+        self.summary_label = QLabel("")
+        self.summary_label.setWordWrap(True)
+        self.candidate_list = QListWidget()
+        self.candidate_list.setObjectName("candidates")
+        self.add_site_button = QPushButton("Add as site")
+        self.add_layer_button = QPushButton("Add map layer")
+        self.add_site_button.setEnabled(False)
+        self.add_layer_button.setEnabled(False)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.add_site_button)
+        buttons.addWidget(self.add_layer_button)
+        self.close_box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.summary_label)
+        layout.addWidget(self.candidate_list, 1)
+        layout.addWidget(self.close_box)
+        self.resize(760, 620)
+
+    def _connect(self) -> None:
+        self.run_button.clicked.connect(self._on_run_clicked)
+        self.add_site_button.clicked.connect(self._on_add_site_clicked)
+        self.add_layer_button.clicked.connect(self._on_add_layer_clicked)
+        self.candidate_list.currentRowChanged.connect(self._on_candidate_list_current_row_changed)
+        self.candidate_list.itemDoubleClicked.connect(lambda _item: self._on_add_site_clicked())
+        self.close_box.rejected.connect(self.reject)
+
+    # -- inputs ------------------------------------------------------------------------------
+    def refresh_inputs(self) -> None:
+        """Fill region choices and exclusion layers from the window's current project."""
+        project = self.window_.project
+        current = self.region_combo.currentText() or "TX"
+        self.region_combo.clear()
+        codes = state_codes(project)
+        self.region_combo.addItems(codes + ["CONUS"])
+        self.region_combo.setCurrentText(current if current in codes or "," in current else
+                                         ("TX" if "TX" in codes else current))
+        self.exclusion_list.clear()
+        for name, layer in project.layers.items():
+            if layer.kind not in _POLYGON_KINDS or layer.kind == "states":
+                continue
+            item = QListWidgetItem(f"{layer.title or name} ({layer.kind})")
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.exclusion_list.addItem(item)
+
+    def exclusions(self) -> list[str]:
+        """Names of the ticked exclusion layers."""
+        out = []
+        for i in range(self.exclusion_list.count()):
+            item = self.exclusion_list.item(i)
+            if item.checkState() == Qt.CheckState.Checked:
+                out.append(str(item.data(Qt.ItemDataRole.UserRole)))
+        return out
+
+    def set_exclusions(self, names: list[str]) -> None:
+        """Tick exactly the layers in ``names``."""
+        for i in range(self.exclusion_list.count()):
+            item = self.exclusion_list.item(i)
+            on = item.data(Qt.ItemDataRole.UserRole) in names
+            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+
+    # -- running ----------------------------------------------------------------------------
+    def _run(self, label: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        runner = getattr(self.window_, "run_task", None)
+        if runner is not None:
+            return runner(label, fn, *args, **kwargs)
+        return run_with_progress(self, label, fn, *args, **kwargs)
+
+    def run_screening(self) -> ScreeningResult | None:
+        """Screen with the current inputs (worker thread, progress, Cancel); shows the candidates."""
+        region = self.region_combo.currentText().strip()
+        kwargs = dict(top=self.top_spin.value(), exclusions=self.exclusions(),
+                      weights={"stranded_energy": self.stranded_spin.value()},
+                      engine=self.engine_combo.currentData())
+        try:
+            result = self._run(f"Screening {region} at {self.cell_spin.value():g} km", screen,
+                               self.window_.project, region, self.cell_spin.value(), **kwargs)
+        except TaskCancelled:
+            self.summary_label.setText("Screening cancelled; nothing was changed.")
+            return None
+        except PlannerError as e:
+            self.summary_label.setText("")
+            QMessageBox.warning(self, "Screening failed", str(e).splitlines()[0])
+            return None
+        self.set_result(result)
+        return result
+
+    def set_result(self, result: ScreeningResult) -> None:
+        """Show ``result``: summary line and one list row per candidate."""
+        self.result = result
+        t = result.timing_s.get("total", 0.0)
+        text = (f"{result.region.label}: {result.n_cells:,} cells of {result.cell_km:g} km, "
+                f"{result.n_excluded:,} excluded, {result.n_refined:,} refined exactly, {t:.1f} s.")
+        if result.notes:
+            text += " " + " ".join(result.notes)
+        self.summary_label.setText(text)
+        self.candidate_list.clear()
+        for c in result.top:
+            item = QListWidgetItem(f"{c.rank}. {c.cell_id} ({c.lat:.3f}, {c.lon:.3f}) {c.reason}")
+            item.setToolTip(c.reason)
+            self.candidate_list.addItem(item)
+        if result.top:
+            self.candidate_list.setCurrentRow(0)
+        self.add_layer_button.setEnabled(bool(result.top))
+
+    def current_candidate(self) -> Candidate | None:
+        """The candidate selected in the list, if any."""
+        row = self.candidate_list.currentRow()
+        if self.result is None or not 0 <= row < len(self.result.top):
+            return None
+        return self.result.top[row]
+
+    def add_candidate_as_site(self, candidate: Candidate) -> str:
+        """Add ``candidate`` as a new pipeline site (one undo step); returns its site_id."""
+        portfolio = self.window_.project.portfolio
+        sid = portfolio.unique_id(f"CAND-{candidate.region}-{candidate.rank:03d}")
+        site = candidate_site(candidate, sid)
+        self.window_.undo_stack.push(AddSiteCommand(portfolio, site, text=f"Add screening candidate {sid}"))
+        if hasattr(self.window_, "set_current_site"):
+            self.window_.set_current_site(sid)
+        return sid
+
+    def add_candidates_layer(self) -> str:
+        """Add the candidates as an ``other`` point layer (one undo step); returns the layer name."""
+        if self.result is None or not self.result.top:
+            return ""
+        project = self.window_.project
+        name = safe_layer_name(f"screening_{self.result.region.code}", project.layers)
+        style = {**default_style("other"), "color": "#e6550d", "radius": 5}
+        layer = MapLayer(name=name, kind="other", title=f"Screening {self.result.region.label} "
+                         f"({self.result.cell_km:g} km)", gdf=self.result.top_frame(),
+                         source="planner screening", style=style)
+        notify = getattr(self.window_, "_on_project_layers_changed", None)
+        self.window_.undo_stack.push(AddLayerCommand(project, layer, notify))
+        return name
+
+    # -- handlers ---------------------------------------------------------------------------
+    def _on_run_clicked(self) -> None:
+        self.run_screening()
+
+    def _on_candidate_list_current_row_changed(self, row: int) -> None:
+        self.add_site_button.setEnabled(self.current_candidate() is not None)
+
+    def _on_add_site_clicked(self) -> None:
+        c = self.current_candidate()
+        if c is None:
+            return
+        try:
+            sid = self.add_candidate_as_site(c)
+        except PlannerError as e:
+            QMessageBox.warning(self, "Cannot add site", str(e).splitlines()[0])
+            return
+        self.summary_label.setText(f"Added {sid} (candidate #{c.rank}); Edit > Undo removes it.")
+
+    def _on_add_layer_clicked(self) -> None:
+        name = self.add_candidates_layer()
+        if name:
+            self.summary_label.setText(f"Added map layer {name}; Edit > Undo removes it.")
+
+
+def install_screening_action(window: Any) -> QAction:
+    """Add Tools > Screen region… to ``window`` (creating the Tools menu if needed); returns the action."""
+    menu = getattr(window, "tools_menu", None)
+    if menu is None:
+        menu = QMenu("&Tools", window)
+        help_menu = getattr(window, "help_menu", None)
+        if help_menu is not None:  # File Edit View Tools Help
+            window.menuBar().insertMenu(help_menu.menuAction(), menu)
+        else:
+            window.menuBar().addMenu(menu)
+        window.tools_menu = menu
+    action = QAction("&Screen region…", window)
+    action.setStatusTip("Find candidate cells for new sites near grid, fibre and stranded energy")
+
+    def open_dialog() -> None:
+        dialog = getattr(window, "screening_dialog", None)
+        if dialog is None:
+            dialog = ScreeningDialog(window)
+            window.screening_dialog = dialog
+        else:
+            dialog.refresh_inputs()
+        dialog.show()
+        dialog.raise_()
+
+    action.triggered.connect(lambda _checked=False: open_dialog())
+    menu.addAction(action)
+    window.screen_region_action = action
+    return action

@@ -1,0 +1,231 @@
+"""Site discovery / screening (planner.gis.screening, planner screen, the Tools dialog)."""
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from planner.assets import sample_project
+from planner.cli import main as cli_main
+from planner.gis.project import open_project
+from planner.gis.proximity import compute_proximity, project_coverage, project_layers
+from planner.gis.screening import (
+    ScreeningError, _power_pts, _scores_v, candidate_site, resolve_region, score_fields, screen,
+    screening_weights,
+)
+from planner.model.fields import COMPUTED_FIELDS
+
+PERMIAN_BOX = (-103.5, 31.0, -101.5, 32.5)  # Midland/Odessa: lines, flares, fibre and the Permian region
+
+
+@pytest.fixture(scope="module")
+def project():
+    return open_project(sample_project())
+
+
+@pytest.fixture(scope="module")
+def tx20(project):
+    return screen(project, "TX", 20, top=10, weights={"stranded_energy": 0})
+
+
+def test_texas_top_candidates_sit_next_to_345kv_lines(project, tx20):
+    assert tx20.region.code == "TX" and tx20.grid_crs == "EPSG:5070"
+    assert 1500 < tx20.n_cells < 2000  # Texas ~ 696,000 km2 / 400 km2
+    assert len(tx20.top) == 10 and tx20.bounds_violations == 0
+    scores = [c.score for c in tx20.top]
+    assert scores == sorted(scores, reverse=True)
+    for c in tx20.top:
+        assert c.fields["dist_line_345kv_km"] is not None and c.fields["dist_line_345kv_km"] <= 5.0, c.reason
+        assert "kV line" in c.reason and " km" in c.reason and "\n" not in c.reason
+    # the reported fields are exactly what compute_proximity gives a site at the cell centre
+    best = tx20.top[0]
+    pts = gpd.GeoDataFrame({"site_id": [best.cell_id]}, geometry=[shapely.Point(best.lon, best.lat)], crs=4326)
+    exact = compute_proximity(pts, project_layers(project), coverage=project_coverage(project)).iloc[0]
+    for k in COMPUTED_FIELDS:
+        assert exact[k] == best.fields[k] or (exact[k] is None and best.fields[k] is None)
+
+
+def test_high_stranded_weight_moves_candidates_into_flaring_basins(project, tx20):
+    # 2015 VIIRS flares: the Eagle Ford flared more than the Permian near grid and fibre, so the
+    # top cells land in those two basins / the West Texas proxy (all stranded-energy regions)
+    res = screen(project, "TX", 20, top=10, weights={"stranded_energy": 100})
+    basins = ("Permian", "West Texas", "Eagle Ford")
+    for c in res.top:
+        assert any(b in (c.fields["stranded_region"] or "") for b in basins), c.reason
+        assert c.fields["flare_volume_bcm"] > 0.2 and c.sub_scores["stranded_energy"] == 100.0, c.reason
+        assert "flares" in c.reason and "inside" in c.reason
+    inside_before = sum(bool(c.fields["stranded_region"]) for c in tx20.top)
+    assert inside_before < 10
+
+
+def test_exclusions_remove_cells_with_reason(project, tx20):
+    best = tx20.top[0]
+    box = gpd.GeoDataFrame({"name": ["reserve"]},
+                           geometry=[shapely.Point(best.lon, best.lat).buffer(0.3)], crs=4326)
+    res = screen(project, "TX", 20, top=10, weights={"stranded_energy": 0},
+                 exclusions=[("Nature reserve", box), "basins"])
+    cells = res.cells.set_index("cell_id")
+    assert cells.loc[best.cell_id, "excluded"]
+    assert cells.loc[best.cell_id, "excluded_reason"] == "excluded: touches Nature reserve (reserve)"
+    assert res.n_excluded > 100  # the shale basins cover much of Texas
+    assert cells.loc[cells["excluded"], "score"].isna().all()
+    basin = cells["excluded_reason"].fillna("").str.startswith("excluded: touches Shale plays, Lower 48 (EIA) (")
+    assert basin.any()
+    ids = {c.cell_id for c in res.top}
+    assert len(res.top) == 10 and not ids & set(cells.index[cells["excluded"]])
+    with pytest.raises(ScreeningError, match="not a polygon layer"):
+        screen(project, "TX", 50, exclusions=["transmission"])
+    with pytest.raises(ScreeningError, match="not in the project"):
+        screen(project, "TX", 50, exclusions=["no_such_layer"])
+
+
+def test_shortlist_gives_the_exact_top_n(project):
+    fast = screen(project, PERMIAN_BOX, 8, top=15)
+    full = screen(project, PERMIAN_BOX, 8, top=15, exact_all=True)
+    assert fast.n_refined < full.n_refined == full.n_cells
+    assert [(c.cell_id, c.score) for c in fast.top] == [(c.cell_id, c.score) for c in full.top]
+    # every exact score lies inside its pre-screen bounds
+    cells = full.cells[full.cells["score_exact"]]
+    assert ((cells["score"] >= cells["score_min"] - 0.01) & (cells["score"] <= cells["score_max"] + 0.01)).all()
+    assert full.bounds_violations == 0
+
+
+def test_vectorised_bounds_mirror_the_readiness_rules():
+    rng = np.random.default_rng(7)
+    weights = screening_weights(None, {"stranded_energy": 5})
+    n = 400
+
+    def column(scale: float) -> np.ndarray:
+        v = rng.exponential(scale, n)
+        v[rng.random(n) < 0.2] = np.nan
+        return v
+
+    d = {m: column(s) for m, s in (("line_69", 20), ("line_138", 20), ("line_230", 30), ("line_345", 40),
+                                   ("line_500", 200), ("substation", 20), ("fibre", 30), ("pop", 100),
+                                   ("stranded", 60))}
+    vol = np.where(rng.random(n) < 0.3, 0.0, rng.exponential(0.2, n))
+    mw_per_bcm = 1e9 * 38.6 * 0.35 / (365 * 24 * 3600)
+    vec = _scores_v(d, vol * mw_per_bcm, weights, _power_pts(None))
+    for i in range(n):
+        fields = {f"dist_line_{m.split('_')[1]}kv_km": (None if math.isnan(d[m][i]) else float(d[m][i]))
+                  for m in d if m.startswith("line_")}
+        fields.update({"dist_substation_km": d["substation"][i], "dist_fibre_km": d["fibre"][i],
+                       "dist_pop_km": d["pop"][i], "dist_stranded_km": d["stranded"][i],
+                       "flare_volume_bcm": vol[i], "flare_count": 1})
+        fields = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in fields.items()}
+        total, _, _ = score_fields(fields, weights)
+        assert (total is None) == bool(np.isnan(vec[i]))
+        if total is not None:
+            assert abs(total - vec[i]) < 0.02, (i, fields)
+
+
+def test_local_and_dask_engines_give_identical_results(project):
+    from distributed import Client, LocalCluster
+
+    local = screen(project, PERMIAN_BOX, 15, top=10, partitions=3)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        dist = screen(project, PERMIAN_BOX, 15, top=10, engine="dask", scheduler=client, partitions=3)
+    assert dist.engine == "dask"
+    assert [(c.cell_id, c.score, c.reason) for c in local.top] == [(c.cell_id, c.score, c.reason) for c in dist.top]
+    pd.testing.assert_frame_equal(pd.DataFrame(local.cells.drop(columns="geometry")),
+                                  pd.DataFrame(dist.cells.drop(columns="geometry")))
+    assert local.cells.geometry.geom_equals_exact(dist.cells.geometry, 1e-12).all()
+
+
+def test_regions_and_inputs_are_checked(project):
+    assert resolve_region(project, "texas").code == "TX"
+    assert resolve_region(project, "-100,30,-99,31").code == "BBOX"
+    with pytest.raises(ScreeningError, match=r"unknown; use one of .*TX.*CONUS"):
+        resolve_region(project, "ZZ")
+    with pytest.raises(ScreeningError, match="bbox"):
+        resolve_region(project, (10, 5, 0, 1))
+    with pytest.raises(ScreeningError, match="no states layer"):
+        resolve_region(SimpleNamespace(layers={}), "TX")
+    with pytest.raises(ScreeningError, match="cell size between"):
+        screen(project, "TX", 0.1)
+    with pytest.raises(ScreeningError, match="engine"):
+        screen(project, "TX", 20, engine="spark")
+    with pytest.raises(ScreeningError, match="unknown criterion"):
+        screen(project, "TX", 20, weights={"water": 3})
+
+
+def test_candidate_becomes_a_site_with_its_computed_fields(tx20):
+    c = tx20.top[0]
+    site = candidate_site(c, "CAND-TX-001")
+    assert site.site_id == "CAND-TX-001" and site.status == "pipeline" and site.admin1 == "TX"
+    assert (site.lon, site.lat) == (c.lon, c.lat)
+    assert site.dist_line_345kv_km == c.fields["dist_line_345kv_km"]
+    assert c.reason in site.notes
+
+
+def test_cli_screen_writes_candidates_and_exits_cleanly(tmp_path, capsys):
+    path = str(sample_project())
+    out = tmp_path / "cands.csv"
+    assert cli_main(["screen", path, "--region", "TX", "--cell-km", "40", "--top", "5", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "Texas:" in text and "  1. " in text and "kV line" in text
+    frame = pd.read_csv(out)
+    assert list(frame["rank"]) == [1, 2, 3, 4, 5] and {"lon", "lat", "reason", "dist_line_345kv_km"} <= set(frame)
+    gpkg = tmp_path / "cands.gpkg"
+    assert cli_main(["screen", path, "--region", "TX", "--cell-km", "40", "--top", "3", "--out", str(gpkg)]) == 0
+    assert len(gpd.read_file(gpkg, layer="candidates")) == 3
+    capsys.readouterr()
+
+    assert cli_main(["screen", path, "--region", "ZZ", "--cell-km", "40"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("planner screen: error: region 'ZZ': unknown; use one of") and "TX" in err
+    assert len(err.splitlines()) == 1
+    for argv, needle in ((["--region", "TX", "--cell-km", "0"], "cell size"),
+                         (["--region", "TX", "--weight", "stranded_energy"], "CRITERION=NUMBER"),
+                         (["--region", "TX", "--out", "x.shp"], ".gpkg or .csv")):
+        assert cli_main(["screen", path, *argv]) == 1
+        err = capsys.readouterr().err.strip()
+        assert needle in err and len(err.splitlines()) == 1
+    assert cli_main(["screen", str(tmp_path / "missing.gpkg"), "--region", "TX"]) == 1
+    assert "no such project file" in capsys.readouterr().err
+
+
+@pytest.mark.gui
+def test_dialog_adds_candidates_as_sites_and_a_layer(qtbot):
+    from PySide6.QtGui import QUndoStack
+    from PySide6.QtWidgets import QMainWindow
+
+    from planner.ui.screening_dialog import ScreeningDialog, install_screening_action
+
+    proj = open_project(sample_project())
+    stack = QUndoStack()
+    calls = []
+
+    def run_task(label, fn, *args, **kwargs):  # the real one runs fn on a worker thread
+        calls.append(label)
+        return fn(*args, progress=lambda f: None, **kwargs)
+
+    window = SimpleNamespace(project=proj, undo_stack=stack, run_task=run_task)
+    dialog = ScreeningDialog(window)
+    qtbot.addWidget(dialog)
+    assert dialog.region_combo.currentText() == "TX"
+    dialog.cell_spin.setValue(50)
+    dialog.top_spin.setValue(5)
+    result = dialog.run_screening()
+    assert result is not None and calls == ["Screening TX at 50 km"]
+    assert dialog.candidate_list.count() == 5 and dialog.add_site_button.isEnabled()
+    n = len(proj.portfolio)
+    dialog._on_add_site_clicked()
+    assert "CAND-TX-001" in proj.portfolio and len(proj.portfolio) == n + 1
+    assert proj.portfolio.get("CAND-TX-001").dist_fibre_km == result.top[0].fields["dist_fibre_km"]
+    name = dialog.add_candidates_layer()
+    assert name == "screening_tx" and proj.layers[name].kind == "other" and len(proj.layers[name].gdf) == 5
+    stack.undo()
+    stack.undo()
+    assert "screening_tx" not in proj.layers and "CAND-TX-001" not in proj.portfolio
+
+    main = QMainWindow()
+    qtbot.addWidget(main)
+    action = install_screening_action(main)
+    assert action.text() == "&Screen region…" and main.tools_menu.actions() == [action]
