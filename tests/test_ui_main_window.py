@@ -346,7 +346,9 @@ def test_dock_layout_and_panel_docks_restored(make_window, qtbot):
 
 def test_menus_and_export_extension_point(window):
     titles = [a.text() for a in window.menuBar().actions()]
-    assert titles == ["&File", "&Edit", "&View", "&Help"]
+    assert titles == ["&File", "&Edit", "&View", "&Tools", "&Help"]
+    tools = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Tools")
+    assert any("Screen" in a.text() for a in tools.actions())  # site screening dialog
     assert window.export_menu.title() == "&Export" and window.export_menu.menuAction() in window.file_menu.actions()
     assert window.undo_action in window.edit_menu.actions()
     assert "Data attribution" in dialogs.about_text(window.attribution_text())
