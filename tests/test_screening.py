@@ -1,7 +1,9 @@
 """Site discovery / screening (planner.gis.screening, planner screen, the Tools dialog)."""
 from __future__ import annotations
 
+import json
 import math
+import re
 from types import SimpleNamespace
 
 import geopandas as gpd
@@ -229,3 +231,92 @@ def test_dialog_adds_candidates_as_sites_and_a_layer(qtbot):
     qtbot.addWidget(main)
     action = install_screening_action(main)
     assert action.text() == "&Screen region…" and main.tools_menu.actions() == [action]
+
+
+@pytest.fixture(scope="module")
+def dialog_layers(qapp):
+    """A dialog that screened Texas at 50 km and added its heat and candidate layers (one undo step)."""
+    from PySide6.QtGui import QUndoStack
+
+    from planner.ui.screening_dialog import ScreeningDialog
+
+    proj = open_project(sample_project())
+    stack = QUndoStack()
+    notified = []
+    window = SimpleNamespace(project=proj, undo_stack=stack, _on_project_layers_changed=notified.append,
+                             run_task=lambda label, fn, *a, **kw: fn(*a, progress=lambda f: None, **kw))
+    dialog = ScreeningDialog(window)
+    dialog.cell_spin.setValue(50)
+    dialog.top_spin.setValue(5)
+    result = dialog.run_screening()
+    n_before = len(proj.layers)
+    dialog._on_add_layer_clicked()
+    yield SimpleNamespace(dialog=dialog, proj=proj, stack=stack, result=result, notified=notified,
+                          n_before=n_before)
+    dialog.deleteLater()
+
+
+@pytest.mark.gui
+def test_dialog_adds_heat_and_candidate_layers_as_one_undo_step(dialog_layers):
+    from planner.webmap import build_map
+    from planner.webmap.styles import ramp_colours
+
+    d = dialog_layers
+    proj, result = d.proj, d.result
+    names = list(proj.layers)
+    assert names[-2:] == ["screening_tx_score", "screening_tx"] and len(names) == d.n_before + 2
+    heat, cands = proj.layers["screening_tx_score"], proj.layers["screening_tx"]
+    scored = result.cells[~result.cells["excluded"] & result.cells["score"].notna()]
+    assert heat.kind == cands.kind == "other" and heat.title == "Screening Texas 50 km (score)"
+    assert len(heat.gdf) == len(scored) > 200 and heat.gdf["score"].notna().all()
+    assert heat.gdf["score"].max() == pytest.approx(result.top[0].score)  # exact scores replace the estimates
+    assert heat.style["color_by"] == "score" and heat.style["cell_km"] == 50.0 and len(cands.gdf) == 5
+    assert d.notified == ["screening_tx_score"]  # the window rebuilds its map once, not once per layer
+    assert "Edit &gt; Undo" not in d.dialog.summary_label.text() and "Undo removes both" in d.dialog.summary_label.text()
+
+    cands.title = "Top <script>alert(1)</script>"  # a hostile title stays text
+    html = build_map(proj)
+    cands.title = "Screening Texas 50 km (top 5 candidates)"
+    data = json.loads(re.search(r'id="planner-data">(.*?)</script>', html, re.DOTALL).group(1))
+    legend = data["legend_html"]
+    assert "<script>alert(1)" not in html and "Top &lt;script&gt;alert(1)&lt;/script&gt;</div>" in legend
+    assert "Top &lt;script&gt;" in next(lay["title_html"] for lay in data["layers"] if lay["name"] == "screening_tx")
+    assert "<h2>Screening Texas 50 km (score)</h2>" in legend and "score, quantile classes" in legend
+    q = np.quantile(scored["score"].to_numpy(dtype=float), np.linspace(0, 1, 7))
+    for k, colour in enumerate(ramp_colours("viridis", 6)):  # 6 quantile classes, low to high
+        row = re.search(f'background:{colour}"></span>([0-9.,]+)\u2013([0-9.,]+) of 100 \\(([0-9,]+)\\)', legend)
+        assert row, (k, colour)
+        lo, hi, n = float(row[1].replace(",", "")), float(row[2].replace(",", "")), int(row[3].replace(",", ""))
+        assert lo == pytest.approx(q[k], abs=0.06) and hi == pytest.approx(q[k + 1], abs=0.06)
+        assert abs(n - len(scored) / 6) <= len(scored) / 12
+
+    d.stack.undo()
+    assert "screening_tx_score" not in proj.layers and "screening_tx" not in proj.layers
+    assert len(proj.layers) == d.n_before and d.stack.count() == 1
+    d.stack.redo()
+    assert list(proj.layers)[-2:] == ["screening_tx_score", "screening_tx"]
+
+
+@pytest.mark.gui
+def test_heat_layer_is_drawn_in_the_map_view(qtbot, dialog_layers):
+    from test_map_view import TIMEOUT_MS, _close, _open  # Qt map helpers
+
+    proj = dialog_layers.proj
+    assert "screening_tx_score" in proj.layers
+    n_cells = len(proj.layers["screening_tx_score"].gdf)
+    view = _open(proj)
+    try:
+        counts = json.loads(view.eval_js("plannerMap.countFeatures()"))
+        assert counts["graduated"] == n_cells
+        assert counts["other"] >= n_cells + 5
+        view.run_js("plannerMap.setView(31.0, -99.5, 6)")
+        qtbot.waitUntil(lambda: view.eval_js("plannerMap.cellsDrawn('screening_tx_score')") > 0.9 * n_cells,
+                        timeout=TIMEOUT_MS)
+        view.run_js("plannerMap.setView(45.0, -70.0, 7)")  # Maine: no Texas cell in view
+        qtbot.waitUntil(lambda: view.eval_js("plannerMap.cellsDrawn('screening_tx_score')") == 0,
+                        timeout=TIMEOUT_MS)
+        view.run_js("plannerMap.setLayerVisible('other', false)")
+        assert view.eval_js("plannerMap.cellsDrawn('screening_tx_score')") == 0
+        assert view.js_errors == [] and view.interceptor.blocked == []
+    finally:
+        _close(view)

@@ -246,3 +246,138 @@ def test_large_layer_stays_bounded():
     assert lay["stats"]["lines"]["merged"] is True
     assert lay["stats"]["lines"]["vertices_out"] <= 60_000
     assert 1000 <= len(lay["lines"]) <= 5000  # chains merged per voltage class
+
+
+# --------------------------------------------------------------------------- graduated (color_by) layers
+from planner.webmap.styles import (
+    NO_VALUE_COLOUR, RAMPS, class_breaks, class_index, merged_style, ramp_colours,
+)
+
+
+def _grid_layer(n_side, title, style, values=None, x0=-100.0, y0=30.0, step=0.02):
+    xs, ys = np.meshgrid(x0 + step * np.arange(n_side), y0 + step * np.arange(n_side))
+    v = np.arange(n_side * n_side, dtype=float) if values is None else values
+    gdf = gpd.GeoDataFrame({"score": v}, geometry=shapely.points(xs.ravel(), ys.ravel()), crs=4326)
+    return _layer("heat", "other", gdf, title=title, style=style)
+
+
+def _decode_cells(cells):
+    xy = np.cumsum(np.asarray(cells["xy"], dtype=np.int64).reshape(-1, 2), axis=0) / 10.0 ** cells["decimals"]
+    return xy, np.asarray(cells["cls"])
+
+
+def test_class_breaks_ramps_and_class_index():
+    v = np.r_[np.arange(100.0), np.nan]
+    q = class_breaks(v, 4, "quantile")
+    assert q == pytest.approx([0, 24.75, 49.5, 74.25, 99])
+    cls = class_index(v, q)
+    assert list(np.bincount(cls[cls >= 0])) == [25, 25, 25, 25] and cls[-1] == -1
+    assert class_index([99.0, 0.0, 24.75], q).tolist() == [3, 0, 1]  # top edge closed, inner edges start a class
+    assert class_breaks(v, 5, "equal_interval") == pytest.approx([0, 19.8, 39.6, 59.4, 79.2, 99])
+    assert class_breaks([3.0, 3.0, np.nan], 5) == [3.0, 3.0] and class_breaks([np.nan], 5) == []
+    assert len(class_breaks(np.r_[np.zeros(90), np.arange(10.0)], 5, "quantile")) < 6  # ties collapse classes
+    for ramp, anchors in RAMPS.items():
+        cols = ramp_colours(ramp, 5)
+        assert cols[0] == anchors[0] and cols[-1] == anchors[-1] and len(set(cols)) == 5
+    assert ramp_colours("viridis", 7) == list(RAMPS["viridis"])
+
+
+def test_graduated_style_keys_are_validated():
+    st = merged_style("other", {"color_by": "score", "ramp": "YLORRD", "classes": 12, "breaks": "jenks",
+                                "unit": "x" * 30, "cell_km": float("nan")})
+    assert st["color_by"] == "score" and st["ramp"] == "ylorrd" and st["classes"] == 7
+    assert "breaks" not in st and "unit" not in st and "cell_km" not in st
+    assert st["fillOpacity"] == 0.75  # value colours are not a faint tint
+    assert merged_style("other", {"color_by": "score", "fill_opacity": 0.4})["fillOpacity"] == 0.4
+    assert "color_by" not in merged_style("other", {"color_by": "<script>"})
+    assert "color_by" not in merged_style("transmission", {"color_by": "voltage_kv"})  # voltage classes stay
+
+
+def test_graduated_points_legend_colours_and_escaping():
+    style = {"color_by": "score", "classes": 5, "breaks": "equal_interval", "unit": "<s>MW</s>"}
+    values = np.arange(10_000, dtype=float) / 100.0  # 0 .. 99.99
+    values[7] = np.nan
+    lay = _grid_layer(100, f"Heat {HOSTILE}", {**style, "cell_km": 2.0}, values=values)
+    html = build_map(SimpleNamespace(portfolio=Portfolio([]), layers={"heat": lay}))
+    assert HOSTILE not in html and "<s>MW" not in html
+    data = _data(html)
+    legend = data["legend_html"]
+    assert "<h2>Heat &lt;img src=x onerror=alert(1)&gt;</h2>" in legend
+    colours = ramp_colours("viridis", 5)
+    for k, (lo, hi) in enumerate([(0, 20), (20, 40), (40, 60), (60, 80), (80, 100)]):  # 19.998-wide classes
+        label = f"{lo}\u2013{hi} &lt;s&gt;MW&lt;/s&gt;"
+        assert f"background:{colours[k]}\"></span>{label} (" in legend, (k, label)
+    assert f"background:{NO_VALUE_COLOUR}\"></span>no score value (1)" in legend
+    assert "score, equal-interval classes" in legend
+    (layer,) = data["layers"]
+    assert layer["grad"]["colours"] == colours and "points" not in layer and "cluster" not in layer
+    xy, cls = _decode_cells(layer["cells"])
+    assert len(cls) == 10_000 and layer["cells"]["cell_m"] == 2000.0 and layer["cells"]["decimals"] == 3
+    assert np.abs(xy - shapely.get_coordinates(lay.gdf.geometry.values)).max() <= 0.0005 + 1e-9
+    expect = np.minimum((np.nan_to_num(values, nan=-1) // 19.998).astype(int), 4)
+    expect[7] = -1
+    assert (cls == expect).all()
+
+
+def test_small_graduated_points_keep_markers_and_tooltips():
+    lay = _grid_layer(10, "Few points", {"color_by": "score", "classes": 4, "unit": "MW"})
+    layer = _data(build_map(SimpleNamespace(portfolio=Portfolio([]), layers={"heat": lay})))["layers"][0]
+    assert "cells" not in layer and len(layer["points"]) == 100
+    assert [p[4] for p in layer["points"][:3]] == [0, 0, 0] and layer["points"][-1][4] == 3
+    assert layer["points"][50][2] == "score 50.0 MW"
+
+
+def test_graduated_polygons_and_lines_get_class_colours(shared_data):
+    states = gpd.read_file(shared_data / "us_states_census2016_simplified.geojson")
+    states["area_rank"] = states.to_crs(5070).geometry.area.rank()
+    lines = gpd.GeoDataFrame({"load": [1.0, 2.0, 3.0, None]},
+                             geometry=shapely.linestrings([[(0, 0), (1, 1)], [(1, 1), (2, 1)], [(2, 1), (3, 0)],
+                                                           [(3, 0), (4, 0)]]), crs=4326)
+    proj = SimpleNamespace(portfolio=Portfolio([]), layers={
+        "st": _layer("st", "other", states, "States by size", style={"color_by": "area_rank", "classes": 5}),
+        "ln": _layer("ln", "fibre", lines, "Load", style={"color_by": "load", "classes": 3,
+                                                          "breaks": "equal_interval", "ramp": "ylorrd"}),
+        "miss": _layer("miss", "other", lines, "Missing column", style={"color_by": "nope"}),
+    })
+    data = _data(build_map(proj))
+    st, ln, miss = (next(lay for lay in data["layers"] if lay["name"] == n) for n in ("st", "ln", "miss"))
+    polys = st["polygons"]
+    assert len(polys) == len(states) and {p[2] for p in polys} == {0, 1, 2, 3, 4}
+    assert ln["group_colours"]["g0"] == RAMPS["ylorrd"][0] and ln["group_colours"]["g-1"] == NO_VALUE_COLOUR
+    assert [f[0] for f in ln["lines"]] == ["g0", "g1", "g2", "g-1"]
+    assert "grad" not in miss and "Missing column: no column &#39;nope&#39; to colour by" in data["legend_html"]
+
+
+def test_texas_2km_heat_grid_stays_bounded():
+    """~170,000 cells of 2 km over Texas: rounded delta-encoded centroids, one class each, < 3 MB page."""
+    n_side = 413  # 170,569 cells
+    step = 0.0187  # ~2 km
+    values = np.random.default_rng(3).uniform(0, 100, n_side * n_side)
+    lay = _grid_layer(n_side, "Screening Texas 2 km (score)", {"color_by": "score", "cell_km": 2.0},
+                      values=values, x0=-106.6, y0=25.8, step=step)
+    html = build_map(SimpleNamespace(portfolio=Portfolio([]), layers={"heat": lay}))
+    assert len(html) < 3_000_000, len(html)
+    layer = _data(html)["layers"][0]
+    assert layer["stats"]["cells"] == {"points_in": 170_569, "cells_out": 170_569, "aggregated": False}
+    assert "rows of" not in layer and len(layer["cells"]["cls"]) == 170_569
+    # above the cap the points are binned on a coarser grid and re-classed with the same breaks
+    small = _data(build_map(SimpleNamespace(portfolio=Portfolio([]), layers={"heat": lay}),
+                            options=MapOptions(max_graduated_points=20_000)))["layers"][0]
+    agg = small["cells"]["aggregated"]
+    assert agg["points_in"] == 170_569 and agg["bins"] == len(small["cells"]["cls"]) <= 20_000
+    assert small["cells"]["cell_m"] > 2000.0 and set(small["cells"]["cls"]) <= set(range(6))
+    with pytest.raises(WebMapError, match="max_graduated_points"):
+        MapOptions(max_graduated_points=5)
+
+
+def test_graduated_cell_squares_go_to_the_cell_canvas():
+    """Square cell polygons with a cell size are sent as centroids (not 4-vertex polygons each)."""
+    centres = shapely.points(np.c_[np.repeat(np.arange(-100, -99, 0.1), 10), np.tile(np.arange(30, 31, 0.1), 10)])
+    gdf = gpd.GeoDataFrame({"score": np.arange(100.0)}, geometry=shapely.buffer(centres, 0.05, cap_style="square"),
+                           crs=4326)
+    lay = _layer("sq", "other", gdf, "Squares", style={"color_by": "score", "cell_km": 10.0, "on_top": True})
+    layer = _data(build_map(SimpleNamespace(portfolio=Portfolio([]), layers={"sq": lay})))["layers"][0]
+    assert "polygons" not in layer and layer["style"]["on_top"] is True
+    xy, cls = _decode_cells(layer["cells"])
+    assert np.abs(xy - shapely.get_coordinates(centres)).max() <= 0.00051
+    assert list(np.bincount(cls)) == [17, 16, 17, 16, 17, 17]  # 6 quantile classes of 0..99: edges 16.5, 33, ...

@@ -4,15 +4,20 @@ The dialog collects the region, cell size, exclusion layers, top N and the stran
 weight, runs :func:`planner.gis.screening.screen` off the GUI thread through the window's
 ``run_task`` (progress dialog with Cancel; a Python worker thread, see ``planner.ui.workers``)
 and lists the candidates. "Add as site" pushes an ``AddSiteCommand`` (undoable) with the
-candidate's computed fields and an ID like ``CAND-TX-001``; "Add map layer" pushes an
-``AddLayerCommand`` with the candidates as an ``other`` point layer (``screening_tx``).
+candidate's computed fields and an ID like ``CAND-TX-001``; "Add map layer" adds, as one undo
+step (two ``AddLayerCommand`` children), a heat layer of the scored cells coloured by score
+(``screening_tx_score``, drawn by the web map's graduated ``color_by`` style) and the top-N
+candidates as an ``other`` point layer on top of it (``screening_tx``).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import geopandas as gpd
+import shapely
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QUndoCommand
 from PySide6.QtWidgets import (
     QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QListWidget,
     QListWidgetItem, QMenu, QMessageBox, QPushButton, QSpinBox, QVBoxLayout, QWidget,
@@ -27,6 +32,33 @@ from planner.ui.commands import AddLayerCommand, AddSiteCommand
 from planner.ui.workers import TaskCancelled, run_with_progress
 
 _POLYGON_KINDS = ("stranded", "basins", "countries", "states", "other")
+#: Heat layer style: score classes on the viridis ramp (bright = high score), cells as squares.
+HEAT_CLASSES = 6
+#: Candidates on the heat layer: magenta dots with a white ring stand out on every viridis class;
+#: ``on_top`` draws them above the substations and PoPs too.
+CANDIDATE_STYLE = {"color": "#ffffff", "fill_color": "#e7298a", "fill_opacity": 1.0, "weight": 1.5, "radius": 6,
+                   "on_top": True}
+_HEAT_COLUMNS = ["cell_id", "score", "score_min", "score_max", "score_exact"]
+
+
+class _AddLayersStep(QUndoCommand):
+    """One undo step holding several ``AddLayerCommand`` children; the window is told once."""
+
+    def __init__(self, text: str, notify: Callable[[str], None] | None, name: str):
+        super().__init__(text)
+        self.notify = notify
+        self.name = name
+        self.parts: list[QUndoCommand] = []
+
+    def redo(self) -> None:
+        super().redo()
+        if self.notify:
+            self.notify(self.name)
+
+    def undo(self) -> None:
+        super().undo()
+        if self.notify:
+            self.notify(self.name)
 
 
 class ScreeningDialog(QDialog):
@@ -202,19 +234,62 @@ class ScreeningDialog(QDialog):
             self.window_.set_current_site(sid)
         return sid
 
+    def candidates_layer(self, taken: Any = ()) -> MapLayer:
+        """The top-N candidates of the current result as an ``other`` point layer (not added)."""
+        r = self._require_result()
+        name = safe_layer_name(f"screening_{r.region.code}", taken)
+        return MapLayer(name=name, kind="other",
+                        title=f"Screening {r.region.label} {r.cell_km:g} km (top {len(r.top)} candidates)",
+                        gdf=r.top_frame(), source="planner screening",
+                        style={**default_style("other"), **CANDIDATE_STYLE})
+
+    def heat_layer(self, taken: Any = ()) -> MapLayer:
+        """The scored (non-excluded) cells as an ``other`` point layer coloured by score (not added)."""
+        r = self._require_result()
+        cells = r.cells
+        keep = ~cells["excluded"].astype(bool) & cells["score"].notna()
+        cols = [c for c in _HEAT_COLUMNS if c in cells.columns]
+        # cell centres as points (the style's cell_km draws them as squares): a 2 km Texas grid
+        # stays light in the project file and on the map
+        sel = cells.loc[keep]
+        gdf = gpd.GeoDataFrame(sel[cols].reset_index(drop=True),
+                               geometry=shapely.points(sel["lon"].to_numpy(float), sel["lat"].to_numpy(float)),
+                               crs="EPSG:4326")
+        name = safe_layer_name(f"screening_{r.region.code}_score", taken)
+        style = {**default_style("other"), "color_by": "score", "ramp": "viridis", "classes": HEAT_CLASSES,
+                 "breaks": "quantile", "unit": "of 100", "cell_km": float(r.cell_km), "fill_opacity": 0.8}
+        return MapLayer(name=name, kind="other", title=f"Screening {r.region.label} {r.cell_km:g} km (score)",
+                        gdf=gdf, source="planner screening", style=style)
+
+    def _require_result(self) -> ScreeningResult:
+        if self.result is None:
+            raise PlannerError("screening: no result yet; run Screen first")
+        return self.result
+
     def add_candidates_layer(self) -> str:
         """Add the candidates as an ``other`` point layer (one undo step); returns the layer name."""
         if self.result is None or not self.result.top:
             return ""
         project = self.window_.project
-        name = safe_layer_name(f"screening_{self.result.region.code}", project.layers)
-        style = {**default_style("other"), "color": "#e6550d", "radius": 5}
-        layer = MapLayer(name=name, kind="other", title=f"Screening {self.result.region.label} "
-                         f"({self.result.cell_km:g} km)", gdf=self.result.top_frame(),
-                         source="planner screening", style=style)
+        layer = self.candidates_layer(project.layers)
         notify = getattr(self.window_, "_on_project_layers_changed", None)
         self.window_.undo_stack.push(AddLayerCommand(project, layer, notify))
-        return name
+        return layer.name
+
+    def add_map_layers(self) -> tuple[str, str]:
+        """Add the score heat layer and the candidates above it as one undo step; returns both names."""
+        if self.result is None or not self.result.top:
+            return "", ""
+        project = self.window_.project
+        heat = self.heat_layer(project.layers)
+        cands = self.candidates_layer(set(project.layers) | {heat.name})
+        notify = getattr(self.window_, "_on_project_layers_changed", None)
+        step = _AddLayersStep(f"Add screening layers {heat.title}", notify, heat.name)
+        # children run in order (heat below, candidates on top); the step keeps their Python wrappers
+        # alive, or Qt would call redo() on a collected object
+        step.parts = [AddLayerCommand(project, heat, None, step), AddLayerCommand(project, cands, None, step)]
+        self.window_.undo_stack.push(step)
+        return heat.name, cands.name
 
     # -- handlers ---------------------------------------------------------------------------
     def _on_run_clicked(self) -> None:
@@ -235,9 +310,10 @@ class ScreeningDialog(QDialog):
         self.summary_label.setText(f"Added {sid} (candidate #{c.rank}); Edit > Undo removes it.")
 
     def _on_add_layer_clicked(self) -> None:
-        name = self.add_candidates_layer()
-        if name:
-            self.summary_label.setText(f"Added map layer {name}; Edit > Undo removes it.")
+        heat, cands = self.add_map_layers()
+        if heat:
+            self.summary_label.setText(f"Added map layers {heat} (score) and {cands} (candidates); "
+                                       "Edit > Undo removes both.")
 
 
 def install_screening_action(window: Any) -> QAction:

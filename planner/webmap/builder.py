@@ -8,9 +8,9 @@ it that becomes HTML was escaped here (Jinja2 autoescape or ``html.escape``).
 """
 from __future__ import annotations
 
-import re
-
+import itertools
 import math
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -20,6 +20,7 @@ from typing import Any
 import folium
 import jinja2
 import numpy as np
+import pandas as pd
 import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
@@ -29,8 +30,9 @@ from planner.model.site import PlannerError
 from planner.webmap import assets
 from planner.webmap.escape import esc, json_for_script
 from planner.webmap.geometry import MAX_DECIMALS, encode_lines, encode_point, encode_polygons
-from planner.webmap.styles import (READINESS_COLOURS, READINESS_LABELS, VOLTAGE_CLASSES, VOLTAGE_COLOURS,
-                                   flare_radius_px, merged_style, site_radius_px, voltage_class)
+from planner.webmap.styles import (NO_VALUE_COLOUR, READINESS_COLOURS, READINESS_LABELS, VOLTAGE_CLASSES,
+                                   VOLTAGE_COLOURS, class_breaks, class_index, flare_radius_px, graduated_spec,
+                                   merged_style, ramp_colours, site_radius_px, voltage_class)
 
 MODES = ("browse", "add", "move", "measure")
 DEFAULT_ONLINE_PROVIDER = "OpenStreetMap.Mapnik"
@@ -57,6 +59,10 @@ class MapOptions:
     simplify_tolerance_deg: float = 0.0005  # ~50 m
     max_vertices_per_layer: int = 250_000
     merge_threshold_features: int = 20_000
+    # graduated (color_by) point layers above this many points are aggregated onto a coarser grid
+    max_graduated_points: int = 250_000
+    # graduated point layers up to this size keep one Leaflet marker (with tooltip) per point
+    max_graduated_markers: int = 5_000
     cluster_flares: bool = True
     # kind -> shown at start; overrides each layer's style["visible"] (set by MapView.set_layer_visible)
     layer_visibility: Mapping[str, bool] = field(default_factory=dict)
@@ -70,6 +76,9 @@ class MapOptions:
         if not (math.isfinite(self.simplify_tolerance_deg) and self.simplify_tolerance_deg >= 0):
             raise WebMapError(f"map option simplify_tolerance_deg = {self.simplify_tolerance_deg}: "
                               "must be a finite number >= 0. Use 0.0005")
+        if self.max_graduated_points < 1000:
+            raise WebMapError(f"map option max_graduated_points = {self.max_graduated_points}: "
+                              "must be at least 1000")
         if self.max_vertices_per_layer < 1000:
             raise WebMapError(f"map option max_vertices_per_layer = {self.max_vertices_per_layer}: "
                               "must be at least 1000")
@@ -123,6 +132,9 @@ _LEGEND = _ENV.from_string(
     "{% if sizes %}<h2>Site size (sqrt of MW)</h2>{% for px, label in sizes %}<div class=\"pm-row\">"
     "<span class=\"pm-dot\" style=\"width:{{ px }}px;height:{{ px }}px;background:#ddd\"></span>{{ label }}</div>"
     "{% endfor %}{% endif %}"
+    "{% for g in graduated %}<h2>{{ g.title }}</h2>{% for colour, label, n in g.rows %}<div class=\"pm-row\">"
+    "<span class=\"pm-swatch pm-class\" style=\"border-color:{{ colour }};background:{{ colour }}\"></span>"
+    "{{ label }} ({{ n }})</div>{% endfor %}<div class=\"pm-note\">{{ g.note }}</div>{% endfor %}"
     "{% if voltage %}<h2>{{ tx_title }}</h2>{% for colour, label in voltage %}<div class=\"pm-row\">"
     "<span class=\"pm-line\" style=\"border-color:{{ colour }}\"></span>{{ label }}</div>{% endfor %}{% endif %}"
     "{% if others %}<h2>Layers</h2>{% for colour, fill, label in others %}<div class=\"pm-row\">"
@@ -259,6 +271,84 @@ def _visible(kind: str, layer: Any, options: MapOptions) -> bool:
     return style.get("visible", True) is not False
 
 
+# --------------------------------------------------------------------------- graduated colours
+def _break_decimals(breaks: list[float]) -> int:
+    """Decimals that tell neighbouring class edges apart (0-3)."""
+    steps = [b - a for a, b in itertools.pairwise(breaks) if b > a]
+    if not steps:
+        return 1
+    return int(max(0, min(3, math.ceil(-math.log10(min(steps))) + 1)))
+
+
+def _graduate(gdf: Any, spec: dict[str, Any], title: str) -> tuple[np.ndarray, dict[str, Any]]:
+    """Class index per row (-1 = no value) and the legend/colour info of a ``color_by`` layer."""
+    values = pd.to_numeric(gdf[spec["column"]], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    breaks = class_breaks(values, int(spec["classes"]), spec["breaks"])
+    n_classes = max(1, len(breaks) - 1) if breaks else 0
+    colours = ramp_colours(spec["ramp"], n_classes) if n_classes else []
+    classes = class_index(values, breaks) if breaks else np.full(len(values), -1, dtype=np.int64)
+    counts = np.bincount(classes[classes >= 0], minlength=n_classes) if n_classes else np.zeros(0, dtype=int)
+    unit = spec["unit"]
+    dec = _break_decimals(breaks)
+    rows = []
+    for k in range(n_classes):
+        lo, hi = breaks[k], breaks[k + 1]
+        label = f"{lo:,.{dec}f}" if lo == hi else f"{lo:,.{dec}f}\u2013{hi:,.{dec}f}"
+        rows.append((colours[k], f"{label} {unit}".strip(), f"{int(counts[k]):,}"))
+    missing = int((classes < 0).sum())
+    if missing:
+        rows.append((NO_VALUE_COLOUR, f"no {spec['column']} value", f"{missing:,}"))
+    method = "quantile classes" if spec["breaks"] == "quantile" else "equal-interval classes"
+    info = {"title": title, "rows": rows, "note": f"{spec['column']}, {method}",
+            "breaks": [round(b, 6) for b in breaks], "colours": colours}
+    return classes, info
+
+
+def _graduated_points(geoms: np.ndarray, classes: np.ndarray, values: np.ndarray, spec: dict[str, Any],
+                      style: dict[str, Any], info: dict[str, Any], options: MapOptions) -> dict[str, Any]:
+    """Points of a ``color_by`` layer for the page's cell canvas: rounded, delta-encoded, one class each.
+
+    Above ``options.max_graduated_points`` the points are binned on a coarser lon/lat grid (bin
+    size doubled until the bins fit); a bin takes the mean value of its points and is re-classed
+    with the layer's breaks, so the legend stays true.
+    """
+    multi = shapely.get_type_id(geoms) != 0
+    if multi.any():
+        geoms = geoms.copy()
+        geoms[multi] = shapely.centroid(geoms[multi])
+    x, y = shapely.get_x(geoms), shapely.get_y(geoms)
+    cell_km = spec.get("cell_km")
+    cell_m = cell_km * 1000.0 if cell_km else None
+    aggregated = None
+    if len(x) > options.max_graduated_points:
+        bin_deg = (cell_km / 111.32) if cell_km else 0.01
+        for _ in range(30):
+            bx, by = np.floor(x / bin_deg).astype(np.int64), np.floor(y / bin_deg).astype(np.int64)
+            keys, inverse = np.unique(np.stack([by, bx], axis=1), axis=0, return_inverse=True)
+            if len(keys) <= options.max_graduated_points:
+                break
+            bin_deg *= 2
+        inverse = inverse.ravel()
+        ok = np.isfinite(values)
+        total = np.bincount(inverse, weights=np.where(ok, values, 0.0), minlength=len(keys))
+        count = np.bincount(inverse, weights=ok.astype(float), minlength=len(keys))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        classes = class_index(mean, info["breaks"]) if len(info["breaks"]) >= 2 else np.full(len(keys), -1)
+        x = (keys[:, 1] + 0.5) * bin_deg
+        y = (keys[:, 0] + 0.5) * bin_deg
+        cell_m = bin_deg * 111_320.0
+        aggregated = {"points_in": len(geoms), "bins": len(keys), "bin_deg": round(bin_deg, 6)}
+    # a grid of cells of >= 2 km needs no more than 3 decimals (~110 m); free points keep 4 (~11 m)
+    dec = min(options.coord_decimals, 3 if cell_km and cell_km >= 2 else 4)
+    q = np.round(np.stack([x, y], axis=1) * 10.0 ** dec).astype(np.int64)
+    d = q.copy()
+    d[1:] -= q[:-1]
+    return {"xy": d.ravel().tolist(), "cls": classes.astype(int).tolist(), "decimals": dec,
+            "cell_m": cell_m, "radius": float(style.get("radius", 4)), "opacity": float(style.get("fillOpacity", 0.75)),
+            "aggregated": aggregated}
+
+
 def _encode_layer(name: str, layer: Any, options: MapOptions) -> dict[str, Any]:
     gdf = _check_layer(name, layer)
     kind = getattr(layer, "kind", "other") or "other"
@@ -279,7 +369,28 @@ def _encode_layer(name: str, layer: Any, options: MapOptions) -> dict[str, Any]:
                                                              fill=style.get("fillColor", "transparent"))}
     dec = options.coord_decimals
     stats: dict[str, Any] = {}
+    spec = graduated_spec(style)
+    classes = values = None
+    if spec is not None and spec["column"] not in gdf.columns:
+        out["_note"] = f"{title}: no column {spec['column']!r} to colour by; drawn in one colour"
+        spec = None
+    if spec is not None:
+        classes, info = _graduate(gdf, spec, title)
+        values = pd.to_numeric(gdf[spec["column"]], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        out["_graduated"] = info
+        out["grad"] = {"colours": info["colours"], "none": NO_VALUE_COLOUR}
+        if info["colours"]:
+            out["title_html"] = _LAYER_TITLE.render(title=title, colour=info["colours"][0],
+                                                    fill=info["colours"][-1])
 
+    # value-coloured grids (cell_km given: points or cell squares) and big point sets go to the
+    # page's cell canvas as centroids, one class each
+    cell_mask = np.zeros(len(geoms), dtype=bool)
+    if classes is not None and spec.get("cell_km"):
+        cell_mask = is_point | is_poly
+    elif classes is not None and int(is_point.sum()) > options.max_graduated_markers:
+        cell_mask = is_point.copy()
+    is_point, is_poly = is_point & ~cell_mask, is_poly & ~cell_mask
     if is_line.any():
         idx = np.flatnonzero(is_line)
         if kind == "transmission":
@@ -287,6 +398,11 @@ def _encode_layer(name: str, layer: Any, options: MapOptions) -> dict[str, Any]:
             kvs = [_num(v) for v in gdf[kv_col].to_numpy()[idx]] if kv_col else [None] * len(idx)
             groups: list[Any] = [voltage_class(v) for v in kvs]
             out["group_colours"] = VOLTAGE_COLOURS
+        elif classes is not None:
+            kvs = [None] * len(idx)
+            groups = [f"g{int(c)}" for c in classes[idx]]
+            out["group_colours"] = {f"g{k}": c for k, c in enumerate(out["grad"]["colours"])} | \
+                {"g-1": NO_VALUE_COLOUR}
         else:
             kvs = [None] * len(idx)
             groups = [None] * len(idx)
@@ -312,8 +428,15 @@ def _encode_layer(name: str, layer: Any, options: MapOptions) -> dict[str, Any]:
         feats_p, st = encode_polygons(geoms[idx], decimals=dec, tolerance_deg=options.simplify_tolerance_deg,
                                       max_vertices=options.max_vertices_per_layer)
         out["polygons"] = [[polys, esc(labels[int(idx[row])]) if labels[int(idx[row])] else None]
+                           + ([int(classes[idx[row]])] if classes is not None else [])
                            for polys, row in feats_p]
         stats["polygons"] = st.__dict__
+    if cell_mask.any():
+        idx = np.flatnonzero(cell_mask)
+        out["cells"] = _graduated_points(geoms[idx], classes[idx], values[idx], spec, style,
+                                         out["_graduated"], options)
+        stats["cells"] = {"points_in": len(idx), "cells_out": len(out["cells"]["cls"]),
+                          "aggregated": out["cells"]["aggregated"] is not None}
     if is_point.any():
         idx = np.flatnonzero(is_point)
         pts = []
@@ -340,7 +463,12 @@ def _encode_layer(name: str, layer: Any, options: MapOptions) -> dict[str, Any]:
                     bits.append(labels[i])
                 if kv_arr is not None and _num(kv_arr[i]) is not None:
                     bits.append(_fmt(_num(kv_arr[i]), "kV"))
-            pts.append([xy[0], xy[1], esc(" · ".join(bits)) if bits else None, radius])
+            if classes is not None and values is not None:
+                v = values[i]
+                bits.append(f"{spec['column']} {_fmt(float(v), spec['unit'])}" if math.isfinite(v)
+                            else f"{spec['column']} unknown")
+            pts.append([xy[0], xy[1], esc(" · ".join(bits)) if bits else None, radius]
+                       + ([int(classes[i])] if classes is not None else []))
         out["points"] = pts
         out["cluster"] = kind == "flares" and options.cluster_flares
         stats["points"] = len(pts)
@@ -361,13 +489,16 @@ def _legend_html(class_counts: Counter[str], max_mw: float | None, layers: list[
     voltage = [(c, label) for _, label, c in VOLTAGE_CLASSES] if "transmission" in kinds else []
     tx_title = "; ".join(lay["_title"] for lay in layers if lay["kind"] == "transmission") or "Transmission"
     others = []
+    graduated = [lay["_graduated"] for lay in layers if lay.get("_graduated")]
     for lay in layers:
-        if lay["kind"] == "transmission":
+        if lay["kind"] == "transmission" or lay.get("_graduated"):
             continue
         st = lay["style"]
         others.append((st.get("color", "#555"), st.get("fillColor", "transparent"), lay["_title"]))
     notes = [f"{unlocated} site(s) without a location are not shown"] if unlocated else []
-    return _LEGEND.render(classes=classes, sizes=sizes, voltage=voltage, tx_title=tx_title, others=others, notes=notes)
+    notes += [lay["_note"] for lay in layers if lay.get("_note")]
+    return _LEGEND.render(classes=classes, sizes=sizes, graduated=graduated, voltage=voltage, tx_title=tx_title,
+                          others=others, notes=notes)
 
 
 _LICENCE = re.compile(r"(CC BY(?:-SA)? \d\.\d|ODbL(?: \d\.\d)?|public domain)", re.IGNORECASE)

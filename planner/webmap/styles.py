@@ -94,16 +94,122 @@ def merged_style(kind: str, overrides: dict[str, Any] | None) -> dict[str, Any]:
     out = dict(KIND_STYLES.get(kind, KIND_STYLES["other"]))
     for key, value in (overrides or {}).items():
         key = _ALIASES.get(key, key)
-        if key == "color" and kind == "transmission":
+        if key in ("color", "color_by") and kind == "transmission":
             continue  # coloured by voltage class
+        if _graduated_key(key, value, out):
+            continue
         if key in ("color", "fillColor") and isinstance(value, str) and _COLOUR.match(value):
             out[key] = value
         elif key in _NUMERIC_KEYS and isinstance(value, (int, float)) and not isinstance(value, bool):
             lo, hi = _NUMERIC_KEYS[key]
             if math.isfinite(value):
                 out[key] = min(hi, max(lo, float(value)))
-        elif key == "fill" and isinstance(value, bool):
+        elif key in ("fill", "on_top") and isinstance(value, bool):
             out[key] = value
         elif key == "dashArray" and isinstance(value, str) and _DASH.match(value):
             out[key] = value
+    if "color_by" in out and not any(_ALIASES.get(k, k) == "fillOpacity" for k in (overrides or {})):
+        out["fillOpacity"] = 0.75  # value colours must read clearly; the kind default is a faint tint
     return out
+
+
+# --------------------------------------------------------------------------- graduated colours
+# Colour ramps, low -> high value (7 anchors each; fewer classes sample them evenly).
+RAMPS: dict[str, tuple[str, ...]] = {
+    # matplotlib viridis (CC0): perceptually uniform, colour-blind safe, high values bright yellow
+    "viridis": ("#440154", "#443983", "#31688e", "#21918c", "#35b779", "#90d743", "#fde725"),
+    # ColorBrewer YlOrRd-7 (Apache 2.0, Cynthia Brewer): high values dark red
+    "ylorrd": ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"),
+}
+BREAK_METHODS = ("quantile", "equal_interval")
+MIN_CLASSES, MAX_CLASSES = 3, 7
+DEFAULT_CLASSES = 6
+NO_VALUE_COLOUR = "#bdbdbd"
+_COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_ .-]{0,62}$")
+
+
+def ramp_colours(ramp: str, n: int) -> list[str]:
+    """``n`` colours sampled evenly (linear RGB interpolation) along the named ramp, low to high."""
+    anchors = RAMPS[ramp]
+    if n <= 1:
+        return [anchors[-1]]
+    rgb = [tuple(int(a[i:i + 2], 16) for i in (1, 3, 5)) for a in anchors]
+    out = []
+    for k in range(n):
+        t = k * (len(rgb) - 1) / (n - 1)
+        i = min(int(t), len(rgb) - 2)
+        f = t - i
+        c = [round(rgb[i][j] + (rgb[i + 1][j] - rgb[i][j]) * f) for j in range(3)]
+        out.append("#" + "".join(f"{v:02x}" for v in c))
+    return out
+
+
+def class_breaks(values: Any, n_classes: int, method: str = "quantile") -> list[float]:
+    """Class edges ``[min, b1, ..., max]`` of the finite ``values`` (ties collapse classes).
+
+    ``quantile`` puts about the same number of values in each class; ``equal_interval``
+    splits the value range evenly. Empty input gives ``[]``; one distinct value ``[v, v]``.
+    """
+    import numpy as np
+
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if not len(v):
+        return []
+    lo, hi = float(v.min()), float(v.max())
+    if lo == hi:
+        return [lo, hi]
+    if method == "quantile":
+        edges = np.quantile(v, np.linspace(0.0, 1.0, n_classes + 1))
+    else:
+        edges = np.linspace(lo, hi, n_classes + 1)
+    edges[0], edges[-1] = lo, hi
+    return [float(e) for e in np.unique(edges)]
+
+
+def class_index(values: Any, breaks: list[float]) -> Any:
+    """Class of each value for ``breaks`` (class i holds ``[b_i, b_i+1)``, the last one is closed); -1 = no value."""
+    import numpy as np
+
+    v = np.asarray(values, dtype=float)
+    out = np.full(len(v), -1, dtype=np.int64)
+    ok = np.isfinite(v)
+    if len(breaks) >= 2:
+        out[ok] = np.searchsorted(np.asarray(breaks[1:-1], dtype=float), v[ok], side="right")
+    return out
+
+
+def graduated_spec(style: dict[str, Any]) -> dict[str, Any] | None:
+    """The validated graduated-colour part of a merged style, or None when the layer has one colour."""
+    column = style.get("color_by")
+    if not isinstance(column, str):
+        return None
+    return {"column": column, "ramp": style.get("ramp", "viridis"), "classes": style.get("classes", DEFAULT_CLASSES),
+            "breaks": style.get("breaks", "quantile"), "unit": style.get("unit", ""),
+            "cell_km": style.get("cell_km")}
+
+
+def _graduated_key(key: str, value: Any, out: dict[str, Any]) -> bool:
+    """Validate one graduated-style key into ``out``; True when ``key`` is a graduated key."""
+    if key == "color_by":
+        if isinstance(value, str) and _COLUMN.match(value):
+            out[key] = value
+    elif key == "ramp":
+        if isinstance(value, str) and value.lower() in RAMPS:
+            out[key] = value.lower()
+    elif key == "classes":
+        if isinstance(value, int) and not isinstance(value, bool):
+            out[key] = min(MAX_CLASSES, max(MIN_CLASSES, value))
+    elif key == "breaks":
+        if value in BREAK_METHODS:
+            out[key] = value
+    elif key == "unit":
+        if isinstance(value, str) and len(value) <= 24:
+            out[key] = value
+    elif key == "cell_km":
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
+                and 0 < value <= 500:
+            out[key] = float(value)
+    else:
+        return False
+    return True

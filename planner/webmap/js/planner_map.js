@@ -16,6 +16,88 @@
     return out;
   }
 
+  // Value-coloured points (a screening grid of ~170,000 cells): one canvas of its own, redrawn on
+  // move/zoom from pre-projected coordinates, cells as squares of cell_m (or dots of `radius` px).
+  var EARTH_M_PER_PX_Z0 = 156543.03392804097;  // Web Mercator metres per pixel at zoom 0 on the equator
+  var CellLayer = L.Layer.extend({
+    initialize: function (cells, colours, noneColour, pane) {
+      var n = cells.cls.length, s = Math.pow(10, cells.decimals), x = 0, y = 0, i;
+      this._n = n;
+      this._cls = cells.cls;
+      this._colours = colours;
+      this._none = noneColour;
+      this._cellM = cells.cell_m;
+      this._radius = cells.radius || 3;
+      this._alpha = cells.opacity === undefined ? 0.75 : cells.opacity;
+      this._pane = pane;
+      this._px = new Float64Array(n);   // Web Mercator pixels at zoom 0
+      this._py = new Float64Array(n);
+      this._k = new Float64Array(n);    // 1 / cos(latitude): Mercator scale factor
+      this._lat = new Float64Array(n);
+      this._lon = new Float64Array(n);
+      this.drawn = 0;
+      var crs = L.CRS.EPSG3857;
+      for (i = 0; i < n; i++) {
+        x += cells.xy[2 * i]; y += cells.xy[2 * i + 1];
+        var lat = y / s, lon = x / s, p = crs.latLngToPoint(L.latLng(lat, lon), 0);
+        this._px[i] = p.x; this._py[i] = p.y; this._lat[i] = lat; this._lon[i] = lon;
+        this._k[i] = 1 / Math.max(0.01, Math.cos(lat * Math.PI / 180));
+      }
+    },
+    onAdd: function (map) {
+      this._canvas = L.DomUtil.create("canvas", "pm-cells leaflet-zoom-hide");
+      this._canvas.style.pointerEvents = "none";
+      map.getPane(this._pane).appendChild(this._canvas);
+      map.on("moveend zoomend resize viewreset", this._redraw, this);
+      this._redraw();
+    },
+    onRemove: function (map) {
+      map.off("moveend zoomend resize viewreset", this._redraw, this);
+      L.DomUtil.remove(this._canvas);
+      this._canvas = null;
+      this.drawn = 0;
+    },
+    getBounds: function () {
+      var b = L.latLngBounds([]);
+      for (var i = 0; i < this._n; i++) { b.extend([this._lat[i], this._lon[i]]); }
+      return b;
+    },
+    _redraw: function () {
+      var map = this._map;
+      if (!map || !this._canvas) { return; }
+      var size = map.getSize(), pad = 0.2;
+      var w = Math.round(size.x * (1 + 2 * pad)), h = Math.round(size.y * (1 + 2 * pad));
+      var topLeft = map.containerPointToLayerPoint([-size.x * pad, -size.y * pad]).round();
+      var dpr = window.devicePixelRatio || 1, c = this._canvas;
+      c.width = Math.round(w * dpr); c.height = Math.round(h * dpr);
+      c.style.width = w + "px"; c.style.height = h + "px";
+      L.DomUtil.setPosition(c, topLeft);
+      var ctx = c.getContext("2d");
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      ctx.clearRect(0, 0, w, h);
+      c.style.opacity = this._alpha;  // opaque cells, translucent canvas: overlapping edges leave no seams
+      var zs = Math.pow(2, map.getZoom());
+      var origin = map.getPixelBounds().min.subtract([size.x * pad, size.y * pad]);
+      var base = this._cellM ? this._cellM * zs / EARTH_M_PER_PX_Z0 : 0, r = this._radius;
+      var drawn = 0, last = null, i, cls, sx, sy, side;
+      for (i = 0; i < this._n; i++) {
+        sx = this._px[i] * zs - origin.x; sy = this._py[i] * zs - origin.y;
+        side = base ? Math.max(1.5, base * this._k[i]) : 2 * r;
+        if (sx < -side || sy < -side || sx > w + side || sy > h + side) { continue; }
+        cls = this._cls[i];
+        var colour = cls >= 0 && cls < this._colours.length ? this._colours[cls] : this._none;
+        if (colour !== last) { ctx.fillStyle = colour; last = colour; }
+        if (base) {
+          ctx.fillRect(sx - side / 2, sy - side / 2, side + 0.5, side + 0.5);  // +0.5: no seams between cells
+        } else {
+          ctx.beginPath(); ctx.arc(sx, sy, r, 0, 2 * Math.PI); ctx.fill();
+        }
+        drawn += 1;
+      }
+      this.drawn = drawn;
+    }
+  });
+
   function extend(a, b) {
     var o = {}, k;
     for (k in a) { if (Object.prototype.hasOwnProperty.call(a, k)) { o[k] = a[k]; } }
@@ -27,14 +109,15 @@
     var api = {map: map, ready: false, mode: "browse", selected: null, bridge: null, errors: [], events: []};
     var scale = Math.pow(10, data.decimals);
     var counts = {sites: 0, lines: 0, substations: 0, fibre: 0, pops: 0, flares: 0,
-                  stranded: 0, basins: 0, countries: 0, states: 0, other: 0};
+                  stranded: 0, basins: 0, countries: 0, states: 0, other: 0, graduated: 0};
+    var cellLayers = {};
     var kindGroups = {};
     var renderers = {};
     var PANES = {countries: ["pm-basemap", 210], states: ["pm-basemap", 210],
                  stranded: ["pm-regions", 380], basins: ["pm-regions", 380],
                  transmission: ["pm-lines", 400], fibre: ["pm-lines", 400], other: ["pm-lines", 400],
                  substations: ["pm-points", 420], pops: ["pm-points", 420], flares: ["pm-points", 420],
-                 sites: ["pm-sites", 610], measure: ["pm-measure", 620]};
+                 cells: ["pm-cells", 390], top: ["pm-top", 430], sites: ["pm-sites", 610], measure: ["pm-measure", 620]};
 
     // folium passes zoom limits to the tile layer only; clustering needs them on the map
     map.setMinZoom(2);
@@ -117,15 +200,19 @@
 
     // ---- vector layers -------------------------------------------------------------
     data.layers.forEach(function (layer) {
-      var where = paneFor(layer.kind);
+      var where = paneFor(layer.style.on_top ? "top" : layer.kind);
       var style = extend(layer.style, {pane: where.pane, renderer: where.renderer});
       var group = (layer.cluster && L.markerClusterGroup)
         ? L.markerClusterGroup({chunkedLoading: true, maxClusterRadius: 40, showCoverageOnHover: false})
         : L.featureGroup();
       var key = countKey(layer.kind);
+      var grad = layer.grad || null;
+      function classColour(c) { return (c >= 0 && c < grad.colours.length) ? grad.colours[c] : grad.none; }
       (layer.polygons || []).forEach(function (f) {
         var latlngs = f[0].map(function (rings) { return rings.map(function (r) { return decode(r, scale); }); });
-        var poly = L.polygon(latlngs, style);
+        var s = grad && f.length > 2 ? extend(style, {fillColor: classColour(f[2]), fill: true}) : style;
+        var poly = L.polygon(latlngs, s);
+        if (grad) { counts.graduated += 1; }
         if (f[1]) { poly.bindTooltip(f[1], {sticky: true}); }
         group.addLayer(poly); counts[key] += 1;
       });
@@ -139,12 +226,20 @@
       var pts = layer.points || [];
       var markers = new Array(pts.length);
       pts.forEach(function (f, i) {
-        var m = L.circleMarker([f[1] / scale, f[0] / scale], extend(style, {radius: f[3] || style.radius || 4}));
+        var ps = extend(style, {radius: f[3] || style.radius || 4});
+        if (grad && f.length > 4) { ps.fillColor = classColour(f[4]); ps.fillOpacity = style.fillOpacity; counts.graduated += 1; }
+        var m = L.circleMarker([f[1] / scale, f[0] / scale], ps);
         if (f[2]) { m.bindTooltip(f[2]); }
         markers[i] = m; counts[key] += 1;
       });
       if (markers.length) {
         if (group.addLayers) { group.addLayers(markers); } else { markers.forEach(function (m) { group.addLayer(m); }); }
+      }
+      if (layer.cells && grad) {
+        var cl = new CellLayer(layer.cells, grad.colours, grad.none, paneFor("cells").pane);
+        group.addLayer(cl);
+        cellLayers[layer.name] = cl;
+        counts[key] += cl._n; counts.graduated += cl._n;
       }
       if (!layer.hidden) { group.addTo(map); }
       control.addOverlay(group, layer.title_html);
@@ -267,6 +362,11 @@
       return true;
     };
     api.countFeatures = function () { return JSON.stringify(counts); };
+    // cells of a value-coloured layer painted in the current view (0 when hidden or off screen)
+    api.cellsDrawn = function (name) {
+      var cl = Object.prototype.hasOwnProperty.call(cellLayers, name) ? cellLayers[name] : null;
+      return cl && cl._map ? cl.drawn : 0;
+    };
     api.setLayerVisible = function (kind, on) {
       var groups = kindGroups[kind] || [];
       groups.forEach(function (g) { if (on) { g.addTo(map); } else { map.removeLayer(g); } });
