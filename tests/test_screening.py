@@ -11,18 +11,41 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from pyproj import Geod
 
 from planner.assets import sample_project
 from planner.cli import main as cli_main
 from planner.gis.project import open_project
 from planner.gis.proximity import compute_proximity, project_coverage, project_layers
 from planner.gis.screening import (
-    ScreeningError, _power_pts, _scores_v, candidate_site, resolve_region, score_fields, screen,
-    screening_weights,
+    ScreeningError, _power_pts, _scores_v, candidate_site, default_min_spacing_km, resolve_region, score_fields,
+    screen, screening_weights,
 )
 from planner.model.fields import COMPUTED_FIELDS
 
 PERMIAN_BOX = (-103.5, 31.0, -101.5, 32.5)  # Midland/Odessa: lines, flares, fibre and the Permian region
+GEOD = Geod(ellps="WGS84")
+
+
+def _km(a, b) -> float:
+    return GEOD.inv(a[0], a[1], b[0], b[1])[2] / 1000.0
+
+
+def _min_pair_km(cands) -> float:
+    pts = [(c.lon, c.lat) for c in cands]
+    return min(_km(a, b) for i, a in enumerate(pts) for b in pts[i + 1:])
+
+
+def _greedy_spaced(cells: pd.DataFrame, top: int, spacing_km: float) -> list[tuple[str, float]]:
+    """Reference greedy spacing over exactly scored cells: best first, keep if >= spacing from all kept."""
+    ranked = cells[cells["score_exact"]].sort_values(["score", "cell_id"], ascending=[False, True])
+    kept: list[tuple[str, float, float, float]] = []
+    for cid, score, lon, lat in zip(ranked["cell_id"], ranked["score"], ranked["lon"], ranked["lat"]):
+        if all(_km((lon, lat), (k[2], k[3])) >= spacing_km for k in kept):
+            kept.append((cid, score, lon, lat))
+            if len(kept) == top:
+                break
+    return [(k[0], k[1]) for k in kept]
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +55,11 @@ def project():
 
 @pytest.fixture(scope="module")
 def tx20(project):
+    return screen(project, "TX", 20, top=10, weights={"stranded_energy": 0}, min_spacing_km=0)
+
+
+@pytest.fixture(scope="module")
+def tx20_spaced(project):
     return screen(project, "TX", 20, top=10, weights={"stranded_energy": 0})
 
 
@@ -55,7 +83,7 @@ def test_texas_top_candidates_sit_next_to_345kv_lines(project, tx20):
 def test_high_stranded_weight_moves_candidates_into_flaring_basins(project, tx20):
     # 2015 VIIRS flares: the Eagle Ford flared more than the Permian near grid and fibre, so the
     # top cells land in those two basins / the West Texas proxy (all stranded-energy regions)
-    res = screen(project, "TX", 20, top=10, weights={"stranded_energy": 100})
+    res = screen(project, "TX", 20, top=10, weights={"stranded_energy": 100}, min_spacing_km=0)
     basins = ("Permian", "West Texas", "Eagle Ford")
     for c in res.top:
         assert any(b in (c.fields["stranded_region"] or "") for b in basins), c.reason
@@ -86,15 +114,53 @@ def test_exclusions_remove_cells_with_reason(project, tx20):
         screen(project, "TX", 50, exclusions=["no_such_layer"])
 
 
-def test_shortlist_gives_the_exact_top_n(project):
-    fast = screen(project, PERMIAN_BOX, 8, top=15)
-    full = screen(project, PERMIAN_BOX, 8, top=15, exact_all=True)
-    assert fast.n_refined < full.n_refined == full.n_cells
-    assert [(c.cell_id, c.score) for c in fast.top] == [(c.cell_id, c.score) for c in full.top]
+def test_shortlist_gives_the_exact_top_n(project, monkeypatch):
+    # refining every cell gives the exact table; the references are greedy spacing over it
+    full = screen(project, PERMIAN_BOX, 8, top=15, exact_all=True, min_spacing_km=40)
+    assert full.n_refined == full.n_cells and full.bounds_violations == 0
+    reference = _greedy_spaced(full.cells, 15, 40.0)
+    assert [(c.cell_id, c.score) for c in full.top] == reference
+    # no spacing: the plain 15 best exact scores, neighbouring cells allowed, from a small shortlist
+    fast = screen(project, PERMIAN_BOX, 8, top=15, min_spacing_km=0)
+    assert [(c.cell_id, c.score) for c in fast.top] == _greedy_spaced(full.cells, 15, 0.0)
+    assert fast.n_refined < 40 and _min_pair_km(fast.top) < 9.0
+    # with spacing the shortlist grows in rounds (small ones here: 2 x top = 30 cells, so many cells
+    # are suppressed on their bounds alone) and still gives what refining every cell gives
+    monkeypatch.setattr("planner.gis.screening._REFINE_BATCH", 1)
+    spaced = screen(project, PERMIAN_BOX, 8, top=15, min_spacing_km=40)
+    assert [(c.cell_id, c.score) for c in spaced.top] == reference
+    assert fast.n_refined + 30 < spaced.n_refined < full.n_cells / 2 and spaced.bounds_violations == 0
+    # a spacing so wide that fewer places exist: all of them, and a note saying so
+    wide = screen(project, PERMIAN_BOX, 8, top=15, min_spacing_km=120)
+    assert [(c.cell_id, c.score) for c in wide.top] == _greedy_spaced(full.cells, 15, 120.0)
+    assert 1 < len(wide.top) < 15 and any("at least 120 km apart" in n for n in wide.notes)
     # every exact score lies inside its pre-screen bounds
     cells = full.cells[full.cells["score_exact"]]
     assert ((cells["score"] >= cells["score_min"] - 0.01) & (cells["score"] <= cells["score_max"] + 0.01)).all()
-    assert full.bounds_violations == 0
+
+
+def test_spaced_candidates_are_distinct_places(project, tx20, tx20_spaced):
+    assert tx20_spaced.min_spacing_km == default_min_spacing_km(20) == 100.0 and tx20.min_spacing_km == 0.0
+    assert default_min_spacing_km(1) == 10.0
+    top = tx20_spaced.top
+    assert len(top) == 10 and [c.rank for c in top] == list(range(1, 11))
+    assert [c.score for c in top] == sorted((c.score for c in top), reverse=True)
+    pts = [(c.lon, c.lat) for c in top]
+    for i, a in enumerate(pts):
+        for b in pts[i + 1:]:
+            assert _km(a, b) >= 100.0
+    assert _min_pair_km(tx20.top) < 100.0  # unspaced: neighbouring cells of the same places
+    assert top[0].cell_id == tx20.top[0].cell_id  # the best cell stays first
+    # greedy: every exactly scored cell better than a candidate it is not lies < 100 km from a better candidate
+    cells = tx20_spaced.cells[tx20_spaced.cells["score_exact"]]
+    chosen = {c.cell_id for c in top}
+    for cid, score, lon, lat in zip(cells["cell_id"], cells["score"], cells["lon"], cells["lat"]):
+        if cid not in chosen and score > top[-1].score:
+            assert any(c.score >= score and _km((lon, lat), (c.lon, c.lat)) < 100.0 for c in top), cid
+    with pytest.raises(ScreeningError, match="min_spacing_km = -1: use 0"):
+        screen(project, "TX", 20, min_spacing_km=-1)
+    with pytest.raises(ScreeningError, match="min_spacing_km"):
+        screen(project, "TX", 20, min_spacing_km=float("nan"))
 
 
 def test_vectorised_bounds_mirror_the_readiness_rules():
@@ -171,13 +237,22 @@ def test_cli_screen_writes_candidates_and_exits_cleanly(tmp_path, capsys):
     out = tmp_path / "cands.csv"
     assert cli_main(["screen", path, "--region", "TX", "--cell-km", "40", "--top", "5", "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "Texas:" in text and "  1. " in text and "kV line" in text
+    assert "Texas:" in text and "  1. " in text and "kV line" in text and "candidates >= 200 km apart" in text
     frame = pd.read_csv(out)
     assert list(frame["rank"]) == [1, 2, 3, 4, 5] and {"lon", "lat", "reason", "dist_line_345kv_km"} <= set(frame)
     gpkg = tmp_path / "cands.gpkg"
-    assert cli_main(["screen", path, "--region", "TX", "--cell-km", "40", "--top", "3", "--out", str(gpkg)]) == 0
-    assert len(gpd.read_file(gpkg, layer="candidates")) == 3
-    capsys.readouterr()
+    assert cli_main(["screen", path, "--region", "TX", "--cell-km", "40", "--top", "3", "--out", str(gpkg),
+                     "--min-spacing-km", "0"]) == 0
+    assert "not spaced" in capsys.readouterr().out
+    near = [(p.x, p.y) for p in gpd.read_file(gpkg, layer="candidates").geometry]
+    assert len(near) == 3 and min(_km(a, b) for i, a in enumerate(near) for b in near[i + 1:]) < 300.0
+    far = tmp_path / "far.csv"
+    assert cli_main(["screen", path, "--region", "TX", "--cell-km", "40", "--top", "5", "--min-spacing-km", "300",
+                     "--out", str(far)]) == 0
+    assert "candidates >= 300 km apart" in capsys.readouterr().out
+    f = pd.read_csv(far)
+    pts = list(zip(f["lon"], f["lat"]))
+    assert len(pts) == 5 and min(_km(a, b) for i, a in enumerate(pts) for b in pts[i + 1:]) >= 300.0
 
     assert cli_main(["screen", path, "--region", "ZZ", "--cell-km", "40"]) == 1
     err = capsys.readouterr().err.strip()
@@ -185,7 +260,8 @@ def test_cli_screen_writes_candidates_and_exits_cleanly(tmp_path, capsys):
     assert len(err.splitlines()) == 1
     for argv, needle in ((["--region", "TX", "--cell-km", "0"], "cell size"),
                          (["--region", "TX", "--weight", "stranded_energy"], "CRITERION=NUMBER"),
-                         (["--region", "TX", "--out", "x.shp"], ".gpkg or .csv")):
+                         (["--region", "TX", "--out", "x.shp"], ".gpkg or .csv"),
+                         (["--region", "TX", "--min-spacing-km", "-5"], "min_spacing_km = -5.0: use 0")):
         assert cli_main(["screen", path, *argv]) == 1
         err = capsys.readouterr().err.strip()
         assert needle in err and len(err.splitlines()) == 1
@@ -212,10 +288,18 @@ def test_dialog_adds_candidates_as_sites_and_a_layer(qtbot):
     dialog = ScreeningDialog(window)
     qtbot.addWidget(dialog)
     assert dialog.region_combo.currentText() == "TX"
+    assert dialog.spacing_spin.value() == default_min_spacing_km(dialog.cell_spin.value())
     dialog.cell_spin.setValue(50)
+    assert dialog.spacing_spin.value() == 250.0  # follows the cell size until the analyst edits it
+    dialog.spacing_spin.setValue(300)
+    dialog.cell_spin.setValue(40)
+    dialog.cell_spin.setValue(50)
+    assert dialog.spacing_spin.value() == 300.0
     dialog.top_spin.setValue(5)
     result = dialog.run_screening()
     assert result is not None and calls == ["Screening TX at 50 km"]
+    assert result.min_spacing_km == 300.0 and _min_pair_km(result.top) >= 300.0
+    assert "at least 300 km apart" in dialog.summary_label.text()
     assert dialog.candidate_list.count() == 5 and dialog.add_site_button.isEnabled()
     n = len(proj.portfolio)
     dialog._on_add_site_clicked()

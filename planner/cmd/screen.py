@@ -2,7 +2,8 @@
 
 Lays a grid of ``--cell-km`` cells over the region, measures each against the project's grid,
 fibre and stranded-energy layers, drops cells touching ``--exclude`` polygon layers and prints the
-top candidates, one line each. ``--out`` writes them (``.gpkg`` or ``.csv``); ``--engine dask``
+top candidates, one line each, at least ``--min-spacing-km`` apart (default max(10 km, 5 cells);
+0 lists neighbouring cells of one hot spot). ``--out`` writes them (``.gpkg`` or ``.csv``); ``--engine dask``
 runs on dask-geopandas (a local in-process cluster, or ``--scheduler tcp://host:8786``).
 """
 from __future__ import annotations
@@ -12,7 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from planner.gis.screening import ENGINES, SCREEN_CRITERIA, ScreeningError, ScreeningResult, check_inputs, screen
+from planner.gis.screening import (
+    ENGINES, SCREEN_CRITERIA, ScreeningError, ScreeningResult, check_inputs, check_spacing, screen,
+)
 
 HELP = "find candidate cells for new sites in a region (grid, fibre, stranded energy, exclusions)"
 
@@ -25,6 +28,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="state code (TX), CONUS, or a bbox minlon,minlat,maxlon,maxlat")
     p.add_argument("--cell-km", type=float, default=2.0, help="cell size in km (default 2)")
     p.add_argument("--top", type=int, default=50, help="number of candidates (default 50)")
+    p.add_argument("--min-spacing-km", type=float, default=None, metavar="KM",
+                   help="minimum distance between candidates, so they are distinct places "
+                        "(default max(10, 5 x cell size); 0 = none)")
     p.add_argument("--exclude", action="append", default=[], metavar="LAYER",
                    help="project polygon layer whose cells are excluded (repeatable)")
     p.add_argument("--weight", action="append", default=[], metavar="CRITERION=W",
@@ -67,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
     """Screen the region and print the candidates; 0 on success."""
     path = Path(args.project)
     check_inputs(args.cell_km, args.top)
+    check_spacing(args.min_spacing_km, args.cell_km)
     weights = _weights(args.weight)
     if not path.is_file():
         raise ScreeningError(f"{path}: no such project file; give the path of a planner .gpkg project")
@@ -78,11 +85,12 @@ def run(args: argparse.Namespace) -> int:
     engine = "dask" if args.scheduler else args.engine
     result = screen(project, args.region, args.cell_km, top=args.top, exclusions=args.exclude,
                     weights=weights, engine=engine, scheduler=args.scheduler,
-                    partitions=args.partitions)
+                    partitions=args.partitions, min_spacing_km=args.min_spacing_km)
     t = result.timing_s
     print(f"{result.region.label}: {result.n_cells:,} cells of {result.cell_km:g} km ({result.grid_crs}), "
-          f"{result.n_excluded:,} excluded, {result.n_refined:,} refined exactly; {engine} engine, "
-          f"{t['total']:.1f} s")
+          f"{result.n_excluded:,} excluded, {result.n_refined:,} refined exactly; candidates "
+          + (f">= {result.min_spacing_km:g} km apart" if result.min_spacing_km > 0 else "not spaced")
+          + f"; {engine} engine, {t['total']:.1f} s")
     for c in result.top:
         print(f"{c.rank:>3}. {c.cell_id:<12} {c.lat:9.4f} {c.lon:10.4f}  {c.reason}")
     for note in result.notes:

@@ -34,6 +34,18 @@ Texas at 2 km (172,000 cells) would take ~12 minutes. So:
    synthetic :class:`~planner.model.site.Site` built from the cell's computed fields. The
    top N is therefore exact, not approximate; ``exact_all=True`` refines every cell instead.
 
+Distinct places
+---------------
+Without spacing the top N of a 2 km grid are neighbouring cells of one hot spot. ``min_spacing_km``
+(default ``max(10 km, 5 x cell_km)``) keeps a cell only if it is at least that far (geodesic,
+pyproj.Geod) from every candidate already accepted, walking the exact ranking best first (greedy
+non-maximum suppression). The N-th best lower bound no longer bounds the N-th accepted score, so
+the refine stage works in rounds: walk the cells by score, exact cells at their exact score and
+unrefined ones at their upper bound, and refine every unrefined cell met before the N-th
+acceptance unless it lies within the spacing of an accepted candidate that outscores its upper
+bound (it would be suppressed whatever its exact score). When a walk meets no such cell, the
+result equals greedy spacing over every cell's exact score (checked against ``exact_all=True``).
+
 Suitability score
 -----------------
 Weighted mean over the criteria with data (weights renormalised, like readiness):
@@ -68,7 +80,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS, Proj, Transformer
+from pyproj import CRS, Geod, Proj, Transformer
 
 from planner.gis.crs import is_wgs84
 from planner.gis.proximity import (
@@ -84,8 +96,8 @@ from planner.model.site import PlannerError, Site
 
 __all__ = [
     "DEFAULT_STRANDED_WEIGHT", "ENGINES", "SCREEN_CRITERIA", "Candidate", "Region", "ScreeningError",
-    "ScreeningResult", "StrandedRules", "candidate_site", "check_inputs", "resolve_region", "score_fields", "screen",
-    "screening_weights", "state_codes",
+    "MAX_SPACING_KM", "ScreeningResult", "StrandedRules", "candidate_site", "check_inputs", "check_spacing",
+    "default_min_spacing_km", "resolve_region", "score_fields", "screen", "screening_weights", "state_codes",
 ]
 
 ENGINES: tuple[str, ...] = ("local", "dask")
@@ -105,6 +117,12 @@ _DENSIFY_DEG = 0.1      # lon/lat segments split to <= 0.1 deg before projecting
 _DELTA_KM = 0.02        # absolute slack: densify chord error + float noise
 _REL_SLACK = 0.005      # compute_proximity's stated worst-case over-estimate (0.5 % below 300 km)
 _BAND_CELLS = 40_000    # default cells per partition (memory and progress granularity)
+_REFINE_MARGIN = 0.02   # exact scores are rounded to 0.01 and may exceed the bounds by 0.01 (mirror rounding)
+_REFINE_BATCH = 64      # cells refined per extra round of the spaced top-N search (at least 2 x top)
+_KM_PER_DEG_LAT_MIN = 110.5   # shortest meridian degree is 110.574 km (equator); rounded down
+_GEOD = Geod(ellps="WGS84")
+#: Largest accepted minimum spacing between candidates.
+MAX_SPACING_KM = 5000.0
 
 
 class ScreeningError(PlannerError, ValueError):
@@ -762,6 +780,7 @@ class ScreeningResult:
     n_refined: int
     bounds_violations: int = 0
     notes: list[str] = field(default_factory=list)
+    min_spacing_km: float = 0.0
 
     @property
     def n_cells(self) -> int:
@@ -931,10 +950,27 @@ def check_inputs(cell_km: Any, top: Any) -> None:
         raise ScreeningError(f"top = {top!r}: ask for 1 to 10,000 candidates")
 
 
+def default_min_spacing_km(cell_km: float) -> float:
+    """Default minimum distance between top candidates: ``max(10 km, 5 x cell_km)``."""
+    return max(10.0, 5.0 * float(cell_km))
+
+
+def check_spacing(min_spacing_km: Any, cell_km: float) -> float:
+    """The minimum candidate spacing in km (None = the default); :class:`ScreeningError` if not 0-5,000."""
+    if min_spacing_km is None:
+        return default_min_spacing_km(cell_km)
+    if (isinstance(min_spacing_km, bool) or not isinstance(min_spacing_km, (int, float))
+            or not 0.0 <= float(min_spacing_km) <= MAX_SPACING_KM):
+        raise ScreeningError(f"min_spacing_km = {min_spacing_km!r}: use 0 (no spacing) to {MAX_SPACING_KM:,.0f} km, "
+                             "e.g. 10")
+    return float(min_spacing_km)
+
+
 def screen(project: Any, region: Any, cell_km: float, top: int = 50, exclusions: Sequence[Any] = (),
            weights: Mapping[str, float] | None = None, progress: Callable[[float], None] | None = None,
            engine: str = "local", scheduler: Any = None, partitions: int | None = None, *,
-           rules: StrandedRules = StrandedRules(), exact_all: bool = False) -> ScreeningResult:
+           rules: StrandedRules = StrandedRules(), exact_all: bool = False,
+           min_spacing_km: float | None = None) -> ScreeningResult:
     """Screen ``region`` of ``project`` on ``cell_km`` cells and return the exact top-``top`` candidates.
 
     Parameters
@@ -966,6 +1002,11 @@ def screen(project: Any, region: Any, cell_km: float, top: int = 50, exclusions:
         Flared gas to MW conversion.
     exact_all
         Run the exact proximity on every cell (slow; for checks on small regions).
+    min_spacing_km
+        Distinct places: a cell joins the top N only if it lies at least this far (geodesic) from
+        every better candidate already in it (greedy, best first). None (default) =
+        :func:`default_min_spacing_km` (``max(10 km, 5 x cell_km)``); 0 = no spacing (the
+        top N may be neighbouring cells of one hot spot).
 
     Returns
     -------
@@ -981,6 +1022,7 @@ def screen(project: Any, region: Any, cell_km: float, top: int = 50, exclusions:
     if engine not in ENGINES:
         raise ScreeningError(f"engine {engine!r}: use one of {', '.join(ENGINES)}")
     check_inputs(cell_km, top)
+    spacing_km = check_spacing(min_spacing_km, cell_km)
     settings = project.portfolio.settings
     w = screening_weights(settings, weights)
     if isinstance(exclusions, (str, gpd.GeoDataFrame)):
@@ -1011,7 +1053,7 @@ def screen(project: Any, region: Any, cell_km: float, top: int = 50, exclusions:
         timing["prescreen"] = time.perf_counter() - t
         t = time.perf_counter()
         candidates, n_refined, violations, notes = _refine(project, cells, plan, config, w, settings, top, rules,
-                                                           exact_all, dk, stage(0.8, 0.98), reg)
+                                                           exact_all, dk, stage(0.8, 0.98), reg, spacing_km)
         timing["refine"] = time.perf_counter() - t
     finally:
         if dk is not None:
@@ -1023,7 +1065,8 @@ def screen(project: Any, region: Any, cell_km: float, top: int = 50, exclusions:
     stage(0.98, 1.0)(1.0)
     return ScreeningResult(region=reg, cell_km=float(cell_km), grid_crs=CRS.from_wkt(plan.grid_wkt).to_string(),
                            engine=engine, weights=w, cells=cells, top=candidates, timing_s=timing,
-                           n_refined=n_refined, bounds_violations=violations, notes=notes)
+                           n_refined=n_refined, bounds_violations=violations, notes=notes,
+                           min_spacing_km=spacing_km)
 
 
 def _cell_squares(cells: gpd.GeoDataFrame, plan: _Plan) -> gpd.GeoDataFrame:
@@ -1034,72 +1077,200 @@ def _cell_squares(cells: gpd.GeoDataFrame, plan: _Plan) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(out, geometry=squares.to_crs(4326).values, crs="EPSG:4326")
 
 
+class _Spaced:
+    """Accepted candidates so far and the "is a cell closer than the spacing to one of them?" test."""
+
+    def __init__(self, spacing_km: float, capacity: int):
+        self.km = float(spacing_km)
+        self.lon = np.empty(max(1, capacity))
+        self.lat = np.empty(max(1, capacity))
+        self.n = 0
+
+    def near(self, lon: float, lat: float) -> bool:
+        """True when an accepted candidate lies less than the spacing away (geodesic, WGS84)."""
+        if self.km <= 0 or self.n == 0:
+            return False
+        alon, alat = self.lon[:self.n], self.lat[:self.n]
+        # a geodesic is never shorter than the meridian arc between its latitudes (>= 110.574 km/deg)
+        close = np.abs(alat - lat) * _KM_PER_DEG_LAT_MIN < self.km
+        if not close.any():
+            return False
+        k = int(close.sum())
+        _, _, d_m = _GEOD.inv(np.full(k, lon), np.full(k, lat), alon[close], alat[close])
+        return bool((np.asarray(d_m) < self.km * 1000.0).any())
+
+    def add(self, lon: float, lat: float) -> None:
+        """Accept a candidate at (lon, lat)."""
+        self.lon[self.n], self.lat[self.n] = lon, lat
+        self.n += 1
+
+
+def _scan(exact_order: Sequence[int], exact_score: Mapping[int, float], unref_order: np.ndarray,
+          refined: np.ndarray, hi_key: np.ndarray, lon: np.ndarray, lat: np.ndarray, top: int,
+          spacing_km: float, batch: int) -> tuple[list[int], list[int]]:
+    """Greedy spacing over the exact ranking, with unrefined cells placed at their upper bound.
+
+    Walks cells by score, highest first: exact cells by their exact score, unrefined ones at
+    ``hi_key`` (upper bound plus margin; on ties they come first). An exact cell is accepted when
+    no accepted cell lies within ``spacing_km``. An unrefined cell within the spacing of an
+    accepted one is suppressed whatever its exact score (that candidate outscores it for sure);
+    any other unrefined cell met before the ``top``-th acceptance is *blocking*: its exact score
+    could change the answer. Returns (accepted positions, blocking positions, at most ``batch``);
+    with no blocking cell the accepted list is exactly greedy spacing over every cell's exact score.
+    """
+    acc = _Spaced(spacing_km, top)
+    accepted: list[int] = []
+    blocking: list[int] = []
+    i = j = 0
+    n_e, n_u = len(exact_order), len(unref_order)
+    while len(accepted) < top and len(blocking) < batch:
+        while j < n_u and refined[unref_order[j]]:
+            j += 1
+        if i >= n_e and j >= n_u:
+            break
+        if j < n_u and (i >= n_e or hi_key[unref_order[j]] >= exact_score[exact_order[i]]):
+            pos = int(unref_order[j])
+            j += 1
+            if not acc.near(lon[pos], lat[pos]):
+                blocking.append(pos)   # provisional from here on: later acceptances may change
+        else:
+            pos = int(exact_order[i])
+            i += 1
+            if not acc.near(lon[pos], lat[pos]):
+                accepted.append(pos)
+                acc.add(lon[pos], lat[pos])
+    return accepted, blocking
+
+
+class _Refiner:
+    """Exact ``compute_proximity`` + readiness scoring of cells, locally or on the dask client."""
+
+    def __init__(self, project: Any, cells: gpd.GeoDataFrame, plan: _Plan, config: ProximityConfig,
+                 w: Mapping[str, float], settings: Mapping[str, Any], rules: StrandedRules, dk: _Dask | None):
+        self.cells, self.config, self.w, self.settings, self.rules, self.dk = cells, config, w, settings, rules, dk
+        self.layers = project_layers(project)
+        self.coverage = plan.coverage
+        self.payload: list[Any] | None = None
+        self.ids = cells["cell_id"].to_numpy()
+        self.lo = cells["score_min"].to_numpy()
+        self.hi = cells["score_max"].to_numpy()
+        self.refined = np.zeros(len(cells), dtype=bool)
+        self.scores: dict[int, tuple[float, dict[str, float | None], dict[str, Any]]] = {}
+        self.violations = 0
+
+    @property
+    def n_refined(self) -> int:
+        """Cells refined so far."""
+        return int(self.refined.sum())
+
+    def run(self, positions: np.ndarray, tick: Callable[[float], None]) -> None:
+        """Exact fields and score of the cells at ``positions`` (row numbers of ``cells``)."""
+        positions = np.sort(np.asarray(positions, dtype=int))
+        pts = gpd.GeoDataFrame({"site_id": self.ids[positions]},
+                               geometry=self.cells.geometry.to_numpy()[positions], crs="EPSG:4326")
+        chunks = [pts.iloc[i:i + 2000] for i in range(0, len(pts), 2000)]
+        if self.dk is not None:
+            if self.payload is None:
+                self.payload = self.dk.client.scatter([self.layers, self.config, self.coverage], broadcast=True,
+                                                      hash=False)
+            futures = [self.dk.client.submit(_refine_chunk, c, *self.payload, pure=False) for c in chunks]
+            frames = self.dk.gather(futures, tick)
+        else:
+            frames = []
+            for i, c in enumerate(chunks):
+                frames.append(_refine_chunk(c, self.layers, self.config, self.coverage))
+                tick((i + 1) / len(chunks))
+        exact = pd.concat(frames)
+        self.refined[positions] = True
+        for pos, cid in zip(positions.tolist(), pts["site_id"]):
+            fields = exact.loc[cid].to_dict()
+            total, subs, _ = score_fields(fields, self.w, self.settings, self.rules, self.config.flare_radius_km)
+            if total is None:
+                continue
+            if not np.isnan(self.lo[pos]) and not (self.lo[pos] - 0.01 <= total <= self.hi[pos] + 0.01):
+                self.violations += 1
+            self.scores[pos] = (float(total), subs, fields)
+
+
 def _refine(project: Any, cells: gpd.GeoDataFrame, plan: _Plan, config: ProximityConfig, w: Mapping[str, float],
             settings: Mapping[str, Any], top: int, rules: StrandedRules, exact_all: bool, dk: _Dask | None,
-            tick: Callable[[float], None], reg: Region) -> tuple[list[Candidate], int, int, list[str]]:
+            tick: Callable[[float], None], reg: Region, spacing_km: float = 0.0
+            ) -> tuple[list[Candidate], int, int, list[str]]:
+    """Exact top-N with greedy spacing; refines only the cells whose exact score could matter.
+
+    Round 0 refines every cell whose upper bound reaches the N-th best lower bound (enough without
+    spacing). Each further round runs :func:`_scan` over exact scores and upper bounds and refines
+    its blocking cells, until there are none: then every unrefined cell either ranks below the
+    N-th accepted candidate or lies within the spacing of an accepted candidate that outscores
+    it, so the result equals greedy spacing over every cell's exact score (``exact_all``).
+    """
     notes: list[str] = []
-    ok = ~cells["excluded"].to_numpy() & cells["score_min"].notna().to_numpy()
+    ref = _Refiner(project, cells, plan, config, w, settings, rules, dk)
+    excluded = cells["excluded"].to_numpy()
+    ok = ~excluded & ~np.isnan(ref.lo)
     idx = np.flatnonzero(ok)
+    capped = False
     if exact_all:
-        short = np.flatnonzero(~cells["excluded"].to_numpy())
+        short = np.flatnonzero(~excluded)
     elif len(idx) == 0:
         short = idx
     else:
-        s_lo = cells["score_min"].to_numpy()[idx]
-        s_hi = cells["score_max"].to_numpy()[idx]
+        s_lo, s_hi = ref.lo[idx], ref.hi[idx]
         threshold = np.sort(s_lo)[::-1][min(top, len(s_lo)) - 1]
-        short = idx[s_hi >= threshold - 0.02]
+        reach = s_hi >= threshold - _REFINE_MARGIN
+        short = idx[reach]
         if len(short) > MAX_REFINE_CELLS:
-            order = np.lexsort((cells["cell_id"].to_numpy()[short], -s_hi[s_hi >= threshold - 0.02]))
+            order = np.lexsort((ref.ids[short], -s_hi[reach]))
             short = short[order[:MAX_REFINE_CELLS]]
-            notes.append(f"{MAX_REFINE_CELLS:,} cells refined out of more with overlapping score bounds "
-                         "(many near-equal cells): the ranking below the refined set is approximate")
-    short = np.sort(short)
+            capped = True
     if len(short) == 0:
         tick(1.0)
         return [], 0, 0, notes + ["no cell has grid, fibre or stranded-energy data: add layers or choose "
                                   "another region"]
-    pts = gpd.GeoDataFrame({"site_id": cells["cell_id"].to_numpy()[short]},
-                           geometry=cells.geometry.to_numpy()[short], crs="EPSG:4326")
-    layers = project_layers(project)
-    coverage = plan.coverage
-    chunks = [pts.iloc[i:i + 2000] for i in range(0, len(pts), 2000)]
-    if dk is not None:
-        payload = dk.client.scatter([layers, config, coverage], broadcast=True, hash=False)
-        futures = [dk.client.submit(_refine_chunk, c, payload[0], payload[1], payload[2], pure=False)
-                   for c in chunks]
-        frames = dk.gather(futures, tick)
-    else:
-        frames = []
-        for i, c in enumerate(chunks):
-            frames.append(_refine_chunk(c, layers, config, coverage))
-            tick((i + 1) / len(chunks))
-    exact = pd.concat(frames)
-    scored = []
-    violations = 0
-    lo_b = cells["score_min"].to_numpy()
-    hi_b = cells["score_max"].to_numpy()
-    for pos, cid in zip(short, pts["site_id"]):
-        fields = exact.loc[cid].to_dict()
-        total, subs, _ = score_fields(fields, w, settings, rules, config.flare_radius_km)
-        if total is None:
-            continue
-        if not np.isnan(lo_b[pos]) and not (lo_b[pos] - 0.01 <= total <= hi_b[pos] + 0.01):
-            violations += 1
-        scored.append((-total, cid, pos, total, subs, fields))
-    if violations:
-        notes.append(f"{violations} refined cells scored outside their pre-screen bounds: the shortlist may "
+    lon, lat = cells["lon"].to_numpy(dtype=float), cells["lat"].to_numpy(dtype=float)
+    hi_key = ref.hi + _REFINE_MARGIN
+    unref_order = idx[np.argsort(-ref.hi[idx], kind="stable")]   # row order breaks ties: deterministic
+    rnd = 0
+
+    def round_tick(r: int) -> Callable[[float], None]:
+        return lambda f: tick(1.0 - 0.5 ** r + 0.5 ** (r + 1) * f)
+
+    ref.run(short, round_tick(rnd))
+    batch = max(_REFINE_BATCH, 2 * top)
+    while True:
+        exact_order = sorted(ref.scores, key=lambda p: (-ref.scores[p][0], ref.ids[p]))
+        exact_score = {p: ref.scores[p][0] for p in exact_order}
+        accepted, blocking = _scan(exact_order, exact_score, unref_order, ref.refined, hi_key, lon, lat, top,
+                                   spacing_km, batch)
+        if not blocking:
+            break
+        room = MAX_REFINE_CELLS - ref.n_refined
+        if room <= 0:
+            capped = True
+            accepted, _ = _scan(exact_order, exact_score, unref_order[:0], ref.refined, hi_key, lon, lat, top,
+                                spacing_km, batch)
+            break
+        rnd += 1
+        ref.run(np.asarray(blocking[:room]), round_tick(rnd))
+    tick(1.0)
+    if capped:
+        notes.append(f"{MAX_REFINE_CELLS:,} cells refined out of more with overlapping score bounds "
+                     "(many near-equal cells): the ranking below the refined set is approximate")
+    if ref.violations:
+        notes.append(f"{ref.violations} refined cells scored outside their pre-screen bounds: the shortlist may "
                      "have missed cells; rerun with exact_all=True on a smaller region")
-    scored.sort(key=lambda r: (r[0], r[1]))
+    if spacing_km > 0 and len(accepted) < top:
+        notes.append(f"only {len(accepted)} candidates at least {spacing_km:g} km apart: lower the minimum "
+                     "spacing for more")
     score_col = cells.columns.get_loc("score")
-    out: list[Candidate] = []
-    for _, cid, pos, total, subs, fields in scored:
+    for pos, (total, _, _) in ref.scores.items():
         cells.iat[pos, score_col] = total  # the exact score replaces the estimate where it is known
     cells["score_exact"] = False
-    cells.iloc[[r[2] for r in scored], cells.columns.get_loc("score_exact")] = True
-    for rank, (_, cid, pos, total, subs, fields) in enumerate(scored[:top], start=1):
-        lon, lat = float(cells["lon"].iat[pos]), float(cells["lat"].iat[pos])
+    cells.iloc[sorted(ref.scores), cells.columns.get_loc("score_exact")] = True
+    out: list[Candidate] = []
+    for rank, pos in enumerate(accepted, start=1):
+        total, subs, fields = ref.scores[pos]
         clean = {k: (None if v is None or (isinstance(v, float) and math.isnan(v)) else v) for k, v in fields.items()}
-        out.append(Candidate(rank, str(cid), reg.code, lon, lat, float(total), subs,
-                             _reason_line(clean, subs, float(total), config.flare_radius_km), clean))
-    return out, len(short), violations, notes
+        out.append(Candidate(rank, str(ref.ids[pos]), reg.code, float(lon[pos]), float(lat[pos]), float(total),
+                             subs, _reason_line(clean, subs, float(total), config.flare_radius_km), clean))
+    return out, ref.n_refined, ref.violations, notes

@@ -1,7 +1,8 @@
 """Tools > Screen region…: find candidate cells for new sites and add them to the portfolio.
 
-The dialog collects the region, cell size, exclusion layers, top N and the stranded-energy
-weight, runs :func:`planner.gis.screening.screen` off the GUI thread through the window's
+The dialog collects the region, cell size, exclusion layers, top N, the minimum spacing between
+candidates (follows the cell size, ``max(10 km, 5 cells)``, until edited; 0 = "Off") and the
+stranded-energy weight, runs :func:`planner.gis.screening.screen` off the GUI thread through the window's
 ``run_task`` (progress dialog with Cancel; a Python worker thread, see ``planner.ui.workers``)
 and lists the candidates. "Add as site" pushes an ``AddSiteCommand`` (undoable) with the
 candidate's computed fields and an ID like ``CAND-TX-001``; "Add map layer" adds, as one undo
@@ -25,7 +26,8 @@ from PySide6.QtWidgets import (
 
 from planner.gis.project import MapLayer, default_style, safe_layer_name
 from planner.gis.screening import (
-    DEFAULT_STRANDED_WEIGHT, Candidate, ScreeningResult, candidate_site, screen, state_codes,
+    DEFAULT_STRANDED_WEIGHT, MAX_SPACING_KM, Candidate, ScreeningResult, candidate_site, default_min_spacing_km,
+    screen, state_codes,
 )
 from planner.model.site import PlannerError
 from planner.ui.commands import AddLayerCommand, AddSiteCommand
@@ -87,6 +89,16 @@ class ScreeningDialog(QDialog):
         self.top_spin = QSpinBox()
         self.top_spin.setRange(1, 1000)
         self.top_spin.setValue(50)
+        self.spacing_spin = QDoubleSpinBox()
+        self.spacing_spin.setRange(0.0, MAX_SPACING_KM)
+        self.spacing_spin.setDecimals(1)
+        self.spacing_spin.setSuffix(" km")
+        self.spacing_spin.setSpecialValueText("Off")
+        self.spacing_spin.setValue(default_min_spacing_km(self.cell_spin.value()))
+        self.spacing_spin.setToolTip("Candidates are at least this far apart, so they are distinct places "
+                                     "(default: 10 km or 5 cells, whichever is more). Off lists neighbouring "
+                                     "cells of one hot spot.")
+        self._spacing_follows_cells = True
         self.stranded_spin = QDoubleSpinBox()
         self.stranded_spin.setRange(0.0, 100.0)
         self.stranded_spin.setValue(DEFAULT_STRANDED_WEIGHT)
@@ -102,6 +114,7 @@ class ScreeningDialog(QDialog):
         form.addRow("Region", self.region_combo)
         form.addRow("Cell size", self.cell_spin)
         form.addRow("Top candidates", self.top_spin)
+        form.addRow("Minimum spacing", self.spacing_spin)
         form.addRow("Stranded-energy weight", self.stranded_spin)
         form.addRow("Exclusion layers", self.exclusion_list)
         form.addRow("Engine", self.engine_combo)
@@ -130,6 +143,8 @@ class ScreeningDialog(QDialog):
         self.resize(760, 620)
 
     def _connect(self) -> None:
+        self.cell_spin.valueChanged.connect(self._on_cell_spin_value_changed)
+        self.spacing_spin.valueChanged.connect(self._on_spacing_spin_value_changed)
         self.run_button.clicked.connect(self._on_run_clicked)
         self.add_site_button.clicked.connect(self._on_add_site_clicked)
         self.add_layer_button.clicked.connect(self._on_add_layer_clicked)
@@ -184,6 +199,7 @@ class ScreeningDialog(QDialog):
         """Screen with the current inputs (worker thread, progress, Cancel); shows the candidates."""
         region = self.region_combo.currentText().strip()
         kwargs = dict(top=self.top_spin.value(), exclusions=self.exclusions(),
+                      min_spacing_km=self.spacing_spin.value(),
                       weights={"stranded_energy": self.stranded_spin.value()},
                       engine=self.engine_combo.currentData())
         try:
@@ -204,7 +220,9 @@ class ScreeningDialog(QDialog):
         self.result = result
         t = result.timing_s.get("total", 0.0)
         text = (f"{result.region.label}: {result.n_cells:,} cells of {result.cell_km:g} km, "
-                f"{result.n_excluded:,} excluded, {result.n_refined:,} refined exactly, {t:.1f} s.")
+                f"{result.n_excluded:,} excluded, {result.n_refined:,} refined exactly, candidates "
+                + (f"at least {result.min_spacing_km:g} km apart" if result.min_spacing_km > 0 else "not spaced")
+                + f", {t:.1f} s.")
         if result.notes:
             text += " " + " ".join(result.notes)
         self.summary_label.setText(text)
@@ -294,6 +312,15 @@ class ScreeningDialog(QDialog):
     # -- handlers ---------------------------------------------------------------------------
     def _on_run_clicked(self) -> None:
         self.run_screening()
+
+    def _on_cell_spin_value_changed(self, value: float) -> None:
+        if self._spacing_follows_cells:
+            self.spacing_spin.blockSignals(True)
+            self.spacing_spin.setValue(default_min_spacing_km(value))
+            self.spacing_spin.blockSignals(False)
+
+    def _on_spacing_spin_value_changed(self, _value: float) -> None:
+        self._spacing_follows_cells = False  # the analyst chose a spacing: keep it
 
     def _on_candidate_list_current_row_changed(self, row: int) -> None:
         self.add_site_button.setEnabled(self.current_candidate() is not None)
