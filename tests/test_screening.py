@@ -337,7 +337,14 @@ def dialog_layers(qapp):
     dialog._on_add_layer_clicked()
     yield SimpleNamespace(dialog=dialog, proj=proj, stack=stack, result=result, notified=notified,
                           n_before=n_before)
+    # delete the dialog now, while the undo stack it is connected to still exists: a deferred
+    # delete left for a later test's event loop crashed that test
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    dialog.close()
     dialog.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    stack.clear()
 
 
 @pytest.mark.gui

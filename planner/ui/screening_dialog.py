@@ -44,23 +44,32 @@ _HEAT_COLUMNS = ["cell_id", "score", "score_min", "score_max", "score_exact"]
 
 
 class _AddLayersStep(QUndoCommand):
-    """One undo step holding several ``AddLayerCommand`` children; the window is told once."""
+    """Add several layers as one undo step (in order: heat below, candidates on top); the window is told once.
 
-    def __init__(self, text: str, notify: Callable[[str], None] | None, name: str):
+    The step does the work itself instead of holding child AddLayerCommand objects: Python-owned
+    children of a C++ parent command were deleted twice when the stack was cleared (a crash).
+    """
+
+    def __init__(self, text: str, project: Any, layers: list[Any], notify: Callable[[str], None] | None):
         super().__init__(text)
+        self.project = project
+        self.layers = list(layers)
         self.notify = notify
-        self.name = name
-        self.parts: list[QUndoCommand] = []
 
     def redo(self) -> None:
-        super().redo()
+        for layer in self.layers:
+            if layer.name in self.project.layers:
+                raise KeyError(f"layer {layer.name!r} already exists")
+        for layer in self.layers:
+            self.project.layers[layer.name] = layer
         if self.notify:
-            self.notify(self.name)
+            self.notify(self.layers[0].name)
 
     def undo(self) -> None:
-        super().undo()
+        for layer in reversed(self.layers):
+            self.project.layers.pop(layer.name, None)
         if self.notify:
-            self.notify(self.name)
+            self.notify(self.layers[0].name)
 
 
 class ScreeningDialog(QDialog):
@@ -302,11 +311,8 @@ class ScreeningDialog(QDialog):
         heat = self.heat_layer(project.layers)
         cands = self.candidates_layer(set(project.layers) | {heat.name})
         notify = getattr(self.window_, "_on_project_layers_changed", None)
-        step = _AddLayersStep(f"Add screening layers {heat.title}", notify, heat.name)
-        # children run in order (heat below, candidates on top); the step keeps their Python wrappers
-        # alive, or Qt would call redo() on a collected object
-        step.parts = [AddLayerCommand(project, heat, None, step), AddLayerCommand(project, cands, None, step)]
-        self.window_.undo_stack.push(step)
+        self.window_.undo_stack.push(_AddLayersStep(f"Add screening layers {heat.title}", project,
+                                                    [heat, cands], notify))
         return heat.name, cands.name
 
     # -- handlers ---------------------------------------------------------------------------
