@@ -14,3 +14,14 @@ SUBCOMMANDS: dict[str, str] = {
     "export": "planner.cmd.export",
     "screen": "planner.cmd.screen",
 }
+
+
+def open_project_arg(path: str):  # -> planner.gis.project.Project (imported lazily: no GIS at CLI start)
+    """Open the project named on the command line; a missing file is one clear line, not a traceback."""
+    from pathlib import Path
+
+    from planner.gis.project import ProjectError, open_project
+
+    if not Path(path).is_file():
+        raise ProjectError(f"{path}: no such project file; give the path of a planner .gpkg project")
+    return open_project(path)

@@ -6,15 +6,20 @@ prints a table (or all computed fields as JSON). ``--save`` writes them into the
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
+from planner.cmd import open_project_arg
+from planner.gis.project import save_project
 from planner.gis.proximity import (
-    ProximityConfig, ProximityError, apply_proximity, compute_proximity, line_class_fields,
-    project_coverage, project_layers, sites_frame,
+    ProximityConfig,
+    apply_proximity,
+    compute_proximity,
+    line_class_fields,
+    project_coverage,
+    project_layers,
+    sites_frame,
 )
 from planner.model.fields import COMPUTED_FIELDS, VOLTAGE_CLASSES_KV
 
@@ -30,18 +35,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--site", action="append", metavar="ID", help="only this site (repeatable)")
     p.add_argument("--save", action="store_true", help="store the computed fields in the project")
     return p
-
-
-def _open(path: str) -> Any:
-    if not Path(path).is_file():
-        raise ProximityError(f"{path}: no such project file; give the path of a planner .gpkg project")
-    try:
-        project_mod = importlib.import_module("planner.gis.project")
-    except ModuleNotFoundError as e:  # pragma: no cover - only in a partial build
-        if e.name != "planner.gis.project":
-            raise
-        raise ProximityError("this build cannot open projects (planner.gis.project is missing)") from None
-    return project_mod.open_project(path)
 
 
 def _km(value: Any) -> str:
@@ -79,14 +72,14 @@ def format_table(rows: list[dict[str, Any]], config: ProximityConfig) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Compute and print proximity for the project's sites; 0 on success."""
-    project = _open(args.project)
+    project = open_project_arg(args.project)
     portfolio = project.portfolio
     ids = list(dict.fromkeys(args.site)) if args.site else portfolio.ids()
     sites = [portfolio.get(i) for i in ids]  # unknown id -> PortfolioError (one line)
     config = ProximityConfig.from_settings(portfolio.settings.get("proximity"))
     if args.save:
         apply_proximity(project, ids)
-        importlib.import_module("planner.gis.project").save_project(project)
+        save_project(project)
         sites = [portfolio.get(i) for i in ids]
         table = {s.site_id: {k: s.to_dict()[k] for k in COMPUTED_FIELDS} for s in sites}
     else:

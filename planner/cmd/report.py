@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from planner.cmd import open_project_arg
 from planner.model.fields import COMPUTED_FIELDS
 from planner.model.site import PlannerError
 
@@ -23,12 +24,7 @@ class ReportCommandError(PlannerError):
 
 def load_project(path: str, *, proximity: bool = True) -> Any:
     """Open the project at ``path``; with ``proximity``, fill missing distances in memory (never saved)."""
-    from planner.gis.project import open_project
-
-    p = Path(path)
-    if not p.is_file():
-        raise ReportCommandError(f"{path}: no such project file; give the path of a planner .gpkg project")
-    project = open_project(p)
+    project = open_project_arg(path)
     if proximity:
         from planner.gis.proximity import LAYER_KINDS_USED, apply_proximity
 
@@ -76,7 +72,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.site is not None:
         find_site(project.portfolio, args.site)  # fail fast with close matches, before Qt starts
-    from planner.reports.render_qt import ensure_app, portfolio_report_pdf, site_report_pdf
+    from planner.reports.render_qt import (
+        ensure_app,
+        portfolio_report_pdf,
+        site_report_pdf,
+    )
 
     ensure_app()
     if args.site is not None:

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import importlib
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
+from planner.cmd import open_project_arg
 from planner.model.portfolio import Portfolio
 from planner.model.readiness import ReadinessResult, rank_results, score_portfolio
 from planner.model.site import PlannerError
@@ -38,15 +37,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def load_portfolio(path: str) -> Portfolio:
     """Open the project at ``path`` and return its portfolio (via planner.gis.project.open_project)."""
-    if not Path(path).is_file():
-        raise ScoreCommandError(f"{path}: no such project file; give the path of a planner .gpkg project")
-    try:
-        project_mod = importlib.import_module("planner.gis.project")
-    except ModuleNotFoundError as e:  # pragma: no cover - only in a partial build
-        if e.name != "planner.gis.project":
-            raise
-        raise ScoreCommandError("this build cannot open projects (planner.gis.project is missing)") from None
-    return project_mod.open_project(path).portfolio  # type: ignore[no-any-return]
+    return open_project_arg(path).portfolio  # type: ignore[no-any-return]
 
 
 def _money(usd: float | None) -> str:

@@ -13,8 +13,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from planner.cmd import open_project_arg
 from planner.gis.screening import (
-    ENGINES, SCREEN_CRITERIA, ScreeningError, ScreeningResult, check_inputs, check_spacing, screen,
+    ENGINES,
+    SCREEN_CRITERIA,
+    ScreeningError,
+    ScreeningResult,
+    check_inputs,
+    check_spacing,
+    screen,
 )
 
 HELP = "find candidate cells for new sites in a region (grid, fibre, stranded energy, exclusions)"
@@ -75,13 +82,9 @@ def run(args: argparse.Namespace) -> int:
     check_inputs(args.cell_km, args.top)
     check_spacing(args.min_spacing_km, args.cell_km)
     weights = _weights(args.weight)
-    if not path.is_file():
-        raise ScreeningError(f"{path}: no such project file; give the path of a planner .gpkg project")
+    project = open_project_arg(str(path))
     if args.out and Path(args.out).suffix.lower() not in (".gpkg", ".csv"):
         raise ScreeningError(f"--out {args.out}: unknown format; use a .gpkg or .csv file name")
-    from planner.gis.project import open_project
-
-    project = open_project(path)
     engine = "dask" if args.scheduler else args.engine
     result = screen(project, args.region, args.cell_km, top=args.top, exclusions=args.exclude,
                     weights=weights, engine=engine, scheduler=args.scheduler,
