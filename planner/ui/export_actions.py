@@ -67,7 +67,7 @@ class ExportActions(QObject):
         return Path(path) if path else None
 
     def _site_id(self) -> str | None:
-        sid = self.window.current_site()
+        sid = self.window.current_site
         if sid:
             return str(sid)
         ids = self.window.project.portfolio.ids()
@@ -158,7 +158,7 @@ class ExportActions(QObject):
         return choice.lower() if ok else None
 
     def _on_snapshot_triggered(self) -> None:
-        sid = self.window.current_site() or None
+        sid = self.window.current_site or None
         path = self._ask_path("Export map snapshot", f"{sid or 'portfolio'}_map.png", "PNG image (*.png)")
         if path:
             try:

@@ -37,11 +37,12 @@ from planner.ui.autosave import Autosaver, ProjectLock, RecoveryInfo
 from planner.ui.commands import (AddLayerCommand, AddSiteCommand, BulkEditCommand, DeleteSitesCommand,
                                  DuplicateSiteCommand, MoveSiteCommand, RemoveLayerCommand)
 from planner.ui.delegates import FieldDelegate
+from planner.ui.input_guard import guard_wheel_in
 from planner.ui.layers_panel import LayersPanel
 from planner.ui.site_form import SiteForm
 from planner.ui.site_table import SITE_ID_ROLE, SiteFilterProxy, SiteTableModel
 from planner.ui.workers import TaskCancelled, run_with_progress
-from planner.ui.text import plain_tooltip
+from planner.ui.text import plain_tooltip, user_message
 
 MAP_MODES: tuple[tuple[str, str], ...] = (("browse", "Browse"), ("add", "Add site by clicking"),
                                           ("move", "Move sites by dragging"), ("measure", "Measure"))
@@ -114,6 +115,7 @@ class MainWindow(QMainWindow):
         install_export_actions(self)
         from planner.ui.screening_dialog import install_screening_action  # Tools > Screen region…
         install_screening_action(self)
+        guard_wheel_in(self)  # spin boxes and combos take the wheel only with focus
         self.restore_window_state()
         # an empty project until run_gui opens one (File > New adds the basemap layers)
         self.set_project(Project(), None, "Untitled")
@@ -227,9 +229,9 @@ class MainWindow(QMainWindow):
                                        "Add a map layer (lines, substations, fibre…)")
         self.quit_action = act("&Quit", self.close, K.Quit)
         self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(K.Undo)
+        self.undo_action.setShortcuts(K.Undo)
         self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcut(K.Redo)
+        self.redo_action.setShortcuts(K.Redo)  # Ctrl+Y and Ctrl+Shift+Z
         self.add_site_action = act("&Add site", self._on_add_site_triggered, "Ctrl+Shift+A",
                                    "Click on the map to place a new site")
         self.delete_action = act("&Delete sites", self._on_delete_triggered, K.Delete, "Delete the selected sites")
@@ -320,6 +322,7 @@ class MainWindow(QMainWindow):
         """Add a panel as a dock (layout restored between runs) with a toggle in View > Panels."""
         object_name = name or "panel_" + (re.sub(r"[^A-Za-z0-9]+", "_", title).strip("_").lower() or "panel")
         dock = self._make_dock(title, widget, object_name, area)
+        guard_wheel_in(widget)
         self.restoreDockWidget(dock)  # takes the place saved by restoreState() if there is one
         self.docks_menu.addAction(dock.toggleViewAction())
         self.panel_docks.append(dock)
@@ -834,7 +837,7 @@ class MainWindow(QMainWindow):
         try:
             cmd = BulkEditCommand.create(self.project.portfolio, list(site_ids), field, value)
         except PlannerError as e:
-            self.show_error("Bulk edit refused", _first_line(e))
+            self.show_error("Bulk edit refused", user_message(e))
             return False
         self.undo_stack.push(cmd)
         return True
@@ -844,7 +847,7 @@ class MainWindow(QMainWindow):
         try:
             cmd = MoveSiteCommand(self.project.portfolio, site_id, lon, lat)
         except PlannerError as e:
-            self.show_error("Cannot move site", _first_line(e))
+            self.show_error("Cannot move site", user_message(e))
             self._map_timer.start()  # put the marker back where the store says
             return False
         self.undo_stack.push(cmd)

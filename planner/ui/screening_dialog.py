@@ -31,6 +31,7 @@ from planner.gis.screening import (
 )
 from planner.model.site import PlannerError
 from planner.ui.commands import AddLayerCommand, AddSiteCommand
+from planner.ui.input_guard import guard_wheel_in
 from planner.ui.workers import TaskCancelled, run_with_progress
 
 _POLYGON_KINDS = ("stranded", "basins", "countries", "states", "other")
@@ -149,6 +150,7 @@ class ScreeningDialog(QDialog):
         layout.addWidget(self.summary_label)
         layout.addWidget(self.candidate_list, 1)
         layout.addWidget(self.close_box)
+        guard_wheel_in(self)
         self.resize(760, 620)
 
     def _connect(self) -> None:
