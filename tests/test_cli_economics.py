@@ -89,3 +89,18 @@ def test_bad_input_is_one_clear_line(argv, message, capsys):
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_headless_commands_that_print_results_have_json(capsys):
+    d = _json(capsys, "screen", SAMPLE, "--region", "TX", "--cell-km", "40", "--top", "3", "--json")
+    assert [c["rank"] for c in d["candidates"]] == [1, 2, 3] and d["region"] == "Texas"
+    assert all(isinstance(c["lat"], float) and c["reason"] for c in d["candidates"])
+    from planner.cli import build_parser
+    from planner.cmd import SUBCOMMANDS
+    _, mods = build_parser()
+    import argparse
+    for name in ("score", "proximity", "screen", "economics", "compare"):
+        sub = argparse.ArgumentParser().add_subparsers()
+        parser = mods[name].add_parser(sub)
+        assert any("--json" in a.option_strings for a in parser._actions), name
+    assert set(SUBCOMMANDS) >= {"economics", "compare"}
