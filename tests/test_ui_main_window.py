@@ -145,7 +145,8 @@ def test_edit_energized_changes_value_and_score_and_undo_restores(window, qtbot)
     assert "*" not in window.windowTitle()
 
 
-@pytest.mark.parametrize("value, needle", [(-5, "below the minimum"), (400, "exceeds power_capacity_mw")])
+@pytest.mark.parametrize("value, needle", [(-5, "Energized (MW) of CORZ-DEN: -5 MW is below the minimum 0 MW"),
+                                          (400, "exceeds Power capacity (gross)")])
 def test_invalid_edit_refused_with_message_and_nothing_stored(window, value, needle):
     site = window.project.portfolio.get(SID)
     assert site.power_capacity_mw < 400  # the sample's gross capacity, so 400 MW energized is too much
@@ -200,7 +201,7 @@ def test_bulk_edit_and_undo(window):
     # 100 MW gross is below CORZ-DEN's energized MW: refused for all, nothing stored
     assert before["CORZ-DEN"].energized_mw > 100
     assert not window.bulk_edit(ids, "power_capacity_mw", 100)
-    assert "exceeds power_capacity_mw" in window.last_message
+    assert "exceeds Power capacity (gross)" in window.last_message and "_mw" not in window.last_message
     assert all(window.project.portfolio.get(s) == before[s] for s in ids)
 
 
@@ -246,7 +247,7 @@ def test_drag_move_recomputes_proximity_then_score_then_map(window, qtbot):
     window.undo_stack.undo()
     assert (p.get(SID).lon, p.get(SID).lat) == (-97.13307, 33.21484)
     assert not window.move_site(SID, 250.0, 31.0)  # outside WGS84: refused
-    assert "lon" in window.last_message
+    assert "Longitude (deg) of CORZ-DEN: 250 is above the maximum 180" in window.last_message
 
 
 def test_save_as_and_reopen_keeps_edit_and_never_touches_sample(window, make_window, tmp_path, monkeypatch):

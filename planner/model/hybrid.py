@@ -31,7 +31,8 @@ from planner.model.site import PlannerError, Site
 HOURS_PER_YEAR = 8760
 REPRESENTATIVE_YEAR = 2025  # a non-leap year starting on a Wednesday
 SUMMER_MONTHS = (5, 6, 7, 8)  # June-September (0-based): the ERCOT 4CP months
-ERCOT_OFFER_CAP_USD_PER_MWH = 5000.0
+ERCOT_OFFER_CAP_USD_PER_MWH = 5000.0   # ERCOT high system-wide offer cap since 2023
+ERCOT_OFFER_FLOOR_USD_PER_MWH = -250.0  # ERCOT system-wide offer floor
 
 
 class HybridError(PlannerError, ValueError):
@@ -77,16 +78,27 @@ def synthetic_prices(mean_usd_per_mwh: float, seed: int = 0, year: int = REPRESE
     solar dip, summer (Jul-Aug) +35 % and spring (Mar-May) -25 % seasonality, a day-to-day AR(1)
     lognormal weather factor and hourly lognormal noise. Wind-driven negative hours (about 6 %
     overall, more at night and in spring) take -$0 to -$25. Scarcity spikes: about 0.6 % of
-    summer weekday 15:00-20:00 hours at $500 up to the $5,000 offer cap. The series is then
-    scaled multiplicatively to ``mean_usd_per_mwh`` (shifted additively when the mean is <= 0),
-    so the fraction of negative and spike hours is preserved.
+    summer weekday 15:00-20:00 hours at $500 up to the $5,000 offer cap. The shape is then
+    shifted additively, ``clip(base + s, floor, cap)`` with ERCOT's -$250 floor and $5,000 cap, and
+    ``s`` is found by bisection so the mean is ``mean_usd_per_mwh``: every hour moves by the same
+    $/MWh (a dearer contract does not make negative hours more negative or spikes pass the cap),
+    and each hour's price never falls when the mean rises.
     """
     if not math.isfinite(mean_usd_per_mwh):
         raise HybridError(f"mean power price {mean_usd_per_mwh!r} must be a finite $/MWh value")
+    lo_cap, hi_cap = ERCOT_OFFER_FLOOR_USD_PER_MWH, ERCOT_OFFER_CAP_USD_PER_MWH
+    if not lo_cap < mean_usd_per_mwh < hi_cap:
+        raise HybridError(f"mean power price {mean_usd_per_mwh:g} $/MWh must lie between the market floor "
+                          f"({lo_cap:g}) and cap ({hi_cap:g})")
     base, mean = _unscaled_prices(int(seed), int(year))
-    if mean_usd_per_mwh > 0:
-        return base * (mean_usd_per_mwh / mean)
-    return base - mean + mean_usd_per_mwh
+    lo, hi = mean_usd_per_mwh - mean - hi_cap, mean_usd_per_mwh - mean - lo_cap + hi_cap
+    for _ in range(80):  # mean of the clipped series is continuous and non-decreasing in the shift
+        mid = 0.5 * (lo + hi)
+        if np.clip(base + mid, lo_cap, hi_cap).mean() < mean_usd_per_mwh:
+            lo = mid
+        else:
+            hi = mid
+    return np.clip(base + 0.5 * (lo + hi), lo_cap, hi_cap)
 
 
 @lru_cache(maxsize=16)

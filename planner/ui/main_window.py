@@ -30,12 +30,14 @@ from planner.ui import dialogs
 from planner.ui.autosave import Autosaver, RecoveryInfo
 from planner.ui.commands import QtUndoAdapter
 from planner.ui.imports import ImportActions
+from planner.ui.input_guard import guard_wheel_in
 from planner.ui.layers_panel import LayersPanel
 from planner.ui.menus import build_actions, build_menus
 from planner.ui.project_files import ProjectFiles
 from planner.ui.proximity_runner import ProximityRunner
 from planner.ui.site_form import SiteForm
 from planner.ui.sites_dock import SitesDock
+from planner.ui.text import user_message
 from planner.ui.window_state import restore_window_state, save_window_state
 from planner.ui.workers import Task, TaskCancelled, TaskRunner
 
@@ -80,6 +82,7 @@ class MainWindow(QMainWindow):
         install_export_actions(self)
         from planner.ui.screening_dialog import install_screening_action  # Tools > Screen region…
         install_screening_action(self)
+        guard_wheel_in(self)  # spin boxes and combos take the wheel only with focus
         restore_window_state(self)
         self.set_project(Project(), None, "Untitled")  # empty until run_gui opens one (File > New: basemap)
         self.autosave.start()
@@ -170,6 +173,7 @@ class MainWindow(QMainWindow):
         """Add a panel as a dock (layout restored between runs) with a toggle in View > Panels."""
         object_name = name or "panel_" + (re.sub(r"[^A-Za-z0-9]+", "_", title).strip("_").lower() or "panel")
         dock = self._make_dock(title, widget, object_name, area)
+        guard_wheel_in(widget)
         self.restoreDockWidget(dock)  # takes the place saved by restoreState() if there is one
         self.docks_menu.addAction(dock.toggleViewAction())
         self.panel_docks.append(dock)
@@ -314,7 +318,7 @@ class MainWindow(QMainWindow):
         try:
             return fn(*args)
         except PlannerError as e:
-            self.show_error(title, first_line(e))
+            self.show_error(title, user_message(e))
             return None
 
     def set_map_mode(self, mode: str) -> None:

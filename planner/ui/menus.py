@@ -37,9 +37,9 @@ def build_actions(w: MainWindow) -> None:
                                 "Add a map layer (lines, substations, fibre…)")
     w.quit_action = act("&Quit", w.close, K.Quit)
     w.undo_action = w.undo_stack.createUndoAction(w, "&Undo")
-    w.undo_action.setShortcut(K.Undo)
+    w.undo_action.setShortcuts(K.Undo)
     w.redo_action = w.undo_stack.createRedoAction(w, "&Redo")
-    w.redo_action.setShortcut(K.Redo)
+    w.redo_action.setShortcuts(K.Redo)  # Ctrl+Y and Ctrl+Shift+Z
     w.add_site_action = act("&Add site", lambda: w.set_map_mode("add"), "Ctrl+Shift+A",
                             "Click on the map to place a new site")
     w.delete_action = act("&Delete sites", lambda: w.delete_sites(w.selected_site_ids()), K.Delete,

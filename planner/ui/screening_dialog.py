@@ -32,6 +32,7 @@ from planner.gis.screening import (
 from planner.model.site import PlannerError
 from planner.session.commands import AddLayers
 from planner.ui.commands import AddSiteCommand, QtCommand
+from planner.ui.input_guard import guard_wheel_in
 from planner.ui.workers import Task, TaskCancelled, TaskRunner
 
 _POLYGON_KINDS = ("stranded", "basins", "countries", "states", "other")
@@ -122,6 +123,7 @@ class ScreeningDialog(QDialog):
         layout.addWidget(self.summary_label)
         layout.addWidget(self.candidate_list, 1)
         layout.addWidget(self.close_box)
+        guard_wheel_in(self)
         self.resize(760, 620)
 
     def _connect(self) -> None:
