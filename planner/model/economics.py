@@ -610,7 +610,10 @@ class PathComparison:
     site_cost_usd_per_ph_day: float | None = None
     #: With energized MW unknown: NPV of each path with nothing energized and with all gross MW energized.
     energized_range: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: Year of the bridge path's first conversion capex for each conversion year N (-1 = never converts).
     bridge_capex_year: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: Cash flows (years 0..H, terminal value in year H) of the bridge path for each N, shape (H + 1, H + 1).
+    bridge_cash_flows_usd: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
     @property
     def paths(self) -> dict[str, PathResult]:
@@ -1351,10 +1354,12 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
     # -- bridge: keep mining, sign in year N, mine through the build -----------------------------------
     bridge = np.zeros(h_years + 1)
     bridge_capex_year = np.zeros(h_years + 1)
+    bridge_cash = np.zeros((h_years + 1, h_years + 1))
     for nconv in range(h_years + 1):
         if nconv == h_years:
             bridge[nconv] = mining.npv_usd
             bridge_capex_year[nconv] = -1
+            bridge_cash[nconv] = mining.cash_flows_usd
             continue
         sign = nconv * 12
         ls = _lease_schedule(ctx, it_ai, sign, build_months, ai_capex)
@@ -1364,6 +1369,8 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
         lr = ctx.rate + _spread(a)
         bridge[nconv] = npv(ctx.rate, m_cash) + npv(lr, l_cash) + tv / (1.0 + lr) ** h_years
         bridge_capex_year[nconv] = int(_year_of_month(sign))  # first year with conversion capex
+        bridge_cash[nconv] = m_cash + l_cash
+        bridge_cash[nconv, -1] += tv
     best_n = int(np.argmax(bridge))
 
     ai_ebitda = ctx.lease_rate * 1000.0 * 12.0 * it_ai * a.noi_margin
@@ -1388,7 +1395,8 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
         energized_mw=energized,
         fleet_mw=fleet_mw, fleet_j_per_th=fleet_j, fleet_age_years=fleet_age, fleet_source=fleet_src,
         build_months=build_months, build_basis=build_basis, capex_items=items, breakeven_usd_per_mwh=be_today,
-        site_cost_usd_per_ph_day=site_cost, energized_range=energized_range, bridge_capex_year=bridge_capex_year)
+        site_cost_usd_per_ph_day=site_cost, energized_range=energized_range, bridge_capex_year=bridge_capex_year,
+        bridge_cash_flows_usd=bridge_cash)
     _check_finite(comp)
     return comp
 
