@@ -118,8 +118,13 @@ def test_prepayment_and_tenant_funded_fitout():
     rent0 = base.lease_rate_usd_per_kw_month * 1000 * 70
     assert pre.cash_flows_usd[0] - none.cash_flows_usd[0] == pytest.approx(6 * rent0)    # received at signing
     assert none.cash_flows_usd[1] - pre.cash_flows_usd[1] == pytest.approx(6 * rent0)    # credited months 6-11
-    tenant = e.site_paths(_site(), base.replace(fitout_funded_by="tenant")).ai_lease
-    assert tenant.capex_usd == 0 and none.capex_usd == pytest.approx(5e6 * 70)
+    tenant_c = e.site_paths(_site(), base.replace(fitout_funded_by="tenant", tenant_funded_capex_share=0.6))
+    tenant = tenant_c.ai_lease
+    assert none.capex_usd == pytest.approx(5e6 * 70) and tenant.capex_usd == pytest.approx(0.4 * 5e6 * 70)
+    # a tenant-funded deal pays the tenant-funded rent (Core Scientific-CoreWeave ~$121/kW-month), not the median
+    assert tenant.streams_usd["lease_revenue"] / none.streams_usd["lease_revenue"] == pytest.approx(
+        base.tenant_funded_lease_rate_usd_per_kw_month / base.lease_rate_usd_per_kw_month)
+    assert base.tenant_funded_lease_rate_usd_per_kw_month == pytest.approx(1.45e6 / 12_000, abs=0.01)
 
 
 def test_mining_cash_flows_by_hand():
