@@ -1159,18 +1159,26 @@ def conversion_plan(site: Site, a: Assumptions, it_mw: float, readiness: Any = N
     keys = {u.key for u in readiness.upgrades}
     assumed_months = 0.0
     assumed = []
-    if site.hall_type is None and not keys & {"hall_buildout", "rack_density"}:
-        assumed.append(("hall_buildout", "Rack hall build-out (assumed: hall type unknown)",
-                        costs["hall_buildout_usd_per_mw_it"], costs["hall_buildout_months"]))
-    if site.cooling_current is None and site.dlc_path is None and "dlc_retrofit" not in keys:
-        assumed.append(("dlc_retrofit", "Direct-to-chip cooling retrofit (assumed: cooling unknown)",
+    # Unknown facts are not free: where readiness could not tell (rack density or DLC path unknown),
+    # price the upgrade a mining site typically needs and say so.
+    if site.max_rack_kw is None and not keys & {"hall_buildout", "rack_density"}:
+        if site.hall_type == "rack_mount_halls":
+            assumed.append(("rack_density", "Rack density upgrade (assumed: rack density unknown)",
+                            costs["rack_density_upgrade_usd_per_mw_it"], costs["hall_buildout_months"]))
+        else:
+            why = "hall type unknown" if site.hall_type is None else f"{site.hall_type} halls, rack density unknown"
+            assumed.append(("hall_buildout", f"Rack hall build-out (assumed: {why})",
+                            costs["hall_buildout_usd_per_mw_it"], costs["hall_buildout_months"]))
+    if site.cooling_current != "direct_to_chip" and site.dlc_path is None and "dlc_retrofit" not in keys:
+        why = "cooling unknown" if site.cooling_current is None else f"{site.cooling_current} cooling, DLC path unknown"
+        assumed.append(("dlc_retrofit", f"Direct-to-chip cooling retrofit (assumed: {why})",
                         costs["dlc_retrofit_usd_per_mw_it"], costs["dlc_retrofit_months"]))
     for key, label, unit, months_needed in assumed:
         items.append(hall(key, label, unit * it_mw, f"{it_mw:,.1f} MW IT x ${unit / 1e6:,.2f}M/MW"))
         assumed_months = max(assumed_months, months_needed)
     if assumed:
         notes.append("conversion capex assumes " + " and ".join(x[1].split(" (")[0].lower() for x in assumed)
-                     + ": enter the site's hall type and cooling to price its own upgrades")
+                     + ": enter the site's hall type, rack density and DLC path to price its own upgrades")
     if unknown:
         notes.append("conversion capex is a lower bound: unknown cost of " + ", ".join(unknown))
     ttp = readiness.time_to_power_months
