@@ -393,9 +393,11 @@ def payback_year(cash_flows: Sequence[float] | np.ndarray) -> float | None:
     cum = np.cumsum(cf)
     if cum.size == 0:
         return None
-    if cum[0] >= 0:
+    neg = np.nonzero(cum < 0)[0]
+    if neg.size == 0:
         return 0.0
-    for t in range(1, cum.size):
+    # money received before the investment (e.g. a fleet sold at signing) does not count as payback
+    for t in range(int(neg[0]) + 1, cum.size):
         if cum[t] >= 0:
             return float(t - 1 + (-cum[t - 1]) / cf[t])
     return None
@@ -1293,7 +1295,7 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
         if build:
             capex_y[0] = build_capex
         cash = blk.cash - capex_y
-        option = "energized MW and pipeline built" if build else "installed fleet on the energized MW"
+        option = "installed fleet + pipeline built" if build else "installed fleet only"
         nts = list(blk.notes)
         if not build and pipeline_mw > 0:
             nts.append(f"{pipeline_mw:,.0f} MW not energized are left unbuilt (mining_pipeline = {a.mining_pipeline})")
@@ -1338,8 +1340,7 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
                         "fitout_capex": fitout_usd, "upgrades_capex": upgrades_usd,
                         "relet_capex": float(lease["relet"].sum()), "prepayment": lease["prepay"],
                         "fleet_resale": fleet_sale},
-               notes=ai_notes, option=f"{a.lease_term_years}-yr lease, {a.tenant_class.replace('_', ' ')} tenant, "
-                                       f"fit-out funded by the {a.fitout_funded_by}")
+               notes=ai_notes, option=f"{a.lease_term_years}-yr lease, {a.fitout_funded_by}-funded")
 
     # -- hybrid: AI tenant plus a mining block in the headroom -----------------------------------------
     if params.it_mw <= 0 and params.mining_capacity_mw <= 0:
@@ -1383,7 +1384,7 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
                      "fleet_resale": float(hb.resale.sum() + surplus_sale), "lease_revenue": hb_lease["lease_revenue"],
                      "lease_noi": hb_lease["lease_noi"], "relet_capex": float(hb_lease["relet"].sum())},
             notes=[f"mining: {x}" for x in hb.notes],
-            option=f"{params.it_mw:,.1f} MW IT + {cap:,.1f} MW flexible mining")
+            option=f"{params.it_mw:,.0f} MW IT + {cap:,.0f} MW mining")
 
     # -- sell the site: the baseline ------------------------------------------------------------------
     sale = float(a.sell_usd_per_mw_energized) * (energized or 0.0)
@@ -1392,7 +1393,7 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
     sell = _path("sell", ctx, gross, mining_cash=sell_cash, capex_by_year=np.zeros(h_years + 1),
                  operating_usd=0.0, mwh=np.zeros(h_years + 1), streams={"sale_proceeds": sale},
                  notes=[f"{energized or 0:g} energized MW x ${a.sell_usd_per_mw_energized / 1e6:,.2f}M/MW "
-                        "(Riot-Block Mining, July 2024)"], option="sale at signing")
+                        "(Riot-Block Mining, July 2024)"], option="sale today")
 
     # -- bridge: keep mining, sign in year N, mine through the build -----------------------------------
     bridge = np.zeros(h_years + 1)
