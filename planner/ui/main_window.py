@@ -24,8 +24,9 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QHeaderView,
 from planner import APP_NAME
 from planner.assets import AssetError, asset_dir, sample_project
 from planner.gis import io as gis_io
-from planner.gis.project import (LAYER_KINDS, MapLayer, Project, default_style, new_project,
-                                 open_project as gis_open_project, safe_layer_name, save_project)
+from planner.gis.project import (LAYER_KINDS, MapLayer, Project, ProjectChangedError, changed_on_disk,
+                                 default_style, new_project, open_project as gis_open_project, safe_layer_name,
+                                 save_project)
 from planner.gis.proximity import LAYER_KINDS_USED, apply_proximity
 from planner.model.fields import COMPUTED_FIELDS
 from planner.model.portfolio import Portfolio
@@ -114,6 +115,8 @@ class MainWindow(QMainWindow):
         install_export_actions(self)
         from planner.ui.screening_dialog import install_screening_action  # Tools > Screen region…
         install_screening_action(self)
+        from planner.ui.problems_panel import install_problems_panel  # View > Panels > Problems
+        self.problems_panel = install_problems_panel(self)
         self.restore_window_state()
         # an empty project until run_gui opens one (File > New adds the basemap layers)
         self.set_project(Project(), None, "Untitled")
@@ -375,14 +378,17 @@ class MainWindow(QMainWindow):
         self.scores_changed.emit(self.scores)
         self.current_site_changed.emit("")
 
-    def _switch_lock(self, path: Path | None) -> None:
+    def _switch_lock(self, path: Path | None) -> bool:
+        """Hold the lock of ``path`` (releasing the previous one); False when it cannot be taken."""
         if self._lock is not None:
             self._lock.release()
             self._lock = None
         if path is not None:
             lock = ProjectLock(path)
-            if lock.acquire():
-                self._lock = lock
+            if not lock.acquire():
+                return False
+            self._lock = lock
+        return True
 
     def open_project(self, path: str | os.PathLike[str]) -> bool:
         """Open a project file; on failure show the one-line error and keep the current project."""
@@ -395,22 +401,31 @@ class MainWindow(QMainWindow):
         except OSError as e:
             self.show_error("Cannot open project", f"{p.name}: {_first_line(e)}")
             return False
-        read_only = _is_bundled_sample(p) or not os.access(p, os.W_OK) or not os.access(p.parent, os.W_OK)
-        if read_only:
-            # never let any code path overwrite the installed sample (or a read-only file)
+        except Exception as e:  # noqa: BLE001 - a damaged file must never take the app down
+            import logging
+            logging.getLogger(__name__).exception("opening %s failed", p)
+            self.show_error("Cannot open project", f"{p.name}: {_first_line(e)}")
+            return False
+        real = Path(os.path.realpath(p))
+        read_only = _is_bundled_sample(p) or not os.access(real, os.W_OK) or not os.access(real.parent, os.W_OK)
+        why = "is read-only"
+        if not read_only:
+            owner = ProjectLock(p).other_owner()
+            if owner is not None:
+                if not dialogs.ask_yes_no(
+                        self, "Project in use",
+                        f"{p.name} is open in {ProjectLock.describe(owner)}. Open a copy? "
+                        "(Save will ask for a new file, so nobody's edits are lost.)"):
+                    return False
+                read_only, why = True, "is open elsewhere"
+        if read_only or not self._switch_lock(p):
+            # never let any code path overwrite the installed sample, a read-only or a locked file
             project.path = None
             self._switch_lock(None)
             name = f"{p.name} (read-only copy)"
             self.set_project(project, None, name)
-            self.show_status(f"{p.name} opened as a copy: Save asks for a new file")
+            self.show_status(f"{p.name} {why}: opened as a copy, Save asks for a new file")
         else:
-            owner = ProjectLock(p).other_owner()
-            if owner is not None and not dialogs.ask_yes_no(
-                    self, "Project in use",
-                    f"{p.name} is open in another planner ({ProjectLock.describe(owner)}). "
-                    "Saving from both will lose one side's edits. Open anyway?"):
-                return False
-            self._switch_lock(p)
             self.set_project(project, p.absolute(), p.name)
         self.settings.add_recent(p)
         self._save_settings()
@@ -436,8 +451,16 @@ class MainWindow(QMainWindow):
         if _is_bundled_sample(p):
             self.show_error("Cannot save", f"{p.name} is the bundled sample; save your work under another name")
             return False
+        same = self._save_path is not None and Path(p).absolute() == Path(self._save_path).absolute()
         try:
-            written = save_project(self.project, p)
+            try:
+                written = save_project(self.project, p, expected_stamp=self.project.disk_stamp if same else None)
+            except ProjectChangedError as e:
+                if not dialogs.ask_yes_no(self, "Project changed on disk",
+                                          f"{_first_line(e)}.\n\nReplace it with your version? Layers and tables "
+                                          "added there are kept; sites are saved as you have them."):
+                    return False
+                written = save_project(self.project, p)
         except PlannerError as e:
             self.show_error("Cannot save project", _first_line(e))
             return False
@@ -463,6 +486,18 @@ class MainWindow(QMainWindow):
         original = Path(project.path) if project.path else None
         writable = original is not None and not _is_bundled_sample(original) \
             and os.access(original.parent, os.W_OK)
+        if writable and original is not None and original.exists() and changed_on_disk(project):
+            # someone saved the original after the autosave: never overwrite it unasked
+            from planner.gis.project import compare_projects, open_project as _open
+            try:
+                lines = compare_projects(project, _open(original))
+            except PlannerError as e:
+                lines = [f"the file on disk cannot be read ({_first_line(e)})"]
+            dialogs.show_error(self, "Project changed on disk",
+                               f"{original.name} changed on disk after your work was autosaved (QGIS or a "
+                               "colleague). Your recovered work opens as a copy: Save asks for a new name.\n\n"
+                               "Recovered work compared with the file on disk:\n" + "\n".join(lines[:15]))
+            writable = False
         if not writable:
             project.path = None
         self._switch_lock(original if writable else None)
