@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
+from pyproj import Geod
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -118,31 +121,81 @@ def _layer(name: str, kind: str, title: str, gdf: gpd.GeoDataFrame, source: str)
                     style=default_style(kind))
 
 
-def _coverages(data: Path) -> tuple[Any, Any]:
-    """Texas and the contiguous US (Census 2016 states), the areas the grid and fibre data cover."""
+# Census regions: the GridKit extracts Countries/USA/{South,Midwest,Northeast} follow them (checked:
+# every line of the shared file has its midpoint in its region's states, bar a few border crossings).
+GRID_US_REGIONS: dict[str, tuple[str, ...]] = {
+    "USA-South": ("DE", "MD", "DC", "VA", "WV", "NC", "SC", "GA", "FL", "KY", "TN", "AL", "MS", "AR", "LA",
+                  "OK", "TX"),
+    "USA-Midwest": ("OH", "IN", "IL", "MI", "WI", "MN", "IA", "MO", "ND", "SD", "NE", "KS"),
+    "USA-Northeast": ("ME", "NH", "VT", "MA", "RI", "CT", "NY", "NJ", "PA"),
+}
+#: Outside North America the grid file keeps the lines within ~500 km of each located site (MANIFEST:
+#: EPSG:3857 buffer of 800 km, i.e. ~360 km of ground at Tydal's 63 N). A disc of this radius around
+#: each such site is stated as covered: any line within 175 km of a point in the disc was kept, and
+#: beyond 60 km every grid-proximity curve is already flat.
+GRID_ABROAD_RADIUS_KM = 150.0
+#: Coverage outlines are widened and simplified by this much (~2 km): a site within ~2 km outside a
+#: covered border counts as covered, which moves no score (the nearest line is then across the border).
+COVERAGE_SLACK_DEG = 0.02
+_GEOD = Geod(ellps="WGS84")
+
+
+def _disc(lon: float, lat: float, radius_km: float) -> Any:
+    az = np.linspace(0.0, 360.0, 73)[:-1]
+    x, y, _ = _GEOD.fwd(np.full(len(az), lon), np.full(len(az), lat), az, np.full(len(az), radius_km * 1000.0))
+    return shapely.Polygon(np.column_stack([x, y]))
+
+
+def grid_coverage(data: Path) -> dict[str, Any]:
+    """Area the national grid file covers, one polygon per region of MANIFEST.txt (the US West is absent)."""
     states, _ = read_layer(data / "us_states_census2016_simplified.geojson", kind="states")
-    texas = states.loc[states["STUSPS"] == "TX", "geometry"].union_all()
-    conus = states.loc[~states["STUSPS"].isin(["AK", "HI", "PR", "VI", "GU", "AS", "MP"]), "geometry"].union_all()
-    return texas, conus
+    out = {region: states.loc[states["STUSPS"].isin(codes), "geometry"].union_all()
+           for region, codes in GRID_US_REGIONS.items()}
+    countries, _ = read_layer(data / "ne_110m_admin_0_countries.geojson", kind="countries")
+    out["Canada"] = countries.loc[countries["ADM0_A3"] == "CAN", "geometry"].union_all()
+    sites = pd.read_csv(data / "mining_sites_public.csv")
+    abroad = sites[~sites["country"].isin(["US", "CA"]) & sites["lat"].notna() & sites["lon"].notna()]
+    for country, rows in abroad.groupby("country"):
+        out[f"near the {country} sites"] = shapely.union_all(
+            [_disc(r.lon, r.lat, GRID_ABROAD_RADIUS_KM) for r in rows.itertuples()])
+    return {region: _outline(area) for region, area in out.items()}
+
+
+def _outline(area: Any) -> Any:
+    """``area`` widened by COVERAGE_SLACK_DEG and simplified by as much: it still covers ``area`` and is
+    small enough to store in the project metadata (the coverage is saved once per layer)."""
+    return shapely.simplify(shapely.buffer(area, COVERAGE_SLACK_DEG, quad_segs=2), COVERAGE_SLACK_DEG)
+
+
+def _conus(data: Path) -> Any:
+    """The contiguous US (Census 2016 states), the area the fibre and PoP data cover."""
+    states, _ = read_layer(data / "us_states_census2016_simplified.geojson", kind="states")
+    return _outline(states.loc[~states["STUSPS"].isin(["AK", "HI", "PR", "VI", "GU", "AS", "MP"]),
+                               "geometry"].union_all())
 
 
 def build_layers(data: Path) -> list[MapLayer]:
     """The map layers of the sample, from the shared data files."""
-    texas, conus = _coverages(data)
+    conus = _conus(data)
+    grid_regions = grid_coverage(data)
+    grid_area = shapely.union_all(list(grid_regions.values()))
+    grid_label = "US South, Midwest and Northeast; Canada; within 150 km of the sites in Norway, Bhutan, Paraguay"
     osm = "(c) OpenStreetMap contributors, ODbL 1.0 (via GridKit / ComplexNetTSP Power_grids, 2017)"
     zoo = "Internet Topology Zoo, CC BY 4.0 (Knight et al., IEEE JSAC 29(9), 2011)"
     layers: list[MapLayer] = []
 
-    lines, _ = read_layer(data / "tx_osm2017_hv_lines.geojson", kind="transmission")
-    lines = lines.drop(columns=[c for c in ("v_id_1", "v_id_2", "frequency", "cables") if c in lines])
+    lines, _ = read_layer(data / "grid_osm2017_hv_lines.geojson", kind="transmission")
+    # GridKit ids are per extract, not unique across regions (MANIFEST): dropped with the topology columns
+    lines = lines.drop(columns=[c for c in ("l_id", "v_id_1", "v_id_2", "frequency", "cables", "ref") if c in lines])
     lines["length_m"] = pd.to_numeric(lines["length_m"], errors="coerce")
-    layers.append(_layer("transmission", "transmission", "HV lines, Texas (OSM 2017)", lines, osm))
-    layers[-1].coverage, layers[-1].coverage_label = texas, "Texas"
+    layers.append(_layer("transmission", "transmission", "HV lines, US (no West), Canada, near sites abroad (OSM 2017)",
+                         lines, osm))
+    layers[-1].coverage, layers[-1].coverage_label = grid_area, grid_label
 
-    nodes, _ = read_layer(data / "tx_osm2017_hv_nodes.geojson", kind="substations")
-    subs = nodes[nodes["typ"].isin(SUBSTATION_TYPES)].drop(columns=["frequency"], errors="ignore")
-    layers.append(_layer("substations", "substations", "Substations, Texas (OSM 2017)", subs, osm))
-    layers[-1].coverage, layers[-1].coverage_label = texas, "Texas"
+    nodes, _ = read_layer(data / "grid_osm2017_hv_nodes.geojson", kind="substations")
+    subs = nodes[nodes["typ"].isin(SUBSTATION_TYPES)].drop(columns=["v_id", "frequency", "ref"], errors="ignore")
+    layers.append(_layer("substations", "substations", "Substations, US (no West), Canada, near sites abroad (OSM 2017)", subs, osm))
+    layers[-1].coverage, layers[-1].coverage_label = grid_area, grid_label
 
     links, _ = read_layer(data / "us_topology_zoo_backbone_links.geojson", kind="fibre")
     layers.append(_layer("fibre", "fibre", "Backbone links, US (Topology Zoo)", links, zoo))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -14,6 +15,7 @@ from pyproj import Geod  # noqa: E402
 from planner.model.portfolio import Portfolio  # noqa: E402
 from planner.model.site import Site  # noqa: E402
 from planner.ui.map_view import MapView  # noqa: E402
+from planner.webmap.builder import build_map  # noqa: E402
 
 HOSTILE = "<img src=x onerror=window.__xss=1>"
 TIMEOUT_MS = 20_000
@@ -86,7 +88,13 @@ def test_sample_map_loads_with_all_features(sample_view, sample):
     counts = json.loads(sample_view.eval_js("plannerMap.countFeatures()"))
     located = [s for s in sample.portfolio if s.lat is not None and s.lon is not None]
     assert counts["sites"] == len(located) > 0
-    assert counts["lines"] == sum(len(lyr.gdf) for lyr in sample.layers_of_kind("transmission"))
+    # every encoded line piece is drawn (above the merge threshold the builder merges lines per voltage class)
+    built = build_map(sample)
+    data = json.loads(re.search(r'<script type="application/json" id="planner-data">(.*?)</script>', built, re.S)[1])
+    tx = [lay for lay in data["layers"] if lay["kind"] == "transmission"]
+    assert counts["lines"] == sum(len(lay["lines"]) for lay in tx) > 0
+    assert sum(lay["stats"]["lines"]["features_in"] for lay in tx) == sum(
+        len(lyr.gdf) for lyr in sample.layers_of_kind("transmission"))
     assert counts["substations"] == sum(len(lyr.gdf) for lyr in sample.layers_of_kind("substations"))
     assert counts["countries"] > 100
     assert sample_view.html_path.is_file()  # loaded from a file (setHtml caps at 2 MB)

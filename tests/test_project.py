@@ -176,13 +176,17 @@ def test_sample_project_is_complete(shared_data):
     assert set(subs["typ"]) == {"substation", "sub_station", "station"}
     pops = project.layers["pops"].gdf
     assert not pops.duplicated(["network", "node"]).any()
-    assert (project.layers["transmission"].gdf["voltage_kv"] >= 230).sum() == 575 + 131 + 5
+    lines = project.layers["transmission"].gdf  # national grid file: MANIFEST kV mix 230 kV 4,153, 345 kV 2,357 ...
+    assert len(lines) == 22_337 and (lines["voltage_kv"] >= 230).sum() == 7_982
+    assert set(lines["region"]) == {"USA-South", "USA-Midwest", "USA-Northeast", "Canada", "Europe", "Asia",
+                                    "South-America"}
     s = project.portfolio.get("BTCM-ETH")  # 35 energized of 51 total: derivations of maps/README.md
     assert (s.energized_mw, s.power_capacity_mw, s.pipeline_mw, s.interconnection_status) == (35.0, 51.0, 16.0, "energized")
     m = project.portfolio.get("CORZ-MUS")  # no energized figure: nothing derived
     assert (m.energized_mw, m.pipeline_mw, m.interconnection_status) == (None, None, None)
     assert all(x.sources for x in sites)
-    assert sample_project().stat().st_size < 8e6
+    # 22,337 lines + 10,538 substations of the national grid file (and their spatial indexes): ~10 MB
+    assert sample_project().stat().st_size < 12e6
 
 
 def test_new_project_has_basemap_only():
@@ -210,7 +214,7 @@ def test_cli_info_on_sample_subprocess():
     r = _run("info", str(sample_project()))
     assert r.returncode == 0, r.stderr
     assert "sites: 40 (38 with a location, 2 without)" in r.stdout
-    assert "layer transmission: kind transmission, LineString, EPSG:4326, 809 features" in r.stdout
+    assert "layer transmission: kind transmission, LineString, EPSG:4326, 22337 features" in r.stdout
 
 
 def test_cli_import_garbage_is_one_line_subprocess(tmp_path):

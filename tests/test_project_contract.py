@@ -316,7 +316,7 @@ def test_damaged_metadata_falls_back_to_defaults_with_a_warning(tmp_path, key, v
 
 def test_app_survives_a_project_that_breaks_opening(tmp_path, monkeypatch, qtbot):
     from planner.settings import AppSettings
-    from planner.ui import dialogs, main_window
+    from planner.ui import dialogs, main_window, project_files
     from test_ui_main_window import FakeMap
 
     errors: list[str] = []
@@ -325,7 +325,7 @@ def test_app_survives_a_project_that_breaks_opening(tmp_path, monkeypatch, qtbot
     def broken(path):
         raise AttributeError("'int' object has no attribute 'get'")
 
-    monkeypatch.setattr(main_window, "gis_open_project", broken)
+    monkeypatch.setattr(project_files, "gis_open_project", broken)
     w = main_window.MainWindow(AppSettings(), map_factory=FakeMap)
     qtbot.addWidget(w)
     assert not w.open_project(tmp_path / "p.gpkg")

@@ -73,7 +73,7 @@ def fast_sample(monkeypatch, _sample_once):
     import copy
     from planner.gis.project import Project, open_project
     from planner.model.portfolio import Portfolio
-    from planner.ui import main_window
+    from planner.ui import project_files
 
     src = _sample_once
 
@@ -83,7 +83,7 @@ def fast_sample(monkeypatch, _sample_once):
         pf = Portfolio(list(src.portfolio), copy.deepcopy(src.portfolio.settings), src.portfolio.name)
         return Project(path=src.path, portfolio=pf, layers=dict(src.layers), warnings=list(src.warnings))
 
-    monkeypatch.setattr(main_window, "gis_open_project", opener)
+    monkeypatch.setattr(project_files, "gis_open_project", opener)
 
 
 @pytest.fixture
@@ -100,6 +100,11 @@ def window(make_window) -> MainWindow:
     w = make_window()
     assert w.open_project(sample_project())
     return w
+
+
+def _wait(qtbot, task):
+    """Wait until a window task's result (or error) was delivered to its callbacks."""
+    qtbot.waitUntil(lambda: task.delivered, timeout=60_000)
 
 
 def _cell(w: MainWindow, sid: str, key: str):
@@ -140,7 +145,8 @@ def test_edit_energized_changes_value_and_score_and_undo_restores(window, qtbot)
     assert "*" not in window.windowTitle()
 
 
-@pytest.mark.parametrize("value, needle", [(-5, "below the minimum"), (400, "exceeds power_capacity_mw")])
+@pytest.mark.parametrize("value, needle", [(-5, "Energized (MW) of CORZ-DEN: -5 MW is below the minimum 0 MW"),
+                                          (400, "exceeds Power capacity (gross)")])
 def test_invalid_edit_refused_with_message_and_nothing_stored(window, value, needle):
     site = window.project.portfolio.get(SID)
     assert site.power_capacity_mw < 400  # the sample's gross capacity, so 400 MW energized is too much
@@ -195,7 +201,7 @@ def test_bulk_edit_and_undo(window):
     # 100 MW gross is below CORZ-DEN's energized MW: refused for all, nothing stored
     assert before["CORZ-DEN"].energized_mw > 100
     assert not window.bulk_edit(ids, "power_capacity_mw", 100)
-    assert "exceeds power_capacity_mw" in window.last_message
+    assert "exceeds Power capacity (gross)" in window.last_message and "_mw" not in window.last_message
     assert all(window.project.portfolio.get(s) == before[s] for s in ids)
 
 
@@ -241,7 +247,7 @@ def test_drag_move_recomputes_proximity_then_score_then_map(window, qtbot):
     window.undo_stack.undo()
     assert (p.get(SID).lon, p.get(SID).lat) == (-97.13307, 33.21484)
     assert not window.move_site(SID, 250.0, 31.0)  # outside WGS84: refused
-    assert "lon" in window.last_message
+    assert "Longitude (deg) of CORZ-DEN: 250 is above the maximum 180" in window.last_message
 
 
 def test_save_as_and_reopen_keeps_edit_and_never_touches_sample(window, make_window, tmp_path, monkeypatch):
@@ -268,7 +274,7 @@ def test_save_as_and_reopen_keeps_edit_and_never_touches_sample(window, make_win
     assert site.energized_mw == 100.0 and site.land_acres == 320
     assert other.save_path == target.absolute() and "*" not in other.windowTitle()
     window.close()
-    assert not (tmp_path / "mine.gpkg.lock").exists() or other._lock is not None
+    assert not (tmp_path / "mine.gpkg.lock").exists() or other.files.lock is not None
 
 
 def test_close_with_unsaved_edits_asks(window, monkeypatch, qtbot):
@@ -292,21 +298,22 @@ def test_open_failure_keeps_current_project(window, errors, tmp_path):
 
 def test_import_layer_and_sites_with_undo_and_errors(window, errors, shared_data, tmp_path, qtbot):
     n_layers = len(window.project.layers)
-    name = window.import_layer_from(shared_data / "tx_osm2017_hv_nodes.geojson", "substations")
-    assert name == "tx_osm2017_hv_nodes" and len(window.project.layers) == n_layers + 1
+    _wait(qtbot, window.import_layer_from(shared_data / "tx_osm2017_hv_nodes.geojson", "substations"))
+    name = "tx_osm2017_hv_nodes"
+    assert name in window.project.layers and len(window.project.layers) == n_layers + 1
     assert window.layers_panel.list.count() == n_layers + 1
     window.undo_stack.undo()
     assert name not in window.project.layers and window.layers_panel.list.count() == n_layers
     # a sites file whose IDs already exist: imported under new IDs, one undo step
     n = len(window.project.portfolio)
-    added = window.import_sites_from(shared_data / "mining_sites_public.csv")
-    assert added == 40 and len(window.project.portfolio) == n + 40
+    _wait(qtbot, window.import_sites_from(shared_data / "mining_sites_public.csv"))
+    assert len(window.project.portfolio) == n + 40 and window.undo_stack.count() == 1
     assert "CORZ-DEN-2" in window.project.portfolio
     window.undo_stack.undo()
     assert len(window.project.portfolio) == n
     bad = tmp_path / "bad.csv"
     bad.write_text("site_id,name,energized_mw\nX1,Bad,-5\n")
-    assert window.import_sites_from(bad) == 0
+    _wait(qtbot, window.import_sites_from(bad))
     assert errors and "bad.csv" in errors[-1] and "\n" not in errors[-1]
     assert len(window.project.portfolio) == n and window.undo_stack.index() == 0
 

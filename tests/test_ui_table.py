@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QComboBox, QDateEdit, QDoubleSpinBox, QLineEdit, Q
 from planner.model.fields import FIELDS
 from planner.model.portfolio import Portfolio
 from planner.model.site import Site, SiteError
-from planner.ui import commands
+from planner.session import commands
 from planner.ui.commands import (AddSiteCommand, BulkEditCommand, DeleteSitesCommand, DuplicateSiteCommand,
                                  EditSiteCommand, MoveSiteCommand, SetSettingCommand)
 from planner.ui.delegates import create_editor, editor_value, format_value, set_editor_value
@@ -93,13 +93,14 @@ def test_setdata_pushes_command_and_undo_restores(model, qtbot):
     assert model.portfolio.get("A").energized_mw == 200.0
 
 
-@pytest.mark.parametrize("raw, needle", [(-5, "below the minimum"), (301, "exceeds power_capacity_mw"),
-                                         ("abc", "is not a number")])
+@pytest.mark.parametrize("raw, needle", [(-5, "-5 MW is below the minimum 0 MW"),
+                                         (301, "Energized (301 MW) exceeds Power capacity (gross) (300 MW)"),
+                                         ("abc", "\u201cabc\u201d is not a number")])
 def test_invalid_edit_refused_with_message(model, qtbot, raw, needle):
     c = model.column_of("energized_mw")
     with qtbot.waitSignal(model.edit_rejected) as sig:
         assert model.setData(model.index(0, c), raw) is False
-    assert needle in sig.args[0] and "A: energized_mw" in sig.args[0]
+    assert needle in sig.args[0] and sig.args[0].startswith("Energized (MW) of A: ")
     assert model.portfolio.get("A").energized_mw == 200.0
     assert model.undo_stack.count() == 0
 

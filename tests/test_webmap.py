@@ -223,7 +223,12 @@ def test_sample_project_map():
     located = [s for s in project.portfolio if s.lat is not None and s.lon is not None]
     assert len(data["sites"]) == len(located) > 0
     tx = [lay for lay in data["layers"] if lay["kind"] == "transmission"]
-    assert sum(len(lay["lines"]) for lay in tx) == sum(len(lyr.gdf) for lyr in project.layers_of_kind("transmission"))
+    n_lines = sum(len(lyr.gdf) for lyr in project.layers_of_kind("transmission"))
+    assert sum(lay["stats"]["lines"]["features_in"] for lay in tx) == n_lines
+    for lay in tx:  # the national grid (22,337 lines) is above the merge threshold: merged per voltage class
+        st = lay["stats"]["lines"]
+        assert st["merged"] is (st["features_in"] > MapOptions().merge_threshold_features)
+        assert 0 < len(lay["lines"]) and st["vertices_out"] <= MapOptions().max_vertices_per_layer
 
 
 def test_large_layer_stays_bounded():

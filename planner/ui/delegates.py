@@ -11,10 +11,12 @@ import math
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QDate, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QFocusEvent, QKeyEvent, QValidator
 from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDateEdit, QDoubleSpinBox, QLineEdit,
                                QSpinBox, QStyledItemDelegate, QStyleOptionViewItem, QWidget)
 
 from planner.model.fields import FIELDS, FieldSpec
+from planner.ui.input_guard import guard_wheel
 
 UNKNOWN_TEXT = "unknown"
 FIELD_ROLE = Qt.ItemDataRole.UserRole + 1  # the model answers the FieldSpec name of a column
@@ -58,10 +60,78 @@ def format_value(fs: FieldSpec, value: Any, with_unit: bool = True) -> str:
     return str(value)
 
 
+class _TypedNumberMixin:
+    """A spin box that keeps a typed number outside its range instead of clamping it silently.
+
+    Qt refuses keystrokes beyond the maximum and clamps on focus-out, so 99,999,999 MW became
+    9,999 MW without a word. Here the text may go out of range (``Intermediate``); when the
+    edit finishes (Enter, focus out) the typed number is kept in :attr:`typed_out_of_range`
+    and :func:`editor_value` returns it, so validation refuses it with a message.
+    """
+
+    typed_out_of_range: float | None = None
+
+    def _typed_number(self, text: str) -> float | None:
+        t = text
+        prefix, suffix = self.prefix(), self.suffix()  # type: ignore[attr-defined]
+        if prefix and t.startswith(prefix):
+            t = t[len(prefix):]
+        if suffix and t.endswith(suffix):
+            t = t[:-len(suffix)]
+        loc = self.locale()  # type: ignore[attr-defined]
+        t = t.strip().replace(loc.groupSeparator(), "").replace(loc.decimalPoint(), ".")
+        try:
+            n = float(t)
+        except ValueError:
+            return None
+        return n if math.isfinite(n) else None
+
+    def _out_of_range(self, text: str) -> float | None:
+        n = self._typed_number(text)
+        if n is None or self.minimum() <= n <= self.maximum():  # type: ignore[attr-defined]
+            return None
+        return n
+
+    def validate(self, text: str, pos: int) -> object:
+        if self._out_of_range(text) is not None:
+            return QValidator.State.Intermediate, text, pos
+        return super().validate(text, pos)  # type: ignore[misc]
+
+    def _capture(self) -> None:
+        self.typed_out_of_range = self._out_of_range(self.lineEdit().text())  # type: ignore[attr-defined]
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._capture()
+        super().keyPressEvent(event)  # type: ignore[misc]
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt override
+        self._capture()
+        super().focusOutEvent(event)  # type: ignore[misc]
+
+
+class FieldDoubleSpinBox(_TypedNumberMixin, QDoubleSpinBox):
+    """Float field editor (see :class:`_TypedNumberMixin`)."""
+
+
+class FieldSpinBox(_TypedNumberMixin, QSpinBox):
+    """Integer field editor (see :class:`_TypedNumberMixin`)."""
+
+
 def create_editor(fs: FieldSpec, parent: QWidget | None) -> QWidget:
-    """A widget to edit one field of ``fs.kind`` with units, ranges and an unknown state."""
+    """A widget to edit one field of ``fs.kind`` with units, ranges and an unknown state.
+
+    Spin boxes, combos and date edits take the mouse wheel only when they have focus.
+    """
+    w = _create_editor(fs, parent)
+    if isinstance(w, (QAbstractSpinBox, QComboBox)):
+        guard_wheel(w)
+    return w
+
+
+def _create_editor(fs: FieldSpec, parent: QWidget | None) -> QWidget:
     if fs.kind == "float":
-        w = QDoubleSpinBox(parent)
+        w = FieldDoubleSpinBox(parent)
         dec = _decimals(fs)
         step = 10.0 ** -dec
         lo = fs.minimum if fs.minimum is not None else -_FLOAT_FALLBACK_RANGE
@@ -73,10 +143,11 @@ def create_editor(fs: FieldSpec, parent: QWidget | None) -> QWidget:
         if fs.unit:
             w.setSuffix(f" {fs.unit}")
         w.setKeyboardTracking(False)
-        w.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToNearestValue)
+        w.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToPreviousValue)
+        w.setGroupSeparatorShown(True)
         return w
     if fs.kind == "int":
-        w = QSpinBox(parent)
+        w = FieldSpinBox(parent)
         lo = int(fs.minimum) if fs.minimum is not None else -2_000_000_000
         hi = int(fs.maximum) if fs.maximum is not None else 2_000_000_000
         w.setRange(lo - 1, hi)
@@ -84,6 +155,7 @@ def create_editor(fs: FieldSpec, parent: QWidget | None) -> QWidget:
         if fs.unit and fs.unit not in ("count",):
             w.setSuffix(f" {fs.unit}" if fs.unit != "1-5" else " / 5")
         w.setKeyboardTracking(False)
+        w.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToPreviousValue)
         return w
     if fs.kind in ("enum", "bool"):
         w = QComboBox(parent)
@@ -111,6 +183,8 @@ def create_editor(fs: FieldSpec, parent: QWidget | None) -> QWidget:
 
 def set_editor_value(editor: QWidget, fs: FieldSpec, value: Any) -> None:
     """Show ``value`` (``None`` = unknown) in an editor made by :func:`create_editor`."""
+    if isinstance(editor, _TypedNumberMixin):
+        editor.typed_out_of_range = None
     if isinstance(editor, QDoubleSpinBox):
         editor.setValue(editor.minimum() if value is None else float(value))
     elif isinstance(editor, QSpinBox):
@@ -126,10 +200,17 @@ def set_editor_value(editor: QWidget, fs: FieldSpec, value: Any) -> None:
             editor.setDate(QDate(d.year, d.month, d.day))
     elif isinstance(editor, QLineEdit):
         editor.setText("" if value is None else str(value))
+        editor.setCursorPosition(0)  # long text opens at its start, not scrolled to the end
 
 
 def editor_value(editor: QWidget, fs: FieldSpec) -> Any:
-    """The editor's value as a Python value (``None`` = unknown), not yet validated."""
+    """The editor's value as a Python value (``None`` = unknown), not yet validated.
+
+    A number typed outside the editor's range is returned as typed (validation refuses it).
+    """
+    if isinstance(editor, _TypedNumberMixin) and editor.typed_out_of_range is not None:
+        n = editor.typed_out_of_range
+        return int(n) if isinstance(editor, QSpinBox) and n == int(n) else n
     if isinstance(editor, QDoubleSpinBox):
         v = editor.value()
         if v <= editor.minimum() or math.isclose(v, editor.minimum()):

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
 from planner import APP_NAME, __version__
 from planner.model.fields import EDITABLE_FIELDS, FIELDS
 from planner.ui.delegates import create_editor, editor_value
+from planner.ui.input_guard import guard_wheel
 
 PROJECT_FILTER = "Planner project (*.gpkg)"
 IMPORT_FILTER = ("GIS and table files (*.gpkg *.geojson *.json *.shp *.zip *.csv *.kml *.fgb);;"
@@ -96,7 +97,7 @@ class BulkEditDialog(QDialog):
     def __init__(self, count: int, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle(f"Bulk edit {count} sites")
-        self.field_combo = QComboBox(self)
+        self.field_combo = guard_wheel(QComboBox(self))
         for name in EDITABLE_FIELDS:
             if name in ("site_id", "name", "lon", "lat"):
                 continue  # per-site identity: never the same on several sites

@@ -2,14 +2,16 @@
 
 Editable fields use the same editors as the table and commit through the same undo
 commands; computed (proximity) fields and the readiness result are read-only and marked.
-A refused edit is explained inline and the editor goes back to the stored value.
+A refused edit is explained inline (label, value, rule, fix) and the editor goes back to the
+stored value. Ctrl+Z / Ctrl+Shift+Z in a field first commits what was typed there, then reach the
+window's Undo/Redo (a line edit would otherwise take them for its own text undo).
 """
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QUndoStack
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit,
                                QScrollArea, QVBoxLayout, QWidget)
 
@@ -18,7 +20,7 @@ from planner.model.portfolio import Portfolio
 from planner.model.site import PlannerError, SiteError
 from planner.ui.commands import EditSiteCommand
 from planner.ui.delegates import create_editor, editor_value, format_value, set_editor_value
-from planner.ui.text import plain_tooltip
+from planner.ui.text import plain_tooltip, user_message
 
 COMPUTED_STYLE = "QLabel { background: #ecf2fa; padding: 1px 4px; border-radius: 2px; }"
 ERROR_STYLE = "QLabel { color: #a40000; font-weight: bold; }"
@@ -37,6 +39,7 @@ class SiteForm(QWidget):
         self._site_id = ""
         self._score: Any = None
         self.editors: dict[str, QWidget] = {}
+        self._editor_names: dict[QObject, str] = {}
         self.computed_labels: dict[str, QLabel] = {}
         self._build_ui()
         self._connect()
@@ -90,6 +93,7 @@ class SiteForm(QWidget):
                     if fs.name == "site_id":  # the key of the site: duplicate to change it
                         editor.setEnabled(False)
                     self.editors[fs.name] = editor
+                    self._watch_shortcuts(fs.name, editor)
                     form.addRow(label, editor)
             body_layout.addWidget(box)
         body_layout.addStretch(1)
@@ -110,6 +114,33 @@ class SiteForm(QWidget):
                 editor.activated.connect(lambda _i, n=name: self._commit(n))
             elif isinstance(editor, (QAbstractSpinBox, QLineEdit)):
                 editor.editingFinished.connect(lambda n=name: self._commit(n))
+
+    def _watch_shortcuts(self, name: str, editor: QWidget) -> None:
+        targets: list[QObject] = [editor]
+        if isinstance(editor, QAbstractSpinBox) and editor.lineEdit() is not None:
+            targets.append(editor.lineEdit())
+        for t in targets:
+            self._editor_names[t] = name
+            t.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.ShortcutOverride and obj in self._editor_names \
+                and isinstance(event, QKeyEvent) and (event.matches(QKeySequence.StandardKey.Undo)
+                                                      or event.matches(QKeySequence.StandardKey.Redo)):
+            self.commit_pending(self._editor_names[obj])
+            event.ignore()  # not taken by the field: the window's Undo/Redo shortcut fires
+            return True
+        return super().eventFilter(obj, event)
+
+    def commit_pending(self, name: str) -> None:
+        """Commit what is typed in the editor of ``name`` (before Undo, so Undo undoes it)."""
+        editor = self.editors[name]
+        if isinstance(editor, QAbstractSpinBox):
+            capture = getattr(editor, "_capture", None)
+            if capture is not None:
+                capture()
+            editor.interpretText()
+        self._commit(name)
 
     # -- wiring -------------------------------------------------------------------------
     def set_portfolio(self, portfolio: Portfolio | None, undo_stack: QUndoStack | None) -> None:
@@ -201,7 +232,7 @@ class SiteForm(QWidget):
         try:
             cmd = EditSiteCommand.create(self._portfolio, self._site_id, name, value)
         except (SiteError, PlannerError) as e:
-            message = str(e).splitlines()[0]
+            message = user_message(e)
             self._refresh()
             self.error_label.setText(message)
             self.error_label.show()

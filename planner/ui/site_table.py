@@ -20,7 +20,7 @@ from planner.model.portfolio import Portfolio
 from planner.model.site import Site, SiteError
 from planner.ui.commands import EditSiteCommand
 from planner.ui.delegates import FIELD_ROLE, format_value
-from planner.ui.text import plain_tooltip
+from planner.ui.text import plain_tooltip, user_message
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2   # numbers / text for sorting (unknown sorts last)
 SITE_ID_ROLE = Qt.ItemDataRole.UserRole + 3
@@ -262,7 +262,7 @@ class SiteTableModel(QAbstractTableModel):
         try:
             cmd = EditSiteCommand.create(self._portfolio, sid, col.spec.name, value)
         except SiteError as e:
-            self.edit_rejected.emit(str(e))
+            self.edit_rejected.emit(user_message(e))
             return False
         if cmd.new == cmd.old:
             return True

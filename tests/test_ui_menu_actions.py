@@ -1,0 +1,180 @@
+"""Every File > Export action, Import, Save As and Tools > Screen region, driven from the menu.
+
+Each action is fired with ``QAction.trigger()`` as a click would; the file dialogs' static
+getters and the option pickers are answered by monkeypatching, and the test checks that the
+file is really written (and readable), so a broken slot (an exception on stderr only) fails.
+"""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+from planner.assets import sample_project
+from planner.settings import AppSettings
+from planner.ui.main_window import MainWindow
+
+from test_ui_main_window import FakeMap, errors, fast_sample, _sample_once  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.gui
+SID = "CORZ-DEN"
+
+
+@pytest.fixture
+def win(qtbot, errors, fast_sample):  # noqa: F811 - fixtures imported above
+    w = MainWindow(AppSettings(), map_factory=FakeMap)
+    qtbot.addWidget(w)
+    assert w.open_project(sample_project())
+    return w
+
+
+class Answers:
+    """Answers for QFileDialog / QInputDialog static getters; records what was asked."""
+
+    def __init__(self, monkeypatch, save: Path | None = None, open_: Path | None = None,
+                 items: dict[str, str] | None = None):
+        self.asked: list[str] = []
+        self.save, self.open_, self.items = save, open_, items or {}
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(self._save))
+        monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(self._open))
+        monkeypatch.setattr(QInputDialog, "getItem", staticmethod(self._item))
+
+    def _save(self, parent, title, start="", filters="", *a, **k):
+        self.asked.append(f"save:{title}")
+        return (str(self.save) if self.save else "", "")
+
+    def _open(self, parent, title, start="", filters="", *a, **k):
+        self.asked.append(f"open:{title}")
+        return (str(self.open_) if self.open_ else "", "")
+
+    def _item(self, parent, title, label, items, current=0, editable=False, *a, **k):
+        self.asked.append(f"item:{title}")
+        for key, answer in self.items.items():
+            if key in title or key in label:
+                return (next(i for i in items if answer in i), True)
+        return (items[current], True)
+
+
+def _export_action(win, needle: str):
+    acts = [a for a in win.export_menu.actions() if needle in a.text()]
+    assert len(acts) == 1, [a.text() for a in win.export_menu.actions()]
+    return acts[0]
+
+
+def test_every_export_menu_action_is_covered(win):
+    texts = [a.text() for a in win.export_menu.actions() if not a.isSeparator()]
+    assert texts == ["Map &snapshot (PNG)…", "Interactive &map (HTML)…", "Site &report (PDF)…",
+                     "&Portfolio report (PDF)…", "Sites &data (CSV, GeoJSON, GeoPackage)…"]
+
+
+def test_map_snapshot_of_the_current_site_from_the_menu(win, tmp_path, monkeypatch, errors):
+    out = tmp_path / "snap.png"
+    answers = Answers(monkeypatch, save=out)
+    win.set_current_site(SID)
+    _export_action(win, "snapshot").trigger()
+    assert answers.asked == ["save:Export map snapshot"]
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
+    assert errors == [] and win.export_actions.last_written == out
+
+
+def test_interactive_map_from_the_menu(win, tmp_path, monkeypatch, errors, qtbot):
+    out = tmp_path / "map.html"
+    Answers(monkeypatch, save=out)
+    _export_action(win, "Interactive").trigger()
+    qtbot.waitUntil(out.is_file, timeout=30_000)
+    text = out.read_text(encoding="utf-8")
+    assert "<html" in text.lower() and SID in text and errors == []
+
+
+def test_site_report_from_the_menu(win, tmp_path, monkeypatch, errors):
+    out = tmp_path / "site.pdf"
+    answers = Answers(monkeypatch, save=out, items={"Paper": "Letter"})
+    win.set_current_site(SID)
+    _export_action(win, "Site &report").trigger()
+    assert "save:Export site report" in answers.asked
+    from pypdf import PdfReader
+    reader = PdfReader(str(out))
+    assert len(reader.pages) >= 1 and SID in "".join(p.extract_text() for p in reader.pages)
+    assert round(float(reader.pages[0].mediabox.width)) == 612  # Letter, as answered
+    assert errors == []
+
+
+def test_site_report_without_a_current_site_asks_which(win, tmp_path, monkeypatch, errors):
+    out = tmp_path / "site.pdf"
+    win.set_current_site("")
+    answers = Answers(monkeypatch, save=out, items={"Site": "IREN-CHI"})
+    _export_action(win, "Site &report").trigger()
+    assert answers.asked[0] == "item:Site report"
+    from pypdf import PdfReader
+    assert "IREN-CHI" in PdfReader(str(out)).pages[0].extract_text() and errors == []
+
+
+def test_portfolio_report_from_the_menu(win, tmp_path, monkeypatch, errors):
+    out = tmp_path / "portfolio.pdf"
+    Answers(monkeypatch, save=out)
+    _export_action(win, "Portfolio").trigger()
+    from pypdf import PdfReader
+    text = "".join(p.extract_text() for p in PdfReader(str(out)).pages)
+    assert "Portfolio" in text and errors == []
+
+
+@pytest.mark.parametrize("name", ["sites.csv", "sites.geojson", "sites.gpkg"])
+def test_sites_data_from_the_menu(win, tmp_path, monkeypatch, errors, qtbot, name):
+    out = tmp_path / name
+    Answers(monkeypatch, save=out)
+    _export_action(win, "Sites &data").trigger()
+    qtbot.waitUntil(out.is_file, timeout=30_000)
+    if name.endswith(".gpkg"):
+        with sqlite3.connect(out) as con:
+            assert con.execute("select count(*) from gpkg_contents").fetchone()[0] >= 1
+    else:
+        assert SID in out.read_text(encoding="utf-8")
+    assert errors == []
+
+
+def test_cancelled_file_dialog_writes_nothing(win, tmp_path, monkeypatch, errors):
+    Answers(monkeypatch, save=None)
+    for a in win.export_menu.actions():
+        if not a.isSeparator():
+            a.trigger()
+    assert list(tmp_path.iterdir()) == [] and errors == []
+
+
+def test_save_as_from_the_menu(win, tmp_path, monkeypatch, errors):
+    out = tmp_path / "review"  # no suffix typed: .gpkg added
+    Answers(monkeypatch, save=out)
+    win.save_as_action.trigger()
+    saved = tmp_path / "review.gpkg"
+    assert saved.is_file() and win.save_path == saved.absolute()
+    with sqlite3.connect(saved) as con:
+        assert con.execute("select count(*) from gpkg_contents").fetchone()[0] >= 1
+    assert errors == []
+
+
+def test_import_sites_and_layer_from_the_menu(win, tmp_path, monkeypatch, errors, shared_data):
+    n = len(win.project.portfolio)
+    Answers(monkeypatch, open_=shared_data / "mining_sites_public.csv")
+    win.import_sites_action.trigger()
+    assert len(win.project.portfolio) == n + 40
+    layers = len(win.project.layers)
+    Answers(monkeypatch, open_=shared_data / "tx_osm2017_hv_nodes.geojson", items={"Import layer": "substations"})
+    win.import_layer_action.trigger()
+    assert len(win.project.layers) == layers + 1
+    assert win.project.layers["tx_osm2017_hv_nodes"].kind == "substations" and errors == []
+
+
+def test_screen_region_from_the_menu(win, qtbot, monkeypatch):
+    win.screen_region_action.trigger()
+    dialog = win.screening_dialog
+    assert dialog.isVisible()
+    dialog.region_combo.setCurrentText("-100,31,-99,32")  # a 1x1 degree box: fast
+    dialog.cell_spin.setValue(20.0)
+    dialog.top_spin.setValue(3)
+    dialog.run_button.click()
+    assert dialog.result is not None and dialog.candidate_list.count() >= 1
+    n = len(win.project.portfolio)
+    dialog.add_site_button.click()
+    assert len(win.project.portfolio) == n + 1 and win.current_site.startswith("CAND-")
+    dialog.close()
