@@ -44,6 +44,7 @@ import datetime as _dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -369,6 +370,8 @@ def _bisect(cf: np.ndarray, lo: float, hi: float) -> float:
 
 def _polish_irr(cf: np.ndarray, r: float) -> float:
     x = 1.0 / (1.0 + r)
+    if abs(np.polyval(cf[::-1], x)) < 1e-12:
+        return r
     der = np.polyder(cf[::-1])
     for _ in range(3):  # Newton on x = 1 / (1 + r): the eigenvalue root is already close
         f, d = np.polyval(cf[::-1], x), np.polyval(der, x)
@@ -390,9 +393,11 @@ def payback_year(cash_flows: Sequence[float] | np.ndarray) -> float | None:
     cum = np.cumsum(cf)
     if cum.size == 0:
         return None
-    if cum[0] >= 0:
+    neg = np.nonzero(cum < 0)[0]
+    if neg.size == 0:
         return 0.0
-    for t in range(1, cum.size):
+    # money received before the investment (e.g. a fleet sold at signing) does not count as payback
+    for t in range(int(neg[0]) + 1, cum.size):
         if cum[t] >= 0:
             return float(t - 1 + (-cum[t - 1]) / cf[t])
     return None
@@ -703,6 +708,15 @@ _SENTINEL = 9e4     # padding above every price in a row and below the next row
 _LOWEST = -9e3      # lowest price / revenue a row can hold without reaching the previous row's padding
 
 
+def month_price_order(prices: np.ndarray, month_of_hour: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Hour indices of each calendar month sorted by price (stable): shared by every curve of one price series."""
+    out = []
+    for m in range(12):
+        idx = np.nonzero(month_of_hour == m)[0]
+        out.append(idx[np.argsort(prices[idx], kind="stable")])
+    return tuple(out)
+
+
 class DispatchCurve:
     """Hourly dispatch of a flexible block as a function of its revenue per MWh, month by month.
 
@@ -712,33 +726,38 @@ class DispatchCurve:
     :func:`curtailment`, at O(log hours) per month instead of O(hours).
     """
 
-    def __init__(self, prices: np.ndarray, block_on: np.ndarray, block_all: np.ndarray, month_of_hour: np.ndarray):
+    def __init__(self, prices: np.ndarray, block_on: np.ndarray, block_all: np.ndarray, month_of_hour: np.ndarray,
+                 order: Sequence[np.ndarray] | None = None):
         p = np.asarray(prices, float)
         if p.min() <= _LOWEST or p.max() >= _SENTINEL:
             raise EconomicsError("hourly prices must lie between -9,000 and 90,000 $/MWh")
-        counts = np.bincount(month_of_hour, minlength=12)
-        w = int(counts.max())
+        order = month_price_order(p, month_of_hour) if order is None else order
+        w = max(o.size for o in order)
         self.width = w
-        mat = np.full((12, w), _SENTINEL)
+        idx = np.zeros((12, w), int)
+        valid = np.zeros((12, w), bool)
+        for m, o in enumerate(order):
+            idx[m, : o.size] = o
+            valid[m, : o.size] = True
+        mat = np.where(valid, p[idx], _SENTINEL)
+        blk = np.where(valid, np.asarray(block_on, float)[idx], 0.0)
         cw = np.zeros((12, w + 1))
         cwp = np.zeros((12, w + 1))
-        self.total_all = np.zeros(12)
-        self.total_all_cost = np.zeros(12)
-        for m in range(12):
-            idx = np.nonzero(month_of_hour == m)[0]
-            order = np.argsort(p[idx], kind="stable")
-            pm, bm = p[idx][order], np.asarray(block_on, float)[idx][order]
-            n = idx.size
-            mat[m, :n] = pm
-            cw[m, 1:n + 1] = np.cumsum(bm)
-            cw[m, n + 1:] = cw[m, n]
-            cwp[m, 1:n + 1] = np.cumsum(bm * pm)
-            cwp[m, n + 1:] = cwp[m, n]
-            ba = np.asarray(block_all, float)[idx]
-            self.total_all[m] = ba.sum()
-            self.total_all_cost[m] = (ba * p[idx]).sum()
+        np.cumsum(blk, axis=1, out=cw[:, 1:])
+        np.cumsum(blk * np.where(valid, mat, 0.0), axis=1, out=cwp[:, 1:])
+        ball = np.asarray(block_all, float)
+        self.total_all = np.bincount(month_of_hour, weights=ball, minlength=12)
+        self.total_all_cost = np.bincount(month_of_hour, weights=ball * p, minlength=12)
         self._flat = (mat + _ROW * np.arange(12)[:, None]).ravel()
         self._cw, self._cwp = cw, cwp
+
+    def scaled(self, factor: float) -> "DispatchCurve":
+        """The same curve for a block ``factor`` times as large (MWh and $ scale, the hours run do not)."""
+        out = object.__new__(DispatchCurve)
+        out.width, out._flat = self.width, self._flat
+        out._cw, out._cwp = self._cw * factor, self._cwp * factor
+        out.total_all, out.total_all_cost = self.total_all * factor, self.total_all_cost * factor
+        return out
 
     def run(self, cal_month: np.ndarray, revenue_usd_per_mwh: np.ndarray, strict: bool = True
             ) -> tuple[np.ndarray, np.ndarray]:
@@ -922,54 +941,70 @@ def _run_block(ctx: _Ctx, curve_for: Any, cohorts: Sequence[tuple[str, float, fl
                   out_net, value_m, events)
 
 
-def _lease_schedule(ctx: _Ctx, it_mw: float, sign_month: int, build_months: float, capex_usd: float,
-                    ) -> dict[str, Any]:
-    """Monthly lease cash of ``it_mw`` signed at ``sign_month``: capex spread over the build, then rent.
+class _Lease:
+    """Monthly lease of ``it_mw`` on a timeline that starts at signing: capex spread over the build, then rent.
 
     Rent ``lease_rate * 1000 * it_mw`` a month, escalated each lease year; NOI = rent x margin.
     At each term end the non-renewed share (1 - p) pays no rent for ``lease_downtime_months`` and
     costs ``relet_capex_usd_per_mw_it``; prepaid months are received at signing and credited
-    against the first months of rent. Returns annual arrays (years 0..H) and the run-rate NOI.
+    against the first months of rent. :meth:`at` places the lease at a signing month of the horizon
+    (the bridge path signs in year N: the same lease, shifted).
     """
-    a, n, years = ctx.a, ctx.n, ctx.years
-    capex_y = np.zeros(years + 1)
-    b = max(1, int(round(build_months)))
-    months = np.arange(sign_month, sign_month + b)
-    inside = months < n
-    if capex_usd and inside.any():
-        np.add.at(capex_y, _year_of_month(months[inside]), capex_usd / b)
-    start = sign_month + b
-    t = np.arange(n)
-    k = t - start
-    live = k >= 0
-    rent0 = ctx.lease_rate * 1000.0 * it_mw
-    lease_year = np.where(live, k // 12, 0)
-    rent = np.where(live, rent0 * (1.0 + a.lease_escalator_per_year) ** lease_year, 0.0)
-    term = int(a.lease_term_years) * 12
-    p = float(a.lease_renewal_probability)
-    pos = np.where(live, k % term, 0)
-    after_first = live & (k >= term)
-    occ = np.where(after_first & (pos < a.lease_downtime_months), p, 1.0)
-    gross_rent = rent * occ
-    noi = a.noi_margin * gross_rent
-    relet = np.zeros(years + 1)
-    ends = np.arange(start + term, n, term)
-    for e in ends:
-        relet[_year_at(e)] += (1.0 - p) * a.relet_capex_usd_per_mw_it * it_mw
-    prepay_months = int(a.lease_prepayment_months)
-    prepay = 0.0
-    if prepay_months and start < n:
-        credited = live & (k < prepay_months)
-        prepay = float(rent[credited].sum()) + rent0 * max(0, prepay_months - int(credited.sum()))
-        noi = noi - np.where(credited, rent, 0.0)
-    noi_y = _annual(noi, years)
-    if prepay and sign_month < n:
-        noi_y[_year_at(sign_month)] += prepay
-    run_rate = 12.0 * float(rent[-1] * occ[-1] * a.noi_margin) if live[-1] else 0.0
-    mwh_share = np.where(live, occ, 0.0)
-    return {"capex": capex_y, "noi": noi_y, "relet": relet, "run_rate_noi": run_rate, "prepay": prepay,
-            "lease_revenue": float(gross_rent.sum()), "lease_noi": float(noi.sum() + prepay),
-            "live_share": mwh_share, "start_month": start}
+
+    def __init__(self, ctx: _Ctx, it_mw: float, build_months: float, capex_usd: float):
+        a, n = ctx.a, ctx.n
+        self.ctx = ctx
+        self.b = b = max(1, int(round(build_months)))
+        self.capex_m = np.zeros(n)
+        self.capex_m[: min(b, n)] = capex_usd / b
+        k = np.arange(n) - b
+        live = k >= 0
+        self.rent0 = rent0 = ctx.lease_rate * 1000.0 * it_mw
+        rent = np.where(live, rent0 * (1.0 + a.lease_escalator_per_year) ** np.where(live, k // 12, 0), 0.0)
+        term = int(a.lease_term_years) * 12
+        p = float(a.lease_renewal_probability)
+        occ = np.where(live & (k >= term) & (np.where(live, k % term, 0) < a.lease_downtime_months), p, 1.0)
+        self.rent_occ = rent * occ
+        self.noi_m = a.noi_margin * self.rent_occ
+        self.live_share = np.where(live, occ, 0.0)
+        self.relets = [(int(e), (1.0 - p) * a.relet_capex_usd_per_mw_it * it_mw) for e in range(b + term, n, term)]
+        pm = int(a.lease_prepayment_months)
+        self.prepay = float(sum(rent0 * (1.0 + a.lease_escalator_per_year) ** (i // 12) for i in range(pm)))
+        if pm:
+            credited = live & (k < pm)
+            self.noi_m = self.noi_m - np.where(credited, rent, 0.0)
+
+    def at(self, sign_month: int) -> dict[str, Any]:
+        """Annual arrays (years 0..H) of this lease signed at ``sign_month`` and its run-rate NOI at the horizon."""
+        ctx = self.ctx
+        n, years, s = ctx.n, ctx.years, max(0, int(sign_month))
+
+        def shift(x: np.ndarray) -> np.ndarray:
+            out = np.zeros(n)
+            if s < n:
+                out[s:] = x[: n - s]
+            return out
+
+        noi = shift(self.noi_m)
+        noi_y = _annual(noi, years)
+        relet = np.zeros(years + 1)
+        for off, amount in self.relets:
+            if s + off < n:
+                relet[_year_at(s + off)] += amount
+        if self.prepay and s < n:
+            noi_y[_year_at(s)] += self.prepay
+        last = n - 1 - s
+        run_rate = 12.0 * float(self.rent_occ[last]) * ctx.a.noi_margin if last >= self.b else 0.0
+        return {"capex": _annual(shift(self.capex_m), years), "noi": noi_y, "relet": relet, "run_rate_noi": run_rate,
+                "prepay": self.prepay if s < n else 0.0, "lease_revenue": float(shift(self.rent_occ).sum()),
+                "lease_noi": float(noi.sum() + (self.prepay if s < n else 0.0)),
+                "live_share": shift(self.live_share), "start_month": s + self.b}
+
+
+def _lease_schedule(ctx: _Ctx, it_mw: float, sign_month: int, build_months: float, capex_usd: float,
+                    ) -> dict[str, Any]:
+    """:class:`_Lease` signed at ``sign_month``."""
+    return _Lease(ctx, it_mw, build_months, capex_usd).at(sign_month)
 
 
 def finance_path(cash_usd: np.ndarray, capex_by_year: np.ndarray, a: Assumptions, equity_rate: float | None = None
@@ -1106,37 +1141,46 @@ def conversion_plan(site: Site, a: Assumptions, it_mw: float, readiness: Any = N
         readiness = score_site(site, settings, as_of=parse_utc("market_data_date", a.market_data_date).date())
     notes: list[str] = []
     tenant = a.fitout_funded_by == "tenant"
-    items = [CapexItem("fitout", "AI fit-out" + (" (tenant-funded)" if tenant else ""),
-                       0.0 if tenant else a.conversion_capex_usd_per_mw_it * it_mw,
-                       f"{it_mw:,.1f} MW IT x ${a.conversion_capex_usd_per_mw_it / 1e6:,.2f}M/MW"
-                       + (": paid by the tenant" if tenant else ""))]
+    share = 1.0 - float(a.tenant_funded_capex_share) if tenant else 1.0   # landlord's share of hall items
+    tag = f" (landlord {share:.0%}, tenant-funded)" if tenant else ""
+
+    def hall(key: str, label: str, usd: float | None, detail: str) -> CapexItem:
+        return CapexItem(key, label + tag, None if usd is None else usd * share,
+                         detail + (f"; the tenant pays {1 - share:.0%}" if tenant else ""))
+
+    items = [hall("fitout", "AI fit-out", a.conversion_capex_usd_per_mw_it * it_mw,
+                  f"{it_mw:,.1f} MW IT x ${a.conversion_capex_usd_per_mw_it / 1e6:,.2f}M/MW")]
     unknown = []
     for u in readiness.upgrades:
-        if tenant and u.key in HALL_UPGRADES:
-            items.append(CapexItem(u.key, u.label + " (tenant-funded)", 0.0, u.detail + ": paid by the tenant"))
-            continue
         if u.capex_usd is None:
             unknown.append(u.label)
-        items.append(CapexItem(u.key, u.label, None if u.capex_usd is None else float(u.capex_usd), u.detail))
+        usd = None if u.capex_usd is None else float(u.capex_usd)
+        items.append(hall(u.key, u.label, usd, u.detail) if u.key in HALL_UPGRADES
+                     else CapexItem(u.key, u.label, usd, u.detail))
     costs = a.unit_costs
     keys = {u.key for u in readiness.upgrades}
     assumed_months = 0.0
     assumed = []
-    if site.hall_type is None and not keys & {"hall_buildout", "rack_density"}:
-        assumed.append(("hall_buildout", "Rack hall build-out (assumed: hall type unknown)",
-                        costs["hall_buildout_usd_per_mw_it"], costs["hall_buildout_months"]))
-    if site.cooling_current is None and site.dlc_path is None and "dlc_retrofit" not in keys:
-        assumed.append(("dlc_retrofit", "Direct-to-chip cooling retrofit (assumed: cooling unknown)",
+    # Unknown facts are not free: where readiness could not tell (rack density or DLC path unknown),
+    # price the upgrade a mining site typically needs and say so.
+    if site.max_rack_kw is None and not keys & {"hall_buildout", "rack_density"}:
+        if site.hall_type == "rack_mount_halls":
+            assumed.append(("rack_density", "Rack density upgrade (assumed: rack density unknown)",
+                            costs["rack_density_upgrade_usd_per_mw_it"], costs["hall_buildout_months"]))
+        else:
+            why = "hall type unknown" if site.hall_type is None else f"{site.hall_type} halls, rack density unknown"
+            assumed.append(("hall_buildout", f"Rack hall build-out (assumed: {why})",
+                            costs["hall_buildout_usd_per_mw_it"], costs["hall_buildout_months"]))
+    if site.cooling_current != "direct_to_chip" and site.dlc_path is None and "dlc_retrofit" not in keys:
+        why = "cooling unknown" if site.cooling_current is None else f"{site.cooling_current} cooling, DLC path unknown"
+        assumed.append(("dlc_retrofit", f"Direct-to-chip cooling retrofit (assumed: {why})",
                         costs["dlc_retrofit_usd_per_mw_it"], costs["dlc_retrofit_months"]))
     for key, label, unit, months_needed in assumed:
-        if tenant and key in HALL_UPGRADES:
-            items.append(CapexItem(key, label + " (tenant-funded)", 0.0, "paid by the tenant"))
-        else:
-            items.append(CapexItem(key, label, unit * it_mw, f"{it_mw:,.1f} MW IT x ${unit / 1e6:,.2f}M/MW"))
+        items.append(hall(key, label, unit * it_mw, f"{it_mw:,.1f} MW IT x ${unit / 1e6:,.2f}M/MW"))
         assumed_months = max(assumed_months, months_needed)
     if assumed:
         notes.append("conversion capex assumes " + " and ".join(x[1].split(" (")[0].lower() for x in assumed)
-                     + ": enter the site's hall type and cooling to price its own upgrades")
+                     + ": enter the site's hall type, rack density and DLC path to price its own upgrades")
     if unknown:
         notes.append("conversion capex is a lower bound: unknown cost of " + ", ".join(unknown))
     ttp = readiness.time_to_power_months
@@ -1198,7 +1242,9 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
     hours_per_month = np.bincount(hour_cal.month, minlength=12)[cal].astype(float)
     contract = price if a.power_contract == "fixed" else None
     ctx = _Ctx(a, h_years, n, cal, out.hashprice_usd_per_ph_day, out.frontier_j_per_th, out.asic_usd_per_th, price,
-               a.power_price_basis, contract, float(a.discount_rate), float(a.lease_rate_usd_per_kw_month),
+               a.power_price_basis, contract, float(a.discount_rate),
+               float(a.tenant_funded_lease_rate_usd_per_kw_month if a.fitout_funded_by == "tenant"
+                     else a.lease_rate_usd_per_kw_month),
                hours_per_month)
 
     # -- fleet as it stands: only energized MW carry one; status never decides ---------------------
@@ -1216,10 +1262,11 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
     # -- hourly year: prices, AI load, headroom, event hours (shared by all paths) ------------------
     params = hy.HybridParams.from_site(site, a, breakeven_usd_per_mwh=be_today, power_price_usd_per_mwh=price,
                                        gross_mw=gross)
-    sim = hy.simulate_hybrid(params, seed=a.price_series_seed)
+    prices, order = _hourly_prices(price, int(a.price_series_seed))
+    sim = hy.simulate_hybrid(params, seed=a.price_series_seed, prices=prices)
     events = sim.event
     ones = np.full(hy.HOURS_PER_YEAR, a.uptime)
-    site_curve = DispatchCurve(sim.price, np.where(events, 0.0, ones), ones, hour_cal.month)
+    site_curve = DispatchCurve(sim.price, np.where(events, 0.0, ones), ones, hour_cal.month, order)
 
     def mine_1mw(j: np.ndarray) -> dict[str, np.ndarray]:
         return _mining_month(ctx, site_curve, j)
@@ -1248,7 +1295,7 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
         if build:
             capex_y[0] = build_capex
         cash = blk.cash - capex_y
-        option = "energized MW and pipeline built" if build else "installed fleet on the energized MW"
+        option = "installed fleet + pipeline built" if build else "installed fleet only"
         nts = list(blk.notes)
         if not build and pipeline_mw > 0:
             nts.append(f"{pipeline_mw:,.0f} MW not energized are left unbuilt (mining_pipeline = {a.mining_pipeline})")
@@ -1293,8 +1340,7 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
                         "fitout_capex": fitout_usd, "upgrades_capex": upgrades_usd,
                         "relet_capex": float(lease["relet"].sum()), "prepayment": lease["prepay"],
                         "fleet_resale": fleet_sale},
-               notes=ai_notes, option=f"{a.lease_term_years}-yr lease, {a.tenant_class.replace('_', ' ')} tenant, "
-                                       f"fit-out funded by the {a.fitout_funded_by}")
+               notes=ai_notes, option=f"{a.lease_term_years}-yr lease, {a.fitout_funded_by}-funded")
 
     # -- hybrid: AI tenant plus a mining block in the headroom -----------------------------------------
     if params.it_mw <= 0 and params.mining_capacity_mw <= 0:
@@ -1307,11 +1353,9 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
                                    ai_capex * (params.it_mw / it_ai if it_ai > 0 else 0.0))
         live_m = hb_lease["live_share"] > 0
         if cap > 0:
-            pre_w = np.where(events, 0.0, a.uptime * min(cap, params.interconnect_mw - params.reserve_mw) / cap)
             live_w = np.where(events, 0.0, a.uptime * sim.headroom_mw / cap)
-            all_pre = np.full(hy.HOURS_PER_YEAR, a.uptime * min(cap, params.interconnect_mw - params.reserve_mw) / cap)
-            pre_curve = DispatchCurve(sim.price, pre_w, all_pre, hour_cal.month)
-            live_curve = DispatchCurve(sim.price, live_w, a.uptime * sim.headroom_mw / cap, hour_cal.month)
+            pre_curve = site_curve.scaled(min(cap, params.interconnect_mw - params.reserve_mw) / cap)
+            live_curve = DispatchCurve(sim.price, live_w, a.uptime * sim.headroom_mw / cap, hour_cal.month, order)
 
             def hb_1mw(j: np.ndarray) -> dict[str, np.ndarray]:
                 pre, live = _mining_month(ctx, pre_curve, j), _mining_month(ctx, live_curve, j)
@@ -1340,7 +1384,7 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
                      "fleet_resale": float(hb.resale.sum() + surplus_sale), "lease_revenue": hb_lease["lease_revenue"],
                      "lease_noi": hb_lease["lease_noi"], "relet_capex": float(hb_lease["relet"].sum())},
             notes=[f"mining: {x}" for x in hb.notes],
-            option=f"{params.it_mw:,.1f} MW IT + {cap:,.1f} MW flexible mining")
+            option=f"{params.it_mw:,.0f} MW IT + {cap:,.0f} MW mining")
 
     # -- sell the site: the baseline ------------------------------------------------------------------
     sale = float(a.sell_usd_per_mw_energized) * (energized or 0.0)
@@ -1349,12 +1393,13 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
     sell = _path("sell", ctx, gross, mining_cash=sell_cash, capex_by_year=np.zeros(h_years + 1),
                  operating_usd=0.0, mwh=np.zeros(h_years + 1), streams={"sale_proceeds": sale},
                  notes=[f"{energized or 0:g} energized MW x ${a.sell_usd_per_mw_energized / 1e6:,.2f}M/MW "
-                        "(Riot-Block Mining, July 2024)"], option="sale at signing")
+                        "(Riot-Block Mining, July 2024)"], option="sale today")
 
     # -- bridge: keep mining, sign in year N, mine through the build -----------------------------------
     bridge = np.zeros(h_years + 1)
     bridge_capex_year = np.zeros(h_years + 1)
     bridge_cash = np.zeros((h_years + 1, h_years + 1))
+    bridge_lease = _Lease(ctx, it_ai, build_months, ai_capex)
     for nconv in range(h_years + 1):
         if nconv == h_years:
             bridge[nconv] = mining.npv_usd
@@ -1362,7 +1407,7 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
             bridge_cash[nconv] = mining.cash_flows_usd
             continue
         sign = nconv * 12
-        ls = _lease_schedule(ctx, it_ai, sign, build_months, ai_capex)
+        ls = bridge_lease.at(sign)
         m_cash = installed_blocks[0].until(ls["start_month"], h_years)
         l_cash = ls["noi"] - ls["capex"] - ls["relet"]
         tv = a.ai_exit_multiple_noi * ls["run_rate_noi"]
@@ -1399,6 +1444,34 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
         bridge_cash_flows_usd=bridge_cash)
     _check_finite(comp)
     return comp
+
+
+@lru_cache(maxsize=256)
+def _hourly_prices(mean_usd_per_mwh: float, seed: int) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """The site's hourly price year (planner.model.hybrid.synthetic_prices) and its per-month sort order."""
+    from planner.model import hybrid as hy
+
+    prices = hy.synthetic_prices(mean_usd_per_mwh, seed=seed)
+    prices.setflags(write=False)
+    return prices, month_price_order(prices, hy.hour_calendar().month)
+
+
+def portfolio_paths(sites: Sequence[Site], assumptions: Assumptions, years: int | None = None
+                    ) -> dict[str, PathComparison]:
+    """:func:`site_paths` of many sites with the per-portfolio work done once.
+
+    Shared: the outlook (one per set of assumptions), the readiness context (settings parsed once,
+    :func:`planner.model.readiness.score_portfolio`), hourly price years and their sort order (one per
+    distinct power price) and the AI load shape (one per set of hybrid inputs).
+    """
+    from planner.model.portfolio import Portfolio
+    from planner.model.readiness import score_portfolio
+
+    a = assumptions
+    sites = list(sites)
+    settings = {"unit_costs": a.unit_costs, "assumptions": {"critical_it_ratio": a.critical_it_ratio}}
+    ready = score_portfolio(Portfolio(sites, settings), as_of=parse_utc("market_data_date", a.market_data_date).date())
+    return {s.site_id: site_paths(s, a, years, readiness=ready[s.site_id]) for s in sites}
 
 
 def _check_finite(comp: PathComparison) -> None:

@@ -154,6 +154,8 @@ class EconomicsTable:
     notes: list[str]
     best_path: str | None
     unavailable_reason: str | None = None
+    #: What the answer rests on: (group, label, value, unit, source) from planner.model.drivers.
+    drivers: list[tuple[str, str, str, str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -404,28 +406,54 @@ def _path_value(p: PathResult | None, fn: Callable[[PathResult], str]) -> str:
 
 
 def _irr(p: PathResult) -> str:
-    return "none (cash never turns positive)" if p.irr is None else fmt_fraction_pct(p.irr)
+    if p.irr is not None:
+        return fmt_fraction_pct(p.irr)
+    if not (p.cash_flows_usd < 0).any():
+        return "n/a (no investment)"
+    return "none (cash never turns positive)" if (p.cash_flows_usd <= 0).all() else "none"
 
 
 def economics_table(comp: PathComparison, assumptions: Assumptions) -> EconomicsTable:
-    """Key figures of mining, AI lease and hybrid for one site as formatted rows."""
+    """Key figures of mining, AI lease, hybrid and selling for one site as formatted rows, with the drivers."""
+    from planner.model.drivers import site_drivers
     from planner.model.economics import PATH_LABELS
 
-    names = ["mining", "ai_lease", "hybrid"]
+    names = ["mining", "ai_lease", "hybrid", "sell"]
     headers = [PATH_LABELS[n] for n in names]
     if comp.unavailable_reason:
         return EconomicsTable(headers, [], [], list(comp.notes), None, comp.unavailable_reason)
     paths: list[PathResult | None] = [getattr(comp, n) for n in names]
     horizon = comp.years
+    a = assumptions
 
     def row(label: str, fn: Callable[[PathResult], str]) -> tuple[str, list[str]]:
         return label, [_path_value(p, fn) for p in paths]
 
+    def share(p: PathResult) -> str:
+        if not p.terminal_value_usd:
+            return "none"
+        if p.terminal_share is None:
+            return f"{fmt_usd(p.terminal_value_pv_usd)} (NPV not positive)"
+        return f"{fmt_usd(p.terminal_value_pv_usd)} ({fmt_fraction_pct(p.terminal_share, 0)} of NPV)"
+
+    def fin(p: PathResult, what: str) -> str:
+        f = p.financing
+        if f is None or f.debt_usd <= 0:
+            return "no debt" if what == "dscr" else _irr(p)
+        if what == "dscr":
+            return "n/a" if f.min_dscr is None else f"{f.min_dscr:.2f}"
+        return "none" if f.equity_irr is None else fmt_fraction_pct(f.equity_irr)
+
     rows = [
-        row("Capex (year 0)", lambda p: fmt_usd(p.capex_usd)),
-        row(f"NPV over {horizon} years at {assumptions.discount_rate * 100:.4g} %", lambda p: fmt_usd(p.npv_usd)),
+        row("Option", lambda p: p.option or "-"),
+        row("Initial capex (spread over the build)", lambda p: fmt_usd(p.capex_usd)),
+        row(f"NPV over {horizon} years at {a.discount_rate * 100:.4g} %", lambda p: fmt_usd(p.npv_usd)),
+        row("NPV without terminal value", lambda p: fmt_usd(p.npv_excl_terminal_usd)),
+        row("Terminal value (present value, share of NPV)", share),
         row("NPV per gross MW", lambda p: fmt_usd(p.npv_usd_per_mw)),
         row("IRR", _irr),
+        row(f"Equity IRR ({a.debt_share:.0%} debt at {a.debt_rate:.1%})", lambda p: fin(p, "irr")),
+        row("Minimum DSCR", lambda p: fin(p, "dscr")),
         row("Payback", lambda p: "no new capex" if p.capex_usd == 0 else f"{p.payback_years:.1f} years"
             if p.payback_years is not None else f"not within {horizon} years"),
         row("Net operating cash per MW per year", lambda p: fmt_usd(p.annual_net_usd_per_mw)),
@@ -438,12 +466,21 @@ def economics_table(comp: PathComparison, assumptions: Assumptions) -> Economics
             notes += [f"{p.label}: {n}" for n in p.notes]
             if p.unavailable_reason:
                 notes.append(f"{p.label}: {p.unavailable_reason}")
+    for k, (lo, hi) in comp.energized_range.items():
+        notes.append(f"Energized MW unknown: {PATH_LABELS[k]} NPV {fmt_usd(lo)} with nothing energized, "
+                     f"{fmt_usd(hi)} with all gross MW energized")
     best = comp.best_path
     facts = [
         KeyFigure("Gross site power", fmt_mw(comp.gross_mw)),
         KeyFigure("Critical IT power", fmt_mw(comp.it_mw)),
         KeyFigure("Power price used", fmt_number(comp.power_price_usd_per_mwh, "$/MWh")),
-        KeyFigure("ASIC fleet", comp.asic_model or UNKNOWN),
+        KeyFigure("Installed fleet", f"{comp.fleet_mw:,.0f} MW at {comp.fleet_j_per_th:g} J/TH", comp.fleet_source),
+        KeyFigure("AI conversion capex", fmt_usd(comp.conversion_capex_usd),
+                  "; ".join(f"{i.label} {fmt_usd(i.usd)}" for i in comp.capex_items)),
+        KeyFigure("Build to first AI capacity", fmt_months(comp.build_months), comp.build_basis),
+        KeyFigure("Lease", f"{a.lease_term_years} yr, {a.lease_escalator_per_year:.1%}/yr escalator",
+                  f"renewal {a.lease_renewal_probability:.0%}, tenant {a.tenant_class.replace('_', ' ')} "
+                  f"(+{a[f'spread_{a.tenant_class}']:.1%} on the discount rate), exit {a.ai_exit_multiple_noi:g}x NOI"),
         KeyFigure("Best path by NPV", PATH_LABELS[best] if best else UNKNOWN),
     ]
     if comp.best_bridge_year is not None and len(comp.bridge_npv_usd):
@@ -453,9 +490,11 @@ def economics_table(comp: PathComparison, assumptions: Assumptions) -> Economics
     if comp.valuation is not None:
         v = comp.valuation
         facts.append(KeyFigure("Implied value uplift (estimate)", fmt_usd(v.uplift_usd),
-                               f"{v.miner_multiple:g}x miner vs {v.datacenter_multiple:g}x data-center EV/EBITDA; "
+                               f"{v.miner_multiple:g}x miner vs {v.datacenter_multiple:g}x data-center EV/EBITDA, "
+                               f"net of {fmt_usd(v.conversion_capex_usd)} conversion capex; "
                                f"{fmt_usd(v.uplift_usd_per_mw)} per MW. {v.label}"))
-    return EconomicsTable(headers, rows, facts, notes, PATH_LABELS[best] if best else None)
+    drivers = [(d.group, d.label, d.value, d.unit, d.source) for d in site_drivers(comp, a)]
+    return EconomicsTable(headers, rows, facts, notes, PATH_LABELS[best] if best else None, drivers=drivers)
 
 
 def _region(site: Site) -> str:
