@@ -51,6 +51,9 @@ def run_gui(project_path: str | os.PathLike[str] | None = None) -> int:
     from planner.ui import dialogs
     from planner.ui.main_window import MainWindow
 
+    from planner.reports.render_qt import add_chromium_security_flags
+
+    add_chromium_security_flags()  # WebRTC without non-proxied UDP; Chromium reads it once, at start
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setDesktopFileName("site-conversion-planner")  # matches packaging/*.desktop (Wayland app id)

@@ -7,7 +7,9 @@ and a PyInstaller build (``sys._MEIPASS``).
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 _KINDS = ("resources", "maps")
 
@@ -49,3 +51,18 @@ def asset_path(kind: str, name: str) -> Path:
 def sample_project() -> Path:
     """The bundled sample portfolio project."""
     return asset_path("maps", "sample_portfolio.gpkg")
+
+
+def attribution_text(layers: Iterable[Any] = ()) -> str:
+    """DATA_ATTRIBUTION.md when bundled, plus the sources of ``layers`` (objects with title/source)."""
+    candidates = [Path(__file__).resolve().parents[1] / "DATA_ATTRIBUTION.md"]
+    for kind in _KINDS:
+        try:
+            candidates.append(asset_dir(kind) / "DATA_ATTRIBUTION.md")
+        except AssetError:
+            pass
+    text = next((c.read_text(encoding="utf-8") for c in candidates if c.is_file()), "")
+    sources = sorted({f"{lyr.title}: {lyr.source}" for lyr in layers if lyr.source})
+    if sources:
+        text += ("\n\n" if text else "") + "Layers in this project:\n" + "\n".join(sources)
+    return text or "No attribution file is bundled and the project has no layers."

@@ -8,15 +8,15 @@ REPO = Path(__file__).resolve().parent.parent
 
 CODE = (
     "import sys; sys.modules['PySide6'] = None; sys.modules['pyqtgraph'] = None; sys.modules['shiboken6'] = None\n"
-    "import importlib, pkgutil, planner.model, planner.gis, planner.webmap\n"
-    "for pkg in (planner.model, planner.gis, planner.webmap):\n"
+    "import importlib, pkgutil, planner.model, planner.gis, planner.webmap, planner.session\n"
+    "for pkg in (planner.model, planner.gis, planner.webmap, planner.session):\n"
     "    for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
     "        importlib.import_module(m.name)\n"
 )
 
 
 def test_core_imports_without_qt():
-    """Every module of model, gis and webmap imports with Qt blocked."""
+    """Every module of model, gis, webmap and session imports with Qt blocked."""
     subprocess.run([sys.executable, "-c", CODE], check=True, cwd=REPO)
 
 

@@ -31,7 +31,8 @@ def test_table_has_fields_scores_and_economics(table, project):
     assert row["readiness_class"] == r.klass and row["upgrade_capex_usd"] == pytest.approx(r.capex_total_usd)
     assert row["score_power_scale"] == pytest.approx(r.criterion("power_scale").score)
     assert row["dist_substation_km"] > 0 and row["substation_voltage_kv"] == 345
-    assert row["best_path"] in ("mining", "ai_lease", "hybrid") and math.isfinite(row["npv_ai_lease_usd"])
+    assert row["best_path"] in ("mining", "ai_lease", "hybrid", "sell") and math.isfinite(row["npv_ai_lease_usd"])
+    assert row["npv_ai_lease_excl_terminal_usd"] < row["npv_ai_lease_usd"] and math.isfinite(row["npv_sell_usd"])
     assert table.crs.to_epsg() == 4326
 
 

@@ -281,9 +281,9 @@ def test_dialog_adds_candidates_as_sites_and_a_layer(qtbot):
     stack = QUndoStack()
     calls = []
 
-    def run_task(label, fn, *args, **kwargs):  # the real one runs fn on a worker thread
+    def run_task(label, fn, *args, on_done, on_error=None, **kwargs):  # the real one: worker thread, signal
         calls.append(label)
-        return fn(*args, progress=lambda f: None, **kwargs)
+        on_done(fn(*args, progress=lambda f: None, **kwargs))
 
     window = SimpleNamespace(project=proj, undo_stack=stack, run_task=run_task)
     dialog = ScreeningDialog(window)
@@ -297,7 +297,8 @@ def test_dialog_adds_candidates_as_sites_and_a_layer(qtbot):
     dialog.cell_spin.setValue(50)
     assert dialog.spacing_spin.value() == 300.0
     dialog.top_spin.setValue(5)
-    result = dialog.run_screening()
+    dialog.run_screening()
+    result = dialog.result
     assert result is not None and calls == ["Screening TX at 50 km"]
     assert result.min_spacing_km == 300.0 and _min_pair_km(result.top) >= 300.0
     assert "at least 300 km apart" in dialog.summary_label.text()
@@ -328,12 +329,15 @@ def dialog_layers(qapp):
     proj = open_project(sample_project())
     stack = QUndoStack()
     notified = []
-    window = SimpleNamespace(project=proj, undo_stack=stack, _on_project_layers_changed=notified.append,
-                             run_task=lambda label, fn, *a, **kw: fn(*a, progress=lambda f: None, **kw))
+    window = SimpleNamespace(project=proj, undo_stack=stack,
+                             session=SimpleNamespace(notify_layers_changed=notified.append),
+                             run_task=lambda label, fn, *a, on_done, on_error=None, **kw:
+                             on_done(fn(*a, progress=lambda f: None, **kw)))
     dialog = ScreeningDialog(window)
     dialog.cell_spin.setValue(50)
     dialog.top_spin.setValue(5)
-    result = dialog.run_screening()
+    dialog.run_screening()
+    result = dialog.result
     n_before = len(proj.layers)
     dialog._on_add_layer_clicked()
     yield SimpleNamespace(dialog=dialog, proj=proj, stack=stack, result=result, notified=notified,
@@ -363,7 +367,7 @@ def test_dialog_adds_heat_and_candidate_layers_as_one_undo_step(dialog_layers):
     assert len(heat.gdf) == len(scored) > 200 and heat.gdf["score"].notna().all()
     assert heat.gdf["score"].max() == pytest.approx(result.top[0].score)  # exact scores replace the estimates
     assert heat.style["color_by"] == "score" and heat.style["cell_km"] == 50.0 and len(cands.gdf) == 5
-    assert d.notified == ["screening_tx_score"]  # the window rebuilds its map once, not once per layer
+    assert d.notified == ["screening_tx_score", "screening_tx"]  # the window coalesces its map rebuild
     assert "Edit &gt; Undo" not in d.dialog.summary_label.text() and "Undo removes both" in d.dialog.summary_label.text()
 
     cands.title = "Top <script>alert(1)</script>"  # a hostile title stays text

@@ -15,7 +15,7 @@ from planner.settings import AppSettings, data_dir
 from planner.ui import dialogs
 from planner.ui.autosave import Autosaver, ProjectLock
 from planner.ui.main_window import MainWindow
-from planner.ui.workers import TaskCancelled, run_with_progress
+from planner.ui.workers import TaskCancelled, TaskRunner
 
 from test_ui_main_window import SID, FakeMap, _cell  # noqa: E402  (shared light map double)
 
@@ -44,7 +44,7 @@ def saved_copy(qtbot, no_dialogs, tmp_path, monkeypatch, _light_sample):
     import copy
     from planner.gis.project import Project, open_project
     from planner.model.portfolio import Portfolio
-    from planner.ui import main_window
+    from planner.ui import project_files
 
     src, layers = _light_sample
 
@@ -54,7 +54,7 @@ def saved_copy(qtbot, no_dialogs, tmp_path, monkeypatch, _light_sample):
         return Project(path=path, portfolio=Portfolio(list(src), copy.deepcopy(src.settings), src.name),
                        layers=dict(layers))
 
-    monkeypatch.setattr(main_window, "gis_open_project", opener)
+    monkeypatch.setattr(project_files, "gis_open_project", opener)
     w = MainWindow(AppSettings(), map_factory=FakeMap)
     qtbot.addWidget(w)
     assert w.open_project(sample_project())
@@ -170,17 +170,50 @@ def _slow(n: int, progress):
     return n * 2
 
 
-def test_worker_returns_result_and_reraises_errors(qtbot):
-    assert run_with_progress(None, "work", _slow, 5) == 10
+def _run(qtbot, runner, label, fn, *args, **kwargs):
+    """Start ``fn`` on ``runner``; wait for delivery; returns (results, errors) seen by the callbacks."""
+    results: list = []
+    errors: list = []
+    task = runner.start(label, fn, *args, on_done=results.append, on_error=errors.append, **kwargs)
+    qtbot.waitUntil(lambda: task.delivered, timeout=30_000)
+    return results, errors
+
+
+def test_worker_delivers_result_and_errors_by_signal(qtbot):
+    runner = TaskRunner(None)
+    busy: list[bool] = []
+    runner.busy_changed.connect(busy.append)
+    assert _run(qtbot, runner, "work", _slow, 5) == ([10], [])
     thread_names: list[str] = []
 
     def boom(progress):
         thread_names.append(threading.current_thread().name)
         raise ValueError("bad input row 3")
 
-    with pytest.raises(ValueError, match="row 3"):
-        run_with_progress(None, "work", boom)
+    results, errors = _run(qtbot, runner, "work", boom)
+    assert results == [] and len(errors) == 1 and "row 3" in str(errors[0])
     assert thread_names and thread_names[0] != threading.main_thread().name
+    assert busy == [True, False, True, False] and not runner.busy
+
+
+def test_tasks_run_one_at_a_time_in_order(qtbot):
+    runner = TaskRunner(None)
+    running = threading.Lock()
+    order: list[str] = []
+
+    def job(name, progress):
+        assert running.acquire(blocking=False), "two tasks ran at once"
+        try:
+            time.sleep(0.02)
+            order.append(name)
+        finally:
+            running.release()
+        return name
+
+    done: list[str] = []
+    tasks = [runner.start("t", job, n, on_done=done.append) for n in ("a", "b", "c")]
+    qtbot.waitUntil(lambda: all(t.delivered for t in tasks), timeout=30_000)
+    assert order == done == ["a", "b", "c"]
 
 
 def test_worker_cancel_raises_inside_the_worker(qtbot):
@@ -198,12 +231,12 @@ def test_worker_cancel_raises_inside_the_worker(qtbot):
 
     def press_cancel():
         for w in QApplication.topLevelWidgets():
-            if isinstance(w, QProgressDialog):
+            if isinstance(w, QProgressDialog) and w.isVisible():
                 w.cancel()
                 return
         QTimer.singleShot(50, press_cancel)
 
     QTimer.singleShot(100, press_cancel)
-    with pytest.raises(TaskCancelled, match="cancelled"):
-        run_with_progress(None, "endless", endless, min_duration_ms=0)
+    results, errors = _run(qtbot, TaskRunner(None, min_duration_ms=0), "endless", endless)
+    assert results == [] and len(errors) == 1 and isinstance(errors[0], TaskCancelled)
     assert stopped_at and stopped_at[0] < 10_000

@@ -73,7 +73,7 @@ def fast_sample(monkeypatch, _sample_once):
     import copy
     from planner.gis.project import Project, open_project
     from planner.model.portfolio import Portfolio
-    from planner.ui import main_window
+    from planner.ui import project_files
 
     src = _sample_once
 
@@ -83,7 +83,7 @@ def fast_sample(monkeypatch, _sample_once):
         pf = Portfolio(list(src.portfolio), copy.deepcopy(src.portfolio.settings), src.portfolio.name)
         return Project(path=src.path, portfolio=pf, layers=dict(src.layers), warnings=list(src.warnings))
 
-    monkeypatch.setattr(main_window, "gis_open_project", opener)
+    monkeypatch.setattr(project_files, "gis_open_project", opener)
 
 
 @pytest.fixture
@@ -100,6 +100,11 @@ def window(make_window) -> MainWindow:
     w = make_window()
     assert w.open_project(sample_project())
     return w
+
+
+def _wait(qtbot, task):
+    """Wait until a window task's result (or error) was delivered to its callbacks."""
+    qtbot.waitUntil(lambda: task.delivered, timeout=60_000)
 
 
 def _cell(w: MainWindow, sid: str, key: str):
@@ -269,7 +274,7 @@ def test_save_as_and_reopen_keeps_edit_and_never_touches_sample(window, make_win
     assert site.energized_mw == 100.0 and site.land_acres == 320
     assert other.save_path == target.absolute() and "*" not in other.windowTitle()
     window.close()
-    assert not (tmp_path / "mine.gpkg.lock").exists() or other._lock is not None
+    assert not (tmp_path / "mine.gpkg.lock").exists() or other.files.lock is not None
 
 
 def test_close_with_unsaved_edits_asks(window, monkeypatch, qtbot):
@@ -293,21 +298,22 @@ def test_open_failure_keeps_current_project(window, errors, tmp_path):
 
 def test_import_layer_and_sites_with_undo_and_errors(window, errors, shared_data, tmp_path, qtbot):
     n_layers = len(window.project.layers)
-    name = window.import_layer_from(shared_data / "tx_osm2017_hv_nodes.geojson", "substations")
-    assert name == "tx_osm2017_hv_nodes" and len(window.project.layers) == n_layers + 1
+    _wait(qtbot, window.import_layer_from(shared_data / "tx_osm2017_hv_nodes.geojson", "substations"))
+    name = "tx_osm2017_hv_nodes"
+    assert name in window.project.layers and len(window.project.layers) == n_layers + 1
     assert window.layers_panel.list.count() == n_layers + 1
     window.undo_stack.undo()
     assert name not in window.project.layers and window.layers_panel.list.count() == n_layers
     # a sites file whose IDs already exist: imported under new IDs, one undo step
     n = len(window.project.portfolio)
-    added = window.import_sites_from(shared_data / "mining_sites_public.csv")
-    assert added == 40 and len(window.project.portfolio) == n + 40
+    _wait(qtbot, window.import_sites_from(shared_data / "mining_sites_public.csv"))
+    assert len(window.project.portfolio) == n + 40 and window.undo_stack.count() == 1
     assert "CORZ-DEN-2" in window.project.portfolio
     window.undo_stack.undo()
     assert len(window.project.portfolio) == n
     bad = tmp_path / "bad.csv"
     bad.write_text("site_id,name,energized_mw\nX1,Bad,-5\n")
-    assert window.import_sites_from(bad) == 0
+    _wait(qtbot, window.import_sites_from(bad))
     assert errors and "bad.csv" in errors[-1] and "\n" not in errors[-1]
     assert len(window.project.portfolio) == n and window.undo_stack.index() == 0
 

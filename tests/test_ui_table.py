@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QComboBox, QDateEdit, QDoubleSpinBox, QLineEdit, Q
 from planner.model.fields import FIELDS
 from planner.model.portfolio import Portfolio
 from planner.model.site import Site, SiteError
-from planner.ui import commands
+from planner.session import commands
 from planner.ui.commands import (AddSiteCommand, BulkEditCommand, DeleteSitesCommand, DuplicateSiteCommand,
                                  EditSiteCommand, MoveSiteCommand, SetSettingCommand)
 from planner.ui.delegates import create_editor, editor_value, format_value, set_editor_value

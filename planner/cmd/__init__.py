@@ -13,6 +13,8 @@ SUBCOMMANDS: dict[str, str] = {
     "export-map": "planner.cmd.export_map",
     "export": "planner.cmd.export",
     "screen": "planner.cmd.screen",
+    "economics": "planner.cmd.economics",
+    "compare": "planner.cmd.compare",
 }
 
 

@@ -9,6 +9,8 @@ runs on dask-geopandas (a local in-process cluster, or ``--scheduler tcp://host:
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--scheduler", help="dask scheduler address, e.g. tcp://host:8786 (implies --engine dask)")
     p.add_argument("--partitions", type=int, help="row bands the grid is split into")
     p.add_argument("--out", help="write the candidates to this .gpkg or .csv")
+    p.add_argument("--json", action="store_true", help="print the run summary and the candidates as JSON")
     return p
 
 
@@ -60,6 +63,19 @@ def _weights(items: list[str]) -> dict[str, float]:
         if not sep:
             raise ScreeningError(f"--weight {item!r}: write CRITERION=NUMBER, e.g. stranded_energy=20")
     return out
+
+
+def _plain(value: Any) -> Any:
+    """Candidate data as strict JSON: numpy scalars as numbers, NaN/inf as null, other objects as text."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value if isinstance(value, (int, float, str, bool)) or value is None else str(value)
 
 
 def write_candidates(result: ScreeningResult, path: str | Path) -> Path:
@@ -90,6 +106,16 @@ def run(args: argparse.Namespace) -> int:
                     weights=weights, engine=engine, scheduler=args.scheduler,
                     partitions=args.partitions, min_spacing_km=args.min_spacing_km)
     t = result.timing_s
+    if getattr(args, "json", False):
+        written = write_candidates(result, args.out) if args.out else None
+        summary = {"region": result.region.label, "cell_km": result.cell_km, "grid_crs": result.grid_crs,
+                   "engine": engine, "n_cells": result.n_cells, "n_excluded": result.n_excluded,
+                   "n_refined": result.n_refined, "min_spacing_km": result.min_spacing_km,
+                   "weights": result.weights, "timing_s": t, "notes": list(result.notes),
+                   "out": None if written is None else str(written),
+                   "candidates": [c.to_dict() for c in result.top]}
+        sys.stdout.write(json.dumps(_plain(summary), indent=2, allow_nan=False) + "\n")
+        return 0
     print(f"{result.region.label}: {result.n_cells:,} cells of {result.cell_km:g} km ({result.grid_crs}), "
           f"{result.n_excluded:,} excluded, {result.n_refined:,} refined exactly; candidates "
           + (f">= {result.min_spacing_km:g} km apart" if result.min_spacing_km > 0 else "not spaced")

@@ -96,7 +96,7 @@ from planner.model.readiness_rules import (
 from planner.model.site import PlannerError, Site
 
 __all__ = [
-    "DEFAULT_STRANDED_WEIGHT", "ENGINES", "SCREEN_CRITERIA", "Candidate", "Region", "ScreeningError",
+    "DASK_MODULES", "DEFAULT_STRANDED_WEIGHT", "ENGINES", "SCREEN_CRITERIA", "Candidate", "Region", "ScreeningError",
     "MAX_SPACING_KM", "ScreeningResult", "StrandedRules", "candidate_site", "check_inputs", "check_spacing",
     "default_min_spacing_km", "resolve_region", "score_fields", "screen", "screening_weights", "state_codes",
 ]
@@ -861,6 +861,28 @@ def _run_local(plan: _Plan, bands: list[tuple[int, int]], tick: Callable[[float]
     return parts
 
 
+#: The optional packages ``engine="dask"`` needs (``pip install "site-conversion-planner[scale]"``).
+DASK_MODULES: tuple[str, ...] = ("dask", "dask.dataframe", "distributed", "dask_geopandas")
+
+
+def require_dask() -> None:
+    """Raise :class:`ScreeningError` naming the install command when the dask stack is missing."""
+    import importlib.util
+
+    missing = []
+    for name in DASK_MODULES:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except ImportError:  # the parent package of "dask.dataframe" is itself missing
+            found = False
+        if not found:
+            missing.append(name.split(".")[0].replace("_", "-"))
+    if missing:
+        raise ScreeningError(f"engine 'dask' needs {', '.join(dict.fromkeys(missing))}, which is not installed; "
+                             "install the scale extra (pip install \"site-conversion-planner[scale]\", from a "
+                             "checkout: pip install -e \".[scale]\") or run with --engine local")
+
+
 class _Dask:
     """A distributed client for one screening run (closed afterwards when we opened it)."""
 
@@ -1016,6 +1038,8 @@ def screen(project: Any, region: Any, cell_km: float, top: int = 50, exclusions:
     t0 = time.perf_counter()
     if engine not in ENGINES:
         raise ScreeningError(f"engine {engine!r}: use one of {', '.join(ENGINES)}")
+    if engine == "dask":
+        require_dask()
     check_inputs(cell_km, top)
     spacing_km = check_spacing(min_spacing_km, cell_km)
     settings = project.portfolio.settings

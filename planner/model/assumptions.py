@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from planner.model.costs import DEFAULT_UNIT_COSTS, unit_costs_from_settings
 from planner.model.market import LEASE_DEALS
 from planner.model.site import PlannerError
 
@@ -68,9 +69,9 @@ class AsicSpec:
 
 _BITMAIN = "Manufacturer spec sheet (nameplate TH/s and W), as tabled in docs/DOMAIN.md section 3"
 ASIC_CATALOGUE: dict[str, AsicSpec] = {
-    # DOMAIN.md tables 29.5 J/TH for the S19j Pro, but 3050 W / 100 TH/s is 30.5 J/TH: we derive
-    # J/TH from TH/s and W so the catalogue can never disagree with itself.
-    "Antminer S19j Pro": AsicSpec("Antminer S19j Pro", 100.0, 3050.0, _BITMAIN),
+    # DOMAIN.md tables 104 TH/s, 3068 W, 29.5 J/TH (the 104 TH/s bin; the 100 TH/s, 3050 W bin of some
+    # spec sheets is 30.5 J/TH). J/TH is derived from TH/s and W so the catalogue never disagrees with itself.
+    "Antminer S19j Pro": AsicSpec("Antminer S19j Pro", 104.0, 3068.0, _BITMAIN),
     "Antminer S19 XP": AsicSpec("Antminer S19 XP", 140.0, 3010.0, _BITMAIN),
     "Antminer S21": AsicSpec("Antminer S21", 200.0, 3500.0, _BITMAIN),
     "Antminer S21 Pro": AsicSpec("Antminer S21 Pro", 234.0, 3510.0, _BITMAIN),
@@ -97,6 +98,9 @@ LEASE_RATE_MEDIAN_USD_PER_KW_MONTH = statistics.median(d.usd_per_kw_month for d 
 _DEALS_TEXT = "; ".join(
     f"{d.landlord}-{d.tenant} ~${d.usd_m_per_mw_year:.2f}M (~${d.usd_per_kw_month:.0f}/kW-month)" for d in LEASE_DEALS)
 _LEASE_LOW = min(LEASE_DEALS, key=lambda d: d.usd_m_per_mw_year)
+#: Lowest landlord-funded deal: the bear rent that goes with landlord-paid fit-out.
+_LEASE_LOW_LANDLORD = min((d for d in LEASE_DEALS if d.fitout_funded_by == "landlord"),
+                          key=lambda d: d.usd_m_per_mw_year)
 _LEASE_HIGH = max(LEASE_DEALS, key=lambda d: d.usd_m_per_mw_year)
 
 
@@ -134,21 +138,61 @@ _SPECS: list[AssumptionSpec] = [
        "Assumption: flat price as the conservative base case, so all hashprice change comes from "
        f"difficulty growth (hashprice ~-{HASHPRICE_DECLINE_BASE:.0%}/yr); bull: +20 %/yr, bear: -5 %/yr",
        "market"),
+    # -- outlook: how hashprice moves (planner.model.outlook) ------------------------------------
+    _s("outlook_model", "Hashprice outlook", "", "cost_floor", None, None,
+       "cost_floor: network hashrate grows while hashprice is above the marginal fleet's cash cost "
+       "and shrinks when it is below, so hashprice settles near that cost (" + _DOM3 + "); "
+       "forward_curve: dated $/PH/day points in settings['hashprice_forward_curve'] (e.g. a published "
+       "forwards table, CSV import); constant_growth: the difficulty growth below with no floor "
+       "(drives every miner to zero within a few years)", "outlook", "str",
+       ("cost_floor", "forward_curve", "constant_growth")),
+    _s("marginal_fleet_j_per_th", "Marginal fleet efficiency today", "J/TH", 21.5, 10.0, 40.0,
+       _A + ": the least efficient machines that still set the network's cost, S19 XP class "
+       "(21.5 J/TH, catalogue) in late 2025; public miners' installed fleets average ~16-21 J/TH, " + _DOM3,
+       "outlook"),
+    _s("efficiency_gain_per_year", "Efficiency frontier improvement", "1/yr", 0.10, 0.0, 0.30,
+       _A + ": J/TH of the marginal fleet and of new machines falls this much a year (S19 XP 21.5 "
+       "-> S21 17.5 -> S21 XP 13.5 J/TH over 2022-2025 is ~12 %/yr, catalogue, " + _DOM3 + ")", "outlook"),
+    _s("marginal_power_usd_per_mwh", "Marginal miner's power price", "$/MWh", 70.0, 10.0, 200.0,
+       "Many US miners pay $70-80/MWh all-in (the best $30-45), " + _DOM3 + "; the marginal fleet "
+       "runs at the high end", "outlook"),
+    _s("hashrate_response_per_year", "Hashrate response to margin", "1/yr", 1.0, 0.1, 5.0,
+       _A + ": network hashrate grows by this x ln(hashprice / marginal cash cost) a year (capped "
+       "below): 1.0 turns a 20 % margin into ~18 %/yr growth and closes a gap in ~1-2 years, close "
+       "to the 2023-2025 pace after halvings and price moves", "outlook"),
+    _s("hashrate_max_growth_per_year", "Hashrate growth cap", "1/yr", 0.60, 0.0, 2.0,
+       _A + ": machines cannot be made and plugged in faster than this (~+100 %/yr at most in "
+       "2023-2024)", "outlook"),
+    _s("hashrate_max_decline_per_year", "Hashrate decline cap", "1/yr", 0.30, 0.0, 0.9,
+       _A + ": hashrate falls at most this much a year when the marginal fleet loses money "
+       "(after the 2024 halving hashrate dipped ~5-10 % over weeks)", "outlook"),
     # -- mining fleet and site -----------------------------------------------------------------
-    _s("asic_model", "Default ASIC model", "", "Antminer S21 XP", None, None,
-       "Default fleet for sites without asic_model (catalogue, " + _DOM3 + ")", "mining", "str"),
-    _s("asic_price_usd_per_th", "ASIC price", "$/TH", 25.70, 1.0, 200.0,
-       "Antminer S21 XP about $25.70/TH (Nov 2025), " + _DOM3, "mining"),
+    _s("asic_model", "New-machine model", "", "Antminer S21 XP", None, None,
+       "Model bought for new MW and refreshes (catalogue, " + _DOM3 + "); refreshed machines improve "
+       "with the efficiency frontier", "mining", "str"),
+    _s("asic_price_usd_per_th", "ASIC price today", "$/TH", 25.70, 1.0, 200.0,
+       "Antminer S21 XP about $25.70/TH (Nov 2025), " + _DOM3 + "; later purchases are priced "
+       "in proportion to the hashprice outlook (ASIC $/TH tracks hashprice)", "mining"),
+    _s("default_fleet_j_per_th", "Installed fleet efficiency (default)", "J/TH", 18.5, 10.0, 40.0,
+       "Installed fleets of public miners averaged roughly 16-21 J/TH in 2025 (" + _DOM3 + "); "
+       "the midpoint is used for sites without fleet_j_per_th or an asic_model", "mining"),
+    _s("mining_opex_usd_per_mw_year", "Mining non-power opex", "$/MW-yr", 60_000.0, 0.0, 300_000.0,
+       _A + ": staff, maintenance, repairs, insurance and site costs of a large mine, ~$5-10/MWh "
+       "at full load (public miners' cost-of-revenue notes); charged while the fleet runs", "mining"),
+    _s("mining_pipeline", "Mining: pipeline MW", "", "energized_only", None, None,
+       "energized_only: mine what is energized (default); build_if_it_pays: also buy fleet and "
+       "infrastructure for the MW not yet energized when that raises the mining NPV; always_build",
+       "mining", "str", ("energized_only", "build_if_it_pays", "always_build")),
     _s("mining_capex_usd_per_mw", "Mining infrastructure capex (excl. ASICs)", "$/MW", 400_000.0,
        100_000.0, 1_500_000.0, "Mining build about $0.3-0.5M per MW, " + _DOM4 +
        "; charged only on MW not yet energized", "mining"),
     _s("fleet_refresh_years", "Fleet refresh interval", "yr", 4, 1, 10,
        _A + ": ASICs are replaced every 3-5 years as efficiency improves", "mining", "int"),
-    _s("existing_fleet_age_years", "Age of the installed fleet", "yr", 2, 0, 10,
-       _A + ": energized MW already hold a fleet bought this many years ago (sunk for every path: "
-       "only MW not yet energized need fleet and infrastructure capex in year 0). Its first refresh "
-       "falls when it reaches the refresh interval (year max(0, refresh - age)). ~2 yr is typical of "
-       "fleets bought in the 2023-2024 upgrade cycle", "mining", "int"),
+    _s("existing_fleet_age_years", "Age of the installed fleet (default)", "yr", 2, 0, 10,
+       _A + ": energized MW hold a fleet bought this many years ago (sunk for every path: only MW not "
+       "yet energized need fleet and infrastructure capex). Its first refresh falls when it reaches the "
+       "refresh interval (year max(0, refresh - age)). ~2 yr is typical of fleets bought in the "
+       "2023-2024 upgrade cycle; a site's fleet_age_years wins", "mining", "int"),
     _s("asic_resale_usd_per_th", "Used ASIC resale price", "$/TH", 3.0, 0.0, 50.0,
        _A + ": secondary-market price of used machines, a few $/TH for previous-generation "
        "fleets; received for existing machines a path does not use (AI lease, hybrid surplus), when "
@@ -166,6 +210,12 @@ _SPECS: list[AssumptionSpec] = [
     _s("power_price_usd_per_mwh", "Default all-in power price", "$/MWh", 45.0, 0.0, 300.0,
        "US miners $30-45/MWh net for the best operators, $70-80 for many, " + _DOM3 +
        "; used when a site has no power price", "power"),
+    _s("power_price_basis", "Site power price basis", "", "net_of_curtailment", None, None,
+       "net_of_curtailment: the site's price is all-in net of curtailment credits (how miners report "
+       "it: Riot 2.1-3.4 c/kWh net, " + _DOM3 + "), so each MWh used costs that price and the hourly "
+       "shape only decides which hours run (the curtailment benefit is counted once); market_mean: "
+       "the price is the mean of the hourly market price, paid hour by hour", "power", "str",
+       ("net_of_curtailment", "market_mean")),
     _s("power_contract", "Power contract type", "", "index", None, None,
        "index: pay the hourly price, curtail above breakeven; fixed: pay the site price for every "
        "hour and resell curtailed MWh at the hourly price (Riot-style), " + _DOM3, "power", "str",
@@ -196,15 +246,69 @@ _SPECS: list[AssumptionSpec] = [
     _s("noi_margin", "Lease NOI margin", "fraction", 0.85, 0.80, 0.90,
        "NOI margins of 80-90 % reported for these leases (power passed through to the tenant), "
        + _DOM4, "ai"),
-    _s("conversion_capex_usd_per_mw_it", "Conversion capex", "$/MW IT", 10_500_000.0, 8_000_000.0,
-       15_000_000.0, "About $8-13M per MW of critical IT (TeraWulf 8-10, Cipher 9-11, Galaxy 11-13, "
-       "some ~15), " + _DOM4, "ai"),
-    _s("build_months", "Build time to first capacity", "months", 18, 12, 24,
-       "12-24 months on converted mining sites vs 4+ years greenfield, " + _DOM4, "ai", "int"),
+    _s("conversion_capex_usd_per_mw_it", "AI fit-out capex (before site upgrades)", "$/MW IT", 5_000_000.0,
+       2_000_000.0, 15_000_000.0,
+       "Critical power and IT fit-out common to every conversion (UPS, switchgear, generators, IT "
+       "cabling). The site's readiness upgrades are added per site at the unit costs of planner.model.costs: "
+       "DLC retrofit $2M, hall build-out $6M (greenfield, containers or hall type unknown) or rack density "
+       "$1M (existing rack-mount halls) per MW IT, substation, HV line, transformer, fibre, water, permits. "
+       "So a retrofit of rack-mount halls lands at ~$8M and a greenfield hall at ~$13M per MW IT: the "
+       "public $8-13M (some ~15) range, " + _DOM4, "ai"),
+    _s("build_months", "Minimum build time (fit-out)", "months", 12, 6, 24,
+       "12-24 months on converted mining sites vs 4+ years greenfield, " + _DOM4 + "; a site's "
+       "readiness time to power wins when it is longer. Capex is spread evenly over the build", "ai", "int"),
+    _s("fitout_funded_by", "Fit-out funded by", "", "landlord", None, None,
+       "landlord: the site owner pays fit-out and hall upgrades; tenant: the tenant does (Core "
+       "Scientific-CoreWeave, the lowest public rate ~$121/kW-month, " + _DOM4 + "), the owner pays "
+       "only the power, HV and permit upgrades", "ai", "str", ("landlord", "tenant")),
+    _s("lease_term_years", "Lease term", "yr", 12, 3, 25,
+       "Public miner-AI leases run 10-15 years (Core Scientific-CoreWeave 12, TeraWulf/Cipher-"
+       "Fluidstack 10, Applied Digital/Galaxy-CoreWeave and Cipher-AWS 15), " + _DOM4, "ai", "int"),
+    _s("lease_escalator_per_year", "Lease escalator", "1/yr", 0.025, 0.0, 0.06,
+       "Annual escalators of a few percent, " + _DOM4 + "; 2.5 %/yr assumed", "ai"),
+    _s("lease_renewal_probability", "Renewal probability at term end", "fraction", 0.6, 0.0, 1.0,
+       _A + ": after the term the site is re-let or re-fitted, which is uncertain (" + _DOM4 + ")",
+       "ai"),
+    _s("lease_downtime_months", "Downtime if not renewed", "months", 12, 0, 48,
+       _A + ": months without rent to find a new tenant and re-fit when the lease is not renewed", "ai", "int"),
+    _s("relet_capex_usd_per_mw_it", "Re-fit capex if not renewed", "$/MW IT", 1_500_000.0, 0.0, 10_000_000.0,
+       _A + ": IT-hall refresh for a new tenant (cooling and power distribution for the next GPU "
+       "generation), charged on the non-renewed share", "ai"),
+    _s("lease_prepayment_months", "Rent prepaid at signing", "months", 0, 0, 36,
+       _A + ": months of rent the tenant prepays at signing (year 0), credited against the first "
+       "months of rent: timing only", "ai", "int"),
+    _s("tenant_class", "Tenant class", "", "neocloud_backstop", None, None,
+       "hyperscaler: investment-grade (Cipher-AWS); neocloud_backstop: a neocloud with a hyperscaler "
+       "backstop (TeraWulf- and Cipher-Fluidstack with Google); unrated: a neocloud without one. "
+       "Adds that class's credit spread to the discount rate of lease cash flows, " + _DOM4, "ai", "str",
+       ("hyperscaler", "neocloud_backstop", "unrated")),
+    _s("spread_hyperscaler", "Credit spread: hyperscaler", "1/yr", 0.0, 0.0, 0.15,
+       _A + ": investment-grade tenant, the base discount rate applies", "ai"),
+    _s("spread_neocloud_backstop", "Credit spread: neocloud with backstop", "1/yr", 0.015, 0.0, 0.15,
+       _A + ": backstopped leases price between investment grade and high yield", "ai"),
+    _s("spread_unrated", "Credit spread: unrated neocloud", "1/yr", 0.04, 0.0, 0.20,
+       _A + ": single-B / unrated tenant, high-yield spread", "ai"),
     _s("pue_ai", "AI facility PUE", "ratio", 1.2, 1.05, 1.8,
        "New AI designs ~1.2; industry average ~1.56 (Uptime 2024), " + _DOM4, "ai"),
     # -- finance ---------------------------------------------------------------------------------
-    _s("discount_rate", "Discount rate", "1/yr", 0.10, 0.0, 0.40, _A + ": cost of capital", "finance"),
+    _s("discount_rate", "Discount rate", "1/yr", 0.10, 0.0, 0.40,
+       _A + ": project cost of capital; lease cash flows add the tenant class's credit spread", "finance"),
+    _s("debt_share", "Debt share of initial capex", "fraction", 0.5, 0.0, 0.9,
+       _A + ": share of each path's initial capex funded with debt (data-center project finance "
+       "runs 50-80 %; mining fleets are rarely project-financed)", "finance"),
+    _s("debt_rate", "Debt interest rate", "1/yr", 0.08, 0.0, 0.25, _A + ": all-in cost of debt", "finance"),
+    _s("debt_tenor_years", "Debt tenor", "yr", 10, 1, 25,
+       _A + ": repaid over this many years from the first operating year (interest during the build "
+       "is capitalised); any balance left at the horizon is repaid there", "finance", "int"),
+    _s("debt_amortisation", "Debt amortisation", "", "annuity", None, None,
+       "annuity: level debt service; straight: equal principal each year", "finance", "str",
+       ("annuity", "straight")),
+    _s("cost_of_equity", "Cost of equity", "1/yr", 0.15, 0.0, 0.50,
+       _A + ": discount rate of the equity cash flows (after debt service)", "finance"),
+    _s("sell_usd_per_mw_energized", "Sale price of an operating site", "$/MW energized", 1_540_000.0, 0.0,
+       10_000_000.0, "Riot bought Block Mining (60 MW, Kentucky) for $92.5M in July 2024 = ~$1.54M per "
+       "operational MW, plus an earn-out of up to $32.5M (" + _DOM3 + "); one transaction, check more "
+       "before relying on it. Applies to energized MW only", "finance"),
     _s("horizon_years", "Horizon", "yr", 15, 2, 25, _A + ": matches the 10-15 year terms of public miner-AI leases",
        "finance", "int"),
     _s("ai_exit_multiple_noi", "AI exit multiple", "x final-year NOI", 10.0, 0.0, 30.0,
@@ -252,7 +356,7 @@ ASSUMPTIONS: dict[str, AssumptionSpec] = {s.key: s for s in _SPECS}
 GROUP_LABELS: dict[str, str] = {
     "market": "Bitcoin market", "mining": "Mining fleet", "power": "Power and grid programmes",
     "ai": "AI/HPC lease", "finance": "Finance and valuation", "hybrid": "Hybrid site",
-    "network": "Network what-if",
+    "network": "Network what-if", "outlook": "Hashprice outlook",
 }
 
 SCENARIOS: dict[str, dict[str, Any]] = {
@@ -264,16 +368,23 @@ SCENARIOS: dict[str, dict[str, Any]] = {
         "fee_share": 0.03,
         # highest public miner-AI deal (Galaxy-CoreWeave phase 1, ~$2.26M/MW-yr = ~$188/kW-month)
         "lease_rate_usd_per_kw_month": round(_LEASE_HIGH.usd_per_kw_month, 2),
-        "conversion_capex_usd_per_mw_it": 9_000_000.0,
+        "conversion_capex_usd_per_mw_it": 4_500_000.0,
+        "marginal_power_usd_per_mwh": 80.0,
+        "tenant_class": "hyperscaler",
     },
     "bear": {
         "btc_price_usd": 60_000.0,
         "btc_price_growth_per_year": -0.05,
         "difficulty_growth_per_year": 0.40,
         "fee_share": 0.005,
-        # lowest public deal (Core Scientific-CoreWeave, ~$1.45M/MW-yr = ~$121/kW-month; tenant-funded capex)
-        "lease_rate_usd_per_kw_month": round(_LEASE_LOW.usd_per_kw_month, 2),
-        "conversion_capex_usd_per_mw_it": 13_000_000.0,
+        # the lowest public deal (Core Scientific-CoreWeave, ~$121/kW-month) was tenant-funded, so with the
+        # landlord paying the fit-out the bear rent is the lowest landlord-funded deal (Cipher-Fluidstack,
+        # ~$1.79M/MW-yr = ~$149/kW-month), not $121
+        "lease_rate_usd_per_kw_month": round(_LEASE_LOW_LANDLORD.usd_per_kw_month, 2),
+        "conversion_capex_usd_per_mw_it": 6_500_000.0,
+        "marginal_power_usd_per_mwh": 60.0,
+        "tenant_class": "unrated",
+        "lease_renewal_probability": 0.4,
     },
 }
 
@@ -367,10 +478,11 @@ def catalogue_from_settings(settings: Mapping[str, Any] | None) -> dict[str, Asi
 class Assumptions:
     """Validated, immutable set of assumption values with attribute access (``a.btc_price_usd``)."""
 
-    __slots__ = ("_values", "_catalogue", "_scenario")
+    __slots__ = ("_values", "_catalogue", "_scenario", "_unit_costs", "_forward_curve")
 
     def __init__(self, values: Mapping[str, Any] | None = None, *, scenario: str = "base",
-                 catalogue: Mapping[str, AsicSpec] | None = None):
+                 catalogue: Mapping[str, AsicSpec] | None = None, unit_costs: Mapping[str, float] | None = None,
+                 forward_curve: Any = None):
         cat = dict(ASIC_CATALOGUE if catalogue is None else catalogue)
         merged = {k: s.default for k, s in ASSUMPTIONS.items()}
         merged.update(values or {})
@@ -378,6 +490,10 @@ class Assumptions:
         object.__setattr__(self, "_values", checked)
         object.__setattr__(self, "_catalogue", cat)
         object.__setattr__(self, "_scenario", scenario)
+        costs = dict(DEFAULT_UNIT_COSTS)
+        costs.update(unit_costs or {})
+        object.__setattr__(self, "_unit_costs", costs)
+        object.__setattr__(self, "_forward_curve", parse_forward_curve(forward_curve))
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -396,10 +512,12 @@ class Assumptions:
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, Assumptions) and other._values == self._values
-                and other._catalogue == self._catalogue)
+                and other._catalogue == self._catalogue and other._unit_costs == self._unit_costs
+                and other._forward_curve == self._forward_curve)
 
     def __hash__(self) -> int:
-        return hash(tuple(sorted((k, str(v)) for k, v in self._values.items())))
+        return hash((tuple(sorted((k, str(v)) for k, v in self._values.items())), self._forward_curve,
+                     tuple(sorted(self._unit_costs.items()))))
 
     def __repr__(self) -> str:
         changed = {k: v for k, v in self._values.items() if v != ASSUMPTIONS[k].default}
@@ -414,6 +532,16 @@ class Assumptions:
     def catalogue(self) -> dict[str, AsicSpec]:
         """The ASIC catalogue in force (defaults plus user entries)."""
         return dict(self._catalogue)
+
+    @property
+    def unit_costs(self) -> dict[str, float]:
+        """Unit costs of site upgrades in force (planner.model.costs defaults plus settings overrides)."""
+        return dict(self._unit_costs)
+
+    @property
+    def forward_curve(self) -> tuple[tuple[str, float], ...]:
+        """Hashprice forward curve as sorted (ISO date, $/PH/day) points; empty when none was given."""
+        return self._forward_curve
 
     def asic(self, model: str | None = None) -> AsicSpec:
         """Catalogue entry for ``model`` (default model when None); raises AssumptionError when unknown."""
@@ -432,7 +560,13 @@ class Assumptions:
         """A validated copy with ``changes`` applied."""
         vals = dict(self._values)
         vals.update(changes)
-        return Assumptions(vals, scenario=self._scenario, catalogue=self._catalogue)
+        return Assumptions(vals, scenario=self._scenario, catalogue=self._catalogue, unit_costs=self._unit_costs,
+                           forward_curve=self._forward_curve)
+
+    def with_forward_curve(self, points: Any) -> "Assumptions":
+        """A copy with a hashprice forward curve (see :func:`parse_forward_curve`)."""
+        return Assumptions(self._values, scenario=self._scenario, catalogue=self._catalogue,
+                           unit_costs=self._unit_costs, forward_curve=points)
 
 
 def scenario_overrides(name: str, settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -465,7 +599,40 @@ def assumptions_from_settings(settings: Mapping[str, Any] | None = None,
     values: dict[str, Any] = {}
     values.update(scenario_overrides(str(name), settings))
     values.update(user)
-    return Assumptions(values, scenario=str(name), catalogue=catalogue_from_settings(settings))
+    return Assumptions(values, scenario=str(name), catalogue=catalogue_from_settings(settings),
+                       unit_costs=unit_costs_from_settings(settings),
+                       forward_curve=settings.get("hashprice_forward_curve"))
+
+
+def parse_forward_curve(raw: Any) -> tuple[tuple[str, float], ...]:
+    """Validate a hashprice forward curve: ``[[date, usd_per_ph_day], ...]`` or ``{date: usd_per_ph_day}``.
+
+    Returns sorted ``(YYYY-MM-DD, value)`` points (empty for None). Raises :class:`AssumptionError`
+    naming the bad point: dates must be ISO and distinct, values finite and > 0 $/PH/day.
+    """
+    if raw is None or (hasattr(raw, "__len__") and len(raw) == 0):
+        return ()
+    items = list(raw.items()) if isinstance(raw, Mapping) else list(raw)
+    out: dict[str, float] = {}
+    for i, item in enumerate(items, start=1):
+        try:
+            when, value = item
+        except (TypeError, ValueError):
+            raise AssumptionError(f"hashprice forward curve point {i} = {item!r}: write [date, usd_per_ph_day]") from None
+        day = parse_utc("hashprice forward curve date", when).date().isoformat()
+        if isinstance(value, bool):
+            value = None
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            v = float("nan")
+        if not math.isfinite(v) or v <= 0:
+            raise AssumptionError(f"hashprice forward curve point {i} ({day}) = {value!r}: must be a number > 0 "
+                                  "in $/PH/day")
+        if day in out:
+            raise AssumptionError(f"hashprice forward curve: date {day} appears twice. Keep one value per date")
+        out[day] = v
+    return tuple(sorted(out.items()))
 
 
 def default_assumptions() -> Assumptions:

@@ -39,10 +39,12 @@ Incremental (decision-relevant) cash flows of an operating miner
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -169,12 +171,13 @@ def hashcost_usd_per_ph_day(j_per_th: float, usd_per_mwh: float) -> float:
 
 
 def payback_months_static(capex_usd_per_th: float, usd_per_th_day: float, j_per_th: float,
-                          usd_per_mwh: float, pool_fee: float, uptime: float) -> float | None:
+                          usd_per_mwh: float, pool_fee: float, uptime: float, pue_mining: float = 1.0) -> float | None:
     """Static payback in months at today's hashprice; None when the daily margin is not positive.
 
-    ``capex / ((usd_per_th_day * (1 - fee) - j_per_th * 24e-6 * usd_per_mwh) * uptime) / 30.4375``.
+    ``capex / ((usd_per_th_day * (1 - fee) - j_per_th * 24e-6 * usd_per_mwh * pue) * uptime) / 30.4375``
+    (DOMAIN's formula with the site overhead ``pue_mining`` on the power bill; 1.0 = DOMAIN as written).
     """
-    margin = (usd_per_th_day * (1.0 - pool_fee) - j_per_th * 24e-6 * usd_per_mwh) * uptime
+    margin = (usd_per_th_day * (1.0 - pool_fee) - j_per_th * 24e-6 * usd_per_mwh * pue_mining) * uptime
     if margin <= 0:
         return None
     return capex_usd_per_th / margin / DAYS_PER_MONTH
@@ -207,16 +210,21 @@ def hashprice_factors(months: int, price_growth_per_year: float, difficulty_grow
 def payback_dynamic(capex_usd_per_th: float, usd_per_th_day: float, j_per_th: float, usd_per_mwh: float,
                     *, pool_fee: float, uptime: float, price_growth_per_year: float,
                     difficulty_growth_per_year: float, fee_share: float,
-                    halving_months: Sequence[float] = (), max_months: int = 120) -> PaybackResult:
+                    halving_months: Sequence[float] = (), max_months: int = 120, pue_mining: float = 1.0,
+                    hashprice_path_usd_per_th_day: np.ndarray | None = None) -> PaybackResult:
     """Monthly payback path with growth, halvings and switch-off in negative-margin months.
 
     Hashprice in month t is today's times :func:`hashprice_factors`; a month whose margin is
     negative is switched off (margin 0). Returns months = None when the capex is never recovered
     within ``max_months``.
     """
-    hp = usd_per_th_day * hashprice_factors(max_months, price_growth_per_year, difficulty_growth_per_year,
-                                            fee_share, halving_months)
-    daily = (hp * (1.0 - pool_fee) - j_per_th * 24e-6 * usd_per_mwh) * uptime
+    if hashprice_path_usd_per_th_day is not None:  # e.g. planner.model.outlook's path, held flat at its end
+        path = np.asarray(hashprice_path_usd_per_th_day, float)
+        hp = path[np.minimum(np.arange(max_months), path.size - 1)]
+    else:
+        hp = usd_per_th_day * hashprice_factors(max_months, price_growth_per_year, difficulty_growth_per_year,
+                                                fee_share, halving_months)
+    daily = (hp * (1.0 - pool_fee) - j_per_th * 24e-6 * usd_per_mwh * pue_mining) * uptime
     running = daily > 0
     monthly = np.where(running, daily, 0.0) * DAYS_PER_MONTH
     cum = np.cumsum(monthly)
@@ -343,15 +351,15 @@ def irr(cash_flows: Sequence[float] | np.ndarray) -> float | None:
 
 
 def _npv_n(cf: np.ndarray, r: float) -> float:
-    return float(np.sum(cf / (1.0 + r) ** np.arange(cf.size)))
+    return float(np.polyval(cf[::-1], 1.0 / (1.0 + r)))  # Horner: sum cf_t x**t with x = 1 / (1 + r)
 
 
 def _bisect(cf: np.ndarray, lo: float, hi: float) -> float:
     f_lo = _npv_n(cf, lo)
-    for _ in range(200):
+    for _ in range(100):
         mid = 0.5 * (lo + hi)
         f_mid = _npv_n(cf, mid)
-        if f_mid == 0 or hi - lo < 1e-14:
+        if f_mid == 0 or hi - lo < 1e-12 * max(1.0, abs(mid)):
             return mid
         if (f_mid > 0) == (f_lo > 0):
             lo, f_lo = mid, f_mid
@@ -361,6 +369,17 @@ def _bisect(cf: np.ndarray, lo: float, hi: float) -> float:
 
 
 def _polish_irr(cf: np.ndarray, r: float) -> float:
+    x = 1.0 / (1.0 + r)
+    if abs(np.polyval(cf[::-1], x)) < 1e-12:
+        return r
+    der = np.polyder(cf[::-1])
+    for _ in range(3):  # Newton on x = 1 / (1 + r): the eigenvalue root is already close
+        f, d = np.polyval(cf[::-1], x), np.polyval(der, x)
+        if abs(f) < 1e-12 or d == 0:
+            break
+        x -= f / d
+    if x > 0 and abs(_npv_n(cf, 1.0 / x - 1.0)) < 1e-10:
+        return 1.0 / x - 1.0
     span = max(1e-6, abs(r) * 1e-4)
     lo, hi = max(-0.99999, r - span), r + span
     if _npv_n(cf, lo) * _npv_n(cf, hi) < 0:
@@ -420,12 +439,33 @@ def mining_state(assumptions: Assumptions, asic_model: str | None = None) -> Min
     return MiningState(start, height, subsidy, reward, hp, asic, be, months)
 
 
-PATH_LABELS = {"mining": "Stay a miner", "ai_lease": "Convert to AI/HPC lease", "hybrid": "Hybrid (AI + flexible mining)"}
+def breakeven_hashprice_usd_per_ph_day(j_per_th: float, usd_per_mwh: float, pue_mining: float,
+                                       pool_fee: float) -> float:
+    """Hashprice at which a fleet of ``j_per_th`` just pays its power: ``J * 0.024 * usd_per_mwh * pue / (1 - fee)``."""
+    return hashcost_usd_per_ph_day(j_per_th, usd_per_mwh) * pue_mining / (1.0 - pool_fee)
+
+
+PATH_LABELS = {"mining": "Stay a miner", "ai_lease": "Convert to AI/HPC lease",
+               "hybrid": "Hybrid (AI + flexible mining)", "sell": "Sell the site"}
+#: Capex items that belong to the data hall (paid by the tenant when the fit-out is tenant-funded).
+HALL_UPGRADES = frozenset({"dlc_retrofit", "hall_buildout", "rack_density"})
+
+
+@dataclass(frozen=True)
+class Financing:
+    """Debt on a path's initial capex and the equity view (see :func:`finance_path`)."""
+
+    debt_usd: float
+    debt_service_usd: np.ndarray
+    equity_cash_flows_usd: np.ndarray
+    equity_npv_usd: float
+    equity_irr: float | None
+    min_dscr: float | None
 
 
 @dataclass(frozen=True, eq=False)
 class PathResult:
-    """One path's annual cash flows (year 0 = capex) and the figures derived from them."""
+    """One path's annual cash flows (year 0 = signing/decision) and the figures derived from them."""
 
     name: str
     label: str
@@ -441,14 +481,23 @@ class PathResult:
     streams_usd: dict[str, float]
     notes: tuple[str, ...] = ()
     unavailable_reason: str | None = None
-    #: Value at the horizon (exit multiple x final-year NOI / mining cash), booked in year H ($, nominal).
+    #: Value at the horizon (exit multiple x run-rate NOI / mining cash), booked in year H ($, nominal).
     terminal_value_usd: float = 0.0
-    #: The terminal value discounted to year 0 at the path's discount rate ($).
+    #: The terminal value discounted to year 0 ($).
     terminal_value_pv_usd: float = 0.0
+    #: NPV without the terminal value ($).
+    npv_excl_terminal_usd: float = 0.0
+    #: Initial capex by year (years 0..H; the build spread), excluding fleet refreshes ($).
+    capex_by_year_usd: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: Discount rate applied to the lease cash flows (base rate + tenant credit spread).
+    lease_discount_rate: float | None = None
+    financing: Financing | None = None
+    #: Which variant of the path this is (e.g. "energized only" for mining).
+    option: str = ""
 
     @property
     def operating_cash_usd(self) -> np.ndarray:
-        """Cash of years 1..H (before the year-0 capex; year H includes the terminal value)."""
+        """Cash of years 1..H (year H includes the terminal value)."""
         return self.cash_flows_usd[1:]
 
     @property
@@ -459,10 +508,54 @@ class PathResult:
             cf[-1] -= self.terminal_value_usd
         return cf
 
+    @property
+    def terminal_share(self) -> float | None:
+        """Share of the NPV that is terminal value (PV of the exit / NPV); None when the NPV is not positive.
+
+        Above 1 means the path loses money without its exit value.
+        """
+        return self.terminal_value_pv_usd / self.npv_usd if self.npv_usd > 0 else None
+
+    @property
+    def irr_excl_terminal(self) -> float | None:
+        """IRR of the cash flows without the terminal value."""
+        return irr(self.cash_flows_ex_terminal_usd)
+
+    @property
+    def equity_irr(self) -> float | None:
+        """IRR of the equity cash flows (after debt draws and service)."""
+        return None if self.financing is None else self.financing.equity_irr
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe summary (the ``compare --json`` path object)."""
+        f = self.financing
+        return {
+            "label": self.label, "option": self.option, "available": self.unavailable_reason is None,
+            "unavailable_reason": self.unavailable_reason,
+            "npv_usd": _r(self.npv_usd), "irr": _r(self.irr, 6), "npv_excl_terminal_usd": _r(self.npv_excl_terminal_usd),
+            "irr_excl_terminal": _r(self.irr_excl_terminal, 6),
+            "terminal_value_usd": _r(self.terminal_value_usd), "terminal_value_pv_usd": _r(self.terminal_value_pv_usd),
+            "terminal_share": _r(self.terminal_share, 6),
+            "equity_npv_usd": _r(None if f is None else f.equity_npv_usd), "equity_irr": _r(self.equity_irr, 6),
+            "min_dscr": _r(None if f is None else f.min_dscr, 4), "debt_usd": _r(None if f is None else f.debt_usd),
+            "capex_usd": _r(self.capex_usd), "payback_years": _r(self.payback_years, 3),
+            "npv_usd_per_mw": _r(self.npv_usd_per_mw), "usd_per_mwh": _r(self.usd_per_mwh, 3),
+            "lease_discount_rate": _r(self.lease_discount_rate, 6),
+            "cash_flows_usd": [_r(v) for v in self.cash_flows_usd],
+            "capex_by_year_usd": [_r(v) for v in self.capex_by_year_usd],
+            "equity_cash_flows_usd": None if f is None else [_r(v) for v in f.equity_cash_flows_usd],
+            "streams_usd": {k: _r(v) for k, v in self.streams_usd.items()},
+            "notes": list(self.notes),
+        }
+
+
+def _r(v: float | None, nd: int = 2) -> float | None:
+    return None if v is None else round(float(v), nd)
+
 
 @dataclass(frozen=True)
 class ValuationEstimate:
-    """Implied enterprise-value uplift from EV/EBITDA multiples. An estimate, not a valuation."""
+    """Implied enterprise-value uplift from EV/EBITDA multiples, net of the conversion capex. An estimate."""
 
     label: str
     mining_ebitda_usd: float
@@ -473,11 +566,22 @@ class ValuationEstimate:
     ev_ai_usd: float
     uplift_usd: float
     uplift_usd_per_mw: float
+    conversion_capex_usd: float = 0.0
+
+
+@dataclass(frozen=True)
+class CapexItem:
+    """One line of the site's AI conversion capex: what, how much, how it was priced."""
+
+    key: str
+    label: str
+    usd: float | None
+    detail: str
 
 
 @dataclass(frozen=True, eq=False)
 class PathComparison:
-    """Mining vs AI lease vs hybrid for one site, plus the bridge path and the valuation estimate."""
+    """Mining vs AI lease vs hybrid vs selling for one site, plus the bridge path and the valuation estimate."""
 
     site_id: str
     years: int
@@ -493,18 +597,78 @@ class PathComparison:
     valuation: ValuationEstimate | None = None
     notes: tuple[str, ...] = ()
     unavailable_reason: str | None = None
+    sell: PathResult | None = None
+    #: Energized MW carrying the installed fleet (None = unknown: the paths use 0 and ``energized_range``).
+    energized_mw: float | None = None
+    fleet_mw: float = 0.0
+    fleet_j_per_th: float | None = None
+    fleet_age_years: float | None = None
+    fleet_source: str = ""
+    #: Months from signing to first AI capacity at this site and what set it.
+    build_months: float | None = None
+    build_basis: str = ""
+    capex_items: tuple[CapexItem, ...] = ()
+    #: Site breakeven today ($/MWh) and the site's power cost per PH/s-day vs the network's marginal cost.
+    breakeven_usd_per_mwh: float | None = None
+    site_cost_usd_per_ph_day: float | None = None
+    #: With energized MW unknown: NPV of each path with nothing energized and with all gross MW energized.
+    energized_range: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: Year of the bridge path's first conversion capex for each conversion year N (-1 = never converts).
+    bridge_capex_year: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: Cash flows (years 0..H, terminal value in year H) of the bridge path for each N, shape (H + 1, H + 1).
+    bridge_cash_flows_usd: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
     @property
     def paths(self) -> dict[str, PathResult]:
-        """Available paths by name."""
+        """Available operating paths by name (mining, AI lease, hybrid)."""
         out = {"mining": self.mining, "ai_lease": self.ai_lease, "hybrid": self.hybrid}
         return {k: v for k, v in out.items() if v is not None and v.unavailable_reason is None}
 
     @property
+    def all_paths(self) -> dict[str, PathResult]:
+        """Available paths including the "sell the site" baseline."""
+        out = self.paths
+        if self.sell is not None and self.sell.unavailable_reason is None:
+            out["sell"] = self.sell
+        return out
+
+    @property
     def best_path(self) -> str | None:
-        """Name of the path with the highest NPV (None when no path is available)."""
-        paths = self.paths
+        """Name of the path with the highest NPV, selling included (None when no path is available)."""
+        paths = self.all_paths
         return max(paths, key=lambda k: paths[k].npv_usd) if paths else None
+
+    @property
+    def conversion_capex_usd(self) -> float:
+        """Landlord's AI conversion capex at this site (fit-out + known upgrades), $."""
+        return float(sum(i.usd for i in self.capex_items if i.usd is not None))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe comparison (the ``compare --json`` object)."""
+        paths = {"mining": self.mining, "ai_lease": self.ai_lease, "hybrid": self.hybrid, "sell": self.sell}
+        return {
+            "site_id": self.site_id, "best_path": self.best_path, "horizon_years": self.years,
+            "unavailable_reason": self.unavailable_reason,
+            "gross_mw": self.gross_mw, "it_mw": _r(self.it_mw, 3), "energized_mw": self.energized_mw,
+            "power_price_usd_per_mwh": self.power_price_usd_per_mwh,
+            "fleet": {"mw": _r(self.fleet_mw, 3), "j_per_th": _r(self.fleet_j_per_th, 3),
+                      "age_years": self.fleet_age_years, "source": self.fleet_source},
+            "breakeven_usd_per_mwh": _r(self.breakeven_usd_per_mwh, 3),
+            "site_cost_usd_per_ph_day": _r(self.site_cost_usd_per_ph_day, 3),
+            "build_months": _r(self.build_months, 1), "build_basis": self.build_basis,
+            "conversion_capex_usd": _r(self.conversion_capex_usd),
+            "capex_items": [{"key": i.key, "label": i.label, "usd": _r(i.usd), "detail": i.detail}
+                            for i in self.capex_items],
+            "paths": {k: v.to_dict() for k, v in paths.items() if v is not None},
+            "bridge": {"npv_usd_by_conversion_year": [_r(v) for v in self.bridge_npv_usd],
+                       "best_conversion_year": self.best_bridge_year},
+            "energized_range": {k: [_r(lo), _r(hi)] for k, (lo, hi) in self.energized_range.items()},
+            "valuation_estimate": None if self.valuation is None else {
+                "label": self.valuation.label, "uplift_usd": _r(self.valuation.uplift_usd),
+                "ev_mining_usd": _r(self.valuation.ev_mining_usd), "ev_ai_usd": _r(self.valuation.ev_ai_usd),
+                "conversion_capex_usd": _r(self.valuation.conversion_capex_usd)},
+            "notes": list(self.notes),
+        }
 
 
 def site_gross_mw(site: Site) -> float | None:
@@ -515,161 +679,527 @@ def site_gross_mw(site: Site) -> float | None:
     return None
 
 
-def _finish(name: str, cash: np.ndarray, capex: float, mwh: np.ndarray, gross_mw: float, rate: float,
-            streams: dict[str, float], notes: Sequence[str] = (), *, operating_usd: float,
-            terminal_usd: float = 0.0) -> PathResult:
-    """Assemble a :class:`PathResult`: add the terminal value in year H, derive NPV, IRR, payback, $/MWh.
-
-    ``operating_usd`` is the operating cash of years 1..H (before capex, refreshes, resale and the
-    terminal value): the numerator of the value of an electron and of the annual net per MW.
-    Payback ignores the terminal value (it is not cash received during the horizon).
-    """
-    cash = np.where(np.abs(cash) < 1e-6, 0.0, cash)
-    years = cash.size - 1
-    with_tv = cash.copy()
-    with_tv[-1] += terminal_usd
-    v = npv(rate, with_tv)
-    total_mwh = float(mwh[1:].sum())
-    electron = operating_usd / total_mwh if total_mwh > 1e-9 else None
-    streams = dict(streams)
-    streams["terminal_value"] = float(terminal_usd)
-    tv_pv = float(terminal_usd / (1.0 + rate) ** years)
-    return PathResult(name, PATH_LABELS[name], with_tv, capex, v, irr(with_tv), payback_year(cash), mwh,
-                      electron, v / gross_mw, operating_usd / max(1, years) / gross_mw, streams, tuple(notes),
-                      terminal_value_usd=float(terminal_usd), terminal_value_pv_usd=tv_pv)
-
-
-@dataclass(frozen=True, eq=False)
-class _FleetPlan:
-    """Fleet cohorts over the horizon: operating cash/MWh after retirements, refresh capex and resale by year."""
-
-    op: np.ndarray
-    mwh: np.ndarray
-    refresh_capex: np.ndarray
-    resale: np.ndarray
-    stops: tuple[tuple[str, int], ...]
-    active_share: np.ndarray  # share of the block's MW still mining in each year 0..H
-
-    @property
-    def cash(self) -> np.ndarray:
-        """Operating cash - refresh capex + resale proceeds, years 0..H."""
-        return self.op - self.refresh_capex + self.resale
-
-
-def _fleet_plan(op: np.ndarray, mwh: np.ndarray, block_mw: float, cohorts: Sequence[tuple[str, float, int]],
-                usd_per_mw: float, resale_usd_per_mw: float, refresh_years: int, *,
-                last_year: int | None = None, sell_year: int | None = None) -> _FleetPlan:
-    """Refresh or retire each fleet cohort ``(label, mw, first_refresh_year)`` of a mining block.
-
-    The block's annual operating cash ``op`` and ``mwh`` (years 0..H) are shared among cohorts in
-    proportion to their MW. A cohort is refreshed in year y (at ``usd_per_mw`` per MW, same model
-    and price: a conservative rule) when its undiscounted cash of the next interval covers the
-    refresh; otherwise it retires after year y and is sold for ``resale_usd_per_mw`` per MW in that
-    year. Refreshes are only considered before ``last_year`` (the bridge path's conversion year);
-    cohorts still running are sold in ``sell_year`` when it is given (the bridge stops mining).
-    """
-    horizon = op.size - 1
-    end = horizon if last_year is None else min(last_year, horizon)
-    out_op, out_mwh = np.zeros_like(op), np.zeros_like(mwh)
-    capex, resale = np.zeros(horizon + 1), np.zeros(horizon + 1)
-    stops: list[tuple[str, int]] = []
-    active = np.zeros(horizon + 1)
-    for label, mw, first in cohorts:
-        if mw <= 0 or block_mw <= 0:
-            continue
-        share = mw / block_mw
-        c_active = np.full(horizon + 1, share)
-        c_op, c_mwh = op * share, mwh * share
-        stopped = False
-        y = int(first)
-        while y < end:
-            if c_op[y + 1: min(y + refresh_years, horizon) + 1].sum() >= usd_per_mw * mw:
-                capex[y] += usd_per_mw * mw
-                y += refresh_years
-                continue
-            c_op[y + 1:] = 0.0
-            c_mwh[y + 1:] = 0.0
-            c_active[y + 1:] = 0.0
-            resale[y] += resale_usd_per_mw * mw
-            stops.append((label, y))
-            stopped = True
-            break
-        if not stopped and sell_year is not None and 0 <= sell_year <= horizon:
-            resale[sell_year] += resale_usd_per_mw * mw
-        out_op += c_op
-        out_mwh += c_mwh
-        active += c_active
-    return _FleetPlan(out_op, out_mwh, capex, resale, tuple(stops), active)
-
-
-def _stop_notes(plan: _FleetPlan, prefix: str) -> list[str]:
-    return [f"{prefix}{label} fleet retired after year {y}: a refresh would not pay back" for label, y in plan.stops]
-
-
-class _Dispatch:
-    """Month-by-hour matrices of the representative year, reused by every path of one site."""
-
-    def __init__(self, prices: np.ndarray, month_of_hour: np.ndarray, start_month: int, n_months: int):
-        counts = np.bincount(month_of_hour, minlength=12)
-        width = int(counts.max())
-        self.price = np.full((12, width), np.nan)
-        self.index = np.full((12, width), -1, dtype=int)
-        for m in range(12):
-            idx = np.nonzero(month_of_hour == m)[0]
-            self.price[m, : idx.size] = prices[idx]
-            self.index[m, : idx.size] = idx
-        self.cal = (start_month + np.arange(n_months)) % 12
-        # (months, hours) grids computed once per site; every path's dispatch reads them
-        idx = self.index[self.cal]
-        self.valid = idx >= 0
-        self._idx_clipped = np.clip(idx, 0, None)
-        self._price_grid = np.nan_to_num(self.price[self.cal])
-
-    def by_month(self, hourly: np.ndarray) -> np.ndarray:
-        """Map an 8,760-hour array onto the (months, hours) grid (0 where padded)."""
-        return np.where(self.valid, np.asarray(hourly, float)[self._idx_clipped], 0.0)
-
-    def run(self, block_mw: np.ndarray, off: np.ndarray, revenue_usd_per_mwh: np.ndarray, uptime: float,
-            contract_usd_per_mwh: float | None) -> dict[str, np.ndarray]:
-        """Monthly mining streams for an hourly block (MW) with forced-off hours (vectorised curtailment)."""
-        p = self._price_grid
-        r = revenue_usd_per_mwh[:, None]
-        block = block_mw * uptime * self.valid
-        if contract_usd_per_mwh is None:
-            run = (p < r) & ~off
-        else:
-            run = (p <= r) & ~off
-        used = np.where(run, block, 0.0)
-        mwh = used.sum(axis=1)
-        out = {"mwh": mwh, "revenue": revenue_usd_per_mwh * mwh}
-        if contract_usd_per_mwh is None:
-            out["cost"] = (used * p).sum(axis=1)
-            out["resale"] = np.zeros_like(mwh)
-        else:
-            out["cost"] = contract_usd_per_mwh * block.sum(axis=1)
-            out["resale"] = ((block - used) * p).sum(axis=1)
-        return out
-
-
+# ------------------------------------------------------------------------------------------------
+# Building blocks
+# ------------------------------------------------------------------------------------------------
 def _annual(monthly: np.ndarray, years: int) -> np.ndarray:
+    """Monthly values (months 0..12H-1) summed into years 1..H (index 0 = year 0 is left 0)."""
     out = np.zeros(years + 1)
-    out[1:] = monthly[: years * 12].reshape(years, 12).sum(axis=1)
+    out[1:] = np.asarray(monthly, float)[: years * 12].reshape(years, 12).sum(axis=1)
     return out
 
 
-def site_paths(site: Site, assumptions: Assumptions, years: int | None = None) -> PathComparison:
-    """Annual cash flows, NPV, IRR, payback and $/MWh of mining, AI lease and hybrid for one site.
+def _year_of_month(months: Any) -> Any:
+    """Cash-flow year of money spent during month m: year m // 12 + 1 (year k holds months 12(k-1) .. 12k-1,
+    as :func:`_annual`)."""
+    return np.asarray(months, int) // 12 + 1
 
-    Cash flows are incremental for an operating miner: the fleet on ``energized_mw`` (all of
-    the gross MW when energized_mw is unknown and the site is operating) is sunk, so only the MW
-    not yet energized carry fleet and infrastructure capex in year 0; the installed fleet is
-    first refreshed in year ``max(0, fleet_refresh_years - existing_fleet_age_years)``. Unused
-    installed machines are sold at ``asic_resale_usd_per_th``. Each path carries a terminal
-    value at the horizon (``ai_exit_multiple_noi`` / ``mining_exit_multiple``), reported in
-    ``PathResult.terminal_value_usd`` and included in year H of ``cash_flows_usd``.
-    Sites whose MW are unknown (or 0) get a :class:`PathComparison` with ``unavailable_reason``.
+
+def _year_at(month: int) -> int:
+    """Cash-flow year of an event at the start of month m (a sale, a refresh, a signing): ceil(m / 12), so
+    month 0 is year 0 (today) and month 12N the end of year N."""
+    return int(math.ceil(int(month) / 12.0))
+
+
+_ROW = 1e5          # row offset of the flattened per-month price matrix (prices lie in [-250, 5,000])
+_SENTINEL = 9e4     # padding above every price in a row and below the next row
+_LOWEST = -9e3      # lowest price / revenue a row can hold without reaching the previous row's padding
+
+
+def month_price_order(prices: np.ndarray, month_of_hour: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Hour indices of each calendar month sorted by price (stable): shared by every curve of one price series."""
+    out = []
+    for m in range(12):
+        idx = np.nonzero(month_of_hour == m)[0]
+        out.append(idx[np.argsort(prices[idx], kind="stable")])
+    return tuple(out)
+
+
+class DispatchCurve:
+    """Hourly dispatch of a flexible block as a function of its revenue per MWh, month by month.
+
+    For each calendar month the hours are sorted by price with the cumulative block MWh and block
+    x price: the MWh run and their market cost for any revenue ``r`` (run while price < r, or <= r
+    with a fixed contract) are one ``searchsorted`` away. Exactly the hour-by-hour curtailment of
+    :func:`curtailment`, at O(log hours) per month instead of O(hours).
     """
-    from planner.model import hybrid as hy  # hybrid builds on the formulas above
+
+    def __init__(self, prices: np.ndarray, block_on: np.ndarray, block_all: np.ndarray, month_of_hour: np.ndarray,
+                 order: Sequence[np.ndarray] | None = None):
+        p = np.asarray(prices, float)
+        if p.min() <= _LOWEST or p.max() >= _SENTINEL:
+            raise EconomicsError("hourly prices must lie between -9,000 and 90,000 $/MWh")
+        order = month_price_order(p, month_of_hour) if order is None else order
+        w = max(o.size for o in order)
+        self.width = w
+        idx = np.zeros((12, w), int)
+        valid = np.zeros((12, w), bool)
+        for m, o in enumerate(order):
+            idx[m, : o.size] = o
+            valid[m, : o.size] = True
+        mat = np.where(valid, p[idx], _SENTINEL)
+        blk = np.where(valid, np.asarray(block_on, float)[idx], 0.0)
+        cw = np.zeros((12, w + 1))
+        cwp = np.zeros((12, w + 1))
+        np.cumsum(blk, axis=1, out=cw[:, 1:])
+        np.cumsum(blk * np.where(valid, mat, 0.0), axis=1, out=cwp[:, 1:])
+        ball = np.asarray(block_all, float)
+        self.total_all = np.bincount(month_of_hour, weights=ball, minlength=12)
+        self.total_all_cost = np.bincount(month_of_hour, weights=ball * p, minlength=12)
+        self._flat = (mat + _ROW * np.arange(12)[:, None]).ravel()
+        self._cw, self._cwp = cw, cwp
+
+    def scaled(self, factor: float) -> "DispatchCurve":
+        """The same curve for a block ``factor`` times as large (MWh and $ scale, the hours run do not)."""
+        out = object.__new__(DispatchCurve)
+        out.width, out._flat = self.width, self._flat
+        out._cw, out._cwp = self._cw * factor, self._cwp * factor
+        out.total_all, out.total_all_cost = self.total_all * factor, self.total_all_cost * factor
+        return out
+
+    def run(self, cal_month: np.ndarray, revenue_usd_per_mwh: np.ndarray, strict: bool = True
+            ) -> tuple[np.ndarray, np.ndarray]:
+        """(MWh run, their market cost $) per model month for the revenue per MWh of each month."""
+        r = np.clip(np.asarray(revenue_usd_per_mwh, float), _LOWEST + 1, _SENTINEL - 1)
+        k = np.searchsorted(self._flat, cal_month * _ROW + r, side="left" if strict else "right") - cal_month * self.width
+        return self._cw[cal_month, k], self._cwp[cal_month, k]
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    """Everything about one site and one set of assumptions that every path reads."""
+
+    a: Assumptions
+    years: int
+    n: int
+    cal: np.ndarray                 # calendar month (0-11) of each model month
+    hp: np.ndarray                  # hashprice $/PH/day by model month
+    frontier_j: np.ndarray          # J/TH of new machines by model month
+    asic_usd_per_th: np.ndarray     # new-machine price by model month
+    price: float                    # site all-in $/MWh
+    basis: str
+    contract: float | None
+    rate: float
+    lease_rate: float
+    hours_per_month: np.ndarray
+
+    def revenue_per_mwh(self, j: np.ndarray) -> np.ndarray:
+        """Hash revenue per MWh at the meter for machines of ``j`` J/TH (the breakeven power price)."""
+        a = self.a
+        return self.hp / 1000.0 * (1.0 - a.pool_fee) * 1e6 / (24.0 * j * a.pue_mining)
+
+    def fleet_usd_per_mw(self, month: int) -> float:
+        """Price of new machines for 1 MW at the meter bought in ``month``: TH/MW x $/TH then."""
+        m = min(max(int(month), 0), self.n - 1)
+        return th_s_per_mw(float(self.frontier_j[m])) / self.a.pue_mining * float(self.asic_usd_per_th[m])
+
+    def resale_usd_per_mw(self, j: float, month: int) -> float:
+        """Used-machine value of 1 MW of ``j`` J/TH machines in ``month`` (resale $/TH tracks hashprice)."""
+        m = min(max(int(month), 0), self.n - 1)
+        return th_s_per_mw(j) / self.a.pue_mining * self.a.asic_resale_usd_per_th * float(self.hp[m] / self.hp[0])
+
+
+def _mining_month(ctx: _Ctx, curve: DispatchCurve, j: np.ndarray, strict_ok: bool = True) -> dict[str, np.ndarray]:
+    """Monthly streams of 1 MW of fleet (scaled by the curve's block) with efficiency ``j`` by month."""
+    r = ctx.revenue_per_mwh(j)
+    if ctx.contract is None:
+        mwh, market = curve.run(ctx.cal, r, strict=True)
+        if ctx.basis == "net_of_curtailment":
+            on = r > ctx.price
+            mwh = np.where(on, mwh, 0.0)
+            cost = ctx.price * mwh
+        else:
+            cost = market
+        return {"mwh": mwh, "revenue": r * mwh, "cost": cost, "resale": np.zeros_like(mwh)}
+    mwh, market = curve.run(ctx.cal, r, strict=False)
+    total, total_cost = curve.total_all[ctx.cal], curve.total_all_cost[ctx.cal]
+    return {"mwh": mwh, "revenue": r * mwh, "cost": ctx.contract * total, "resale": total_cost - market}
+
+
+@dataclass
+class _Block:
+    """Mining block results (years 0..H): operating cash, MWh, refresh capex, resale, active share."""
+
+    op: np.ndarray
+    mwh: np.ndarray
+    refresh: np.ndarray
+    resale: np.ndarray
+    active_mw: np.ndarray
+    streams: dict[str, float]
+    notes: list[str]
+    net_m: np.ndarray = field(default_factory=lambda: np.zeros(0))      # monthly operating cash
+    value_m: np.ndarray = field(default_factory=lambda: np.zeros(0))    # resale value of the running fleet
+    events: list[tuple[int, float]] = field(default_factory=list)       # (month, +resale / -refresh net)
+
+    @property
+    def cash(self) -> np.ndarray:
+        return self.op - self.refresh + self.resale
+
+    def until(self, end_month: int, years: int) -> np.ndarray:
+        """Annual cash (years 0..H) of running this plan until ``end_month`` and selling the fleet then."""
+        n = self.net_m.size
+        end = max(0, min(int(end_month), n))
+        cash = _annual(np.where(np.arange(n) < end, self.net_m, 0.0), years)
+        for month, amount in self.events:
+            if month < end:
+                cash[_year_at(month)] += amount
+        if end < n:
+            cash[_year_at(end)] += float(self.value_m[end])
+        return cash
+
+
+def _run_block(ctx: _Ctx, curve_for: Any, cohorts: Sequence[tuple[str, float, float, int]], *,
+               end_month: int | None = None, dr_mw: float = 0.0, fourcp_load_mw: float = 0.0) -> _Block:
+    """Run fleet cohorts ``(label, mw, j_per_th, first_refresh_year)`` on a block, month by month.
+
+    ``curve_for(month_mask)`` returns the streams of 1 MW with a J/TH series (see :func:`_mining_month`).
+    Each cohort is reviewed at its refresh years: it is refreshed with frontier machines (J/TH and
+    $/TH of that month), kept as it is, or retired and sold, whichever has the highest value over
+    the next interval at the discount rate. Mining stops at ``end_month`` (the bridge converts):
+    cohorts still running are sold then. Non-power opex, demand-response pay and the 4CP memo
+    accrue only in months a cohort is active.
+    """
+    a, n, years = ctx.a, ctx.n, ctx.years
+    stop = n if end_month is None else max(0, min(int(end_month), n))
+    interval = int(a.fleet_refresh_years)
+    disc_m = (1.0 + ctx.rate) ** (-np.arange(n) / 12.0)
+    opex_m = a.mining_opex_usd_per_mw_year / 12.0
+    total_mw = sum(max(0.0, c[1]) for c in cohorts)
+    out_net = np.zeros(n)
+    out_mwh = np.zeros(n)
+    active_mw_m = np.zeros(n)
+    refresh = np.zeros(years + 1)
+    resale = np.zeros(years + 1)
+    sums = {"mining_revenue": 0.0, "power_cost": 0.0, "resale_revenue": 0.0, "mining_opex": 0.0, "dr_pay": 0.0}
+    notes: list[str] = []
+    value_m = np.zeros(n)
+    events: list[tuple[int, float]] = []
+    for label, mw, j0, first in cohorts:
+        if mw <= 0:
+            continue
+        j = np.full(n, float(j0))
+        active = np.zeros(n, bool)
+        active[:stop] = True
+        refresh_at = int(first) * 12
+        decision = 0 if refresh_at > 0 else refresh_at  # today: keep running or sell; then at each refresh age
+        refreshed_at: list[int] = []
+        while decision < stop:
+            can_refresh = decision >= refresh_at
+            window = slice(decision, min((decision + interval * 12) if can_refresh else refresh_at, stop))
+            keep = curve_for(j)
+            v_keep = float(((keep["revenue"] + keep["resale"] - keep["cost"])[window] - opex_m) @ disc_m[window])
+            sale_mw = ctx.resale_usd_per_mw(float(j[decision]), decision)
+            v_new = -math.inf
+            if can_refresh:
+                j_new = j.copy()
+                j_new[decision:] = ctx.frontier_j[decision]
+                new = curve_for(j_new)
+                capex_mw = ctx.fleet_usd_per_mw(decision)
+                v_new = float(((new["revenue"] + new["resale"] - new["cost"])[window] - opex_m) @ disc_m[window]) \
+                    - (capex_mw - sale_mw) * disc_m[decision]
+            v_retire = sale_mw * disc_m[decision]
+            if max(v_new, v_keep) < v_retire:
+                active[decision:] = False
+                resale[_year_at(decision)] += sale_mw * mw
+                events.append((decision, sale_mw * mw))
+                notes.append(f"{label} fleet ({mw:,.0f} MW) retired and sold in year {_year_at(decision)}: "
+                             "neither a refresh nor running on pays over the next interval")
+                break
+            if v_new > v_keep:
+                refresh[_year_at(decision)] += (capex_mw - sale_mw) * mw
+                events.append((decision, -(capex_mw - sale_mw) * mw))
+                j = j_new
+                refreshed_at.append(_year_at(decision))
+            decision = window.stop if not can_refresh else decision + interval * 12
+        if active[:stop].any() and stop < n and active[stop - 1]:
+            resale[_year_at(stop)] += ctx.resale_usd_per_mw(float(j[stop - 1]), stop) * mw
+        s = curve_for(j)
+        on = active.astype(float)
+        value_m += on * mw * th_s_per_mw(1.0) / j / a.pue_mining * a.asic_resale_usd_per_th * ctx.hp / ctx.hp[0]
+        net = (s["revenue"] + s["resale"] - s["cost"] - opex_m) * on * mw
+        out_net += net
+        out_mwh += s["mwh"] * on * mw
+        active_mw_m += on * mw
+        sums["mining_revenue"] += float((s["revenue"] * on).sum() * mw)
+        sums["power_cost"] += float((s["cost"] * on).sum() * mw)
+        sums["resale_revenue"] += float((s["resale"] * on).sum() * mw)
+        sums["mining_opex"] += float(opex_m * on.sum() * mw)
+        if refreshed_at:
+            notes.append(f"{label} fleet refreshed with frontier machines in year(s) "
+                         + ", ".join(str(y) for y in refreshed_at))
+    if total_mw > 0 and dr_mw > 0:
+        dr = min(dr_mw, total_mw) * a.dr_pay_usd_per_mw_h * ctx.hours_per_month * active_mw_m / total_mw
+        out_net += dr
+        sums["dr_pay"] = float(dr.sum())
+    years_active = _annual(active_mw_m, years) / 12.0
+    disc_y = (1.0 + ctx.rate) ** (-np.arange(years + 1))
+    share = years_active / total_mw if total_mw > 0 else years_active * 0
+    sums["fourcp_avoided_pv"] = float(a.fourcp_tariff_usd_per_mw_year * fourcp_load_mw * (share * disc_y).sum())
+    return _Block(_annual(out_net, years), _annual(out_mwh, years), refresh, resale, years_active, sums, notes,
+                  out_net, value_m, events)
+
+
+class _Lease:
+    """Monthly lease of ``it_mw`` on a timeline that starts at signing: capex spread over the build, then rent.
+
+    Rent ``lease_rate * 1000 * it_mw`` a month, escalated each lease year; NOI = rent x margin.
+    At each term end the non-renewed share (1 - p) pays no rent for ``lease_downtime_months`` and
+    costs ``relet_capex_usd_per_mw_it``; prepaid months are received at signing and credited
+    against the first months of rent. :meth:`at` places the lease at a signing month of the horizon
+    (the bridge path signs in year N: the same lease, shifted).
+    """
+
+    def __init__(self, ctx: _Ctx, it_mw: float, build_months: float, capex_usd: float):
+        a, n = ctx.a, ctx.n
+        self.ctx = ctx
+        self.b = b = max(1, int(round(build_months)))
+        self.capex_m = np.zeros(n)
+        self.capex_m[: min(b, n)] = capex_usd / b
+        k = np.arange(n) - b
+        live = k >= 0
+        self.rent0 = rent0 = ctx.lease_rate * 1000.0 * it_mw
+        rent = np.where(live, rent0 * (1.0 + a.lease_escalator_per_year) ** np.where(live, k // 12, 0), 0.0)
+        term = int(a.lease_term_years) * 12
+        p = float(a.lease_renewal_probability)
+        occ = np.where(live & (k >= term) & (np.where(live, k % term, 0) < a.lease_downtime_months), p, 1.0)
+        self.rent_occ = rent * occ
+        self.noi_m = a.noi_margin * self.rent_occ
+        self.live_share = np.where(live, occ, 0.0)
+        self.relets = [(int(e), (1.0 - p) * a.relet_capex_usd_per_mw_it * it_mw) for e in range(b + term, n, term)]
+        pm = int(a.lease_prepayment_months)
+        self.prepay = float(sum(rent0 * (1.0 + a.lease_escalator_per_year) ** (i // 12) for i in range(pm)))
+        if pm:
+            credited = live & (k < pm)
+            self.noi_m = self.noi_m - np.where(credited, rent, 0.0)
+
+    def at(self, sign_month: int) -> dict[str, Any]:
+        """Annual arrays (years 0..H) of this lease signed at ``sign_month`` and its run-rate NOI at the horizon."""
+        ctx = self.ctx
+        n, years, s = ctx.n, ctx.years, max(0, int(sign_month))
+
+        def shift(x: np.ndarray) -> np.ndarray:
+            out = np.zeros(n)
+            if s < n:
+                out[s:] = x[: n - s]
+            return out
+
+        noi = shift(self.noi_m)
+        noi_y = _annual(noi, years)
+        relet = np.zeros(years + 1)
+        for off, amount in self.relets:
+            if s + off < n:
+                relet[_year_at(s + off)] += amount
+        if self.prepay and s < n:
+            noi_y[_year_at(s)] += self.prepay
+        last = n - 1 - s
+        run_rate = 12.0 * float(self.rent_occ[last]) * ctx.a.noi_margin if last >= self.b else 0.0
+        return {"capex": _annual(shift(self.capex_m), years), "noi": noi_y, "relet": relet, "run_rate_noi": run_rate,
+                "prepay": self.prepay if s < n else 0.0, "lease_revenue": float(shift(self.rent_occ).sum()),
+                "lease_noi": float(noi.sum() + (self.prepay if s < n else 0.0)),
+                "live_share": shift(self.live_share), "start_month": s + self.b}
+
+
+def _lease_schedule(ctx: _Ctx, it_mw: float, sign_month: int, build_months: float, capex_usd: float,
+                    ) -> dict[str, Any]:
+    """:class:`_Lease` signed at ``sign_month``."""
+    return _Lease(ctx, it_mw, build_months, capex_usd).at(sign_month)
+
+
+def finance_path(cash_usd: np.ndarray, capex_by_year: np.ndarray, a: Assumptions, equity_rate: float | None = None
+                 ) -> Financing:
+    """Debt = ``debt_share`` x the initial capex of each year; interest is capitalised until the year after
+    the last draw, then the balance is repaid over ``debt_tenor_years`` (annuity or straight principal);
+    a balance left at the horizon is repaid in year H. Equity cash = path cash + draws - debt service.
+    Minimum DSCR = min over the regular service years of (path cash + that year's capex) / debt service.
+    """
+    cash = np.asarray(cash_usd, float)
+    h = cash.size - 1
+    draws = float(a.debt_share) * np.asarray(capex_by_year, float)
+    service = np.zeros(h + 1)
+    debt = float(draws.sum())
+    if debt <= 0:
+        rate = float(a.cost_of_equity if equity_rate is None else equity_rate)
+        return Financing(0.0, service, cash.copy(), npv(rate, cash), irr(cash), None)
+    i = float(a.debt_rate)
+    last = int(np.nonzero(draws)[0].max())
+    s = min(last + 1, h)
+    balance = float(sum(d * (1.0 + i) ** (s - 1 - y) for y, d in enumerate(draws) if y < s))
+    tenor = int(a.debt_tenor_years)
+    regular = np.zeros(h + 1, bool)
+    for k in range(tenor):
+        y = s + k
+        if y > h or balance <= 1e-9:
+            break
+        interest = balance * i
+        if a.debt_amortisation == "annuity":
+            left = tenor - k
+            pay = balance * i / (1.0 - (1.0 + i) ** -left) if i > 0 else balance / left
+            principal = pay - interest
+        else:
+            principal = balance / (tenor - k)
+            pay = interest + principal
+        if y == h:
+            pay = interest + balance
+            principal = balance
+        service[y] += pay
+        regular[y] = True
+        balance -= principal
+    if balance > 1e-6 and s <= h:
+        service[h] += balance
+    equity = cash + draws - service
+    cfads = cash + np.asarray(capex_by_year, float)
+    dscr = [cfads[y] / service[y] for y in range(h + 1) if regular[y] and service[y] > 0]
+    rate = float(a.cost_of_equity if equity_rate is None else equity_rate)
+    return Financing(debt, service, equity, npv(rate, equity), irr(equity), min(dscr) if dscr else None)
+
+
+def _path(name: str, ctx: _Ctx, gross_mw: float, *, mining_cash: np.ndarray | None = None,
+          lease_cash: np.ndarray | None = None, tv_mining: float = 0.0, tv_lease: float = 0.0,
+          capex_by_year: np.ndarray, operating_usd: float, mwh: np.ndarray, streams: dict[str, float],
+          notes: Sequence[str] = (), option: str = "") -> PathResult:
+    """Assemble a :class:`PathResult` from its mining and lease parts (lease part at the credit-spread rate)."""
+    years = ctx.years
+    z = np.zeros(years + 1)
+    m = z if mining_cash is None else np.where(np.abs(mining_cash) < 1e-6, 0.0, mining_cash)
+    lz = z if lease_cash is None else np.where(np.abs(lease_cash) < 1e-6, 0.0, lease_cash)
+    lease_rate = ctx.rate + _spread(ctx.a) if lease_cash is not None else None
+    lr = ctx.rate if lease_rate is None else lease_rate
+    excl = npv(ctx.rate, m) + npv(lr, lz)
+    tv_pv = tv_mining / (1.0 + ctx.rate) ** years + tv_lease / (1.0 + lr) ** years
+    total = m + lz
+    with_tv = total.copy()
+    with_tv[-1] += tv_mining + tv_lease
+    v = excl + tv_pv
+    total_mwh = float(mwh[1:].sum())
+    electron = operating_usd / total_mwh if total_mwh > 1e-9 else None
+    streams = dict(streams)
+    streams["terminal_value"] = float(tv_mining + tv_lease)
+    capex = float(capex_by_year.sum())
+    fin = finance_path(with_tv, capex_by_year, ctx.a)
+    return PathResult(name, PATH_LABELS[name], with_tv, capex, v, irr(with_tv), payback_year(total), mwh, electron,
+                      v / gross_mw, operating_usd / max(1, years) / gross_mw, streams, tuple(notes),
+                      terminal_value_usd=float(tv_mining + tv_lease), terminal_value_pv_usd=float(tv_pv),
+                      npv_excl_terminal_usd=float(excl), capex_by_year_usd=capex_by_year.copy(),
+                      lease_discount_rate=lease_rate, financing=fin, option=option)
+
+
+def _spread(a: Assumptions) -> float:
+    return float(a[f"spread_{a.tenant_class}"])
+
+
+def _unavailable(name: str, reason: str, years: int) -> PathResult:
+    z = np.zeros(years + 1)
+    return PathResult(name, PATH_LABELS[name], z, 0.0, 0.0, None, None, z, None, 0.0, 0.0, {}, (), reason,
+                      capex_by_year_usd=z)
+
+
+# ------------------------------------------------------------------------------------------------
+# Site resolution: fleet, conversion capex, build time
+# ------------------------------------------------------------------------------------------------
+def _fleet(site: Site, a: Assumptions, energized: float | None) -> tuple[float, float, float, str, list[str]]:
+    """(fleet MW at the meter, J/TH, age, source, notes) of the installed fleet; only energized MW carry one."""
+    notes: list[str] = []
+    if site.fleet_j_per_th is not None:
+        j, src = float(site.fleet_j_per_th), "site fleet_j_per_th"
+    elif site.asic_model is not None and site.asic_model in a.catalogue:
+        j, src = a.asic(site.asic_model).j_per_th, f"site asic_model {site.asic_model}"
+    else:
+        j, src = float(a.default_fleet_j_per_th), "public-miner average (assumption default_fleet_j_per_th)"
+        if site.asic_model is not None:
+            notes.append(f"asic_model {site.asic_model!r} is not in the ASIC catalogue: installed fleet taken at "
+                         f"{j:g} J/TH")
+    age = float(site.fleet_age_years) if site.fleet_age_years is not None else float(a.existing_fleet_age_years)
+    if energized is None or energized <= 0:
+        return 0.0, j, age, src, notes
+    if site.fleet_mw is not None:
+        mw = float(site.fleet_mw)
+    elif site.fleet_hashrate_ph_s is not None:
+        mw = float(site.fleet_hashrate_ph_s) * 1000.0 * j / 1e6 * a.pue_mining
+    else:
+        mw = float(energized)
+    if mw > energized + 1e-9:
+        notes.append(f"installed fleet {mw:,.1f} MW exceeds the {energized:g} energized MW: capped at the energized MW")
+        mw = float(energized)
+    return mw, j, age, src, notes
+
+
+def conversion_plan(site: Site, a: Assumptions, it_mw: float, readiness: Any = None
+                    ) -> tuple[tuple[CapexItem, ...], float, str, list[str]]:
+    """The site's AI conversion capex items, build months and what set them.
+
+    Capex = fit-out (``conversion_capex_usd_per_mw_it`` x IT MW; tenant's when the fit-out is
+    tenant-funded) + the readiness upgrades of this site (:func:`planner.model.readiness.score_site`,
+    unit costs from the assumptions); hall upgrades are the tenant's too when tenant-funded.
+    Build months = max(``build_months``, the site's readiness time to power).
+    """
+    from planner.model.readiness import score_site
+
+    if readiness is None:
+        settings = {"unit_costs": a.unit_costs, "assumptions": {"critical_it_ratio": a.critical_it_ratio}}
+        readiness = score_site(site, settings, as_of=parse_utc("market_data_date", a.market_data_date).date())
+    notes: list[str] = []
+    tenant = a.fitout_funded_by == "tenant"
+    items = [CapexItem("fitout", "AI fit-out" + (" (tenant-funded)" if tenant else ""),
+                       0.0 if tenant else a.conversion_capex_usd_per_mw_it * it_mw,
+                       f"{it_mw:,.1f} MW IT x ${a.conversion_capex_usd_per_mw_it / 1e6:,.2f}M/MW"
+                       + (": paid by the tenant" if tenant else ""))]
+    unknown = []
+    for u in readiness.upgrades:
+        if tenant and u.key in HALL_UPGRADES:
+            items.append(CapexItem(u.key, u.label + " (tenant-funded)", 0.0, u.detail + ": paid by the tenant"))
+            continue
+        if u.capex_usd is None:
+            unknown.append(u.label)
+        items.append(CapexItem(u.key, u.label, None if u.capex_usd is None else float(u.capex_usd), u.detail))
+    costs = a.unit_costs
+    keys = {u.key for u in readiness.upgrades}
+    assumed_months = 0.0
+    assumed = []
+    if site.hall_type is None and not keys & {"hall_buildout", "rack_density"}:
+        assumed.append(("hall_buildout", "Rack hall build-out (assumed: hall type unknown)",
+                        costs["hall_buildout_usd_per_mw_it"], costs["hall_buildout_months"]))
+    if site.cooling_current is None and site.dlc_path is None and "dlc_retrofit" not in keys:
+        assumed.append(("dlc_retrofit", "Direct-to-chip cooling retrofit (assumed: cooling unknown)",
+                        costs["dlc_retrofit_usd_per_mw_it"], costs["dlc_retrofit_months"]))
+    for key, label, unit, months_needed in assumed:
+        if tenant and key in HALL_UPGRADES:
+            items.append(CapexItem(key, label + " (tenant-funded)", 0.0, "paid by the tenant"))
+        else:
+            items.append(CapexItem(key, label, unit * it_mw, f"{it_mw:,.1f} MW IT x ${unit / 1e6:,.2f}M/MW"))
+        assumed_months = max(assumed_months, months_needed)
+    if assumed:
+        notes.append("conversion capex assumes " + " and ".join(x[1].split(" (")[0].lower() for x in assumed)
+                     + ": enter the site's hall type and cooling to price its own upgrades")
+    if unknown:
+        notes.append("conversion capex is a lower bound: unknown cost of " + ", ".join(unknown))
+    ttp = readiness.time_to_power_months
+    if ttp is not None or assumed_months:
+        ttp = max(ttp or 0.0, assumed_months)
+    if ttp is None:
+        months, basis = float(a.build_months), (f"minimum fit-out {a.build_months} months (time to power unknown: "
+                                                "enter the interconnection status or energization date)")
+    elif ttp > a.build_months:
+        months, basis = float(ttp), f"site time to power {ttp:g} months (readiness upgrades and energization)"
+    else:
+        months, basis = float(a.build_months), (f"minimum fit-out {a.build_months} months (site time to power "
+                                                f"{ttp:g} months)")
+    return tuple(items), months, basis, notes
+
+
+# ------------------------------------------------------------------------------------------------
+# The comparison
+# ------------------------------------------------------------------------------------------------
+def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *, readiness: Any = None,
+               _energized_override: float | None = None, _with_range: bool = True) -> PathComparison:
+    """Annual cash flows, NPV (with and without terminal value), IRR, financing of mining, AI lease, hybrid
+    and selling for one site, plus the bridge path (mine, convert in year N).
+
+    ``readiness`` is the site's :class:`~planner.model.readiness.ReadinessResult` (computed with the
+    assumptions' unit costs as of ``market_data_date`` when not given): its upgrades price the
+    conversion and its time to power sets the build. See docs/economics.md for every rule.
+    """
+    from planner.model import hybrid as hy
+    from planner.model.outlook import build_outlook
 
     a = assumptions
     sid = str(site.site_id)
@@ -690,183 +1220,260 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None) -
     if price is None:
         price = a.power_price_usd_per_mwh
         notes.append(f"power price unknown: used the default {price:g} $/MWh")
-    model = site.asic_model
-    if model is None or model not in a.catalogue:
-        if model is not None:
-            notes.append(f"asic_model {model!r} is not in the ASIC catalogue: used {a.asic_model}")
-        model = a.asic_model
-    ms = mining_state(a, model)
-    n_months = h_years * 12
-    rev_per_mwh = ms.breakeven_usd_per_mwh * hashprice_factors(
-        n_months, a.btc_price_growth_per_year, a.difficulty_growth_per_year, a.fee_share, ms.halving_months)
-    contract = float(price) if a.power_contract == "fixed" else None
-    rate = float(a.discount_rate)
+    price = float(price)
+    energized = site.energized_mw if _energized_override is None else _energized_override
+    energized = None if energized is None else min(float(energized), gross)
+    n = h_years * 12
+    out = build_outlook(a, n)
+    ms = mining_state(a)
+    cal = (ms.start.month - 1 + np.arange(n)) % 12
+    hour_cal = hy.hour_calendar()
+    hours_per_month = np.bincount(hour_cal.month, minlength=12)[cal].astype(float)
+    contract = price if a.power_contract == "fixed" else None
+    ctx = _Ctx(a, h_years, n, cal, out.hashprice_usd_per_ph_day, out.frontier_j_per_th, out.asic_usd_per_th, price,
+               a.power_price_basis, contract, float(a.discount_rate), float(a.lease_rate_usd_per_kw_month),
+               hours_per_month)
 
-    # Hourly year: prices, AI load, headroom and event hours (shared by all paths).
-    params = hy.HybridParams.from_site(site, a, breakeven_usd_per_mwh=ms.breakeven_usd_per_mwh,
-                                       power_price_usd_per_mwh=float(price), gross_mw=gross)
-    sim = hy.simulate_hybrid(params, seed=a.price_series_seed)
-    cal = hy.hour_calendar()
-    disp = _Dispatch(sim.price, cal.month, ms.start.month - 1, n_months)
-    events = disp.by_month(sim.event.astype(float)) > 0
-    hours_per_month = disp.valid.sum(axis=1).astype(float)
-
-    # -- fleets: what is installed on the energized MW is sunk for every path -------------------
-    th_per_site_mw = th_s_per_mw(ms.asic.j_per_th) / a.pue_mining
-    fleet_usd_per_mw = th_per_site_mw * a.asic_price_usd_per_th
-    resale_usd_per_mw = th_per_site_mw * a.asic_resale_usd_per_th
-    built = site.energized_mw if site.energized_mw is not None else (gross if site.status == "operating" else 0.0)
-    if site.energized_mw is None:
-        notes.append("energized_mw unknown: infrastructure and fleet taken as " +
-                     ("installed (status operating)" if site.status == "operating" else "not yet built"))
-    existing_mw = min(max(float(built), 0.0), gross)
-    new_mw = gross - existing_mw
+    # -- fleet as it stands: only energized MW carry one; status never decides ---------------------
+    fleet_mw, fleet_j, fleet_age, fleet_src, fleet_notes = _fleet(site, a, energized)
+    notes += fleet_notes
+    if energized is None:
+        notes.append("energized_mw unknown: the paths assume nothing is energized (no installed fleet, no sale "
+                     "value); energized_range gives each NPV with all gross MW energized too")
+    be_today = breakeven_usd_per_mwh(ms.usd_per_th_day, fleet_j, a.pue_mining, a.pool_fee)
+    site_cost = float(hashcost_usd_per_ph_day(fleet_j, price) * a.pue_mining / (1.0 - a.pool_fee))
+    first_existing = max(0, int(a.fleet_refresh_years) - int(round(fleet_age)))
+    new_j = float(out.frontier_j_per_th[0])
     refresh = int(a.fleet_refresh_years)
-    first_existing = max(0, refresh - int(a.existing_fleet_age_years))
-    new_fleet_capex = fleet_usd_per_mw * new_mw
-    infra_capex = a.mining_capex_usd_per_mw * new_mw
-    site_cohorts = (("installed", existing_mw, first_existing), ("new", new_mw, refresh))
-    ai_mult, mine_mult = float(a.ai_exit_multiple_noi), float(a.mining_exit_multiple)
 
-    # -- mining: the whole site as a fleet (installed machines plus new ones on new MW) ---------
+    # -- hourly year: prices, AI load, headroom, event hours (shared by all paths) ------------------
+    params = hy.HybridParams.from_site(site, a, breakeven_usd_per_mwh=be_today, power_price_usd_per_mwh=price,
+                                       gross_mw=gross)
+    prices, order = _hourly_prices(price, int(a.price_series_seed))
+    sim = hy.simulate_hybrid(params, seed=a.price_series_seed, prices=prices)
+    events = sim.event
+    ones = np.full(hy.HOURS_PER_YEAR, a.uptime)
+    site_curve = DispatchCurve(sim.price, np.where(events, 0.0, ones), ones, hour_cal.month, order)
+
+    def mine_1mw(j: np.ndarray) -> dict[str, np.ndarray]:
+        return _mining_month(ctx, site_curve, j)
+
+    fourcp = gross * a.uptime if params.fourcp else 0.0
     committed = min(a.dr_committed_mw, gross)
-    dr_monthly = committed * a.dr_pay_usd_per_mw_h * hours_per_month
-    mine = disp.run(np.full(disp.valid.shape, gross), events, rev_per_mwh, a.uptime, contract)
-    mine_net_m = mine["revenue"] + mine["resale"] - mine["cost"] + dr_monthly
-    m_plan = _fleet_plan(_annual(mine_net_m, h_years), _annual(mine["mwh"], h_years), gross, site_cohorts,
-                         fleet_usd_per_mw, resale_usd_per_mw, refresh)
-    mining_cash = m_plan.cash
-    mining_cash[0] -= new_fleet_capex + infra_capex
-    m_streams = _streams(mine, h_years, dr_monthly, m_plan, sim.fourcp_avoided_usd(gross * a.uptime) * h_years)
-    m_notes = _stop_notes(m_plan, "")
-    if not np.any(mining_cash < 0):
-        m_notes.insert(0, f"no new investment: the fleet on the {existing_mw:g} energized MW is sunk, so IRR is "
-                          "undefined and payback is immediate")
-    mining = _finish("mining", mining_cash, new_fleet_capex + infra_capex, m_plan.mwh, gross, rate, m_streams,
-                     m_notes, operating_usd=float(m_plan.op[1:].sum()),
-                     terminal_usd=mine_mult * max(0.0, float(m_plan.op[-1])))
 
-    # -- AI lease: the installed fleet is sold in year 0 ----------------------------------------
+    # -- mining: installed fleet on energized MW (default), or the pipeline built too when it pays --
+    empty_energized = max(0.0, (energized or 0.0) - fleet_mw)
+    pipeline_mw = gross - (energized or 0.0)
+    build_mw = empty_energized + pipeline_mw
+    build_capex = ctx.fleet_usd_per_mw(0) * build_mw + a.mining_capex_usd_per_mw * pipeline_mw
+
+    installed_blocks: list[_Block] = []
+
+    def mining_variant(build: bool) -> tuple[PathResult, float]:
+        cohorts = [("installed", fleet_mw, fleet_j, first_existing)]
+        if build:
+            cohorts.append(("new", build_mw, new_j, refresh))
+        total = fleet_mw + (build_mw if build else 0.0)
+        blk = _run_block(ctx, mine_1mw, cohorts, dr_mw=min(committed, total),
+                         fourcp_load_mw=fourcp * (total / gross))
+        if not build:
+            installed_blocks.append(blk)
+        capex_y = np.zeros(h_years + 1)
+        if build:
+            capex_y[0] = build_capex
+        cash = blk.cash - capex_y
+        option = "energized MW and pipeline built" if build else "installed fleet on the energized MW"
+        nts = list(blk.notes)
+        if not build and pipeline_mw > 0:
+            nts.append(f"{pipeline_mw:,.0f} MW not energized are left unbuilt (mining_pipeline = {a.mining_pipeline})")
+        if total <= 0:
+            nts.append("no installed fleet: nothing energized to mine (set mining_pipeline to build_if_it_pays "
+                       "to price a new build)")
+        tv = a.mining_exit_multiple * max(0.0, float(blk.op[-1]))
+        return _path("mining", ctx, gross, mining_cash=cash, tv_mining=tv, capex_by_year=capex_y,
+                     operating_usd=float(blk.op[1:].sum()), mwh=blk.mwh,
+                     streams={**blk.streams, "fleet_refresh_capex": float(blk.refresh.sum()),
+                              "fleet_resale": float(blk.resale.sum()), "mining_build_capex": float(capex_y.sum())},
+                     notes=nts, option=option), float(blk.op[1])
+
+    mining, mining_ebitda = mining_variant(False)
+    if build_mw > 0 and a.mining_pipeline != "energized_only":
+        built, built_ebitda = mining_variant(True)
+        if a.mining_pipeline == "always_build" or built.npv_usd > mining.npv_usd:
+            mining, mining_ebitda = built, built_ebitda
+        else:
+            mining = dataclasses.replace(mining, notes=mining.notes + (
+                f"building the {build_mw:,.0f} MW not yet mining would lower the NPV to {built.npv_usd / 1e6:,.1f} $M",))
+
+    # -- AI lease: the installed fleet is sold at signing ----------------------------------------------
     it_ai = min(gross * a.critical_it_ratio, gross / a.pue_ai)
     if it_ai < gross * a.critical_it_ratio:
         notes.append(f"critical IT capped at {it_ai:g} MW so that IT * PUE fits the {gross:g} MW interconnect")
-    noi_per_month = a.lease_rate_usd_per_kw_month * 1000.0 * a.noi_margin
-    live = np.arange(n_months) >= a.build_months
-    ai_capex = a.conversion_capex_usd_per_mw_it * it_ai
+    items, build_months, build_basis, cap_notes = conversion_plan(site, a, it_ai, readiness)
+    notes += cap_notes
+    upgrades_usd = float(sum(i.usd for i in items if i.usd is not None and i.key != "fitout"))
+    fitout_usd = float(sum(i.usd for i in items if i.usd is not None and i.key == "fitout"))
+    ai_capex = fitout_usd + upgrades_usd
     ai_draw_ratio = float(sim.ai_mw.mean() / params.it_mw) if params.it_mw > 0 else a.pue_ai
-    ai_noi_m = np.where(live, noi_per_month * it_ai, 0.0)
-    ai_mwh_m = np.where(live, it_ai * ai_draw_ratio * hours_per_month, 0.0)
-    ai_noi = _annual(ai_noi_m, h_years)
-    ai_resale = resale_usd_per_mw * existing_mw
-    ai_cash = ai_noi.copy()
-    ai_cash[0] += ai_resale - ai_capex
-    ai = _finish("ai_lease", ai_cash, ai_capex, _annual(ai_mwh_m, h_years), gross, rate,
-                 {"lease_revenue": float(ai_noi_m.sum() / a.noi_margin), "lease_noi": float(ai_noi_m.sum()),
-                  "fleet_resale": float(ai_resale)},
-                 operating_usd=float(ai_noi[1:].sum()), terminal_usd=ai_mult * 12.0 * float(ai_noi_m[-1]))
+    fleet_sale = ctx.resale_usd_per_mw(fleet_j, 0) * fleet_mw
+    lease = _lease_schedule(ctx, it_ai, 0, build_months, ai_capex)
+    lease_cash = lease["noi"] - lease["capex"] - lease["relet"]
+    lease_cash[0] += fleet_sale
+    ai_mwh = _annual(lease["live_share"] * it_ai * ai_draw_ratio * hours_per_month, h_years)
+    ai_notes = [f"first capacity after {build_months:g} months: {build_basis}"]
+    ai = _path("ai_lease", ctx, gross, lease_cash=lease_cash, tv_lease=a.ai_exit_multiple_noi * lease["run_rate_noi"],
+               capex_by_year=lease["capex"], operating_usd=float(lease["noi"][1:].sum()), mwh=ai_mwh,
+               streams={"lease_revenue": lease["lease_revenue"], "lease_noi": lease["lease_noi"],
+                        "fitout_capex": fitout_usd, "upgrades_capex": upgrades_usd,
+                        "relet_capex": float(lease["relet"].sum()), "prepayment": lease["prepay"],
+                        "fleet_resale": fleet_sale},
+               notes=ai_notes, option=f"{a.lease_term_years}-yr lease, {a.tenant_class.replace('_', ' ')} tenant, "
+                                       f"fit-out funded by the {a.fitout_funded_by}")
 
-    # -- hybrid: AI tenant plus a mining fleet that takes the headroom -------------------------
-    hybrid_res: PathResult
+    # -- hybrid: AI tenant plus a mining block in the headroom -----------------------------------------
     if params.it_mw <= 0 and params.mining_capacity_mw <= 0:
         hybrid_res = _unavailable("hybrid", "no room for AI or mining below the interconnect reserve", h_years)
     else:
         cap = params.mining_capacity_mw
-        hb_installed = min(cap, existing_mw)          # installed machines kept for the mining block
-        hb_new = cap - hb_installed                   # machines (and mining infrastructure) to buy
-        hb_surplus_resale = resale_usd_per_mw * (existing_mw - hb_installed)
-        hb_new_capex = (fleet_usd_per_mw + a.mining_capex_usd_per_mw) * hb_new
-        block = np.where(live[:, None], disp.by_month(sim.headroom_mw),
-                         min(cap, params.interconnect_mw - params.reserve_mw))
-        hb_mine = disp.run(block, events, rev_per_mwh, a.uptime, contract)
-        hb_dr_m = min(committed, cap) * a.dr_pay_usd_per_mw_h * hours_per_month
-        hb_noi_m = np.where(live, noi_per_month * params.it_mw, 0.0)
-        hb_plan = _fleet_plan(_annual(hb_mine["revenue"] + hb_mine["resale"] - hb_mine["cost"] + hb_dr_m, h_years),
-                              _annual(hb_mine["mwh"], h_years), cap,
-                              (("installed", hb_installed, first_existing), ("new", hb_new, refresh)),
-                              fleet_usd_per_mw, resale_usd_per_mw, refresh)
-        hb_noi = _annual(hb_noi_m, h_years)
-        hb_cash = hb_plan.cash + hb_noi
-        hb_capex = a.conversion_capex_usd_per_mw_it * params.it_mw + hb_new_capex
-        hb_cash[0] += hb_surplus_resale - hb_capex
-        hb_mwh = hb_plan.mwh + _annual(np.where(live, params.it_mw * ai_draw_ratio * hours_per_month, 0.0), h_years)
-        streams = _streams(hb_mine, h_years, hb_dr_m, hb_plan, sim.fourcp_avoided_usd(cap * a.uptime) * h_years)
-        streams["fleet_resale"] += hb_surplus_resale
-        streams["lease_noi"] = float(hb_noi_m.sum())
-        streams["lease_revenue"] = float(hb_noi_m.sum() / a.noi_margin)
-        hybrid_res = _finish("hybrid", hb_cash, hb_capex, hb_mwh, gross, rate, streams,
-                             _stop_notes(hb_plan, "mining: "),
-                             operating_usd=float(hb_plan.op[1:].sum() + hb_noi[1:].sum()),
-                             terminal_usd=ai_mult * 12.0 * float(hb_noi_m[-1])
-                             + mine_mult * max(0.0, float(hb_plan.op[-1])))
+        hb_installed = min(cap, fleet_mw)
+        hb_new = cap - hb_installed
+        hb_lease = _lease_schedule(ctx, params.it_mw, 0, build_months,
+                                   ai_capex * (params.it_mw / it_ai if it_ai > 0 else 0.0))
+        live_m = hb_lease["live_share"] > 0
+        if cap > 0:
+            live_w = np.where(events, 0.0, a.uptime * sim.headroom_mw / cap)
+            pre_curve = site_curve.scaled(min(cap, params.interconnect_mw - params.reserve_mw) / cap)
+            live_curve = DispatchCurve(sim.price, live_w, a.uptime * sim.headroom_mw / cap, hour_cal.month, order)
 
-    # -- bridge: mine, convert in year N (mining continues through the AI build) ------------------
+            def hb_1mw(j: np.ndarray) -> dict[str, np.ndarray]:
+                pre, live = _mining_month(ctx, pre_curve, j), _mining_month(ctx, live_curve, j)
+                return {k: np.where(live_m, live[k], pre[k]) for k in pre}
+
+            hb = _run_block(ctx, hb_1mw, [("installed", hb_installed, fleet_j, first_existing),
+                                          ("new", hb_new, new_j, refresh)],
+                            dr_mw=min(committed, cap), fourcp_load_mw=cap * a.uptime if params.fourcp else 0.0)
+        else:
+            z = np.zeros(h_years + 1)
+            hb = _Block(z, z, z, z, z, {}, [])
+        hb_capex_mine = (ctx.fleet_usd_per_mw(0) + a.mining_capex_usd_per_mw) * hb_new
+        surplus_sale = ctx.resale_usd_per_mw(fleet_j, 0) * (fleet_mw - hb_installed)
+        m_cash = hb.cash.copy()
+        m_cash[0] += surplus_sale - hb_capex_mine
+        l_cash = hb_lease["noi"] - hb_lease["capex"] - hb_lease["relet"]
+        capex_y = hb_lease["capex"].copy()
+        capex_y[0] += hb_capex_mine
+        hb_mwh = hb.mwh + _annual(hb_lease["live_share"] * params.it_mw * ai_draw_ratio * hours_per_month, h_years)
+        hybrid_res = _path(
+            "hybrid", ctx, gross, mining_cash=m_cash, lease_cash=l_cash,
+            tv_mining=a.mining_exit_multiple * max(0.0, float(hb.op[-1])),
+            tv_lease=a.ai_exit_multiple_noi * hb_lease["run_rate_noi"], capex_by_year=capex_y,
+            operating_usd=float(hb.op[1:].sum() + hb_lease["noi"][1:].sum()), mwh=hb_mwh,
+            streams={**hb.streams, "fleet_refresh_capex": float(hb.refresh.sum()),
+                     "fleet_resale": float(hb.resale.sum() + surplus_sale), "lease_revenue": hb_lease["lease_revenue"],
+                     "lease_noi": hb_lease["lease_noi"], "relet_capex": float(hb_lease["relet"].sum())},
+            notes=[f"mining: {x}" for x in hb.notes],
+            option=f"{params.it_mw:,.1f} MW IT + {cap:,.1f} MW flexible mining")
+
+    # -- sell the site: the baseline ------------------------------------------------------------------
+    sale = float(a.sell_usd_per_mw_energized) * (energized or 0.0)
+    sell_cash = np.zeros(h_years + 1)
+    sell_cash[0] = sale
+    sell = _path("sell", ctx, gross, mining_cash=sell_cash, capex_by_year=np.zeros(h_years + 1),
+                 operating_usd=0.0, mwh=np.zeros(h_years + 1), streams={"sale_proceeds": sale},
+                 notes=[f"{energized or 0:g} energized MW x ${a.sell_usd_per_mw_energized / 1e6:,.2f}M/MW "
+                        "(Riot-Block Mining, July 2024)"], option="sale at signing")
+
+    # -- bridge: keep mining, sign in year N, mine through the build -----------------------------------
     bridge = np.zeros(h_years + 1)
-    months = np.arange(n_months)
-    for n in range(h_years + 1):
-        if n == 0:
-            bridge[n] = ai.npv_usd
+    bridge_capex_year = np.zeros(h_years + 1)
+    bridge_cash = np.zeros((h_years + 1, h_years + 1))
+    bridge_lease = _Lease(ctx, it_ai, build_months, ai_capex)
+    for nconv in range(h_years + 1):
+        if nconv == h_years:
+            bridge[nconv] = mining.npv_usd
+            bridge_capex_year[nconv] = -1
+            bridge_cash[nconv] = mining.cash_flows_usd
             continue
-        if n == h_years:
-            bridge[n] = mining.npv_usd
-            continue
-        mining_end_month = n * 12 + a.build_months
-        sell_year = math.ceil(mining_end_month / 12) if mining_end_month < n_months else None
-        b_plan = _fleet_plan(_annual(np.where(months < mining_end_month, mine_net_m, 0.0), h_years),
-                             np.zeros(h_years + 1), gross, site_cohorts, fleet_usd_per_mw, resale_usd_per_mw,
-                             refresh, last_year=n, sell_year=sell_year)
-        b_noi_m = np.where(months >= mining_end_month, noi_per_month * it_ai, 0.0)
-        cash = b_plan.cash + _annual(b_noi_m, h_years)
-        cash[0] -= new_fleet_capex + infra_capex
-        cash[n] -= ai_capex
-        cash[-1] += ai_mult * 12.0 * float(b_noi_m[-1]) + mine_mult * max(0.0, float(b_plan.op[-1]))
-        bridge[n] = npv(rate, cash)
+        sign = nconv * 12
+        ls = bridge_lease.at(sign)
+        m_cash = installed_blocks[0].until(ls["start_month"], h_years)
+        l_cash = ls["noi"] - ls["capex"] - ls["relet"]
+        tv = a.ai_exit_multiple_noi * ls["run_rate_noi"]
+        lr = ctx.rate + _spread(a)
+        bridge[nconv] = npv(ctx.rate, m_cash) + npv(lr, l_cash) + tv / (1.0 + lr) ** h_years
+        bridge_capex_year[nconv] = int(_year_of_month(sign))  # first year with conversion capex
+        bridge_cash[nconv] = m_cash + l_cash
+        bridge_cash[nconv, -1] += tv
     best_n = int(np.argmax(bridge))
 
-    mining_ebitda = float(m_plan.op[1])
-    ai_ebitda = noi_per_month * 12.0 * it_ai
+    ai_ebitda = ctx.lease_rate * 1000.0 * 12.0 * it_ai * a.noi_margin
     ev_m = a.ev_ebitda_miner * mining_ebitda
     ev_ai = a.ev_ebitda_datacenter * ai_ebitda
+    uplift = ev_ai - ev_m - ai_capex
     valuation = ValuationEstimate(
-        "Estimate from editable EV/EBITDA multiples (miners vs data-center operators); not a valuation",
-        mining_ebitda, ai_ebitda, a.ev_ebitda_miner, a.ev_ebitda_datacenter, ev_m, ev_ai, ev_ai - ev_m,
-        (ev_ai - ev_m) / gross)
-    comp = PathComparison(sid, h_years, gross, it_ai, float(price), model, mining, ai, hybrid_res, bridge, best_n,
-                          valuation, tuple(notes))
+        "Estimate from editable EV/EBITDA multiples (miners vs data-center operators), net of the conversion "
+        "capex; not a valuation", mining_ebitda, ai_ebitda, a.ev_ebitda_miner, a.ev_ebitda_datacenter, ev_m, ev_ai,
+        uplift, uplift / gross, ai_capex)
+
+    energized_range: dict[str, tuple[float, float]] = {}
+    if energized is None and _with_range:
+        full = site_paths(site, a, years, readiness=readiness, _energized_override=gross, _with_range=False)
+        for name, p in (("mining", mining), ("ai_lease", ai), ("hybrid", hybrid_res), ("sell", sell)):
+            q = full.all_paths.get(name)
+            if p.unavailable_reason is None and q is not None:
+                energized_range[name] = (p.npv_usd, q.npv_usd)
+    comp = PathComparison(
+        sid, h_years, gross, it_ai, price, site.asic_model if site.asic_model in a.catalogue else f"{fleet_j:g} J/TH",
+        mining, ai, hybrid_res, bridge, best_n, valuation, tuple(notes), None, sell,
+        energized_mw=energized,
+        fleet_mw=fleet_mw, fleet_j_per_th=fleet_j, fleet_age_years=fleet_age, fleet_source=fleet_src,
+        build_months=build_months, build_basis=build_basis, capex_items=items, breakeven_usd_per_mwh=be_today,
+        site_cost_usd_per_ph_day=site_cost, energized_range=energized_range, bridge_capex_year=bridge_capex_year,
+        bridge_cash_flows_usd=bridge_cash)
     _check_finite(comp)
     return comp
 
 
-def _streams(run: dict[str, np.ndarray], years: int, dr_monthly: np.ndarray, plan: _FleetPlan,
-             fourcp_avoided: float) -> dict[str, float]:
-    """Mining money streams ($ over the horizon) weighted by the share of the fleet still running each year."""
-    n = years * 12
-    w = np.repeat(plan.active_share[1:], 12)[:n]
+@lru_cache(maxsize=256)
+def _hourly_prices(mean_usd_per_mwh: float, seed: int) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """The site's hourly price year (planner.model.hybrid.synthetic_prices) and its per-month sort order."""
+    from planner.model import hybrid as hy
 
-    def total(x: np.ndarray) -> float:
-        return float((np.asarray(x)[:n] * w).sum())
-
-    return {"mining_revenue": total(run["revenue"]), "power_cost": total(run["cost"]),
-            "resale_revenue": total(run["resale"]), "dr_pay": total(dr_monthly),
-            "fleet_refresh_capex": float(plan.refresh_capex.sum()), "fleet_resale": float(plan.resale.sum()),
-            "fourcp_avoided_vs_always_on": float(fourcp_avoided)}
+    prices = hy.synthetic_prices(mean_usd_per_mwh, seed=seed)
+    prices.setflags(write=False)
+    return prices, month_price_order(prices, hy.hour_calendar().month)
 
 
-def _unavailable(name: str, reason: str, years: int) -> PathResult:
-    z = np.zeros(years + 1)
-    return PathResult(name, PATH_LABELS[name], z, 0.0, 0.0, None, None, z, None, 0.0, 0.0, {}, (),
-                      reason)
+def portfolio_paths(sites: Sequence[Site], assumptions: Assumptions, years: int | None = None
+                    ) -> dict[str, PathComparison]:
+    """:func:`site_paths` of many sites with the per-portfolio work done once.
+
+    Shared: the outlook (one per set of assumptions), the readiness context (settings parsed once,
+    :func:`planner.model.readiness.score_portfolio`), hourly price years and their sort order (one per
+    distinct power price) and the AI load shape (one per set of hybrid inputs).
+    """
+    from planner.model.portfolio import Portfolio
+    from planner.model.readiness import score_portfolio
+
+    a = assumptions
+    sites = list(sites)
+    settings = {"unit_costs": a.unit_costs, "assumptions": {"critical_it_ratio": a.critical_it_ratio}}
+    ready = score_portfolio(Portfolio(sites, settings), as_of=parse_utc("market_data_date", a.market_data_date).date())
+    return {s.site_id: site_paths(s, a, years, readiness=ready[s.site_id]) for s in sites}
 
 
 def _check_finite(comp: PathComparison) -> None:
-    for p in (comp.mining, comp.ai_lease, comp.hybrid):
+    for p in (comp.mining, comp.ai_lease, comp.hybrid, comp.sell):
         if p is None:
             continue
         vals: list[Any] = [p.npv_usd, p.npv_usd_per_mw, p.annual_net_usd_per_mw, p.irr, p.usd_per_mwh,
-                           p.terminal_value_usd,
-                           p.payback_years, *p.streams_usd.values()]
+                           p.terminal_value_usd, p.npv_excl_terminal_usd, p.payback_years, *p.streams_usd.values()]
         if not (np.all(np.isfinite(p.cash_flows_usd)) and all(v is None or math.isfinite(v) for v in vals)):
             raise EconomicsError(f"{comp.site_id}: the {p.name} path produced a non-finite number; "
                                  "check the assumptions for extreme values")
+    if not np.all(np.isfinite(comp.bridge_npv_usd)):
+        raise EconomicsError(f"{comp.site_id}: the bridge path produced a non-finite number; "
+                             "check the assumptions for extreme values")
 
 
 def _positive(name: str, value: float) -> None:

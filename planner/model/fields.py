@@ -134,7 +134,18 @@ _COOLING = [
 
 _MINING = [
     _f("asic_model", "ASIC fleet model", "str", group="mining", max_length=100,
-       help="Name from the ASIC catalogue; unknown uses the portfolio default"),
+       help="Main model of the installed fleet, from the ASIC catalogue (gives its J/TH when "
+            "fleet_j_per_th is unknown)"),
+    _f("fleet_mw", "Installed fleet power", "float", "MW", 0, 10_000, group="mining",
+       help="MW of miners installed on the energized MW (site meter); unknown = the energized MW, "
+            "or fleet_hashrate_ph_s x J/TH when the hashrate is known"),
+    _f("fleet_hashrate_ph_s", "Installed hashrate", "float", "PH/s", 0, 1_000_000, group="mining",
+       help="Hashrate of the installed fleet (1 EH/s = 1,000 PH/s); used for its MW when fleet_mw is unknown"),
+    _f("fleet_j_per_th", "Installed fleet efficiency", "float", "J/TH", 5, 60, group="mining",
+       help="Average J/TH of the installed fleet; unknown uses asic_model, else the portfolio default "
+            "(public miners ~16-21 J/TH in 2025)"),
+    _f("fleet_age_years", "Installed fleet age", "float", "yr", 0, 20, group="mining",
+       help="Average age of the installed machines; unknown uses the portfolio default"),
 ]
 
 

@@ -31,7 +31,8 @@ from planner.model.site import PlannerError, Site
 HOURS_PER_YEAR = 8760
 REPRESENTATIVE_YEAR = 2025  # a non-leap year starting on a Wednesday
 SUMMER_MONTHS = (5, 6, 7, 8)  # June-September (0-based): the ERCOT 4CP months
-ERCOT_OFFER_CAP_USD_PER_MWH = 5000.0
+ERCOT_OFFER_CAP_USD_PER_MWH = 5000.0   # ERCOT high system-wide offer cap since 2023
+ERCOT_OFFER_FLOOR_USD_PER_MWH = -250.0  # ERCOT system-wide offer floor
 
 
 class HybridError(PlannerError, ValueError):
@@ -77,16 +78,42 @@ def synthetic_prices(mean_usd_per_mwh: float, seed: int = 0, year: int = REPRESE
     solar dip, summer (Jul-Aug) +35 % and spring (Mar-May) -25 % seasonality, a day-to-day AR(1)
     lognormal weather factor and hourly lognormal noise. Wind-driven negative hours (about 6 %
     overall, more at night and in spring) take -$0 to -$25. Scarcity spikes: about 0.6 % of
-    summer weekday 15:00-20:00 hours at $500 up to the $5,000 offer cap. The series is then
-    scaled multiplicatively to ``mean_usd_per_mwh`` (shifted additively when the mean is <= 0),
-    so the fraction of negative and spike hours is preserved.
+    summer weekday 15:00-20:00 hours at $500 up to the $5,000 offer cap. The shape is then
+    shifted additively, ``clip(base + s, floor, cap)`` with ERCOT's -$250 floor and $5,000 cap, and
+    ``s`` is found by bisection so the mean is ``mean_usd_per_mwh``: every hour moves by the same
+    $/MWh (a dearer contract does not make negative hours more negative or spikes pass the cap),
+    and each hour's price never falls when the mean rises.
     """
     if not math.isfinite(mean_usd_per_mwh):
         raise HybridError(f"mean power price {mean_usd_per_mwh!r} must be a finite $/MWh value")
+    lo_cap, hi_cap = ERCOT_OFFER_FLOOR_USD_PER_MWH, ERCOT_OFFER_CAP_USD_PER_MWH
+    if not lo_cap < mean_usd_per_mwh < hi_cap:
+        raise HybridError(f"mean power price {mean_usd_per_mwh:g} $/MWh must lie between the market floor "
+                          f"({lo_cap:g}) and cap ({hi_cap:g})")
     base, mean = _unscaled_prices(int(seed), int(year))
-    if mean_usd_per_mwh > 0:
-        return base * (mean_usd_per_mwh / mean)
-    return base - mean + mean_usd_per_mwh
+    srt, csum = _sorted_prices(int(seed), int(year))
+    n = srt.size
+
+    def clipped_mean(shift: float) -> float:  # mean of clip(base + shift) from the sorted shape, O(log n)
+        i = int(np.searchsorted(srt, lo_cap - shift))           # hours at the floor
+        j = int(np.searchsorted(srt, hi_cap - shift, "right"))  # hours below the cap
+        return (i * lo_cap + (csum[j] - csum[i]) + (j - i) * shift + (n - j) * hi_cap) / n
+
+    lo, hi = mean_usd_per_mwh - mean - hi_cap, mean_usd_per_mwh - mean - lo_cap + hi_cap
+    for _ in range(80):  # mean of the clipped series is continuous and non-decreasing in the shift
+        mid = 0.5 * (lo + hi)
+        if clipped_mean(mid) < mean_usd_per_mwh:
+            lo = mid
+        else:
+            hi = mid
+    return np.clip(base + 0.5 * (lo + hi), lo_cap, hi_cap)
+
+
+@lru_cache(maxsize=16)
+def _sorted_prices(seed: int, year: int) -> tuple[np.ndarray, np.ndarray]:
+    """The unscaled shape sorted, with its prefix sums (leading 0)."""
+    srt = np.sort(_unscaled_prices(seed, year)[0])
+    return srt, np.concatenate([[0.0], np.cumsum(srt)])
 
 
 @lru_cache(maxsize=16)
@@ -316,11 +343,32 @@ def _fourcp_hours(price: np.ndarray, cal: HourCalendar, k: int) -> tuple[np.ndar
     return alert, np.array(peaks, dtype=int)
 
 
+@lru_cache(maxsize=32)
+def _ai_shape(seed: int, idle: float, share: float, base: float, amp: float, peak: float, weekend: float,
+              train: float, ckpt: float, interruptions_per_day: float, restart_min: float) -> np.ndarray:
+    """``s P(u_inf) + (1 - s) P(u_train)`` by hour (read-only): the AI draw per MW of IT before PUE."""
+    cal = hour_calendar()
+    rng = np.random.default_rng(seed)
+    hour = cal.hour.astype(float)
+    u_inf = base + amp * np.cos(2 * np.pi * (hour - peak) / 24.0)
+    u_inf = np.where(cal.weekend, u_inf * weekend, u_inf)
+    u_inf = np.clip(u_inf + rng.normal(0.0, 0.03, HOURS_PER_YEAR), 0.0, 1.0)
+    interruptions = rng.poisson(interruptions_per_day / 24.0, HOURS_PER_YEAR)
+    lost_min = np.minimum(60.0, ckpt + interruptions * restart_min)
+    u_train = train * (1.0 - lost_min / 60.0)
+
+    def power(u: np.ndarray) -> np.ndarray:
+        return idle + (1.0 - idle) * u
+
+    out = share * power(u_inf) + (1 - share) * power(u_train)
+    out.setflags(write=False)
+    return out
+
+
 def simulate_hybrid(params: HybridParams, seed: int = 0, prices: np.ndarray | None = None) -> HybridResult:
     """Simulate the hybrid site hour by hour for one year (see the module docstring for the model)."""
     p = params
     cal = hour_calendar()
-    rng = np.random.default_rng(int(seed))
     if prices is None:
         price = synthetic_prices(p.power_price_usd_per_mwh, seed=seed)
     else:
@@ -328,18 +376,10 @@ def simulate_hybrid(params: HybridParams, seed: int = 0, prices: np.ndarray | No
         if price.shape != (HOURS_PER_YEAR,) or not np.all(np.isfinite(price)):
             raise HybridError(f"prices must be {HOURS_PER_YEAR} finite hourly $/MWh values "
                               f"(got shape {price.shape}). Provide one value per hour of a non-leap year")
-    hour = cal.hour.astype(float)
-    u_inf = p.inference_base_util + p.inference_amp_util * np.cos(2 * np.pi * (hour - p.inference_peak_hour) / 24.0)
-    u_inf = np.where(cal.weekend, u_inf * p.inference_weekend_factor, u_inf)
-    u_inf = np.clip(u_inf + rng.normal(0.0, 0.03, HOURS_PER_YEAR), 0.0, 1.0)
-    interruptions = rng.poisson(p.interruptions_per_day / 24.0, HOURS_PER_YEAR)
-    lost_min = np.minimum(60.0, p.checkpoint_min_per_hour + interruptions * p.interruption_restart_min)
-    u_train = p.training_util * (1.0 - lost_min / 60.0)
-
-    def power(u: np.ndarray) -> np.ndarray:
-        return p.idle_fraction + (1.0 - p.idle_fraction) * u
-
-    ai = p.pue_ai * p.it_mw * (p.inference_share * power(u_inf) + (1 - p.inference_share) * power(u_train))
+    shape = _ai_shape(int(seed), p.idle_fraction, p.inference_share, p.inference_base_util, p.inference_amp_util,
+                      p.inference_peak_hour, p.inference_weekend_factor, p.training_util, p.checkpoint_min_per_hour,
+                      p.interruptions_per_day, p.interruption_restart_min)
+    ai = p.pue_ai * p.it_mw * shape
     limit = p.interconnect_mw - p.reserve_mw
     ai = np.minimum(ai, limit)  # guards float round-off only: validation keeps pue * it_mw <= limit
     headroom = np.clip(np.minimum(p.mining_capacity_mw, limit - ai), 0.0, None)

@@ -40,6 +40,8 @@ class LeaseDeal:
     tenant: str
     usd_m_per_mw_year: float
     source: str
+    #: Who paid the IT fit-out ("tenant" deals have lower rents for the same site).
+    fitout_funded_by: str = "landlord"
 
     @property
     def usd_per_kw_month(self) -> float:
@@ -109,7 +111,7 @@ FIGURES: dict[str, MarketFigure] = {f.key: f for f in (
 
 _DOM4 = "contract value / term / MW as summarised in docs/DOMAIN.md section 4"
 LEASE_DEALS: tuple[LeaseDeal, ...] = (
-    LeaseDeal("Core Scientific", "CoreWeave", 1.45, _DOM4),
+    LeaseDeal("Core Scientific", "CoreWeave", 1.45, _DOM4 + "; CoreWeave funded the fit-out", "tenant"),
     LeaseDeal("TeraWulf", "Fluidstack", 1.85, _DOM4),
     LeaseDeal("Cipher Mining", "Fluidstack", 1.79, _DOM4),
     LeaseDeal("Applied Digital", "CoreWeave", 1.83, _DOM4),

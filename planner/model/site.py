@@ -15,6 +15,12 @@ class PlannerError(Exception):
     """Base of all errors the planner reports to users (one clear line each)."""
 
 
+def first_line(e: BaseException) -> str:
+    """The first line of an error message (a PlannerError's one-line user message), else its type."""
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
 class SiteError(PlannerError, ValueError):
     """An invalid site attribute: says which field, which value, which rule and how to fix it."""
 

@@ -43,8 +43,10 @@ SCORE_COLUMNS: dict[str, str] = {
     "weights_profile": "Weights profile used",
 }
 ECONOMICS_COLUMNS: dict[str, str] = {
-    "best_path": "Path with the highest NPV (mining | ai_lease | hybrid)",
+    "best_path": "Path with the highest NPV (mining | ai_lease | hybrid | sell)",
     **{f"npv_{p}_usd": f"NPV of the {p} path, USD" for p in PATHS},
+    **{f"npv_{p}_excl_terminal_usd": f"NPV of the {p} path without its terminal value, USD" for p in PATHS},
+    "npv_sell_usd": "Value of selling the site (energized MW x sale price per MW), USD",
     **{f"irr_{p}": f"IRR of the {p} path, fraction (empty: none)" for p in PATHS},
     **{f"capex_{p}_usd": f"Year-0 capex of the {p} path, USD" for p in PATHS},
     "economics_note": "Why economics are missing, when they are",
@@ -112,10 +114,12 @@ def sites_table(project: Any, *, economics: bool = True, as_of: _dt.date | None 
             comp = site_paths(site, assumptions)  # type: ignore[arg-type]
             extra["best_path"].append(comp.best_path)
             extra["economics_note"].append(comp.unavailable_reason)
+            extra["npv_sell_usd"].append(None if comp.sell is None else comp.sell.npv_usd)
             for p in PATHS:
                 res = getattr(comp, p)
                 ok = res is not None and res.unavailable_reason is None
                 extra[f"npv_{p}_usd"].append(res.npv_usd if ok else None)
+                extra[f"npv_{p}_excl_terminal_usd"].append(res.npv_excl_terminal_usd if ok else None)
                 extra[f"irr_{p}"].append(res.irr if ok else None)
                 extra[f"capex_{p}_usd"].append(res.capex_usd if ok else None)
         if progress:

@@ -9,14 +9,18 @@ was moved, two animation frames have passed and the grabbed image is not blank.
 """
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import tempfile
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from planner.model.site import PlannerError
+
+log = logging.getLogger(__name__)
 
 PAPERS = ("a4", "letter")
 
@@ -40,6 +44,76 @@ def prepare_environment() -> None:
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+    add_chromium_security_flags()
+
+
+#: Chromium switch: WebRTC may use UDP only through a proxy (no STUN/TURN around the request interceptor).
+WEBRTC_POLICY_FLAG = "--force-webrtc-ip-handling-policy=disable_non_proxied_udp"
+
+
+def add_chromium_security_flags() -> None:
+    """Add :data:`WEBRTC_POLICY_FLAG` to ``QTWEBENGINE_CHROMIUM_FLAGS`` (before WebEngine starts)."""
+    flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
+    if "--force-webrtc-ip-handling-policy" not in flags:
+        os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = f"{flags} {WEBRTC_POLICY_FLAG}".strip()
+
+
+@lru_cache(maxsize=1)
+def _interceptor_class() -> type:
+    import re
+
+    from PySide6.QtCore import QObject
+    from PySide6.QtWebEngineCore import QWebEngineUrlRequestInfo, QWebEngineUrlRequestInterceptor
+
+    class LocalRequestInterceptor(QWebEngineUrlRequestInterceptor):
+        """Blocks every request but the page's own file, ``data:``/``blob:``/``about:`` and one tile host."""
+
+        def __init__(self, parent: QObject | None = None) -> None:
+            super().__init__(parent)
+            self.page_url: str | None = None  # file:// URL of the page itself (set before each load)
+            self.tile_host: re.Pattern[str] | None = None
+            self.blocked: list[str] = []
+
+        def interceptRequest(self, info: QWebEngineUrlRequestInfo) -> None:  # noqa: N802 - Qt override
+            url = info.requestUrl()
+            scheme = url.scheme().lower()
+            if scheme in ("data", "blob", "about"):
+                return
+            if scheme == "file" and self.page_url is not None \
+                    and url.toString().split("#", 1)[0] == self.page_url:
+                return
+            if scheme == "https" and self.tile_host is not None and self.tile_host.match(url.host()):
+                return
+            info.block(True)
+            self.blocked.append(url.toString())
+            del self.blocked[:-200]
+            log.info("web page: blocked request to %s", url.toString())
+
+    return LocalRequestInterceptor
+
+
+def lock_down_page(page: Any, *, javascript: bool, remote: bool = False) -> Any:
+    """Lock a QWebEnginePage down and give it a :class:`LocalRequestInterceptor`; returns the interceptor.
+
+    No access from the local page to other files or remote URLs (``remote`` only for online map
+    tiles, which the interceptor narrows to the tile host), no windows, clipboard or plugins,
+    WebRTC on public interfaces only (with :data:`WEBRTC_POLICY_FLAG`: no UDP without a proxy),
+    and JavaScript only when the page needs it (the map does, printed reports do not).
+    """
+    from PySide6.QtWebEngineCore import QWebEngineSettings
+
+    a = QWebEngineSettings.WebAttribute
+    settings = page.settings()
+    for attr, on in ((a.JavascriptEnabled, javascript), (a.LocalContentCanAccessFileUrls, False),
+                     (a.LocalContentCanAccessRemoteUrls, remote), (a.JavascriptCanOpenWindows, False),
+                     (a.JavascriptCanAccessClipboard, False), (a.PluginsEnabled, False),
+                     (a.WebRTCPublicInterfacesOnly, True), (a.AllowRunningInsecureContent, False),
+                     (a.NavigateOnDropEnabled, False), (a.AllowWindowActivationFromJavaScript, False)):
+        settings.setAttribute(attr, on)
+    interceptor = _interceptor_class()(page)
+    page.setUrlRequestInterceptor(interceptor)
+    page._planner_interceptor = interceptor  # kept alive with the page; _load points it at the page file
+    return interceptor
 
 
 def ensure_app() -> Any:
@@ -96,6 +170,9 @@ def _load(page: Any, html: str, folder: Path, name: str, timeout_ms: int) -> Non
 
     path = folder / name
     path.write_text(html, encoding="utf-8")  # setHtml fails silently above 2 MB: load a file instead
+    interceptor = getattr(page, "_planner_interceptor", None)
+    if interceptor is not None:
+        interceptor.page_url = QUrl.fromLocalFile(str(path)).toString()
     state: dict[str, bool] = {}
     page.loadFinished.connect(lambda ok: state.setdefault("ok", bool(ok)))
     page.load(QUrl.fromLocalFile(str(path)))
@@ -115,6 +192,7 @@ def html_to_pdf(html: str, out: str | os.PathLike[str], paper: str = "a4", timeo
         raise RenderError(f"{out_path}: folder does not exist; create it or choose another output path")
     layout = page_layout(paper)
     page = QWebEnginePage()
+    lock_down_page(page, javascript=False)  # a printed report is HTML and images only
     try:
         with tempfile.TemporaryDirectory(prefix="planner-report-") as tmp:
             _load(page, html, Path(tmp), "report.html", timeout_ms)
@@ -168,6 +246,7 @@ class MapRenderer:
         self.view.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
         self.view.resize(round(width * scale), round(height * scale))
         self.view.setZoomFactor(self.scale)  # CSS px stay width x height; pixels are scaled (like a HiDPI screen)
+        self.interceptor = lock_down_page(self.view.page(), javascript=True)
         self.view.show()
         self.errors: list[str] = []
         html = html.replace("</head>", f"<style>{SNAPSHOT_CSS}</style></head>", 1)

@@ -25,8 +25,6 @@ from planner.model.readiness import (BUILTIN_WEIGHTS_PROFILES, CRITERIA, DEFAULT
 from planner.model.site import PlannerError
 from planner.ui.commands import SetSettingCommand
 
-_ID_SET_ASSUMPTION = 1101
-_ID_SET_WEIGHT = 1102
 MAX_WEIGHT = 100.0
 
 
@@ -38,32 +36,16 @@ class SetAssumptionCommand(SetSettingCommand):
     """Change ``settings["assumptions"]``; bursts on the same assumption merge into one undo step."""
 
     def __init__(self, portfolio: Portfolio, assumption_key: str, overrides: dict[str, Any], text: str):
-        super().__init__(portfolio, "assumptions", overrides, text=text)
+        super().__init__(portfolio, "assumptions", overrides, text=text, target=("assumption", assumption_key))
         self.assumption_key = assumption_key
-
-    def id(self) -> int:
-        return _ID_SET_ASSUMPTION
-
-    def mergeWith(self, other: QUndoCommand) -> bool:
-        if not isinstance(other, SetAssumptionCommand) or other.assumption_key != self.assumption_key:
-            return False
-        return super().mergeWith(other)
 
 
 class SetWeightCommand(SetSettingCommand):
     """Change ``settings["weights_profiles"]`` for one criterion of one profile (bursts merge)."""
 
     def __init__(self, portfolio: Portfolio, profile: str, criterion: str, profiles: dict[str, Any], text: str):
-        super().__init__(portfolio, "weights_profiles", profiles, text=text)
+        super().__init__(portfolio, "weights_profiles", profiles, text=text, target=("weight", profile, criterion))
         self.target = (profile, criterion)
-
-    def id(self) -> int:
-        return _ID_SET_WEIGHT
-
-    def mergeWith(self, other: QUndoCommand) -> bool:
-        if not isinstance(other, SetWeightCommand) or other.target != self.target:
-            return False
-        return super().mergeWith(other)
 
 
 def _fmt(spec: AssumptionSpec, value: Any) -> str:
@@ -100,7 +82,6 @@ class AssumptionsEditor(QWidget):
         self.reset_buttons: dict[str, QToolButton] = {}
         self.name_labels: dict[str, QLabel] = {}
         self.weight_spins: dict[str, QDoubleSpinBox] = {}
-        self._portfolio: Portfolio | None = None
         self._updating = False
         self._build_ui()
         self._connect()
@@ -268,27 +249,19 @@ class AssumptionsEditor(QWidget):
         self.new_profile_button.clicked.connect(lambda _c=False: self._on_new_profile_clicked())
         self.rename_profile_button.clicked.connect(lambda _c=False: self._on_rename_profile_clicked())
         self.reset_weights_button.clicked.connect(lambda _c=False: self.reset_weights())
-        if hasattr(self.host, "project_changed"):
-            self.host.project_changed.connect(lambda _p: self._attach(self.host.project.portfolio))
-        self._attach(self.host.project.portfolio)
+        session = self.host.session
+        session.settings_changed.connect(self._on_session_settings_changed)
+        session.project_changed.connect(self._on_session_project_changed)
+        self.sync_from_settings()
 
-    def _attach(self, p: Portfolio) -> None:
-        if self._portfolio is p:
-            return
-        if self._portfolio is not None:
-            try:
-                self._portfolio.settings_changed.disconnect(self._on_portfolio_settings_changed)
-            except (ValueError, RuntimeError):
-                pass
-        self._portfolio = p
-        p.settings_changed.connect(self._on_portfolio_settings_changed)
+    def _on_session_project_changed(self, _project: Any) -> None:
         self.sync_from_settings()
 
     # == state =====================================================================================
     @property
     def portfolio(self) -> Portfolio:
-        """The host's portfolio."""
-        return self.host.project.portfolio
+        """The open portfolio."""
+        return self.host.session.portfolio
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -525,7 +498,7 @@ class AssumptionsEditor(QWidget):
             self.rename_profile(old, name)
 
     # == widgets from settings ======================================================================
-    def _on_portfolio_settings_changed(self, _key: str) -> None:
+    def _on_session_settings_changed(self, _key: str) -> None:
         self.sync_from_settings()
 
     def sync_from_settings(self) -> None:

@@ -1,301 +1,151 @@
-"""Undo commands: every user change to the portfolio or project is one of these.
+"""Qt's undo stack over the plain commands of :mod:`planner.session.commands`.
 
-Commands change the store (``Portfolio`` / ``Project``) only; widgets update from the
-portfolio's psygnal signals. Sites are immutable, so each command keeps the before and
-after ``Site`` objects and undo simply puts the old ones back.
+:class:`QtCommand` wraps one :class:`~planner.session.commands.Command` as a ``QUndoCommand``
+(redo/undo/merge delegate to it); :class:`QtUndoAdapter` lets a
+:class:`~planner.session.Session` push onto a ``QUndoStack``. The named classes below keep the
+constructors widgets and tests use (``EditSiteCommand.create(portfolio, ...)``) and only build
+the plain command.
 """
 from __future__ import annotations
 
-import copy
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
-from PySide6.QtGui import QUndoCommand
+from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from planner.model.fields import FIELDS
+from planner.gis.project import MapLayer, Project
 from planner.model.portfolio import Portfolio
-from planner.model.site import Site, SiteError
+from planner.model.site import Site
+from planner.session import commands as cmd
+from planner.session.commands import MERGE_WINDOW_S, prepare_edit
 
-# Consecutive edits of the same site+field within this window merge into one undo step
-# (spin-box arrows, repeated typing), later edits stay separate.
-MERGE_WINDOW_S = 2.0
+__all__ = ["MERGE_WINDOW_S", "AddLayerCommand", "AddSiteCommand", "BulkEditCommand", "DeleteSitesCommand",
+           "DuplicateSiteCommand", "EditSiteCommand", "MoveSiteCommand", "QtCommand", "QtUndoAdapter",
+           "RemoveLayerCommand", "SetSettingCommand", "prepare_edit"]
 
-_ID_EDIT_SITE = 1001
-_ID_SET_SETTING = 1002
-_ID_MOVE_SITE = 1003
-
-
-def _field_label(field: str) -> str:
-    fs = FIELDS.get(field)
-    return fs.label if fs else field
+_MERGE_IDS: dict[type, int] = {}
 
 
-def prepare_edit(portfolio: Portfolio, site_id: str, field: str, raw: Any) -> tuple[Site, Site]:
-    """Validate an edit without applying it; returns ``(old, new)`` or raises :class:`SiteError`."""
-    fs = FIELDS.get(field)
-    if fs is None:
-        raise SiteError(field, raw, "is not a site field", "Check the column", site_id)
-    if fs.computed:
-        raise SiteError(field, raw, "is computed from the map layers and cannot be edited",
-                        "Move the site or change the layers instead", site_id)
-    if field == "site_id":
-        raise SiteError(field, raw, "cannot be changed in place", "Duplicate the site with a new ID instead",
-                        site_id)
-    old = portfolio.get(site_id)
-    new = old.replace(**{field: raw})
-    return old, new
+class QtCommand(QUndoCommand):
+    """A plain command on a ``QUndoStack``; commands of one type with a ``merge_key`` share an id()."""
 
-
-class EditSiteCommand(QUndoCommand):
-    """Change one field of one site (bursts on the same site+field merge)."""
-
-    def __init__(self, portfolio: Portfolio, old: Site, new: Site, field: str,
-                 parent: QUndoCommand | None = None):
+    def __init__(self, command: cmd.Command, parent: QUndoCommand | None = None):
         super().__init__(parent)
-        self.portfolio = portfolio
-        self.site_id = old.site_id
-        self.field = field
-        self.old = old
-        self.new = new
-        self._stamp = time.monotonic()
-        self.setText(f"Edit {_field_label(field)} of {self.site_id}")
+        self.command = command
+        self.setText(command.text)
+
+    def redo(self) -> None:
+        self.command.do()
+
+    def undo(self) -> None:
+        self.command.undo()
+
+    def id(self) -> int:
+        if self.command.merge_key is None:
+            return -1
+        return _MERGE_IDS.setdefault(type(self.command), 1000 + len(_MERGE_IDS))
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, QtCommand) or not self.command.merge(other.command):
+            return False
+        self.setObsolete(self.command.obsolete)
+        return True
+
+
+class QtUndoAdapter:
+    """The :class:`~planner.session.stack.UndoStack` a session uses in the app."""
+
+    def __init__(self, stack: QUndoStack):
+        self.qstack = stack
+
+    def push(self, command: cmd.Command) -> None:
+        self.qstack.push(QtCommand(command))
+
+
+class EditSiteCommand(QtCommand):
+    """:class:`planner.session.commands.EditSite` on Qt's stack."""
+
+    def __init__(self, portfolio: Portfolio, old: Site, new: Site, field: str, parent: QUndoCommand | None = None):
+        self.edit = cmd.EditSite(portfolio, old, new, field)
+        super().__init__(self.edit, parent)
+
+    @property
+    def old(self) -> Site:
+        return self.edit.old[0]
+
+    @property
+    def new(self) -> Site:
+        return self.edit.new[0]
 
     @classmethod
-    def create(cls, portfolio: Portfolio, site_id: str, field: str, raw: Any) -> "EditSiteCommand":
+    def create(cls, portfolio: Portfolio, site_id: str, field: str, raw: Any) -> EditSiteCommand:
         """Validate and build the command; raises :class:`SiteError` with the rule and the fix."""
         old, new = prepare_edit(portfolio, site_id, field, raw)
         return cls(portfolio, old, new, field)
 
-    def redo(self) -> None:
-        self.portfolio.replace_sites([self.new])
 
-    def undo(self) -> None:
-        self.portfolio.replace_sites([self.old])
-
-    def id(self) -> int:
-        return _ID_EDIT_SITE
-
-    def mergeWith(self, other: QUndoCommand) -> bool:
-        if not isinstance(other, EditSiteCommand) or other.site_id != self.site_id \
-                or other.field != self.field or other._stamp - self._stamp > MERGE_WINDOW_S:
-            return False
-        self.new = other.new
-        self._stamp = other._stamp
-        if self.new == self.old:
-            self.setObsolete(True)
-        return True
-
-
-class BulkEditCommand(QUndoCommand):
-    """Set one field to one value on several sites (all validated first, all or nothing)."""
-
-    def __init__(self, portfolio: Portfolio, pairs: Sequence[tuple[Site, Site]], field: str,
-                 parent: QUndoCommand | None = None):
-        super().__init__(parent)
-        self.portfolio = portfolio
-        self.field = field
-        self.old = [o for o, _ in pairs]
-        self.new = [n for _, n in pairs]
-        self.setText(f"Set {_field_label(field)} on {len(pairs)} sites")
+class BulkEditCommand(QtCommand):
+    """:class:`planner.session.commands.BulkEdit` on Qt's stack."""
 
     @classmethod
-    def create(cls, portfolio: Portfolio, site_ids: Iterable[str], field: str, raw: Any) -> "BulkEditCommand":
-        """Validate the edit on every site; the first refusal raises :class:`SiteError`."""
-        pairs = [prepare_edit(portfolio, sid, field, raw) for sid in site_ids]
-        if not pairs:
-            raise SiteError(field, raw, "no sites selected", "Select one or more sites first")
-        return cls(portfolio, pairs, field)
-
-    def redo(self) -> None:
-        self.portfolio.replace_sites(self.new)
-
-    def undo(self) -> None:
-        self.portfolio.replace_sites(self.old)
+    def create(cls, portfolio: Portfolio, site_ids: Iterable[str], field: str, raw: Any) -> BulkEditCommand:
+        return cls(cmd.BulkEdit.create(portfolio, site_ids, field, raw))
 
 
-class AddSiteCommand(QUndoCommand):
-    """Add one or more sites (appended, or inserted at ``index``)."""
+class AddSiteCommand(QtCommand):
+    """:class:`planner.session.commands.AddSites` on Qt's stack."""
 
     def __init__(self, portfolio: Portfolio, sites: Site | Sequence[Site], index: int | None = None,
                  text: str | None = None, parent: QUndoCommand | None = None):
-        super().__init__(parent)
-        self.portfolio = portfolio
-        self.sites = [sites] if isinstance(sites, Site) else list(sites)
-        self.index = index
-        self.setText(text or (f"Add site {self.sites[0].site_id}" if len(self.sites) == 1
-                              else f"Add {len(self.sites)} sites"))
-
-    def redo(self) -> None:
-        for k, s in enumerate(self.sites):
-            self.portfolio.add_site(s, None if self.index is None else self.index + k)
-
-    def undo(self) -> None:
-        for s in reversed(self.sites):
-            self.portfolio.remove_site(s.site_id)
+        super().__init__(cmd.AddSites(portfolio, sites, index, text), parent)
 
 
-class DeleteSitesCommand(QUndoCommand):
-    """Delete sites; undo puts each back at its former position."""
+class DeleteSitesCommand(QtCommand):
+    """:class:`planner.session.commands.DeleteSites` on Qt's stack."""
 
     def __init__(self, portfolio: Portfolio, site_ids: Sequence[str], parent: QUndoCommand | None = None):
-        super().__init__(parent)
-        self.portfolio = portfolio
-        self.site_ids = list(dict.fromkeys(site_ids))
-        self._removed: list[tuple[int, Site]] = []
-        self.setText(f"Delete site {self.site_ids[0]}" if len(self.site_ids) == 1
-                     else f"Delete {len(self.site_ids)} sites")
-
-    def redo(self) -> None:
-        self._removed = [self.portfolio.remove_site(sid) for sid in self.site_ids]
-
-    def undo(self) -> None:
-        # reverse removal order: each recorded index was valid right after the earlier removals
-        for idx, site in reversed(self._removed):
-            self.portfolio.add_site(site, idx)
-        self._removed = []
+        super().__init__(cmd.DeleteSites(portfolio, site_ids), parent)
 
 
-class DuplicateSiteCommand(QUndoCommand):
-    """Copy a site under a new unique ID, right after the original."""
+class DuplicateSiteCommand(QtCommand):
+    """:class:`planner.session.commands.DuplicateSite` on Qt's stack."""
 
     def __init__(self, portfolio: Portfolio, site_id: str, parent: QUndoCommand | None = None):
-        super().__init__(parent)
-        self.portfolio = portfolio
-        src = portfolio.get(site_id)
-        new_id = portfolio.unique_id(f"{site_id}-copy")
-        name = f"{src.name} (copy)"
-        if len(name) > FIELDS["name"].max_length:
-            name = src.name
-        self.site = src.replace(site_id=new_id, name=name)
-        self.index = portfolio.index_of(site_id) + 1
-        self.setText(f"Duplicate site {site_id}")
+        self.duplicate = cmd.DuplicateSite(portfolio, site_id)
+        super().__init__(self.duplicate, parent)
 
     @property
     def new_id(self) -> str:
-        return str(self.site.site_id)
-
-    def redo(self) -> None:
-        self.portfolio.add_site(self.site, self.index)
-
-    def undo(self) -> None:
-        self.portfolio.remove_site(self.site.site_id)
+        return self.duplicate.new_id
 
 
-class MoveSiteCommand(QUndoCommand):
-    """Move a site to a new lon/lat (drag bursts on the same site merge)."""
+class MoveSiteCommand(QtCommand):
+    """:class:`planner.session.commands.MoveSite` on Qt's stack."""
 
     def __init__(self, portfolio: Portfolio, site_id: str, lon: float, lat: float,
                  parent: QUndoCommand | None = None):
-        super().__init__(parent)
-        self.portfolio = portfolio
-        self.site_id = site_id
-        self.old = portfolio.get(site_id)
-        self.new = self.old.replace(lon=lon, lat=lat)  # validates the range, raises SiteError
-        self._stamp = time.monotonic()
-        self.setText(f"Move site {site_id}")
-
-    def redo(self) -> None:
-        self.portfolio.replace_sites([self.new])
-
-    def undo(self) -> None:
-        self.portfolio.replace_sites([self.old])
-
-    def id(self) -> int:
-        return _ID_MOVE_SITE
-
-    def mergeWith(self, other: QUndoCommand) -> bool:
-        if not isinstance(other, MoveSiteCommand) or other.site_id != self.site_id \
-                or other._stamp - self._stamp > MERGE_WINDOW_S:
-            return False
-        self.new = other.new
-        self._stamp = other._stamp
-        return True
+        super().__init__(cmd.MoveSite(portfolio, site_id, lon, lat), parent)
 
 
-class SetSettingCommand(QUndoCommand):
-    """Change one portfolio setting (assumptions, weights profile, scenario, ...)."""
+class SetSettingCommand(QtCommand):
+    """:class:`planner.session.commands.SetSetting` on Qt's stack (``target`` narrows merging)."""
 
     def __init__(self, portfolio: Portfolio, key: str, value: Any, text: str | None = None,
-                 merge: bool = True, parent: QUndoCommand | None = None):
-        super().__init__(parent)
-        self.portfolio = portfolio
-        self.key = key
-        self._had_old = key in portfolio.settings
-        self.old = copy.deepcopy(portfolio.settings.get(key))
-        self.new = copy.deepcopy(value)
-        self._merge = merge
-        self._stamp = time.monotonic()
-        self.setText(text or f"Change {key}")
-
-    def redo(self) -> None:
-        self.portfolio.set_setting(self.key, self.new)
-
-    def undo(self) -> None:
-        if self._had_old:
-            self.portfolio.set_setting(self.key, self.old)
-        else:
-            self.portfolio.settings.pop(self.key, None)
-            self.portfolio.settings_changed.emit(self.key)
-
-    def id(self) -> int:
-        return _ID_SET_SETTING if self._merge else -1
-
-    def mergeWith(self, other: QUndoCommand) -> bool:
-        if not isinstance(other, SetSettingCommand) or other.key != self.key or not other._merge \
-                or other._stamp - self._stamp > MERGE_WINDOW_S:
-            return False
-        self.new = other.new
-        self._stamp = other._stamp
-        return True
+                 merge: bool = True, parent: QUndoCommand | None = None, target: Hashable = None):
+        super().__init__(cmd.SetSetting(portfolio, key, value, text, merge, target), parent)
 
 
-class AddLayerCommand(QUndoCommand):
-    """Add a map layer to the project; ``notify(name)`` is called after the store changed."""
+class AddLayerCommand(QtCommand):
+    """:class:`planner.session.commands.AddLayer` on Qt's stack."""
 
-    def __init__(self, project: Any, layer: Any, notify: Callable[[str], None] | None = None,
+    def __init__(self, project: Project, layer: MapLayer, notify: Callable[[str], None] | None = None,
                  parent: QUndoCommand | None = None):
-        super().__init__(parent)
-        self.project = project
-        self.layer = layer
-        self.notify = notify
-        self.setText(f"Add layer {layer.title or layer.name}")
-
-    def redo(self) -> None:
-        if self.layer.name in self.project.layers:
-            raise KeyError(f"layer {self.layer.name!r} already exists")
-        self.project.layers[self.layer.name] = self.layer
-        if self.notify:
-            self.notify(self.layer.name)
-
-    def undo(self) -> None:
-        self.project.layers.pop(self.layer.name, None)
-        if self.notify:
-            self.notify(self.layer.name)
+        super().__init__(cmd.AddLayer(project, layer, notify), parent)
 
 
-class RemoveLayerCommand(QUndoCommand):
-    """Remove a map layer; undo puts it back at its former position."""
+class RemoveLayerCommand(QtCommand):
+    """:class:`planner.session.commands.RemoveLayer` on Qt's stack."""
 
-    def __init__(self, project: Any, name: str, notify: Callable[[str], None] | None = None,
+    def __init__(self, project: Project, name: str, notify: Callable[[str], None] | None = None,
                  parent: QUndoCommand | None = None):
-        super().__init__(parent)
-        self.project = project
-        self.name = name
-        self.layer = project.layers[name]
-        self.index = list(project.layers).index(name)
-        self.notify = notify
-        self.setText(f"Remove layer {self.layer.title or name}")
-
-    def redo(self) -> None:
-        self.project.layers.pop(self.name, None)
-        if self.notify:
-            self.notify(self.name)
-
-    def undo(self) -> None:
-        items = list(self.project.layers.items())
-        items.insert(min(self.index, len(items)), (self.name, self.layer))
-        self.project.layers.clear()
-        self.project.layers.update(items)
-        if self.notify:
-            self.notify(self.name)
+        super().__init__(cmd.RemoveLayer(project, name, notify), parent)

@@ -1,7 +1,7 @@
 """The File > Export menu: map snapshot, interactive HTML map, site report, portfolio report, data export.
 
 Pure exports (HTML map, data) run in a worker through ``MainWindow.run_task`` (progress dialog
-with Cancel). Reports and snapshots need Qt WebEngine, which lives in the GUI thread: they run
+with Cancel; the written path comes back by signal). Reports and snapshots need Qt WebEngine, which lives in the GUI thread: they run
 there, drawing through local event loops, with a window-modal progress dialog whose Cancel is
 checked at every step, so the window stays responsive and a cancelled batch writes nothing.
 """
@@ -16,15 +16,10 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QProgressDialog, QWidget
 
-from planner.model.site import PlannerError
-from planner.ui.workers import TaskCancelled
+from planner.model.site import PlannerError, first_line
+from planner.ui.workers import Task, TaskCancelled
 
 _SCALE = 1000
-
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__
 
 
 class ExportActions(QObject):
@@ -87,7 +82,7 @@ class ExportActions(QObject):
             return
         if not isinstance(e, (PlannerError, OSError)):
             raise e
-        self.window.show_error(what, _first_line(e))
+        self.window.show_error(what, first_line(e))
 
     def _in_gui_thread(self, label: str, fn: Callable[..., Path], *args: Any, **kwargs: Any) -> Path:
         """Run a WebEngine job in the GUI thread under a progress dialog whose Cancel stops it."""
@@ -125,11 +120,12 @@ class ExportActions(QObject):
 
         return self._done(self._in_gui_thread("Map snapshot", job))
 
-    def export_html_map(self, path: str | os.PathLike[str]) -> Path:
-        """The interactive offline map as one HTML file (built in a worker)."""
+    def export_html_map(self, path: str | os.PathLike[str]) -> Task:
+        """The interactive offline map as one HTML file (built in a worker; ``last_written`` when done)."""
         from planner.reports.snapshot import export_map_html
 
-        return self._done(self.window.run_task("Export interactive map", export_map_html, self.window.project, path))
+        return self.window.run_task("Export interactive map", export_map_html, self.window.project, path,
+                                    on_done=self._done, on_error=lambda e: self._fail("Interactive map", e))
 
     def export_site_report(self, path: str | os.PathLike[str], site_id: str, paper: str = "a4") -> Path:
         """PDF report of ``site_id``."""
@@ -146,11 +142,12 @@ class ExportActions(QObject):
         return self._done(self._in_gui_thread("Portfolio report", portfolio_report_pdf, self.window.project, path,
                                               paper=paper, atlas=atlas))
 
-    def export_data(self, path: str | os.PathLike[str], fmt: str | None = None) -> Path:
-        """Sites with computed fields and scores as CSV, GeoJSON or GeoPackage (built in a worker)."""
+    def export_data(self, path: str | os.PathLike[str], fmt: str | None = None) -> Task:
+        """Sites with computed fields and scores as CSV, GeoJSON or GeoPackage (worker; ``last_written`` when done)."""
         from planner.reports.export import export_sites
 
-        return self._done(self.window.run_task("Export sites data", export_sites, self.window.project, path, fmt))
+        return self.window.run_task("Export sites data", export_sites, self.window.project, path, fmt,
+                                    on_done=self._done, on_error=lambda e: self._fail("Sites data", e))
 
     # -- menu slots ---------------------------------------------------------------------------
     def _paper(self) -> str | None:
@@ -169,10 +166,7 @@ class ExportActions(QObject):
     def _on_html_map_triggered(self) -> None:
         path = self._ask_path("Export interactive map", "map.html", "HTML page (*.html)")
         if path:
-            try:
-                self.export_html_map(path)
-            except BaseException as e:  # noqa: BLE001
-                self._fail("Interactive map", e)
+            self.export_html_map(path)
 
     def _on_site_report_triggered(self) -> None:
         sid = self._site_id()
@@ -202,10 +196,7 @@ class ExportActions(QObject):
         path = self._ask_path("Export sites data", "sites.gpkg",
                               "GeoPackage (*.gpkg);;GeoJSON (*.geojson);;CSV (*.csv)")
         if path:
-            try:
-                self.export_data(path)
-            except BaseException as e:  # noqa: BLE001
-                self._fail("Sites data", e)
+            self.export_data(path)
 
 
 def install_export_actions(window: QWidget) -> ExportActions:

@@ -4,6 +4,10 @@ The page is untrusted input: every slot checks its arguments (types, ranges, kno
 ids, current mode) and drops anything else with a log line; only valid calls become Qt
 signals. Slots take ``QVariant`` so a number sent where a string belongs is seen and
 refused instead of being silently converted.
+
+The page never sees :class:`MapBridge` itself (QWebChannel would publish its signals and
+QObject's ``deleteLater``): it gets a :class:`BridgeProxy` whose only methods are the four
+slots, which forward to the bridge, and whose ``deleteLater`` does nothing.
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -98,3 +102,40 @@ class MapBridge(QObject):
             self._reject("measureFinished", f"km must be a finite number 0..100000, got {km!r}")
             return
         self.measure_finished.emit(float(km))
+
+
+class BridgeProxy(QObject):
+    """What the page gets on the channel: the four slots and nothing else.
+
+    It has no signals of its own and holds the bridge as a plain Python attribute (invisible
+    to QWebChannel). QWebChannel offers every QObject's ``deleteLater`` to the page; the
+    proxy ignores deferred deletes, so ``planner.deleteLater()`` cannot end the channel.
+    """
+
+    def __init__(self, bridge: MapBridge, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+
+    def event(self, event: QEvent) -> bool:
+        # QWebChannel runs QObject::deleteLater itself when the page calls planner.deleteLater();
+        # the deferred delete is dropped here (the proxy dies with its parent, the map view)
+        if event.type() == QEvent.Type.DeferredDelete:
+            self._bridge._reject("deleteLater", "the page may not delete the bridge")
+            return True
+        return super().event(event)
+
+    @Slot("QVariant")
+    def siteClicked(self, site_id: Any) -> None:  # noqa: N802
+        self._bridge.siteClicked(site_id)
+
+    @Slot("QVariant", "QVariant")
+    def mapClicked(self, lon: Any, lat: Any) -> None:  # noqa: N802
+        self._bridge.mapClicked(lon, lat)
+
+    @Slot("QVariant", "QVariant", "QVariant")
+    def siteMoved(self, site_id: Any, lon: Any, lat: Any) -> None:  # noqa: N802
+        self._bridge.siteMoved(site_id, lon, lat)
+
+    @Slot("QVariant")
+    def measureFinished(self, km: Any) -> None:  # noqa: N802
+        self._bridge.measureFinished(km)

@@ -1,11 +1,17 @@
 """The map widget: the planner.webmap page in a QWebEngineView, locked down and wired to Qt signals.
 
 * The page is written to a temp file and loaded with ``load(QUrl.fromLocalFile())``
-  (``setHtml`` fails silently above 2 MB).
-* A request interceptor blocks everything but file/qrc/data/blob URLs (plus the tile host
-  when online tiles are on); the page refuses navigation away from the map file.
-* The page calls Python only through :class:`planner.ui.map_bridge.MapBridge` (QWebChannel
-  object ``planner``); ``qwebchannel.js`` is injected from Qt's resources.
+  (``setHtml`` fails silently above 2 MB); its Leaflet code, CSS and images are inlined.
+* :func:`planner.reports.render_qt.lock_down_page`: the page may not read other files
+  (``LocalContentCanAccessFileUrls`` off) nor remote URLs (``LocalContentCanAccessRemoteUrls``
+  off unless online tiles are on, then the request interceptor narrows it to the tile host);
+  the interceptor blocks every request but the page's own file and data:/blob: URLs; WebRTC
+  gets no UDP without a proxy (Chromium flag added at import, before WebEngine starts).
+* The page refuses navigation away from the map file.
+* The page calls Python only through a :class:`planner.ui.map_bridge.BridgeProxy` (QWebChannel
+  object ``planner``: the four slots only, ``deleteLater`` refused) that forwards to the
+  validating :class:`planner.ui.map_bridge.MapBridge`; ``qwebchannel.js`` is injected from
+  Qt's resources.
 """
 from __future__ import annotations
 
@@ -23,45 +29,24 @@ from urllib.parse import urlsplit
 
 from PySide6.QtCore import QElapsedTimer, QEventLoop, QFile, QIODevice, QObject, QTimer, QUrl, Signal
 from PySide6.QtWebChannel import QWebChannel
-from PySide6.QtWebEngineCore import (QWebEnginePage, QWebEngineScript, QWebEngineSettings,
-                                     QWebEngineUrlRequestInfo, QWebEngineUrlRequestInterceptor)
+from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineScript, QWebEngineSettings
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from planner.ui.map_bridge import MapBridge
+from planner.reports.render_qt import add_chromium_security_flags, lock_down_page
+from planner.ui.map_bridge import BridgeProxy, MapBridge
 from planner.webmap import MapOptions, build_map, tile_url_template
 from planner.webmap.builder import MODES
 
 log = logging.getLogger(__name__)
 
-_LOCAL_SCHEMES = {"file", "qrc", "data", "blob", "about"}
+add_chromium_security_flags()  # read by Chromium when WebEngine starts (the first page), not later
 
 
 def _host_pattern(template: str) -> re.Pattern[str]:
     """Regex of the host(s) of a Leaflet tile URL template (``{s}`` = any subdomain label)."""
     host = urlsplit(template.replace("{s}", "SUBDOMAIN")).hostname or ""
     return re.compile("^" + re.escape(host).replace("SUBDOMAIN", "[a-z0-9-]{1,20}") + "$", re.IGNORECASE)
-
-
-class MapRequestInterceptor(QWebEngineUrlRequestInterceptor):
-    """Blocks every request that is not local (file, qrc, data, blob), except the allowed tile host."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.tile_host: re.Pattern[str] | None = None
-        self.blocked: list[str] = []
-
-    def interceptRequest(self, info: QWebEngineUrlRequestInfo) -> None:  # noqa: N802 - Qt override
-        url = info.requestUrl()
-        scheme = url.scheme().lower()
-        if scheme in _LOCAL_SCHEMES:
-            return
-        if scheme == "https" and self.tile_host is not None and self.tile_host.match(url.host()):
-            return
-        info.block(True)
-        self.blocked.append(url.toString())
-        del self.blocked[:-200]
-        log.info("map: blocked request to %s", url.toString())
 
 
 class MapPage(QWebEnginePage):
@@ -137,12 +122,12 @@ class MapView(QWidget):
     def _build_ui(self) -> None:
         self.view = QWebEngineView(self)
         self.page = MapPage(self.view)
-        self.interceptor = MapRequestInterceptor(self)
-        self.page.setUrlRequestInterceptor(self.interceptor)
+        self.interceptor = lock_down_page(self.page, javascript=True)
         self.page.scripts().insert(_qwebchannel_script())
         self.bridge = MapBridge(self)
+        self.bridge_proxy = BridgeProxy(self.bridge, self)
         self.channel = QWebChannel(self.page)
-        self.channel.registerObject("planner", self.bridge)
+        self.channel.registerObject("planner", self.bridge_proxy)
         self.page.setWebChannel(self.channel)
         self.view.setPage(self.page)
         layout = QVBoxLayout(self)
@@ -206,6 +191,7 @@ class MapView(QWidget):
         # narrows that to the tile host
         self.page.settings().setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls,
                                           template is not None)
+        self.interceptor.page_url = QUrl.fromLocalFile(str(path)).toString()
         self.bridge.set_site_ids(s.site_id for s in self._project.portfolio
                                  if s.lat is not None and s.lon is not None)
         self.bridge.mode = options.mode

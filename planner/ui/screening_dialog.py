@@ -3,10 +3,10 @@
 The dialog collects the region, cell size, exclusion layers, top N, the minimum spacing between
 candidates (follows the cell size, ``max(10 km, 5 cells)``, until edited; 0 = "Off") and the
 stranded-energy weight, runs :func:`planner.gis.screening.screen` off the GUI thread through the window's
-``run_task`` (progress dialog with Cancel; a Python worker thread, see ``planner.ui.workers``)
-and lists the candidates. "Add as site" pushes an ``AddSiteCommand`` (undoable) with the
+``run_task`` (progress dialog with Cancel; a Python worker thread whose result comes back by
+signal, see ``planner.ui.workers``) and lists the candidates. "Add as site" pushes an ``AddSiteCommand`` (undoable) with the
 candidate's computed fields and an ID like ``CAND-TX-001``; "Add map layer" adds, as one undo
-step (two ``AddLayerCommand`` children), a heat layer of the scored cells coloured by score
+step (one :class:`planner.session.commands.AddLayers`), a heat layer of the scored cells coloured by score
 (``screening_tx_score``, drawn by the web map's graduated ``color_by`` style) and the top-N
 candidates as an ``other`` point layer on top of it (``screening_tx``).
 """
@@ -18,7 +18,7 @@ from typing import Any
 import geopandas as gpd
 import shapely
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QUndoCommand
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QListWidget,
     QListWidgetItem, QMenu, QMessageBox, QPushButton, QSpinBox, QVBoxLayout, QWidget,
@@ -30,9 +30,10 @@ from planner.gis.screening import (
     screen, state_codes,
 )
 from planner.model.site import PlannerError
-from planner.ui.commands import AddLayerCommand, AddSiteCommand
+from planner.session.commands import AddLayers
+from planner.ui.commands import AddSiteCommand, QtCommand
 from planner.ui.input_guard import guard_wheel_in
-from planner.ui.workers import TaskCancelled, run_with_progress
+from planner.ui.workers import Task, TaskCancelled, TaskRunner
 
 _POLYGON_KINDS = ("stranded", "basins", "countries", "states", "other")
 #: Heat layer style: score classes on the viridis ramp (bright = high score), cells as squares.
@@ -44,35 +45,6 @@ CANDIDATE_STYLE = {"color": "#ffffff", "fill_color": "#e7298a", "fill_opacity": 
 _HEAT_COLUMNS = ["cell_id", "score", "score_min", "score_max", "score_exact"]
 
 
-class _AddLayersStep(QUndoCommand):
-    """Add several layers as one undo step (in order: heat below, candidates on top); the window is told once.
-
-    The step does the work itself instead of holding child AddLayerCommand objects: Python-owned
-    children of a C++ parent command were deleted twice when the stack was cleared (a crash).
-    """
-
-    def __init__(self, text: str, project: Any, layers: list[Any], notify: Callable[[str], None] | None):
-        super().__init__(text)
-        self.project = project
-        self.layers = list(layers)
-        self.notify = notify
-
-    def redo(self) -> None:
-        for layer in self.layers:
-            if layer.name in self.project.layers:
-                raise KeyError(f"layer {layer.name!r} already exists")
-        for layer in self.layers:
-            self.project.layers[layer.name] = layer
-        if self.notify:
-            self.notify(self.layers[0].name)
-
-    def undo(self) -> None:
-        for layer in reversed(self.layers):
-            self.project.layers.pop(layer.name, None)
-        if self.notify:
-            self.notify(self.layers[0].name)
-
-
 class ScreeningDialog(QDialog):
     """Screen a region and turn candidates into sites or a map layer (one undo step each)."""
 
@@ -80,6 +52,7 @@ class ScreeningDialog(QDialog):
         super().__init__(parent if parent is not None else (window if isinstance(window, QWidget) else None))
         self.window_ = window
         self.result: ScreeningResult | None = None
+        self._runner: TaskRunner | None = None  # when the window offers no run_task (standalone)
         self.setWindowTitle("Screen region")
         self.setObjectName("ScreeningDialog")
         self._build_ui()
@@ -200,31 +173,33 @@ class ScreeningDialog(QDialog):
             item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
 
     # -- running ----------------------------------------------------------------------------
-    def _run(self, label: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        runner = getattr(self.window_, "run_task", None)
-        if runner is not None:
-            return runner(label, fn, *args, **kwargs)
-        return run_with_progress(self, label, fn, *args, **kwargs)
+    def run_screening(self) -> Task | None:
+        """Screen with the current inputs on a worker (progress, Cancel); :meth:`set_result` shows it.
 
-    def run_screening(self) -> ScreeningResult | None:
-        """Screen with the current inputs (worker thread, progress, Cancel); shows the candidates."""
+        Returns the task; its result arrives later by signal.
+        """
         region = self.region_combo.currentText().strip()
         kwargs = dict(top=self.top_spin.value(), exclusions=self.exclusions(),
                       min_spacing_km=self.spacing_spin.value(),
                       weights={"stranded_energy": self.stranded_spin.value()},
                       engine=self.engine_combo.currentData())
-        try:
-            result = self._run(f"Screening {region} at {self.cell_spin.value():g} km", screen,
-                               self.window_.project, region, self.cell_spin.value(), **kwargs)
-        except TaskCancelled:
+        runner = getattr(self.window_, "run_task", None)
+        if runner is None:
+            self._runner = self._runner or TaskRunner(self)
+            runner = self._runner.start
+        task: Task | None = runner(f"Screening {region} at {self.cell_spin.value():g} km", screen,
+                                   self.window_.project, region, self.cell_spin.value(),
+                                   on_done=self.set_result, on_error=self._on_screening_failed, **kwargs)
+        return task
+
+    def _on_screening_failed(self, e: BaseException) -> None:
+        if isinstance(e, TaskCancelled):
             self.summary_label.setText("Screening cancelled; nothing was changed.")
-            return None
-        except PlannerError as e:
+        elif isinstance(e, PlannerError):
             self.summary_label.setText("")
             QMessageBox.warning(self, "Screening failed", str(e).splitlines()[0])
-            return None
-        self.set_result(result)
-        return result
+        else:
+            raise e
 
     def set_result(self, result: ScreeningResult) -> None:
         """Show ``result``: summary line and one list row per candidate."""
@@ -290,6 +265,11 @@ class ScreeningDialog(QDialog):
         return MapLayer(name=name, kind="other", title=f"Screening {r.region.label} {r.cell_km:g} km (score)",
                         gdf=gdf, source="planner screening", style=style)
 
+    def _notify(self) -> Callable[[str], None] | None:
+        """The window session's layer hook (a changed layer may need proximity again)."""
+        session = getattr(self.window_, "session", None)
+        return session.notify_layers_changed if session is not None else None
+
     def _require_result(self) -> ScreeningResult:
         if self.result is None:
             raise PlannerError("screening: no result yet; run Screen first")
@@ -301,8 +281,7 @@ class ScreeningDialog(QDialog):
             return ""
         project = self.window_.project
         layer = self.candidates_layer(project.layers)
-        notify = getattr(self.window_, "_on_project_layers_changed", None)
-        self.window_.undo_stack.push(AddLayerCommand(project, layer, notify))
+        self.window_.undo_stack.push(QtCommand(AddLayers(project, [layer], self._notify())))
         return layer.name
 
     def add_map_layers(self) -> tuple[str, str]:
@@ -312,9 +291,8 @@ class ScreeningDialog(QDialog):
         project = self.window_.project
         heat = self.heat_layer(project.layers)
         cands = self.candidates_layer(set(project.layers) | {heat.name})
-        notify = getattr(self.window_, "_on_project_layers_changed", None)
-        self.window_.undo_stack.push(_AddLayersStep(f"Add screening layers {heat.title}", project,
-                                                    [heat, cands], notify))
+        self.window_.undo_stack.push(QtCommand(AddLayers(project, [heat, cands], self._notify(),
+                                                         f"Add screening layers {heat.title}")))
         return heat.name, cands.name
 
     # -- handlers ---------------------------------------------------------------------------

@@ -1,10 +1,16 @@
-"""Run long pure functions (imports, proximity, report batches) off the GUI thread.
+"""Run long pure functions (imports, proximity, exports, screening) off the GUI thread.
 
-The function takes a ``progress`` callback (0..1). It runs on a worker thread; the GUI
-shows a QProgressDialog with Cancel. Cancelling sets a flag that the next
-``progress`` call turns into :class:`TaskCancelled` inside the worker, so the pure
-function stops at its next checkpoint without knowing about Qt. Workers never touch
-widgets: they only emit signals that the GUI thread receives.
+The function takes a ``progress`` callback (0..1) and runs on a worker thread; its result or
+error comes back to the GUI thread by a queued Qt signal and is handed to the caller's
+``on_done`` / ``on_error`` callbacks (the pattern of Orange's ``ConcurrentWidgetMixin``).
+Nothing waits in a nested event loop, so no code path can re-enter an undo command or a
+handler while a task runs.
+
+:class:`TaskRunner` runs one task at a time for a window (later ones wait in a queue: the
+layers' pyproj/GEOS objects are not shared between threads), shows a progress dialog with
+Cancel and says when it is idle again. Cancelling sets a flag that the next ``progress``
+call turns into :class:`TaskCancelled` inside the worker, so the pure function stops at its
+next checkpoint without knowing about Qt.
 
 Why a Python ``ThreadPoolExecutor`` and not ``QThreadPool``: with PySide6 6.12 and pyproj
 3.7, building a pyproj CRS (which every geopandas read does) in a QThreadPool thread
@@ -15,12 +21,14 @@ delivered to the GUI thread by queued connection.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from planner.model.site import PlannerError
@@ -54,6 +62,8 @@ class Task:
         self.signals = _Signals()
         self._cancel = threading.Event()
         self.done = threading.Event()
+        #: set in the GUI thread once the callbacks ran (tests wait on it)
+        self.delivered = False
         self.result: Any = None
         self.error: BaseException | None = None
 
@@ -75,7 +85,7 @@ class Task:
             result = self.fn(*self.args, progress=self._progress, **self.kwargs)
             if self._cancel.is_set():
                 raise TaskCancelled("cancelled by the user; nothing was changed")
-        except BaseException as e:  # handed to the GUI thread, re-raised there
+        except BaseException as e:  # handed to the GUI thread, given to on_error there
             self.error = e.with_traceback(None)
         else:
             self.result = result
@@ -92,6 +102,7 @@ def start_task(fn: Callable[..., Any], *args: Any, on_success: Callable[[Any], N
     task = Task(fn, *args, **kwargs)
 
     def deliver() -> None:
+        task.delivered = True
         if task.error is not None:
             if on_error:
                 on_error(task.error)
@@ -105,62 +116,117 @@ def start_task(fn: Callable[..., Any], *args: Any, on_success: Callable[[Any], N
     return task
 
 
-def run_with_progress(parent: QWidget | None, label: str, fn: Callable[..., Any], *args: Any,
-                      min_duration_ms: int = 400, **kwargs: Any) -> Any:
-    """Run ``fn`` in a worker with a modal progress dialog; return its result or raise its error.
+Done = Callable[[Any], None]
+Failed = Callable[[BaseException], None]
 
-    Cancel raises :class:`TaskCancelled` here (and inside the worker). The caller applies the
-    result to the store afterwards, in the GUI thread, so a failed or cancelled task leaves the
-    project untouched.
+
+@dataclass
+class _Request:
+    label: str
+    task: Task
+    on_done: Done
+    on_error: Failed | None
+
+
+class TaskRunner(QObject):
+    """One task at a time for ``parent``, with a progress dialog; results by callbacks.
+
+    ``start()`` returns the :class:`Task` at once; ``on_done(result)`` or ``on_error(error)``
+    run later in the GUI thread (``TaskCancelled`` for Cancel). A task started while another
+    runs waits its turn. ``busy_changed(bool)`` tells when work starts and when all is done.
     """
-    dialog = QProgressDialog(label, "Cancel", 0, _SCALE, parent)
-    dialog.setWindowTitle(label)
-    dialog.setWindowModality(Qt.WindowModality.WindowModal)
-    dialog.setMinimumDuration(min_duration_ms)
-    dialog.setAutoClose(False)
-    dialog.setAutoReset(False)
-    dialog.setValue(0)
-    loop = QEventLoop()
-    outcome: dict[str, Any] = {}
-    alive = {"dialog": True}
 
-    def ok(result: Any) -> None:
-        outcome["result"] = result
-        loop.quit()
+    busy_changed = Signal(bool)
 
-    def bad(error: BaseException) -> None:
-        outcome["error"] = error
-        loop.quit()
+    def __init__(self, parent: QWidget | None = None, min_duration_ms: int = 400):
+        super().__init__(parent)
+        self._widget = parent
+        self.min_duration_ms = min_duration_ms
+        self._queue: deque[_Request] = deque()
+        self._current: _Request | None = None
+        self._dialog: QProgressDialog | None = None
+        self._poll = QTimer(self)
+        self._poll.setInterval(50)
+        self._poll.timeout.connect(self._on_poll_timeout)
 
-    def step(fraction: float) -> None:
-        if alive["dialog"] and not dialog.wasCanceled():
-            dialog.setValue(max(0, min(_SCALE, int(fraction * _SCALE))))
+    @property
+    def busy(self) -> bool:
+        return self._current is not None
 
-    def gone() -> None:  # the parent window closed under us: stop the work, keep waiting for it
-        alive["dialog"] = False
-        task.cancel()
+    @property
+    def current(self) -> Task | None:
+        return self._current.task if self._current is not None else None
 
-    def poll() -> None:
+    def start(self, label: str, fn: Callable[..., Any], *args: Any, on_done: Done,
+              on_error: Failed | None = None, **kwargs: Any) -> Task:
+        """Queue ``fn(*args, progress=..., **kwargs)``; returns its task (not started yet if busy)."""
+        req = _Request(label, Task(fn, *args, **kwargs), on_done, on_error)
+        self._queue.append(req)
+        if self._current is None:
+            self._next()
+        return req.task
+
+    def cancel_all(self) -> None:
+        """Cancel the running task and drop the waiting ones (a closing window)."""
+        for req in self._queue:
+            req.task.cancel()
+        self._queue.clear()
+        if self._current is not None:
+            self._current.task.cancel()
+
+    def _next(self) -> None:
+        was_busy = self._current is not None
+        self._current = self._queue.popleft() if self._queue else None
+        if self._current is None:
+            if was_busy:
+                self.busy_changed.emit(False)
+            return
+        if not was_busy:
+            self.busy_changed.emit(True)
+        req = self._current
+        self._dialog = self._make_dialog(req.label)
+        req.task.signals.progress.connect(self._on_task_progress, Qt.ConnectionType.QueuedConnection)
+        req.task.signals.finished.connect(self._on_task_finished, Qt.ConnectionType.QueuedConnection)
+        self._poll.start()
+        _executor().submit(req.task.run)
+
+    def _make_dialog(self, label: str) -> QProgressDialog:
+        dialog = QProgressDialog(label, "Cancel", 0, _SCALE, self._widget)
+        dialog.setWindowTitle(label)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(self.min_duration_ms)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.setValue(0)
+        return dialog
+
+    def _on_poll_timeout(self) -> None:
         # polled rather than connected to ``canceled``: with PySide6 6.12 that connection
         # corrupted refcounts while the worker thread ran (bool_dealloc abort, reproduced)
-        if alive["dialog"] and dialog.wasCanceled():
-            task.cancel()
+        d = self._dialog
+        if self._current is not None and d is not None and shiboken6.isValid(d) and d.wasCanceled():
+            self._current.task.cancel()
 
-    task = start_task(fn, *args, on_success=ok, on_error=bad, on_progress=step, **kwargs)
-    dialog.destroyed.connect(gone)
-    timer = QTimer()
-    timer.setInterval(50)
-    timer.timeout.connect(poll)
-    timer.start()
-    # a task that finishes before exec() has already queued its result event for this loop
-    loop.exec()
-    timer.stop()
-    alive_now = alive["dialog"] and shiboken6.isValid(dialog)
-    alive["dialog"] = False  # late progress events are ignored
-    if alive_now:
-        dialog.destroyed.disconnect(gone)
-        dialog.close()
-        dialog.deleteLater()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("result")
+    def _on_task_progress(self, fraction: float) -> None:
+        d = self._dialog
+        if d is not None and shiboken6.isValid(d) and not d.wasCanceled():
+            d.setValue(max(0, min(_SCALE, int(fraction * _SCALE))))
+
+    def _on_task_finished(self) -> None:
+        req = self._current
+        if req is None:
+            return
+        self._poll.stop()
+        d, self._dialog = self._dialog, None
+        if d is not None and shiboken6.isValid(d):
+            d.close()
+            d.deleteLater()
+        task = req.task
+        task.delivered = True
+        try:
+            if task.error is None:
+                req.on_done(task.result)
+            elif req.on_error is not None:
+                req.on_error(task.error)
+        finally:
+            self._next()

@@ -1,15 +1,16 @@
-"""Shared machinery of the chart panels: the host interface, per-site caches, live refresh and hover.
+"""Shared machinery of the chart panels: the host interface, live refresh and hover.
 
 A panel talks to a *host*: the :class:`~planner.ui.main_window.MainWindow`, or a
 :class:`PanelHost` when a panel runs alone (``python -m planner.ui.panels.mining``) or in tests.
-The host offers ``project``, ``undo_stack``, ``scores``, ``current_site`` and the Qt signals
-``current_site_changed(str)``, ``scores_changed(object)`` and ``project_changed(object)``.
+The host offers ``session`` (a :class:`planner.session.Session`: project, selection, scores,
+signals), ``undo_stack`` and ``show_status``. Panels subscribe to the session's signals; the
+session, not the panel, keeps scores and proximity right.
 
 Refresh policy: every change (site selected, site edited, setting changed, scores re-computed)
 marks the panel dirty and starts a 0 ms single-shot timer, so a burst of signals from one undo
 step costs one recompute. A hidden panel (a tab behind another) only recomputes when it is
-shown. Results of the model functions are cached per (site, assumptions): both are immutable
-and compare by value, so an edit that changes nothing the chart uses costs a dictionary lookup.
+shown. Economics come from the session's per-(site, assumptions) caches
+(:mod:`planner.session.derived`).
 """
 from __future__ import annotations
 
@@ -21,35 +22,27 @@ from functools import lru_cache
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QShowEvent, QUndoStack
 from PySide6.QtWidgets import QApplication, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from planner.model.assumptions import Assumptions, assumptions_from_settings
-from planner.model.economics import PathComparison, site_paths
-from planner.model.hybrid import HybridParams, HybridResult, simulate_hybrid
+from planner.gis.project import Project
+from planner.model.assumptions import Assumptions
 from planner.model.portfolio import Portfolio
-from planner.model.readiness import ReadinessResult, score_portfolio
-from planner.model.scenarios import TornadoBar, tornado
-from planner.model.site import PlannerError, Site
+from planner.model.readiness import ReadinessResult
+from planner.model.site import PlannerError, Site, first_line
 from planner.reports.charts import Builder, Chart, MiningData, finish_legend, mining_data, new_plot_widget
+from planner.session import Session
+from planner.session.derived import cached_hybrid, cached_paths, cached_tornado
+from planner.session.derived import clear_caches as _clear_derived
+from planner.ui.commands import QtUndoAdapter
 from planner.ui.text import plain_tooltip
+
+__all__ = ["ECONOMICS_KEYS", "ChartPanel", "PanelHost", "cached_hybrid", "cached_mining", "cached_paths",
+           "cached_tornado", "clear_caches", "first_line", "run_standalone"]
 
 #: Settings keys that change the economics (assumptions, scenario, ASIC catalogue).
 ECONOMICS_KEYS = frozenset({"assumptions", "scenario", "scenarios", "asic_catalogue"})
-
-
-def first_line(e: BaseException) -> str:
-    """First line of an error message (the one-line user message of a PlannerError)."""
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__
-
-
-# -- cached model calls (immutable, value-compared keys) -------------------------------------------
-@lru_cache(maxsize=64)
-def cached_paths(site: Site, assumptions: Assumptions) -> PathComparison:
-    """:func:`planner.model.economics.site_paths`, cached per (site, assumptions)."""
-    return site_paths(site, assumptions)
 
 
 @lru_cache(maxsize=64)
@@ -58,30 +51,10 @@ def cached_mining(site: Site, assumptions: Assumptions) -> MiningData:
     return mining_data(site, assumptions)
 
 
-def cached_hybrid(site: Site, assumptions: Assumptions) -> HybridResult:
-    """One simulated hybrid year for the site (vectorised, 8,760 h), cached per model inputs.
-
-    Keyed by the :class:`HybridParams` the site and assumptions give, so an edit that does not
-    change them (e.g. energized MW) returns the very same result object and the charts skip it.
-    """
-    return _simulate(HybridParams.from_site(site, assumptions), int(assumptions.price_series_seed))
-
-
-@lru_cache(maxsize=64)
-def _simulate(params: HybridParams, seed: int) -> HybridResult:
-    return simulate_hybrid(params, seed=seed)
-
-
-@lru_cache(maxsize=32)
-def cached_tornado(site: Site, assumptions: Assumptions) -> dict[str, list[TornadoBar]]:
-    """:func:`planner.model.scenarios.tornado` (about 30 path comparisons), cached per (site, assumptions)."""
-    return tornado(site, assumptions)
-
-
 def clear_caches() -> None:
     """Drop every cached result (benchmarks measure cold recomputes with this)."""
-    for f in (cached_paths, cached_mining, _simulate, cached_tornado):
-        f.cache_clear()
+    _clear_derived()
+    cached_mining.cache_clear()
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -100,62 +73,37 @@ def _same(a: Any, b: Any) -> bool:
 class PanelHost(QObject):
     """What a panel needs from the main window, for running panels alone and in tests.
 
-    Holds the project, an undo stack, the readiness scores and the current site; re-scores and
-    emits ``scores_changed`` when the portfolio's sites or settings change, like the main window.
+    A :class:`~planner.session.Session` on ``project`` with a ``QUndoStack``; the session
+    re-scores when sites or settings change, exactly as in the main window.
     """
 
-    current_site_changed = Signal(str)
-    scores_changed = Signal(object)
-    project_changed = Signal(object)
-
-    def __init__(self, project: Any, parent: QObject | None = None):
+    def __init__(self, project: Project, parent: QObject | None = None):
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
-        self.project = project
-        self.scores: dict[str, ReadinessResult] = {}
         self.last_message = ""
-        self._current_site = ""
-        self._connect_portfolio(project.portfolio)
-        self.rescore()
+        self.session = Session(project, QtUndoAdapter(self.undo_stack))
+        self.session.message.connect(self.show_status)
 
-    def _connect_portfolio(self, p: Portfolio) -> None:
-        p.sites_changed.connect(self._on_portfolio_changed)
-        p.site_added.connect(self._on_portfolio_changed)
-        p.site_removed.connect(self._on_portfolio_site_removed)
-        p.settings_changed.connect(self._on_portfolio_changed)
+    @property
+    def project(self) -> Project:
+        return self.session.project
+
+    @property
+    def scores(self) -> dict[str, ReadinessResult]:
+        return self.session.scores
 
     @property
     def current_site(self) -> str:
         """ID of the selected site ("" for none)."""
-        return self._current_site
+        return self.session.current_site
 
     def set_current_site(self, site_id: str) -> None:
         """Select ``site_id`` ("" for none) and announce it."""
-        if site_id and site_id not in self.project.portfolio:
-            site_id = ""
-        if site_id != self._current_site:
-            self._current_site = site_id
-            self.current_site_changed.emit(site_id)
-
-    def rescore(self) -> None:
-        """Re-score every site and emit ``scores_changed`` (a settings error keeps the old scores)."""
-        try:
-            self.scores = dict(score_portfolio(self.project.portfolio))
-        except PlannerError as e:
-            self.last_message = f"Readiness not scored: {first_line(e)}"
-        self.scores_changed.emit(self.scores)
+        self.session.set_current_site(site_id)
 
     def show_status(self, message: str, _timeout_ms: int = 0) -> None:
         """Keep the last status message (the main window shows it in its status bar)."""
         self.last_message = message
-
-    def _on_portfolio_changed(self, *_: Any) -> None:
-        self.rescore()
-
-    def _on_portfolio_site_removed(self, site_id: str) -> None:
-        if site_id == self._current_site:
-            self.set_current_site("")
-        self.rescore()
 
 
 # -- panel base -----------------------------------------------------------------------------------
@@ -178,7 +126,6 @@ class ChartPanel(QWidget):
         self.last_refresh_ms: float | None = None
         self.refresh_count = 0
         self._dirty = True
-        self._portfolio: Portfolio | None = None
         self._proxies: list[pg.SignalProxy] = []
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -231,50 +178,32 @@ class ChartPanel(QWidget):
 
     def _connect(self) -> None:
         self._timer.timeout.connect(self._on_timer_timeout)
-        h = self.host
-        h.current_site_changed.connect(self._on_host_current_site_changed)
-        h.scores_changed.connect(self._on_host_scores_changed)
-        if hasattr(h, "project_changed"):
-            h.project_changed.connect(self._on_host_project_changed)
-        self._attach_portfolio(h.project.portfolio)
+        s: Session = self.host.session
+        self._subscriptions = ((s.current_site_changed, self._on_session_current_site_changed),
+                               (s.scores_changed, self._on_session_scores_changed),
+                               (s.project_changed, self._on_session_project_changed),
+                               (s.sites_changed, self._on_session_sites_changed),
+                               (s.site_added, self._on_session_site_added),
+                               (s.site_removed, self._on_session_site_removed),
+                               (s.settings_changed, self._on_session_settings_changed))
+        for sig, slot in self._subscriptions:
+            sig.connect(slot)
 
-    def _attach_portfolio(self, p: Portfolio) -> None:
-        if p is self._portfolio:
-            return
-        if self._portfolio is not None:
-            self._detach_portfolio()
-        self._portfolio = p
-        p.sites_changed.connect(self._on_portfolio_sites_changed)
-        p.site_removed.connect(self._on_portfolio_site_removed)
-        p.site_added.connect(self._on_portfolio_site_added)
-        p.settings_changed.connect(self._on_portfolio_settings_changed)
-        self.schedule_refresh()
-
-    def _detach_portfolio(self) -> None:
-        p = self._portfolio
-        if p is None:
-            return
-        for sig, slot in ((p.sites_changed, self._on_portfolio_sites_changed),
-                          (p.site_removed, self._on_portfolio_site_removed),
-                          (p.site_added, self._on_portfolio_site_added),
-                          (p.settings_changed, self._on_portfolio_settings_changed)):
-            try:
-                sig.disconnect(slot)
-            except (ValueError, RuntimeError):
-                pass
-        self._portfolio = None
+    def _disconnect(self) -> None:
+        for sig, slot in self._subscriptions:
+            sig.disconnect(slot, missing_ok=True)
+        self._subscriptions = ()
 
     # -- state ---------------------------------------------------------------------------------
     @property
     def portfolio(self) -> Portfolio:
-        """The host's portfolio."""
-        return self.host.project.portfolio
+        """The open portfolio."""
+        return self.host.session.portfolio
 
     @property
     def site_id(self) -> str:
-        """The host's current site ("" when none or no longer in the portfolio)."""
-        sid = getattr(self.host, "current_site", "") or ""
-        return sid if sid in self.portfolio else ""
+        """The selected site ("" when none)."""
+        return self.host.session.current_site
 
     @property
     def site(self) -> Site | None:
@@ -284,7 +213,7 @@ class ChartPanel(QWidget):
 
     def assumptions(self) -> Assumptions:
         """Assumptions in force (defaults < scenario < user overrides); raises AssumptionError."""
-        return assumptions_from_settings(self.portfolio.settings)
+        return self.host.session.assumptions()
 
     # -- refresh -------------------------------------------------------------------------------
     def schedule_refresh(self) -> None:
@@ -371,35 +300,34 @@ class ChartPanel(QWidget):
         if self._dirty and self.isVisible():
             self.refresh()
 
-    # -- host / portfolio signals ------------------------------------------------------------------
-    def _on_host_current_site_changed(self, _site_id: str) -> None:
+    # -- session signals -------------------------------------------------------------------------
+    def _on_session_current_site_changed(self, _site_id: str) -> None:
         self.schedule_refresh()
 
-    def _on_host_scores_changed(self, _scores: Any) -> None:
+    def _on_session_scores_changed(self, _scores: Any) -> None:
         if self.follows_scores:
             self.schedule_refresh()
 
-    def _on_host_project_changed(self, project: Any) -> None:
-        self._attach_portfolio(project.portfolio)
+    def _on_session_project_changed(self, _project: Any) -> None:
         self.schedule_refresh()
 
-    def _on_portfolio_sites_changed(self, ids: list[str]) -> None:
+    def _on_session_sites_changed(self, ids: list[str]) -> None:
         if self.follows_scores or self.site_id in ids:
             self.schedule_refresh()
 
-    def _on_portfolio_site_added(self, _site_id: str) -> None:
+    def _on_session_site_added(self, _site_id: str) -> None:
         if self.follows_scores:
             self.schedule_refresh()
 
-    def _on_portfolio_site_removed(self, _site_id: str) -> None:
+    def _on_session_site_removed(self, _site_id: str) -> None:
         self.schedule_refresh()
 
-    def _on_portfolio_settings_changed(self, key: str) -> None:
+    def _on_session_settings_changed(self, key: str) -> None:
         if self.settings_keys is None or key in self.settings_keys:
             self.schedule_refresh()
 
     def closeEvent(self, event: Any) -> None:
-        self._detach_portfolio()
+        self._disconnect()
         super().closeEvent(event)
 
 

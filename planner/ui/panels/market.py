@@ -24,7 +24,7 @@ class MarketPanel(ChartPanel):
         grid.addWidget(self.add_plot("time_to_power", min_height=170), 1, 1, 1, 2)
         self._layout(grid)
 
-    def _on_host_current_site_changed(self, _site_id: str) -> None:
+    def _on_session_current_site_changed(self, _site_id: str) -> None:
         pass  # portfolio-wide figures: the selected site does not change them
 
     def _refresh(self) -> None:
