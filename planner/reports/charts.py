@@ -520,19 +520,21 @@ def _hbars(plot: pg.PlotItem, y: np.ndarray, x0: np.ndarray | float, width: np.n
 # Readiness
 # ===============================================================================================
 def readiness_bars(plot: pg.PlotItem, result: ReadinessResult | None) -> Chart:
-    """Per-criterion sub-scores (0-100) of one site as horizontal bars; no data hatched, gates red."""
+    """Per-criterion sub-scores (0-100) of one site: expected score as a bar, the band of its unknowns as a
+    thin hatched bar (worst - best), criteria with no data hatched over their whole band, gates red."""
     title = "Readiness by criterion"
     if result is None:
         return _message(plot, title, "Select a site to see its readiness")
     crit = list(result.criteria)
     n = len(crit)
-    total_txt = "n/a" if result.total is None else f"{result.total:.0f}/100"
-    _reset(plot, f"{result.site_id}: {total_txt} \u00b7 {result.class_label} \u00b7 "
+    _reset(plot, f"{result.site_id}: {result.band_text}/100 \u00b7 {result.class_label} \u00b7 "
            f"data {result.completeness_pct:.0f} % of weight",
-           "Sub-score (0-100 points)", "", legend=True, legend_cols=3)
+           "Sub-score (0-100 points)", "", legend=True, legend_cols=4)
     ys = np.arange(n, dtype=float)[::-1]  # first criterion at the top
-    scores = np.array([np.nan if c.score is None else c.score for c in crit], dtype=float)
-    missing = np.array([c.score is None for c in crit])
+    scores = np.array([c.score for c in crit], dtype=float)
+    lows = np.array([c.low for c in crit], dtype=float)
+    highs = np.array([c.high for c in crit], dtype=float)
+    missing = np.array([c.missing for c in crit])
     gated = np.array([c.gate_failed for c in crit])
     ok = ~missing & ~gated
     if ok.any():
@@ -542,15 +544,20 @@ def readiness_bars(plot: pg.PlotItem, result: ReadinessResult | None) -> Chart:
         _hbars(plot, ys[sel], 0.0, np.maximum(scores[sel], 1.5), _brush(GATE_COLOUR, 235),
                name="hard gate failed")
     if missing.any():
-        _hbars(plot, ys[missing], 0.0, np.full(missing.sum(), 100.0),
+        _hbars(plot, ys[missing], lows[missing], highs[missing] - lows[missing],
                _brush(NO_DATA_COLOUR, 255, Qt.BrushStyle.BDiagPattern), pen=pg.mkPen(NO_DATA_COLOUR, width=0.8),
                name="no data")
+    band = ~missing & (highs > lows)
+    if band.any():
+        _hbars(plot, ys[band], lows[band], highs[band] - lows[band],
+               _brush(NO_DATA_COLOUR, 255, Qt.BrushStyle.BDiagPattern), pen=pg.mkPen(NO_DATA_COLOUR, width=0.6),
+               height=0.25, name="band of unknowns")
     for c, y, s in zip(crit, ys, scores):
-        if c.score is None:
+        if c.missing:
             _text(plot, "no data", 50.0, y, anchor=(0.5, 0.5), colour="#555555", size=7.5)
         else:
             label = f"{s:.0f}" + ("  gate failed" if c.gate_failed else "")
-            _text(plot, label, s + 1.0, y, anchor=(0, 0.5), size=7.5,
+            _text(plot, label, max(s, c.high) + 1.0, y, anchor=(0, 0.5), size=7.5,
                   colour=GATE_COLOUR if c.gate_failed else TEXT_COLOUR)
     labels = _fit_left_axis(plot, [c.label for c in crit])
     plot.getAxis("left").setTicks([[(float(y), lab) for lab, y in zip(labels, ys)]])
@@ -565,13 +572,15 @@ def readiness_bars(plot: pg.PlotItem, result: ReadinessResult | None) -> Chart:
         if not 0 <= i < n or x < -5 or x > 115:
             return None
         c = crit[i]
-        score = "no data" if c.score is None else f"{c.score:.0f}/100"
+        score = f"{c.score:.0f}/100" if c.low == c.high else f"{c.score:.0f}/100 (band {c.low:.0f}-{c.high:.0f})"
+        if c.missing:
+            score = "no data, " + score
         gate = " \u2014 HARD GATE FAILED" if c.gate_failed else ""
         return (f"{c.label}: {score}{gate} \u00b7 weight {c.weight:g} ({100 * c.weight / total_w:.0f} % of total)"
                 f"\n{c.reason}")
 
     return Chart(hover, {"keys": [c.key for c in crit], "scores": scores, "missing": missing, "gated": gated,
-                         "weights": np.array([c.weight for c in crit])})
+                         "weights": np.array([c.weight for c in crit]), "lows": lows, "highs": highs})
 
 
 @dataclass(frozen=True)
@@ -583,8 +592,9 @@ class RankingData:
 
 
 def readiness_ranking(plot: pg.PlotItem, data: RankingData) -> Chart:
-    """Portfolio ranking: total readiness per site, best first, coloured by class as on the map."""
-    title = "Portfolio ranking (readiness total)"
+    """Portfolio ranking: expected readiness total per site, best first, coloured by class as on the map,
+    with the band (unknowns at worst - best) as a thin hatched bar."""
+    title = "Portfolio ranking (readiness total and band)"
     ranked = rank_results(data.results.values())
     if not ranked:
         return _message(plot, title, "No scored sites in the portfolio")
@@ -592,25 +602,25 @@ def readiness_ranking(plot: pg.PlotItem, data: RankingData) -> Chart:
     _reset(plot, title, "Readiness total (0-100 points)", "", legend=True, legend_cols=2)
     plot.getViewBox().invertY(True)  # best at the top
     ys = np.arange(n, dtype=float)
-    totals = np.array([np.nan if r.total is None else r.total for r in ranked])
+    totals = np.array([r.total for r in ranked], dtype=float)
+    lows = np.array([r.total_low for r in ranked], dtype=float)
+    highs = np.array([r.total_high for r in ranked], dtype=float)
     klass = [r.klass for r in ranked]
     for key in READINESS_CLASSES:
-        sel = np.array([k == key for k in klass]) & ~np.isnan(totals)
+        sel = np.array([k == key for k in klass])
         if sel.any():
             _hbars(plot, ys[sel], 0.0, totals[sel], _brush(READINESS_COLOURS[key], 230), height=0.7,
                    name=READINESS_LABELS.get(key, key))
-    none = np.isnan(totals)
-    if none.any():
-        _hbars(plot, ys[none], 0.0, np.full(none.sum(), 100.0),
+    band = highs > lows
+    if band.any():
+        _hbars(plot, ys[band], lows[band], highs[band] - lows[band],
                _brush(NO_DATA_COLOUR, 255, Qt.BrushStyle.BDiagPattern), pen=pg.mkPen(NO_DATA_COLOUR, width=0.6),
-               height=0.7, name="no total (no data)")
+               height=0.22, name="band (unknowns at worst - best)")
     if data.selected and data.selected in data.results:
         i = [r.site_id for r in ranked].index(data.selected)
-        w = 100.0 if none[i] else totals[i]
-        _hbars(plot, ys[i:i + 1], 0.0, np.array([w]), None, pen=pg.mkPen("#000000", width=2.2), height=0.86)
-    for y, t in zip(ys, totals):
-        if not math.isnan(t):
-            _text(plot, f"{t:.0f}", t + 0.8, y, size=7)
+        _hbars(plot, ys[i:i + 1], 0.0, np.array([totals[i]]), None, pen=pg.mkPen("#000000", width=2.2), height=0.86)
+    for y, t, hi in zip(ys, totals, highs):
+        _text(plot, f"{t:.0f}", max(t, hi) + 0.8, y, size=7)
     labels = _fit_left_axis(plot, [r.site_id for r in ranked])
     plot.getAxis("left").setTicks([[(float(y), lab) for y, lab in zip(ys, labels)]])
     plot.setXRange(-1.5, 110, padding=0)
@@ -622,12 +632,12 @@ def readiness_ranking(plot: pg.PlotItem, data: RankingData) -> Chart:
         if not 0 <= i < n:
             return None
         r = ranked[i]
-        total = "no data" if r.total is None else f"{r.total:.1f}/100"
         gates = f" \u00b7 gate: {r.gates_failed[0]}" if r.gates_failed else ""
-        return (f"#{i + 1} {r.site_id}: {total} \u00b7 {r.class_label} \u00b7 data for "
+        return (f"#{i + 1} {r.site_id}: {r.band_text}/100 \u00b7 {r.class_label} \u00b7 data for "
                 f"{r.completeness_pct:.0f} % of weight{gates}")
 
-    return Chart(hover, {"site_ids": [r.site_id for r in ranked], "totals": totals, "classes": klass})
+    return Chart(hover, {"site_ids": [r.site_id for r in ranked], "totals": totals, "classes": klass,
+                         "lows": lows, "highs": highs})
 
 
 # ===============================================================================================
