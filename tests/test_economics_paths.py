@@ -118,8 +118,13 @@ def test_prepayment_and_tenant_funded_fitout():
     rent0 = base.lease_rate_usd_per_kw_month * 1000 * 70
     assert pre.cash_flows_usd[0] - none.cash_flows_usd[0] == pytest.approx(6 * rent0)    # received at signing
     assert none.cash_flows_usd[1] - pre.cash_flows_usd[1] == pytest.approx(6 * rent0)    # credited months 6-11
-    tenant = e.site_paths(_site(), base.replace(fitout_funded_by="tenant")).ai_lease
-    assert tenant.capex_usd == 0 and none.capex_usd == pytest.approx(5e6 * 70)
+    tenant_c = e.site_paths(_site(), base.replace(fitout_funded_by="tenant", tenant_funded_capex_share=0.6))
+    tenant = tenant_c.ai_lease
+    assert none.capex_usd == pytest.approx(5e6 * 70) and tenant.capex_usd == pytest.approx(0.4 * 5e6 * 70)
+    # a tenant-funded deal pays the tenant-funded rent (Core Scientific-CoreWeave ~$121/kW-month), not the median
+    assert tenant.streams_usd["lease_revenue"] / none.streams_usd["lease_revenue"] == pytest.approx(
+        base.tenant_funded_lease_rate_usd_per_kw_month / base.lease_rate_usd_per_kw_month)
+    assert base.tenant_funded_lease_rate_usd_per_kw_month == pytest.approx(1.45e6 / 12_000, abs=0.01)
 
 
 def test_mining_cash_flows_by_hand():
@@ -320,3 +325,21 @@ def test_a_status_change_alone_never_changes_any_npv(status, energized):
     for k, p in base.all_paths.items():
         assert other.all_paths[k].npv_usd == p.npv_usd
     np.testing.assert_array_equal(base.bridge_npv_usd, other.bridge_npv_usd)
+
+
+def test_mining_view_takes_every_number_from_the_engine():
+    from planner.model.mining import mining_view
+
+    a = default_assumptions()
+    v = mining_view(_site(energized_mw=60.0, power_price_usd_per_mwh=45.0), a)
+    s21 = next(f for f in v.fleets if f.model == "Antminer S21")
+    assert s21.breakeven_hashprice_usd_per_ph_day == pytest.approx(17.5 * 0.024 * 45 * 1.05 / 0.98)
+    np.testing.assert_array_equal(v.outlook.hashprice_usd_per_ph_day, build_outlook(a).hashprice_usd_per_ph_day)
+    th = 1e6 / 13.5 / 1.05 * 100
+    assert v.new_fleet_capex_usd == pytest.approx(th * 25.70 + 40 * 400_000)
+    # status never decides what is built; unknown energized MW price infrastructure on every MW
+    other = mining_view(_site(energized_mw=60.0, power_price_usd_per_mwh=45.0, status="pipeline"), a)
+    assert other.new_fleet_capex_usd == v.new_fleet_capex_usd
+    unknown = mining_view(_site(energized_mw=None, power_price_usd_per_mwh=45.0), a)
+    assert unknown.new_fleet_capex_usd == pytest.approx(th * 25.70 + 100 * 400_000)
+    assert v.payback_months is None or v.payback_months > 0

@@ -258,9 +258,18 @@ _SPECS: list[AssumptionSpec] = [
        "12-24 months on converted mining sites vs 4+ years greenfield, " + _DOM4 + "; a site's "
        "readiness time to power wins when it is longer. Capex is spread evenly over the build", "ai", "int"),
     _s("fitout_funded_by", "Fit-out funded by", "", "landlord", None, None,
-       "landlord: the site owner pays fit-out and hall upgrades; tenant: the tenant does (Core "
-       "Scientific-CoreWeave, the lowest public rate ~$121/kW-month, " + _DOM4 + "), the owner pays "
-       "only the power, HV and permit upgrades", "ai", "str", ("landlord", "tenant")),
+       "landlord: the site owner pays fit-out and hall upgrades at the lease rate above; tenant: the tenant "
+       "pays its share of them (below) and the rent is the tenant-funded rate (Core Scientific-CoreWeave, "
+       + _DOM4 + "); the owner always pays the power, HV and permit upgrades", "ai", "str",
+       ("landlord", "tenant")),
+    _s("tenant_funded_lease_rate_usd_per_kw_month", "Lease rate when tenant-funded", "$/kW-month",
+       round(_LEASE_LOW.usd_per_kw_month, 2), 30.0, 300.0,
+       f"Core Scientific-CoreWeave ~${_LEASE_LOW.usd_m_per_mw_year:.2f}M per MW-yr (~"
+       f"{_LEASE_LOW.usd_per_kw_month:.0f} $/kW-month), the public deal where the tenant funded the fit-out, "
+       + _DOM4, "ai"),
+    _s("tenant_funded_capex_share", "Tenant's share of fit-out when tenant-funded", "fraction", 0.5, 0.0, 1.0,
+       _A + ": share of the fit-out and hall upgrades the tenant pays in a tenant-funded deal; the split in "
+       "public deals is not disclosed (CoreWeave funded part of Core Scientific's build-out)", "ai"),
     _s("lease_term_years", "Lease term", "yr", 12, 3, 25,
        "Public miner-AI leases run 10-15 years (Core Scientific-CoreWeave 12, TeraWulf/Cipher-"
        "Fluidstack 10, Applied Digital/Galaxy-CoreWeave and Cipher-AWS 15), " + _DOM4, "ai", "int"),

@@ -1139,37 +1139,46 @@ def conversion_plan(site: Site, a: Assumptions, it_mw: float, readiness: Any = N
         readiness = score_site(site, settings, as_of=parse_utc("market_data_date", a.market_data_date).date())
     notes: list[str] = []
     tenant = a.fitout_funded_by == "tenant"
-    items = [CapexItem("fitout", "AI fit-out" + (" (tenant-funded)" if tenant else ""),
-                       0.0 if tenant else a.conversion_capex_usd_per_mw_it * it_mw,
-                       f"{it_mw:,.1f} MW IT x ${a.conversion_capex_usd_per_mw_it / 1e6:,.2f}M/MW"
-                       + (": paid by the tenant" if tenant else ""))]
+    share = 1.0 - float(a.tenant_funded_capex_share) if tenant else 1.0   # landlord's share of hall items
+    tag = f" (landlord {share:.0%}, tenant-funded)" if tenant else ""
+
+    def hall(key: str, label: str, usd: float | None, detail: str) -> CapexItem:
+        return CapexItem(key, label + tag, None if usd is None else usd * share,
+                         detail + (f"; the tenant pays {1 - share:.0%}" if tenant else ""))
+
+    items = [hall("fitout", "AI fit-out", a.conversion_capex_usd_per_mw_it * it_mw,
+                  f"{it_mw:,.1f} MW IT x ${a.conversion_capex_usd_per_mw_it / 1e6:,.2f}M/MW")]
     unknown = []
     for u in readiness.upgrades:
-        if tenant and u.key in HALL_UPGRADES:
-            items.append(CapexItem(u.key, u.label + " (tenant-funded)", 0.0, u.detail + ": paid by the tenant"))
-            continue
         if u.capex_usd is None:
             unknown.append(u.label)
-        items.append(CapexItem(u.key, u.label, None if u.capex_usd is None else float(u.capex_usd), u.detail))
+        usd = None if u.capex_usd is None else float(u.capex_usd)
+        items.append(hall(u.key, u.label, usd, u.detail) if u.key in HALL_UPGRADES
+                     else CapexItem(u.key, u.label, usd, u.detail))
     costs = a.unit_costs
     keys = {u.key for u in readiness.upgrades}
     assumed_months = 0.0
     assumed = []
-    if site.hall_type is None and not keys & {"hall_buildout", "rack_density"}:
-        assumed.append(("hall_buildout", "Rack hall build-out (assumed: hall type unknown)",
-                        costs["hall_buildout_usd_per_mw_it"], costs["hall_buildout_months"]))
-    if site.cooling_current is None and site.dlc_path is None and "dlc_retrofit" not in keys:
-        assumed.append(("dlc_retrofit", "Direct-to-chip cooling retrofit (assumed: cooling unknown)",
+    # Unknown facts are not free: where readiness could not tell (rack density or DLC path unknown),
+    # price the upgrade a mining site typically needs and say so.
+    if site.max_rack_kw is None and not keys & {"hall_buildout", "rack_density"}:
+        if site.hall_type == "rack_mount_halls":
+            assumed.append(("rack_density", "Rack density upgrade (assumed: rack density unknown)",
+                            costs["rack_density_upgrade_usd_per_mw_it"], costs["hall_buildout_months"]))
+        else:
+            why = "hall type unknown" if site.hall_type is None else f"{site.hall_type} halls, rack density unknown"
+            assumed.append(("hall_buildout", f"Rack hall build-out (assumed: {why})",
+                            costs["hall_buildout_usd_per_mw_it"], costs["hall_buildout_months"]))
+    if site.cooling_current != "direct_to_chip" and site.dlc_path is None and "dlc_retrofit" not in keys:
+        why = "cooling unknown" if site.cooling_current is None else f"{site.cooling_current} cooling, DLC path unknown"
+        assumed.append(("dlc_retrofit", f"Direct-to-chip cooling retrofit (assumed: {why})",
                         costs["dlc_retrofit_usd_per_mw_it"], costs["dlc_retrofit_months"]))
     for key, label, unit, months_needed in assumed:
-        if tenant and key in HALL_UPGRADES:
-            items.append(CapexItem(key, label + " (tenant-funded)", 0.0, "paid by the tenant"))
-        else:
-            items.append(CapexItem(key, label, unit * it_mw, f"{it_mw:,.1f} MW IT x ${unit / 1e6:,.2f}M/MW"))
+        items.append(hall(key, label, unit * it_mw, f"{it_mw:,.1f} MW IT x ${unit / 1e6:,.2f}M/MW"))
         assumed_months = max(assumed_months, months_needed)
     if assumed:
         notes.append("conversion capex assumes " + " and ".join(x[1].split(" (")[0].lower() for x in assumed)
-                     + ": enter the site's hall type and cooling to price its own upgrades")
+                     + ": enter the site's hall type, rack density and DLC path to price its own upgrades")
     if unknown:
         notes.append("conversion capex is a lower bound: unknown cost of " + ", ".join(unknown))
     ttp = readiness.time_to_power_months
@@ -1231,7 +1240,9 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
     hours_per_month = np.bincount(hour_cal.month, minlength=12)[cal].astype(float)
     contract = price if a.power_contract == "fixed" else None
     ctx = _Ctx(a, h_years, n, cal, out.hashprice_usd_per_ph_day, out.frontier_j_per_th, out.asic_usd_per_th, price,
-               a.power_price_basis, contract, float(a.discount_rate), float(a.lease_rate_usd_per_kw_month),
+               a.power_price_basis, contract, float(a.discount_rate),
+               float(a.tenant_funded_lease_rate_usd_per_kw_month if a.fitout_funded_by == "tenant"
+                     else a.lease_rate_usd_per_kw_month),
                hours_per_month)
 
     # -- fleet as it stands: only energized MW carry one; status never decides ---------------------
