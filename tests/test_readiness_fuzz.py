@@ -78,6 +78,6 @@ def test_random_sites_never_raise_and_stay_in_range(site, weights, costs, as_of)
     for u in r.upgrades:
         assert _finite_or_none(u.capex_usd) and (u.capex_usd is None or u.capex_usd >= 0)
         assert u.months is None or (math.isfinite(u.months) and u.months >= 0)
-    if r.completeness_pct >= 100.0:
+    if all(c.known_pct == 100.0 for c in r.criteria):
         assert r.total_low == r.total == r.total_high
     json.dumps(r.to_dict(), allow_nan=False)

@@ -1052,7 +1052,7 @@ _LINE_FIELDS = tuple(f"dist_line_{kv}kv_km" for kv in (69, 138, 230, 345, 500))
 
 
 def _trials(key: str, site: Site, ctx: ScoringContext) -> list[Site]:
-    """``site`` with fact ``key`` set to each of its trial values (invalid combinations skipped)."""
+    """``site`` with fact ``key`` set to each of its trial values (energized never above gross)."""
     if key == "grid_lines":
         return [site.with_computed({f: float(d) for f in _LINE_FIELDS}) for d in FACT_TRIAL_VALUES[key]]
     spec = FIELDS[key]
@@ -1068,13 +1068,8 @@ def _trials(key: str, site: Site, ctx: ScoringContext) -> list[Site]:
         values = [v for v in values if v <= site.power_capacity_mw] + [site.power_capacity_mw]
     if key == "power_capacity_mw" and site.energized_mw is not None:
         values = [v for v in values if v >= site.energized_mw] + [site.energized_mw]
-    out = []
-    for v in values:
-        try:
-            out.append(site.with_computed({key: v}) if spec.computed else site.replace(**{key: v}))
-        except (PlannerError, ValueError):
-            continue
-    return out
+    base = site.to_dict()  # trial values are valid by construction: no re-validation of unrelated fields
+    return [Site({**base, key: v}) for v in dict.fromkeys(values)]
 
 
 def next_facts(site: Site, settings: Mapping[str, Any] | None = None, *, as_of: _dt.date | None = None,
