@@ -149,6 +149,8 @@ def test_npv_irr_numpy_financial_reference_values():
     assert e.irr([0, -100, 0, 121]) == pytest.approx(0.10)
     assert e.payback_year([-100, 50, 50, 50]) == 2.0
     assert e.payback_year([-100, 40, 40]) is None
+    # a fleet sold at signing (year 0 positive) is not a payback: cumulative -400, -500, -200, +200
+    assert e.payback_year([100, -500, -100, 300, 400]) == pytest.approx(3.5)
 
 
 # -- assumptions ----------------------------------------------------------------------------------

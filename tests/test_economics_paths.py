@@ -177,7 +177,7 @@ def test_status_alone_never_decides_the_fleet():
 def test_pipeline_is_built_only_when_it_pays():
     a = _flat(horizon_years=6, btc_price_growth_per_year=0.3)
     only = e.site_paths(_site(energized_mw=40.0), a)
-    assert only.mining.capex_usd == 0 and "energized" in only.mining.option
+    assert only.mining.capex_usd == 0 and only.mining.option == "installed fleet only"
     build = e.site_paths(_site(energized_mw=40.0), a.replace(mining_pipeline="build_if_it_pays"))
     assert build.mining.npv_usd >= only.mining.npv_usd
     forced = e.site_paths(_site(energized_mw=40.0), a.replace(mining_pipeline="always_build"))

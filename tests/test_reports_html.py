@@ -59,8 +59,13 @@ def test_site_content_figures(site_report, project):
     assert attrs["Nearest substation"].source.startswith("computed from")
     assert all(u.startswith("https://") for u in s.sources) and s.sources
     econ = dict(s.economics.rows)
-    assert set(econ) >= {"Capex (year 0)", "IRR", "Value of an electron"}
-    assert all(len(v) == 3 for v in econ.values())
+    assert set(econ) >= {"Initial capex (spread over the build)", "IRR", "Value of an electron",
+                         "NPV without terminal value", "Terminal value (present value, share of NPV)", "Minimum DSCR"}
+    assert all(len(v) == 4 for v in econ.values())                  # mining, AI lease, hybrid, sell
+    assert s.economics.paths[-1] == "Sell the site"
+    drivers = {d[1]: d for d in s.economics.drivers}
+    assert drivers["Lease term"][3] == "yr" and drivers["Lease term"][4]     # unit and source
+    assert "Build to first AI capacity" in drivers
     assert {a.key for a in site_report.assumptions} >= {"btc_price_usd", "lease_rate_usd_per_kw_month"}
     assert any("OpenStreetMap" in a.credit for a in site_report.attributions)
 

@@ -4,7 +4,7 @@ Lays a grid of ``--cell-km`` cells over the region, measures each against the pr
 fibre and stranded-energy layers, drops cells touching ``--exclude`` polygon layers and prints the
 top candidates, one line each, at least ``--min-spacing-km`` apart (default max(10 km, 5 cells);
 0 lists neighbouring cells of one hot spot). ``--out`` writes them (``.gpkg`` or ``.csv``); ``--engine dask``
-runs on dask-geopandas (a local in-process cluster, or ``--scheduler tcp://host:8786``).
+runs on a dask cluster (a local one, ``--workers N`` processes, or ``--scheduler tcp://host:8786``).
 """
 from __future__ import annotations
 
@@ -46,6 +46,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help=f"override a weight ({', '.join(SCREEN_CRITERIA)}), e.g. stranded_energy=20")
     p.add_argument("--engine", choices=ENGINES, default="local", help="local (default) or dask")
     p.add_argument("--scheduler", help="dask scheduler address, e.g. tcp://host:8786 (implies --engine dask)")
+    p.add_argument("--workers", type=int, help="dask worker processes for a local cluster (implies --engine dask)")
     p.add_argument("--partitions", type=int, help="row bands the grid is split into")
     p.add_argument("--out", help="write the candidates to this .gpkg or .csv")
     p.add_argument("--json", action="store_true", help="print the run summary and the candidates as JSON")
@@ -101,17 +102,21 @@ def run(args: argparse.Namespace) -> int:
     project = open_project_arg(str(path))
     if args.out and Path(args.out).suffix.lower() not in (".gpkg", ".csv"):
         raise ScreeningError(f"--out {args.out}: unknown format; use a .gpkg or .csv file name")
-    engine = "dask" if args.scheduler else args.engine
+    engine = "dask" if args.scheduler or args.workers else args.engine
+    if args.scheduler and args.workers:
+        raise ScreeningError("--workers starts a local cluster; with --scheduler the cluster's own workers run")
+    # only the candidates are printed: the cell table stays in compact columns (national runs)
     result = screen(project, args.region, args.cell_km, top=args.top, exclusions=args.exclude,
-                    weights=weights, engine=engine, scheduler=args.scheduler,
-                    partitions=args.partitions, min_spacing_km=args.min_spacing_km)
+                    weights=weights, engine=engine, scheduler=args.scheduler, workers=args.workers,
+                    partitions=args.partitions, min_spacing_km=args.min_spacing_km, cells="pool")
     t = result.timing_s
     if getattr(args, "json", False):
         written = write_candidates(result, args.out) if args.out else None
         summary = {"region": result.region.label, "cell_km": result.cell_km, "grid_crs": result.grid_crs,
                    "engine": engine, "n_cells": result.n_cells, "n_excluded": result.n_excluded,
                    "n_refined": result.n_refined, "min_spacing_km": result.min_spacing_km,
-                   "weights": result.weights, "timing_s": t, "notes": list(result.notes),
+                   "weights": result.weights, "timing_s": t, "worker_memory_mb": result.worker_memory_mb,
+                   "notes": list(result.notes),
                    "out": None if written is None else str(written),
                    "candidates": [c.to_dict() for c in result.top]}
         sys.stdout.write(json.dumps(_plain(summary), indent=2, allow_nan=False) + "\n")
@@ -120,6 +125,9 @@ def run(args: argparse.Namespace) -> int:
           f"{result.n_excluded:,} excluded, {result.n_refined:,} refined exactly; candidates "
           + (f">= {result.min_spacing_km:g} km apart" if result.min_spacing_km > 0 else "not spaced")
           + f"; {engine} engine, {t['total']:.1f} s")
+    if engine == "dask" and result.worker_memory_mb:
+        print("dask workers' peak memory (max RSS): "
+              + ", ".join(f"{w} {mb:,.0f} MB" for w, mb in sorted(result.worker_memory_mb.items())))
     for c in result.top:
         print(f"{c.rank:>3}. {c.cell_id:<12} {c.lat:9.4f} {c.lon:10.4f}  {c.reason}")
     for note in result.notes:

@@ -14,25 +14,33 @@ Lambert azimuthal equal-area CRS centred on the region. A cell belongs to the re
 centre does. (H3 was not used: its cell sizes are fixed per resolution, not the analyst's km,
 and a projected square grid needs no extra package.)
 
-Two stages, one set of rules
-----------------------------
-``compute_proximity`` (exact geodesic, what a site shows) costs ~4 ms per point on a dense grid:
-Texas at 2 km (172,000 cells) would take ~12 minutes. So:
+Three stages, one set of rules
+------------------------------
+``compute_proximity`` (exact geodesic, what a site shows) costs ~3 ms per point on a dense grid:
+CONUS at 1 km (7.8 M cells) would take ~6 hours. So:
 
-1. *Pre-screen, every cell.* Nearest-feature distances with ``STRtree.query_nearest`` in a
-   Lambert azimuthal equal-area CRS centred on the region. Over the area that matters (the
-   region's box grown by :data:`MAX_SCORED_KM`) the projection's point scale lies in
-   ``[s_min, s_max]`` (pyproj ``get_factors``), so the true distance lies in
-   ``[(d - delta) / s_max, (d + delta) / s_min]`` (``delta`` covers densifying lon/lat
-   segments before projecting, plus a margin for compute_proximity's own tolerance). Every
-   sub-score is monotone in the distances and flared-gas volume, so each cell gets a lower and
-   an upper score bound (``score_min``/``score_max``) and an estimate (``score``).
-2. *Refine the shortlist.* With ``T`` the N-th best lower bound, only cells whose upper bound
-   reaches ``T`` can be in the exact top N. Those get ``compute_proximity`` on their centres
-   and are scored by :func:`score_fields`, i.e. the readiness criteria functions
-   (``grid_proximity``, ``fibre_latency``, and ``power_scale`` for the flared gas) run on a
-   synthetic :class:`~planner.model.site.Site` built from the cell's computed fields. The
-   top N is therefore exact, not approximate; ``exact_all=True`` refines every cell instead.
+1. *Raster pre-screen, every cell* (:mod:`planner.gis.prescreen`). The cells are the pixels of
+   a raster in the grid CRS; each layer is sampled into it and
+   ``scipy.ndimage.distance_transform_edt`` gives every cell of a band of rows its nearest
+   marked pixel at once. That bounds the planar distance to within a pixel's half-diagonal
+   plus half the sampling step; the projection's local point-scale range (pyproj Tissot axes
+   over everything within reach of the cell) turns it into bounds on the geodesic distance,
+   widened by ``delta`` (densifying lon/lat segments before projecting) and compute_proximity's
+   own tolerance. Flared gas within the radius is a disk sum (FFT convolution) with the disk
+   shrunk/grown by the same margins. Every sub-score is monotone in the distances and the
+   flared-gas volume, so each cell gets a lower and an upper score bound
+   (``score_min``/``score_max``) and an estimate (``score``). Bands carry a halo as wide as
+   the criterion's curve reaches (60 km for lines, 300 km for PoPs): anything farther scores
+   the same, so memory per band stays bounded.
+2. *Tighten the pool.* With ``T`` the N-th best lower bound, only cells whose upper bound
+   reaches ``T`` can be in the exact top N. For those, exact planar distances
+   (``STRtree.query_nearest`` on the projected segments) give tighter bounds.
+3. *Refine the shortlist.* Cells whose tightened upper bound still reaches the N-th best
+   tightened lower bound get ``compute_proximity`` on their centres and are scored by
+   :func:`score_fields`, i.e. the readiness criteria functions (``grid_proximity``,
+   ``fibre_latency``, and ``power_scale`` for the flared gas) run on a synthetic
+   :class:`~planner.model.site.Site` built from the cell's computed fields. The top N is
+   therefore exact, not approximate; ``exact_all=True`` refines every cell instead.
 
 Distinct places
 ---------------
@@ -60,11 +68,13 @@ Weighted mean over the criteria with data (weights renormalised, like readiness)
 
 Engines
 -------
-``engine="local"`` runs the row bands one after another in this process; ``engine="dask"``
-builds the cell grid as a dask-geopandas frame (one partition per band of grid rows) and maps
-the pre-screen over it on a ``distributed`` cluster (a light in-process LocalCluster by default,
-or ``scheduler="tcp://host:8786"``). Both run the same per-band function on the same bands and
-give identical results.
+Both engines run the same per-band function on the same row bands and give identical results.
+``engine="local"`` computes the bands one after another and keeps them in this process;
+``engine="dask"`` computes them as tasks on a ``distributed`` cluster (a light in-process
+LocalCluster by default, ``workers=N`` local processes, or ``scheduler="tcp://host:8786"``)
+and keeps them there: the client receives per-band summaries (counts, the band's top-N lower
+bounds, the worker's peak memory) and the pool of cells the exact search asks for, never the
+whole grid unless ``cells="all"`` asks for the full table.
 """
 from __future__ import annotations
 
@@ -80,9 +90,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS, Geod, Proj, Transformer
+from pyproj import CRS, Geod, Transformer
 
 from planner.gis.crs import is_wgs84
+from planner.gis.prescreen import Samples, ScaleField, disk_sums, geodesic_bounds, nearest_bounds, sample_features
 from planner.gis.proximity import (
     SUBSTATION_TYPES, ProximityConfig, _col, _voltage_kv, compute_proximity, line_class_fields,
     project_coverage, project_layers,
@@ -107,8 +118,6 @@ SCREEN_CRITERIA: tuple[str, ...] = ("grid_proximity", "fibre_latency", "stranded
 #: Default weight of the stranded-energy criterion (assumption: equal to the default grid-proximity
 #: readiness weight; editable per run).
 DEFAULT_STRANDED_WEIGHT = 8.0
-#: Beyond this every distance curve is flat (PoP curve ends at 300 km), so bounds only matter within it.
-MAX_SCORED_KM = 300.0
 #: Safety caps: refuse grids that would not fit a laptop, refine at most this many cells.
 MAX_CELLS = 20_000_000
 MAX_REFINE_CELLS = 20_000
@@ -117,7 +126,6 @@ _NON_CONUS = {"AK", "HI", "PR", "VI", "GU", "AS", "MP"}
 _DENSIFY_DEG = 0.1      # lon/lat segments split to <= 0.1 deg before projecting: chord error < 10 m
 _DELTA_KM = 0.02        # absolute slack: densify chord error + float noise
 _REL_SLACK = 0.005      # compute_proximity's stated worst-case over-estimate (0.5 % below 300 km)
-_BAND_CELLS = 40_000    # default cells per partition (memory and progress granularity)
 _REFINE_MARGIN = 0.02   # exact scores are rounded to 0.01 and may exceed the bounds by 0.01 (mirror rounding)
 _REFINE_BATCH = 64      # cells refined per extra round of the spaced top-N search (at least 2 x top)
 _KM_PER_DEG_LAT_MIN = 110.5   # shortest meridian degree is 110.574 km (equator); rounded down
@@ -356,10 +364,20 @@ def _laea(region: Region) -> CRS:
 # ---------------------------------------------------------------------------------------------
 # prepared inputs (picklable: plain arrays and shapely geometries, no trees)
 # ---------------------------------------------------------------------------------------------
+_MEASURES = ("line_69", "line_138", "line_230", "line_345", "line_500", "substation", "fibre", "pop", "stranded")
+_COVER_KIND = {"line_69": "transmission", "line_138": "transmission", "line_230": "transmission",
+               "line_345": "transmission", "line_500": "transmission", "substation": "substations",
+               "fibre": "fibre", "pop": "pops"}
+
+
+def _curve_end_km(measure: str) -> float:
+    """Distance beyond which the measure's score curve is flat (bounds beyond it cannot matter)."""
+    return float({"fibre": _FIBRE_PTS[-1][0], "pop": _POP_PTS[-1][0]}.get(measure, _DIST_PTS[-1][0]))
+
+
 @dataclass
 class _Plan:
     grid_wkt: str
-    meas_wkt: str
     cell_m: float
     region_grid: Any           # region polygon in the grid CRS
     ix0: int
@@ -368,36 +386,37 @@ class _Plan:
     power_pts: list[tuple[float, float]]
     mw_per_bcm: float
     flare_radius_km: float
-    s_min: float
-    s_max: float
-    lines: dict[int, np.ndarray] = field(default_factory=dict)   # slot kV -> measured-CRS geometries
-    subs: np.ndarray | None = None
-    fibre: np.ndarray | None = None
-    pops: np.ndarray | None = None
+    scale: ScaleField
+    pad_m: float               # the scale field covers this far (planar) around every cell
+    geoms: dict[str, np.ndarray] = field(default_factory=dict)   # measure -> grid-CRS points and 2-point segments
+    samples: dict[str, Samples] = field(default_factory=dict)    # measure -> raster samples of the same
     stranded_ll: np.ndarray | None = None    # lon/lat polygons (inside test, as proximity)
-    stranded_m: np.ndarray | None = None     # measured-CRS boundaries
     stranded_names: list[str | None] = field(default_factory=list)
-    flares_m: np.ndarray | None = None
+    flares_xy: np.ndarray | None = None      # (n, 2) grid-CRS metres
     flare_vol: np.ndarray | None = None
     coverage: dict[str, Any] = field(default_factory=dict)
     exclusions: list[tuple[str, np.ndarray, list[str | None]]] = field(default_factory=list)
+
+    def halo_px(self, reach_km: float) -> int:
+        """Pixels a band's window must extend so that anything farther is beyond ``reach_km`` (geodesic)."""
+        s_max = float(self.scale.smax.max())
+        return int(math.ceil((reach_km / (1 - _REL_SLACK) * s_max + _DELTA_KM) * 1000.0 / self.cell_m)) + 1
 
     # Pickle geometry arrays as one vectorised WKB array each: shapely pickles geometries one by
     # one (~60 us each), which made shipping a national plan to dask slower than screening it.
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        for key, value in state.items():
-            if isinstance(value, np.ndarray) and value.dtype == object:
-                state[key] = _WKB(shapely.to_wkb(value))
-        state["lines"] = {k: _WKB(shapely.to_wkb(v)) for k, v in self.lines.items()}
+        if isinstance(state.get("stranded_ll"), np.ndarray):
+            state["stranded_ll"] = _WKB(shapely.to_wkb(state["stranded_ll"]))
+        state["geoms"] = {k: _WKB(shapely.to_wkb(v)) for k, v in self.geoms.items()}
         state["exclusions"] = [(lbl, _WKB(shapely.to_wkb(g)), names) for lbl, g, names in self.exclusions]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         def load(v: Any) -> Any:
             return shapely.from_wkb(v.data) if isinstance(v, _WKB) else v
-        state = {k: load(v) for k, v in state.items()}
-        state["lines"] = {k: load(v) for k, v in state["lines"].items()}
+        state["stranded_ll"] = load(state.get("stranded_ll"))
+        state["geoms"] = {k: load(v) for k, v in state["geoms"].items()}
         state["exclusions"] = [(lbl, load(g), names) for lbl, g, names in state["exclusions"]]
         self.__dict__.update(state)
 
@@ -407,8 +426,8 @@ class _WKB:
     data: np.ndarray
 
 
-def _measured(geoms: np.ndarray, to_meas: Transformer) -> np.ndarray:
-    """Densify in lon/lat, project, and explode into 2-point segments (small tree items: fast nearest)."""
+def _measured(geoms: np.ndarray, to_grid: Transformer) -> np.ndarray:
+    """Densify in lon/lat, project, and explode into points and 2-point segments (small tree items: fast nearest)."""
     dense = shapely.segmentize(geoms, _DENSIFY_DEG)
     parts = shapely.get_parts(dense)
     types = shapely.get_type_id(parts)
@@ -418,14 +437,22 @@ def _measured(geoms: np.ndarray, to_meas: Transformer) -> np.ndarray:
         types = shapely.get_type_id(parts)
     points = parts[types == 0]
     coords, owner = shapely.get_coordinates(parts[types != 0], return_index=True)
-    xy = np.column_stack(to_meas.transform(coords[:, 0], coords[:, 1])) if len(coords) else coords
+    xy = np.column_stack(to_grid.transform(coords[:, 0], coords[:, 1])) if len(coords) else coords
     same = owner[1:] == owner[:-1]
     segs = shapely.linestrings(np.stack([xy[:-1][same], xy[1:][same]], axis=1)) if same.any() \
         else np.empty(0, dtype=object)
     if len(points):
         pxy = shapely.get_coordinates(points)
-        points = shapely.points(*to_meas.transform(pxy[:, 0], pxy[:, 1]))
+        points = shapely.points(*to_grid.transform(pxy[:, 0], pxy[:, 1]))
     return np.concatenate([np.asarray(points, dtype=object), np.asarray(segs, dtype=object)])
+
+
+def _samples(geoms: np.ndarray, cell_m: float) -> Samples:
+    """Raster samples of :func:`_measured` output (points stay points, segments are sampled)."""
+    types = shapely.get_type_id(geoms)
+    pts = shapely.get_coordinates(geoms[types == 0])
+    segs = shapely.get_coordinates(geoms[types == 1]).reshape(-1, 2, 2)
+    return sample_features(pts, segs, cell_m)
 
 
 def _kind_frame(layers: Mapping[str, Sequence[gpd.GeoDataFrame]], kind: str) -> gpd.GeoDataFrame | None:
@@ -443,27 +470,27 @@ def _kind_frame(layers: Mapping[str, Sequence[gpd.GeoDataFrame]], kind: str) -> 
     return out if len(out) else None
 
 
-def _scale_range(meas: CRS, region: Region) -> tuple[float, float]:
-    x0, y0, x1, y1 = region.geometry.bounds
-    pad_lat = MAX_SCORED_KM / 110.574 + 0.5
-    lat0, lat1 = max(-89.0, y0 - pad_lat), min(89.0, y1 + pad_lat)
-    coslat = max(math.cos(math.radians(max(abs(lat0), abs(lat1)))), 0.05)
-    pad_lon = min(180.0, pad_lat / coslat)
-    lon, lat = np.meshgrid(np.linspace(max(-180, x0 - pad_lon), min(180, x1 + pad_lon), 41),
-                           np.linspace(lat0, lat1, 41))
-    f = Proj(meas).get_factors(lon.ravel(), lat.ravel())
-    scales = np.concatenate([np.asarray(f.meridional_scale), np.asarray(f.parallel_scale)])
-    scales = scales[np.isfinite(scales)]
-    return float(scales.min()) * (1 - 1e-3), float(scales.max()) * (1 + 1e-3)
+def _scale_field(grid: CRS, region_grid: Any, reach_km: float) -> tuple[ScaleField, float]:
+    """Scale field over the region grown by a pad that covers every geodesic up to ``reach_km`` long."""
+    pad = reach_km * 1000.0 * 1.25
+    for _ in range(3):
+        fld = ScaleField(grid.to_wkt(), region_grid.bounds, pad)
+        s_max = float(fld.smax.max())
+        if not math.isfinite(s_max) or float(fld.smin.min()) <= 0:
+            raise ScreeningError("region too large for one equal-area grid (it reaches the edge of the "
+                                 "projection): split it into smaller regions")
+        if pad >= reach_km * 1000.0 * s_max:
+            return fld, pad
+        pad = reach_km * 1000.0 * s_max * 1.05
+    raise ScreeningError("region too large for one equal-area grid (scale distortion too high): split it")
 
 
 def _prepare(project: Any, region: Region, cell_km: float, exclusions: Sequence[Any],
              weights: Mapping[str, float], rules: StrandedRules) -> tuple[_Plan, ProximityConfig]:
     settings = project.portfolio.settings
     config = ProximityConfig.from_settings(settings.get("proximity"))
-    grid, meas = _grid_crs(region), _laea(region)
+    grid = _grid_crs(region)
     to_grid = Transformer.from_crs(4326, grid, always_xy=True)
-    to_meas = Transformer.from_crs(4326, meas, always_xy=True)
     region_grid = shapely.transform(shapely.segmentize(region.geometry, _DENSIFY_DEG),
                                     lambda xy: np.column_stack(to_grid.transform(xy[:, 0], xy[:, 1])))
     cell_m = cell_km * 1000.0
@@ -472,15 +499,15 @@ def _prepare(project: Any, region: Region, cell_km: float, exclusions: Sequence[
     if n_est > MAX_CELLS:
         raise ScreeningError(f"{region.label} at {cell_km:g} km cells is ~{n_est:,.0f} cells, above the "
                              f"{MAX_CELLS:,} limit: use a coarser cell_km")
-    s_min, s_max = _scale_range(meas, region)
+    reach = max(max(_curve_end_km(m) for m in _MEASURES), config.flare_radius_km) + 10.0
+    scale, pad = _scale_field(grid, region_grid, reach)
     coverage = {k: v for k, v in project_coverage(project).items() if v is not None}
     for area in coverage.values():
         shapely.prepare(area)
-    plan = _Plan(grid_wkt=grid.to_wkt(), meas_wkt=meas.to_wkt(), cell_m=cell_m, region_grid=region_grid,
+    plan = _Plan(grid_wkt=grid.to_wkt(), cell_m=cell_m, region_grid=region_grid,
                  ix0=int(math.floor(gx0 / cell_m)), ix1=int(math.ceil(gx1 / cell_m)), weights=dict(weights),
                  power_pts=_power_pts(settings), mw_per_bcm=rules.mw_per_bcm_per_year,
-                 flare_radius_km=config.flare_radius_km, s_min=s_min, s_max=s_max,
-                 coverage=coverage)
+                 flare_radius_km=config.flare_radius_km, scale=scale, pad_m=pad, coverage=coverage)
     layers = project_layers(project)
     lines = _kind_frame(layers, "transmission")
     if lines is not None:
@@ -489,37 +516,43 @@ def _prepare(project: Any, region: Region, cell_km: float, exclusions: Sequence[
         for slot, threshold in zip(VOLTAGE_CLASSES_KV, config.voltage_classes_kv):
             sel = kv >= threshold
             if sel.any():
-                plan.lines[slot] = _measured(geoms[sel], to_meas)
+                plan.geoms[f"line_{slot}"] = _measured(geoms[sel], to_grid)
     subs = _kind_frame(layers, "substations")
     if subs is not None:
         typ = _col(subs, "typ", "type", "substation")
         if typ is not None and subs[typ].astype(str).str.lower().isin(SUBSTATION_TYPES).any():
             subs = subs[subs[typ].astype(str).str.lower().isin(SUBSTATION_TYPES)]
-        plan.subs = _measured(subs.geometry.to_numpy(), to_meas)
+        plan.geoms["substation"] = _measured(subs.geometry.to_numpy(), to_grid)
     fibre = _kind_frame(layers, "fibre")
     if fibre is not None:
-        plan.fibre = _measured(fibre.geometry.to_numpy(), to_meas)
+        plan.geoms["fibre"] = _measured(fibre.geometry.to_numpy(), to_grid)
     pops = _kind_frame(layers, "pops")
     if pops is not None:
-        plan.pops = _measured(pops.geometry.to_numpy(), to_meas)
+        plan.geoms["pop"] = _measured(pops.geometry.to_numpy(), to_grid)
     stranded = _kind_frame(layers, "stranded")
     if stranded is not None:
         geoms = stranded.geometry.to_numpy()
-        plan.stranded_ll = geoms[np.isin(shapely.get_type_id(geoms), (3, 6))]
-        plan.stranded_m = _measured(geoms, to_meas)
+        poly = np.isin(shapely.get_type_id(geoms), (3, 6))
+        plan.stranded_ll = geoms[poly]
+        for g in plan.stranded_ll:
+            shapely.prepare(g)
+        plan.geoms["stranded"] = _measured(geoms, to_grid)
         name_col = _col(stranded, "region", "name")
         names = stranded[name_col].tolist() if name_col else [None] * len(stranded)
-        poly = np.isin(shapely.get_type_id(geoms), (3, 6))
         plan.stranded_names = [None if n is None or str(n).strip() == "" else str(n).strip()
                                for n, p in zip(names, poly) if p]
+    plan.geoms = {k: v for k, v in plan.geoms.items() if len(v)}
+    plan.samples = {k: _samples(v, cell_m) for k, v in plan.geoms.items()}
     flares = _kind_frame(layers, "flares")
     if flares is not None:
         pts = flares.geometry.to_numpy()
         point = shapely.get_type_id(pts) == 0
-        plan.flares_m = _measured(pts[point], to_meas)
         vol_col = _col(flares, "flr_volume_bcm", "volume_bcm")
-        plan.flare_vol = (pd.to_numeric(flares.loc[point, vol_col], errors="coerce").to_numpy(dtype=float)
-                          if vol_col else None)
+        if point.any() and vol_col:
+            xy = shapely.get_coordinates(pts[point])
+            plan.flares_xy = np.column_stack(to_grid.transform(xy[:, 0], xy[:, 1]))
+            plan.flare_vol = np.nan_to_num(pd.to_numeric(flares.loc[point, vol_col], errors="coerce")
+                                           .to_numpy(dtype=float), nan=0.0)
     plan.exclusions = [_exclusion(project, item, i, to_grid) for i, item in enumerate(exclusions)]
     return plan, config
 
@@ -555,178 +588,282 @@ def _exclusion(project: Any, item: Any, i: int, to_grid: Transformer) -> tuple[s
     return label, geoms, names
 
 
+
+
 # ---------------------------------------------------------------------------------------------
 # the per-band pre-screen (the function both engines map over the bands)
 # ---------------------------------------------------------------------------------------------
-_MEASURES = ("line_69", "line_138", "line_230", "line_345", "line_500", "substation", "fibre", "pop", "stranded")
-_COVER_KIND = {"line_69": "transmission", "line_138": "transmission", "line_230": "transmission",
-               "line_345": "transmission", "line_500": "transmission", "substation": "substations",
-               "fibre": "fibre", "pop": "pops"}
-_BAND_COLUMNS = (["cell_id", "x", "y", "lon", "lat", "excluded", "excluded_reason", "stranded_region"]
-                 + [f"{m}_km" for m in _MEASURES] + ["flare_volume_bcm", "score", "score_min", "score_max"])
-
-
-def _band_meta() -> gpd.GeoDataFrame:
-    cols: dict[str, Any] = {c: pd.Series(dtype=float) for c in _BAND_COLUMNS}
-    for c in ("cell_id", "excluded_reason", "stranded_region"):
-        cols[c] = pd.Series(dtype=object)
-    cols["excluded"] = pd.Series(dtype=bool)
-    return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs="EPSG:4326"))
-
-
-@dataclass(frozen=True)
-class _GridSpec:
-    """What generating a band of cells needs (small: shipped with every band task)."""
-
-    grid_wkt: str
-    cell_m: float
-    region_grid: Any
-    ix0: int
-    ix1: int
-
-
+_TABLE_COLUMNS = (["cell_id", "lon", "lat", "excluded", "excluded_reason", "stranded_region"]
+                  + [f"{m}_km" for m in _MEASURES] + ["flare_volume_bcm", "score", "score_min", "score_max"])
 _PREPARE_LOCK = threading.Lock()
 
 
-def _band_cells(plan: _Plan | _GridSpec, rows: tuple[int, int]) -> gpd.GeoDataFrame:
-    """Cell centres of grid rows ``rows`` (iy from, to) inside the region, as EPSG:4326 points."""
+@dataclass
+class _Band:
+    """Pre-screen of one band of grid rows: compact columns, one entry per cell of the region, row-major.
+
+    ``km`` holds the estimated distance per measure (planar, grid CRS; NaN: no data, outside the
+    layer's coverage, or beyond the distance where the criterion's curve is flat). ``row`` is the
+    cell's row number in the whole table (set on selections).
+    """
+
+    gx: np.ndarray
+    gy: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    excluded: np.ndarray
+    excluded_reason: np.ndarray
+    stranded_region: np.ndarray
+    km: np.ndarray
+    flare_volume_bcm: np.ndarray
+    score: np.ndarray
+    score_min: np.ndarray
+    score_max: np.ndarray
+    row: np.ndarray | None = None
+    peak_mb: float = 0.0
+    where: str = "local"
+
+    @classmethod
+    def blank(cls, gx: np.ndarray, gy: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> _Band:
+        n = len(gx)
+        nan = np.full(n, np.nan)
+        return cls(gx.astype(np.int32), gy.astype(np.int32), lon, lat, np.zeros(n, dtype=bool),
+                   np.full(n, None, dtype=object), np.full(n, None, dtype=object),
+                   np.full((len(_MEASURES), n), np.nan, dtype=np.float32), nan.copy(), nan.copy(), nan.copy(),
+                   nan.copy())
+
+    def __len__(self) -> int:
+        return len(self.gx)
+
+    def take(self, idx: np.ndarray, offset: int | None = None) -> _Band:
+        """The cells at positions ``idx``; ``offset`` (this band's first table row) sets ``row``."""
+        out = _Band(*(getattr(self, k)[idx] for k in ("gx", "gy", "lon", "lat", "excluded", "excluded_reason",
+                                                      "stranded_region")), self.km[:, idx],
+                    *(getattr(self, k)[idx] for k in ("flare_volume_bcm", "score", "score_min", "score_max")))
+        out.row = (offset + idx.astype(np.int64)) if offset is not None else (
+            None if self.row is None else self.row[idx])
+        return out
+
+    @classmethod
+    def concat(cls, bands: Sequence[_Band]) -> _Band:
+        """One band of all cells of ``bands``, in order."""
+        if not bands:
+            e = np.empty(0)
+            return cls.blank(e.astype(np.int32), e.astype(np.int32), e, e)
+        names = ("gx", "gy", "lon", "lat", "excluded", "excluded_reason", "stranded_region")
+        out = cls(*(np.concatenate([getattr(b, k) for b in bands]) for k in names),
+                  np.concatenate([b.km for b in bands], axis=1),
+                  *(np.concatenate([getattr(b, k) for b in bands])
+                    for k in ("flare_volume_bcm", "score", "score_min", "score_max")))
+        if all(b.row is not None for b in bands):
+            out.row = np.concatenate([b.row for b in bands])  # type: ignore[misc]
+        return out
+
+    def ids(self) -> np.ndarray:
+        """Cell ids (``E<ix>N<iy>``, W/S for negative indices): the same cell has the same id in every run."""
+        return np.array([f"{'W' if a < 0 else 'E'}{abs(a)}{'S' if b < 0 else 'N'}{abs(b)}"
+                         for a, b in zip(self.gx.tolist(), self.gy.tolist())], dtype=object)
+
+    def summary(self, top: int) -> dict[str, Any]:
+        """Counts, the ``top`` best lower bounds and where/how much memory it took (small: sent to the client)."""
+        ok = ~self.excluded & ~np.isnan(self.score_min)
+        lo = np.sort(self.score_min[ok])[::-1][:top]
+        return {"n": len(self), "n_excluded": int(self.excluded.sum()), "top_lo": lo, "peak_mb": self.peak_mb,
+                "where": self.where}
+
+    def select(self, level: float, offset: int, nodata: bool) -> _Band:
+        """Cells not excluded whose upper bound (plus the refine margin) reaches ``level`` (all with ``nodata``)."""
+        keep = ~self.excluded
+        if not nodata:
+            keep &= ~np.isnan(self.score_min) & (self.score_max + _REFINE_MARGIN >= level)
+        return self.take(np.flatnonzero(keep), offset)
+
+
+def _peak_mb() -> float:
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _where() -> str:
+    try:
+        from distributed import get_worker
+        return str(get_worker().address)
+    except (ImportError, ValueError):
+        return "local"
+
+
+def _excluded(plan: _Plan, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Reason per cell ("excluded: touches <layer> (<feature>)") or None: the cell square touches a polygon."""
+    n = len(x)
+    reason = np.full(n, None, dtype=object)
+    if not plan.exclusions or not n:
+        return reason
+    half = plan.cell_m / 2
+    boxes = shapely.box(x - half, y - half, x + half, y + half)
+    for label, geoms, names in plan.exclusions:
+        free = np.flatnonzero(reason == None)  # noqa: E711 - elementwise on an object array
+        if not len(free):
+            break
+        ci, fj = shapely.STRtree(geoms).query(boxes[free], predicate="intersects")
+        order = np.lexsort((fj, ci))
+        ci, fj = ci[order], fj[order]
+        first = np.unique(ci, return_index=True)[1]
+        for c_, f_ in zip(ci[first], fj[first]):
+            reason[free[c_]] = f"excluded: touches {label}" + (f" ({names[f_]})" if names[f_] else "")
+    return reason
+
+
+def _stranded_inside(plan: _Plan, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which cells lie inside a stranded-energy polygon (as proximity tests it) and the region names."""
+    inside = np.zeros(len(lon), dtype=bool)
+    regions = np.full(len(lon), None, dtype=object)
+    if plan.stranded_ll is None or not len(plan.stranded_ll):
+        return inside, regions
+    names: dict[int, list[str]] = {}
+    for poly, nm in zip(plan.stranded_ll, plan.stranded_names):
+        with _PREPARE_LOCK:
+            shapely.prepare(poly)
+        hit = np.flatnonzero(shapely.intersects_xy(poly, lon, lat))
+        inside[hit] = True
+        if nm:
+            for a in hit.tolist():
+                if nm not in names.setdefault(a, []):
+                    names[a].append(nm)
+    for a, nms in names.items():
+        regions[a] = "; ".join(nms)
+    return inside, regions
+
+
+def _bounds_to_scores(plan: _Plan, lo_m: Mapping[str, np.ndarray], hi_m: Mapping[str, np.ndarray],
+                      est_km: Mapping[str, np.ndarray], lon: np.ndarray, lat: np.ndarray, x: np.ndarray,
+                      y: np.ndarray, vol: tuple[np.ndarray, np.ndarray, np.ndarray]) -> dict[str, Any]:
+    """Geodesic distance bounds, coverage and stranded-inside rules, then score bounds, for some cells.
+
+    ``lo_m``/``hi_m``: planar distance bounds in m per measure (absent: no such layer);
+    ``est_km``: estimates; ``vol``: flared gas (lower bound, estimate, upper bound; NaN = no data).
+    """
+    n = len(lon)
+    s_min, s_max = plan.scale.at(x, y)
+    inside, regions = _stranded_inside(plan, lon, lat)
+    nan = np.full(n, np.nan)
+    lo: dict[str, np.ndarray] = {}
+    hi: dict[str, np.ndarray] = {}
+    est: dict[str, np.ndarray] = {}
+    covered: dict[str, np.ndarray] = {}
+    for m in _MEASURES:
+        if m not in lo_m:
+            lo[m] = hi[m] = est[m] = nan
+            continue
+        lo[m], hi[m] = geodesic_bounds(lo_m[m], hi_m[m], s_min, s_max, plan.pad_m, _DELTA_KM, _REL_SLACK)
+        est[m] = np.asarray(est_km[m], dtype=float)
+        kind = _COVER_KIND.get(m)
+        area = plan.coverage.get(kind) if kind else None
+        if area is not None:   # outside a layer's stated coverage the distance is unknown
+            if kind not in covered:
+                covered[kind] = shapely.intersects_xy(area, lon, lat)
+            for d in (lo, hi, est):
+                d[m] = np.where(covered[kind], d[m], np.nan)
+        if m == "stranded":
+            lo[m], hi[m], est[m] = (np.where(inside, 0.0, d[m]) for d in (lo, hi, est))
+    mwb = plan.mw_per_bcm
+    v_lo, v_est, v_hi = vol
+    return {"km": est, "stranded_region": regions, "flare_volume_bcm": np.round(v_est, 6),
+            "score": np.round(_scores_v(est, v_est * mwb, plan.weights, plan.power_pts), 2),
+            "score_min": _scores_v(hi, v_lo * mwb, plan.weights, plan.power_pts),
+            "score_max": _scores_v(lo, v_hi * mwb, plan.weights, plan.power_pts)}
+
+
+def _flare_radii_m(plan: _Plan, s_min: np.ndarray, s_max: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Planar radii: a flare within the lower one is within the exact radius, one within it is within the upper."""
+    r = plan.flare_radius_km * 1000.0
+    return r * s_min * (1 - _REL_SLACK), r * s_max * (1 + _REL_SLACK) + _DELTA_KM * 1000.0
+
+
+def _raster_band(plan: _Plan, rows: tuple[int, int]) -> _Band:
+    """Cells of grid rows ``rows`` (iy from, to) inside the region, with exclusions and score bounds."""
     c = plan.cell_m
-    ix = np.arange(plan.ix0, plan.ix1)
-    iy = np.arange(rows[0], rows[1])
-    gx, gy = np.meshgrid(ix, iy)
+    gx, gy = np.meshgrid(np.arange(plan.ix0, plan.ix1, dtype=np.int64), np.arange(rows[0], rows[1], dtype=np.int64))
     gx, gy = gx.ravel(), gy.ravel()
     x, y = (gx + 0.5) * c, (gy + 0.5) * c
-    region = plan.region_grid
     with _PREPARE_LOCK:  # worker threads share the geometry; GEOS prepare is not thread-safe
-        shapely.prepare(region)
-    inside = shapely.contains_xy(region, x, y)
+        shapely.prepare(plan.region_grid)
+    inside = shapely.contains_xy(plan.region_grid, x, y)
     gx, gy, x, y = gx[inside], gy[inside], x[inside], y[inside]
     lon, lat = Transformer.from_crs(CRS.from_wkt(plan.grid_wkt), 4326, always_xy=True).transform(x, y)
-    ids = [f"{'W' if a < 0 else 'E'}{abs(a)}{'S' if b < 0 else 'N'}{abs(b)}" for a, b in zip(gx.tolist(), gy.tolist())]
-    return gpd.GeoDataFrame({"cell_id": ids, "x": x, "y": y, "lon": np.round(lon, 6), "lat": np.round(lat, 6)},
-                            geometry=shapely.points(np.round(lon, 6), np.round(lat, 6)), crs="EPSG:4326")
+    band = _Band.blank(gx, gy, np.round(lon, 6), np.round(lat, 6))
+    band.excluded_reason = _excluded(plan, x, y)
+    band.excluded = band.excluded_reason != None  # noqa: E711
+    keep = np.flatnonzero(~band.excluded)
+    if len(keep):
+        kx, ky = gx[keep], gy[keep]
+        box = (int(kx.min()), int(ky.min()), int(kx.max()) + 1, int(ky.max()) + 1)
+        lo_m: dict[str, np.ndarray] = {}
+        hi_m: dict[str, np.ndarray] = {}
+        for m, samples in plan.samples.items():
+            h = plan.halo_px(_curve_end_km(m))
+            lo_m[m], hi_m[m] = nearest_bounds(samples, c, (box[0] - h, box[1] - h, box[2] + h, box[3] + h), kx, ky)
+        nan = np.full(len(keep), np.nan)
+        vol = (nan, nan, nan)
+        if plan.flares_xy is not None and plan.flare_vol is not None:
+            s_min, s_max = plan.scale.at(x[keep], y[keep])
+            r_lo, r_hi = _flare_radii_m(plan, s_min, s_max)
+            h = int(math.ceil(float(r_hi.max()) / c)) + 2
+            sums = disk_sums(np.floor(plan.flares_xy[:, 0] / c).astype(np.int64),
+                             np.floor(plan.flares_xy[:, 1] / c).astype(np.int64), plan.flare_vol, c,
+                             (box[0] - h, box[1] - h, box[2] + h, box[3] + h), kx, ky,
+                             {"lo": (float(r_lo.min()), "lo"), "est": (plan.flare_radius_km * 1000.0, "centre"),
+                              "hi": (float(r_hi.max()), "hi")})
+            vol = (sums["lo"], sums["est"], sums["hi"])
+        est_km = {m: v / 1000.0 for m, v in hi_m.items()}   # to a real point of the feature (inf: none near)
+        cols = _bounds_to_scores(plan, lo_m, hi_m, est_km, band.lon[keep], band.lat[keep], x[keep], y[keep], vol)
+        for i, m in enumerate(_MEASURES):
+            v = cols["km"][m]
+            band.km[i, keep] = np.round(np.where(v <= _curve_end_km(m), v, np.nan), 3)
+        band.stranded_region[keep] = cols["stranded_region"]
+        for k in ("flare_volume_bcm", "score", "score_min", "score_max"):
+            getattr(band, k)[keep] = cols[k]
+    band.peak_mb, band.where = _peak_mb(), _where()
+    return band
 
 
-def _nearest_km(tree_geoms: np.ndarray | None, pts: np.ndarray) -> np.ndarray:
-    if tree_geoms is None or len(tree_geoms) == 0 or len(pts) == 0:
-        return np.full(len(pts), np.nan)
+def _nearest_m(tree_geoms: np.ndarray, pts: np.ndarray) -> np.ndarray:
     tree = shapely.STRtree(tree_geoms)
     (src, _), dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
     out = np.full(len(pts), np.nan)
-    out[src] = dist / 1000.0
+    out[src] = dist
     return out
 
 
-def _measure_band(cells: gpd.GeoDataFrame, plan: _Plan) -> gpd.GeoDataFrame:
-    """Pre-screen measures, exclusions and score bounds for one band of cells."""
-    n = len(cells)
-    out = cells.copy()
-    out["excluded"] = np.zeros(n, dtype=bool)
-    out["excluded_reason"] = pd.Series([None] * n, dtype=object, index=out.index)
-    out["stranded_region"] = pd.Series([None] * n, dtype=object, index=out.index)
-    for col in [f"{m}_km" for m in _MEASURES] + ["flare_volume_bcm", "score", "score_min", "score_max"]:
-        out[col] = np.full(n, np.nan)
-    if n == 0:
-        return out[list(_BAND_COLUMNS) + ["geometry"]]
-    x, y = out["x"].to_numpy(), out["y"].to_numpy()
-    half = plan.cell_m / 2
-    # exclusions: a cell touching any exclusion polygon is out, with the first layer/feature as reason
-    reason = np.full(n, None, dtype=object)
-    if plan.exclusions:
-        boxes = shapely.box(x - half, y - half, x + half, y + half)
-        for label, geoms, names in plan.exclusions:
-            free = np.flatnonzero(reason == None)  # noqa: E711 - elementwise on an object array
-            if not len(free):
-                break
-            ci, fj = shapely.STRtree(geoms).query(boxes[free], predicate="intersects")
-            order = np.lexsort((fj, ci))
-            ci, fj = ci[order], fj[order]
-            first = np.unique(ci, return_index=True)[1]
-            for c_, f_ in zip(ci[first], fj[first]):
-                reason[free[c_]] = f"excluded: touches {label}" + (f" ({names[f_]})" if names[f_] else "")
-    excluded = reason != None  # noqa: E711
-    out["excluded"] = excluded
-    out["excluded_reason"] = reason
-    keep = np.flatnonzero(~excluded)
-    if not len(keep):
-        return out[list(_BAND_COLUMNS) + ["geometry"]]
-    lon, lat = out["lon"].to_numpy()[keep], out["lat"].to_numpy()[keep]
-    mx, my = Transformer.from_crs(4326, CRS.from_wkt(plan.meas_wkt), always_xy=True).transform(lon, lat)
-    pts = shapely.points(mx, my)
-    ll = shapely.points(lon, lat)
-    raw: dict[str, np.ndarray] = {}
-    for slot in VOLTAGE_CLASSES_KV:
-        raw[f"line_{slot}"] = _nearest_km(plan.lines.get(slot), pts)
-    raw["substation"] = _nearest_km(plan.subs, pts)
-    raw["fibre"] = _nearest_km(plan.fibre, pts)
-    raw["pop"] = _nearest_km(plan.pops, pts)
-    for m, kind in _COVER_KIND.items():  # outside a layer's stated coverage the distance is unknown
-        area = plan.coverage.get(kind)
-        if area is not None:
-            raw[m] = np.where(shapely.covers(area, ll), raw[m], np.nan)
-    inside = np.zeros(len(keep), dtype=bool)
-    regions = np.full(len(keep), None, dtype=object)
-    if plan.stranded_m is not None:
-        raw["stranded"] = _nearest_km(plan.stranded_m, pts)
-        if plan.stranded_ll is not None and len(plan.stranded_ll):
-            si, rj = shapely.STRtree(plan.stranded_ll).query(ll, predicate="intersects")
-            names: dict[int, list[str]] = {}
-            for a, b in sorted(zip(si.tolist(), rj.tolist())):
-                inside[a] = True
-                nm = plan.stranded_names[b]
-                if nm and nm not in names.setdefault(a, []):
-                    names[a].append(nm)
-            for a, nms in names.items():
-                regions[a] = "; ".join(nms)
-    else:
-        raw["stranded"] = np.full(len(keep), np.nan)
-    # bounds on the true geodesic distance from the projected one
-    lo: dict[str, np.ndarray] = {}
-    hi: dict[str, np.ndarray] = {}
-    for m, d in raw.items():
-        lo[m] = np.maximum(d - _DELTA_KM, 0.0) / plan.s_max * (1 - _REL_SLACK)
-        hi[m] = (d + _DELTA_KM) / plan.s_min * (1 + _REL_SLACK)
-        if m == "stranded":
-            lo[m] = np.where(inside, 0.0, lo[m])
-            hi[m] = np.where(inside, 0.0, hi[m])
-            raw[m] = np.where(inside, 0.0, d)
-    # flared gas within the radius: lower bound from a shrunk radius, upper from a grown one
-    vol_est = vol_lo = vol_hi = np.full(len(keep), np.nan)
-    if plan.flares_m is not None and plan.flare_vol is not None:
-        r = plan.flare_radius_km
-        r_hi = r * plan.s_max * (1 + _REL_SLACK) + _DELTA_KM
-        r_lo = r * plan.s_min * (1 - _REL_SLACK)
-        vols = np.nan_to_num(plan.flare_vol, nan=0.0)
-        fi, ci = shapely.STRtree(pts).query(plan.flares_m, predicate="dwithin", distance=r_hi * 1000.0)
-        fx, fy = shapely.get_x(plan.flares_m[fi]), shapely.get_y(plan.flares_m[fi])
-        dd = np.hypot(fx - mx[ci], fy - my[ci]) / 1000.0
-        vol_hi = np.bincount(ci, weights=vols[fi] * (dd <= r_hi), minlength=len(keep))
-        vol_lo = np.bincount(ci, weights=vols[fi] * (dd <= r_lo), minlength=len(keep))
-        vol_est = np.bincount(ci, weights=vols[fi] * (dd <= r), minlength=len(keep))
-    mwb = plan.mw_per_bcm
-    est = _scores_v(raw, vol_est * mwb, plan.weights, plan.power_pts)
-    s_lo = _scores_v(hi, vol_lo * mwb, plan.weights, plan.power_pts)
-    s_hi = _scores_v(lo, vol_hi * mwb, plan.weights, plan.power_pts)
-    cols = {f"{m}_km": np.round(raw[m], 3) for m in _MEASURES}
-    cols.update({"flare_volume_bcm": np.round(vol_est, 6), "score": np.round(est, 2),
-                 "score_min": s_lo, "score_max": s_hi})
-    for c, v in cols.items():
-        out.iloc[keep, out.columns.get_loc(c)] = v
-    out.iloc[keep, out.columns.get_loc("stranded_region")] = regions
-    return out[list(_BAND_COLUMNS) + ["geometry"]]
+def _vector_bounds(plan: _Plan, pool: _Band) -> tuple[np.ndarray, np.ndarray]:
+    """Score bounds from exact planar distances (STRtree) for a few cells: tighter than the raster's."""
+    c = plan.cell_m
+    x, y = (pool.gx + 0.5) * c, (pool.gy + 0.5) * c
+    pts = shapely.points(x, y)
+    d = {m: _nearest_m(g, pts) for m, g in plan.geoms.items()}
+    nan = np.full(len(pool), np.nan)
+    vol = (nan, nan, nan)
+    if plan.flares_xy is not None and plan.flare_vol is not None:
+        s_min, s_max = plan.scale.at(x, y)
+        r_lo, r_hi = _flare_radii_m(plan, s_min, s_max)
+        fi, ci = shapely.STRtree(pts).query(shapely.points(plan.flares_xy), predicate="dwithin",
+                                            distance=float(r_hi.max()))
+        dd = np.hypot(plan.flares_xy[fi, 0] - x[ci], plan.flares_xy[fi, 1] - y[ci])
+        vols = plan.flare_vol[fi]
+        vol = (np.bincount(ci, weights=vols * (dd <= r_lo[ci]), minlength=len(pool)), nan,
+               np.bincount(ci, weights=vols * (dd <= r_hi[ci]), minlength=len(pool)))
+    cols = _bounds_to_scores(plan, d, d, {m: v / 1000.0 for m, v in d.items()}, pool.lon, pool.lat, x, y, vol)
+    return cols["score_min"], cols["score_max"]
 
 
-def _prescreen_band(plan: _Plan, rows: tuple[int, int]) -> gpd.GeoDataFrame:
-    return _measure_band(_band_cells(plan, rows), plan)
+_BAND_PIXELS = 2_500_000   # grid cells per band by default (the rasters add a halo): memory stays bounded
 
 
-def _bands(plan: _Plan, partitions: int | None) -> list[tuple[int, int]]:
+def _bands(plan: _Plan, partitions: int | None, at_least: int = 1) -> list[tuple[int, int]]:
     gy0, gy1 = plan.region_grid.bounds[1], plan.region_grid.bounds[3]
     iy0, iy1 = int(math.floor(gy0 / plan.cell_m)), int(math.ceil(gy1 / plan.cell_m))
     rows = max(1, iy1 - iy0)
     if partitions is None:
-        n_est = plan.region_grid.area / plan.cell_m ** 2
-        partitions = max(1, min(rows, int(math.ceil(n_est / _BAND_CELLS))))
+        partitions = max(at_least, int(math.ceil(rows * (plan.ix1 - plan.ix0) / _BAND_PIXELS)))
     if isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 1:
         raise ScreeningError(f"partitions = {partitions!r}: must be a whole number >= 1")
     partitions = min(partitions, rows)
@@ -762,30 +899,41 @@ class Candidate:
 
 @dataclass
 class ScreeningResult:
-    """Cells (EPSG:4326 squares with score, bounds, exclusion), the top-N candidates and timing."""
+    """The top-N candidates, the screened cells (EPSG:4326 squares with score, bounds, exclusion) and timing.
+
+    ``cells`` is built on first access from compact columns. With ``screen(..., cells="all")`` it
+    holds every cell of the region; with ``cells="pool"`` only the cells the exact search looked at
+    (those whose upper bound reached the candidates' level), so a national run never holds
+    millions of polygons. ``n_cells``/``n_excluded`` always count the whole region.
+    ``worker_memory_mb``: peak RSS (MB) of each process that ran pre-screen bands.
+    """
 
     region: Region
     cell_km: float
     grid_crs: str
     engine: str
     weights: dict[str, float]
-    cells: gpd.GeoDataFrame
     top: list[Candidate]
     timing_s: dict[str, float]
     n_refined: int
+    n_cells: int
+    n_excluded: int
     bounds_violations: int = 0
     notes: list[str] = field(default_factory=list)
     min_spacing_km: float = 0.0
+    cells_scope: str = "all"
+    worker_memory_mb: dict[str, float] = field(default_factory=dict)
+    cells_builder: Callable[[], gpd.GeoDataFrame] | None = field(default=None, repr=False, compare=False)
+    _cells: gpd.GeoDataFrame | None = field(default=None, repr=False, compare=False)
 
     @property
-    def n_cells(self) -> int:
-        """Cells in the region."""
-        return len(self.cells)
-
-    @property
-    def n_excluded(self) -> int:
-        """Cells removed by an exclusion layer."""
-        return int(self.cells["excluded"].sum()) if len(self.cells) else 0
+    def cells(self) -> gpd.GeoDataFrame:
+        """The screened cells (see the class docstring), built once on first access."""
+        if self._cells is None:
+            if self.cells_builder is None:
+                raise ScreeningError("screening result has no cell table")
+            self._cells, self.cells_builder = self.cells_builder(), None
+        return self._cells
 
     def top_frame(self) -> gpd.GeoDataFrame:
         """The top-N candidates as EPSG:4326 points with every field (for export and map layers)."""
@@ -845,20 +993,77 @@ def candidate_site(candidate: Candidate, site_id: str, name: str | None = None) 
     return site.with_computed({k: candidate.fields.get(k) for k in COMPUTED_FIELDS})
 
 
+
+
 # ---------------------------------------------------------------------------------------------
-# engines
+# engines: where the bands are computed and kept
 # ---------------------------------------------------------------------------------------------
 def _refine_chunk(points: gpd.GeoDataFrame, layers: Mapping[str, Any], config: ProximityConfig,
                   coverage: Mapping[str, Any]) -> pd.DataFrame:
     return compute_proximity(points, layers, config, coverage=coverage)
 
 
-def _run_local(plan: _Plan, bands: list[tuple[int, int]], tick: Callable[[float], None]) -> list[gpd.GeoDataFrame]:
-    parts = []
-    for i, rows in enumerate(bands):
-        parts.append(_prescreen_band(plan, rows))
-        tick((i + 1) / len(bands))
-    return parts
+def _band_summary(band: _Band, top: int) -> dict[str, Any]:
+    return band.summary(top)
+
+
+def _band_select(band: _Band, level: float, offset: int, nodata: bool) -> _Band:
+    return band.select(level, offset, nodata)
+
+
+class _LocalParts:
+    """The pre-screen bands, computed one after another and kept in this process."""
+
+    def __init__(self, plan: _Plan, bands: list[tuple[int, int]], tick: Callable[[float], None]):
+        self.bands: list[_Band] = []
+        for i, rows in enumerate(bands):
+            self.bands.append(_raster_band(plan, rows))
+            tick((i + 1) / len(bands))
+
+    def summaries(self, top: int) -> list[dict[str, Any]]:
+        return [b.summary(top) for b in self.bands]
+
+    def select(self, level: float, offsets: Sequence[int], nodata: bool) -> _Band:
+        return _Band.concat([b.select(level, o, nodata) for b, o in zip(self.bands, offsets)])
+
+    def gather(self) -> _Band:
+        return _Band.concat(self.bands)
+
+
+class _DaskParts:
+    """The pre-screen bands, computed and kept on the dask workers.
+
+    The client only ever receives per-band summaries (counts, the top-N lower bounds, memory) and
+    the selections the exact search asks for (cells whose upper bound reaches a level); the whole
+    table comes back only for ``cells="all"``.
+    """
+
+    def __init__(self, dk: _Dask, plan: _Plan, bands: list[tuple[int, int]], tick: Callable[[float], None]):
+        client = dk.client
+        self.dk = dk
+        run = uuid.uuid4().hex
+        # one scatter to every worker: dask would otherwise hash (pickle) the plan to name each task
+        plan_f = client.scatter(plan, broadcast=True, hash=False)
+        # bands spread round-robin over the workers (any may steal): a fast first worker would
+        # otherwise take them all
+        workers = sorted(client.scheduler_info()["workers"]) or [None]
+        self.futures = [client.submit(_raster_band, plan_f, rows, key=f"screening-band-{run}-{i}",
+                                      workers=workers[i % len(workers)], allow_other_workers=True)
+                        for i, rows in enumerate(bands)]
+        dk.wait(self.futures, tick)
+
+    def summaries(self, top: int) -> list[dict[str, Any]]:
+        client = self.dk.client
+        return list(client.gather([client.submit(_band_summary, f, top, pure=False) for f in self.futures]))
+
+    def select(self, level: float, offsets: Sequence[int], nodata: bool) -> _Band:
+        client = self.dk.client
+        parts = client.gather([client.submit(_band_select, f, level, o, nodata, pure=False)
+                               for f, o in zip(self.futures, offsets)])
+        return _Band.concat(parts)
+
+    def gather(self) -> _Band:
+        return _Band.concat(self.dk.client.gather(self.futures))
 
 
 #: The optional packages ``engine="dask"`` needs (``pip install "site-conversion-planner[scale]"``).
@@ -886,11 +1091,20 @@ def require_dask() -> None:
 class _Dask:
     """A distributed client for one screening run (closed afterwards when we opened it)."""
 
-    def __init__(self, scheduler: Any):
-        from distributed import Client, LocalCluster
+    def __init__(self, scheduler: Any, workers: int | None = None):
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as e:
+            raise ScreeningError(f"engine 'dask' needs dask and distributed ({e.name} is missing): install the "
+                                 "scale extra, pip install 'site-conversion-planner[scale]', or use engine "
+                                 "'local'") from None
         self.cluster = None
         self.own = True
-        if scheduler is None:
+        if scheduler is None and workers:
+            self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                        dashboard_address=None)
+            self.client = Client(self.cluster)
+        elif scheduler is None:
             # light default for a 2-core laptop: one in-process worker, two threads (shapely/pyproj
             # release the GIL), no dashboard, no process start-up or pickling of the layers
             self.cluster = LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
@@ -910,50 +1124,33 @@ class _Dask:
             raise ScreeningError(f"scheduler {scheduler!r}: give a tcp://host:port address, a distributed "
                                  "Client or a LocalCluster")
 
+    def threads(self) -> int:
+        """Worker threads in the cluster (at least 1)."""
+        return max(1, sum(self.client.nthreads().values()))
+
     def close(self) -> None:
         if self.own:
             self.client.close()
             if self.cluster is not None:
                 self.cluster.close()
 
-    def gather(self, futures: list[Any], tick: Callable[[float], None]) -> list[Any]:
+    def wait(self, futures: list[Any], tick: Callable[[float], None]) -> None:
+        """Wait for ``futures`` (results stay on the workers), ticking progress; a failed task raises."""
         from distributed import as_completed
         done = 0
         try:
-            for _ in as_completed(futures):
+            for f in as_completed(futures):
+                if f.status == "error":
+                    f.result()   # raises the task's exception here
                 done += 1
                 tick(done / len(futures))  # may raise TaskCancelled
         except BaseException:
             self.client.cancel(futures)
             raise
+
+    def gather(self, futures: list[Any], tick: Callable[[float], None]) -> list[Any]:
+        self.wait(futures, tick)
         return self.client.gather(futures)
-
-
-def _run_dask(dk: _Dask, plan: _Plan, bands: list[tuple[int, int]],
-              tick: Callable[[float], None]) -> list[gpd.GeoDataFrame]:
-    import dask
-    import dask.dataframe as dd
-    import dask_geopandas  # noqa: F401 - registers the geopandas backend for the dask frames
-
-    run = uuid.uuid4().hex
-    # named keys: dask would otherwise hash (pickle) the layers to tokenize them, which costs more
-    # than the screening itself; the plan is one graph key, shipped once per worker, not per band
-    plan_d = dask.delayed(plan, name=f"screening-plan-{run}")
-    spec = _GridSpec(plan.grid_wkt, plan.cell_m, plan.region_grid, plan.ix0, plan.ix1)
-    cells = dd.from_map(_band_cells_for, bands, args=[spec], meta=_band_cells_meta(), enforce_metadata=False)
-    measured = cells.map_partitions(_measure_band, plan_d, meta=_band_meta(), enforce_metadata=False)
-    futures = dk.client.compute(measured.to_delayed())
-    return list(dk.gather(futures, tick))
-
-
-def _band_cells_for(rows: tuple[int, int], spec: _GridSpec) -> gpd.GeoDataFrame:
-    return _band_cells(spec, tuple(rows))  # type: ignore[arg-type]
-
-
-def _band_cells_meta() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"cell_id": pd.Series(dtype=object), "x": pd.Series(dtype=float),
-                             "y": pd.Series(dtype=float), "lon": pd.Series(dtype=float),
-                             "lat": pd.Series(dtype=float)}, geometry=gpd.GeoSeries([], crs="EPSG:4326"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -983,11 +1180,13 @@ def check_spacing(min_spacing_km: Any, cell_km: float) -> float:
     return float(min_spacing_km)
 
 
+
+
 def screen(project: Any, region: Any, cell_km: float, top: int = 50, exclusions: Sequence[Any] = (),
            weights: Mapping[str, float] | None = None, progress: Callable[[float], None] | None = None,
            engine: str = "local", scheduler: Any = None, partitions: int | None = None, *,
            rules: StrandedRules = StrandedRules(), exact_all: bool = False,
-           min_spacing_km: float | None = None) -> ScreeningResult:
+           min_spacing_km: float | None = None, cells: str = "all", workers: int | None = None) -> ScreeningResult:
     """Screen ``region`` of ``project`` on ``cell_km`` cells and return the exact top-``top`` candidates.
 
     Parameters
@@ -1010,11 +1209,12 @@ def screen(project: Any, region: Any, cell_km: float, top: int = 50, exclusions:
     progress
         Called with the fraction done (0..1); may raise to cancel.
     engine
-        ``"local"`` (this process) or ``"dask"`` (dask-geopandas on a distributed cluster).
+        ``"local"`` (this process) or ``"dask"`` (bands computed and kept on a distributed cluster).
     scheduler
-        For ``engine="dask"``: None (in-process LocalCluster), ``"tcp://host:8786"``, a Client or a cluster.
+        For ``engine="dask"``: None (a LocalCluster), ``"tcp://host:8786"``, a Client or a cluster.
     partitions
-        Row bands the grid is split into (default: ~40,000 cells each).
+        Row bands the grid is split into (default: ~2.5 M grid cells each, and at least one per
+        dask worker thread).
     rules
         Flared gas to MW conversion.
     exact_all
@@ -1024,6 +1224,12 @@ def screen(project: Any, region: Any, cell_km: float, top: int = 50, exclusions:
         every better candidate already in it (greedy, best first). None (default) =
         :func:`default_min_spacing_km` (``max(10 km, 5 x cell_km)``); 0 = no spacing (the
         top N may be neighbouring cells of one hot spot).
+    cells
+        ``"all"`` (default): ``result.cells`` holds every cell of the region; ``"pool"``: only the
+        cells the exact search looked at (national runs: the whole table never reaches the client).
+    workers
+        For ``engine="dask"`` without a scheduler: start a LocalCluster of this many worker
+        processes (one thread each) instead of the light in-process default.
 
     Returns
     -------
@@ -1040,6 +1246,10 @@ def screen(project: Any, region: Any, cell_km: float, top: int = 50, exclusions:
         raise ScreeningError(f"engine {engine!r}: use one of {', '.join(ENGINES)}")
     if engine == "dask":
         require_dask()
+    if cells not in ("all", "pool"):
+        raise ScreeningError(f"cells = {cells!r}: use 'all' (every cell) or 'pool' (only the cells the search used)")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 256):
+        raise ScreeningError(f"workers = {workers!r}: give a number of dask worker processes from 1 to 256")
     check_inputs(cell_km, top)
     spacing_km = check_spacing(min_spacing_km, cell_km)
     settings = project.portfolio.settings
@@ -1048,7 +1258,6 @@ def screen(project: Any, region: Any, cell_km: float, top: int = 50, exclusions:
         exclusions = [exclusions]
     reg = resolve_region(project, region)
     plan, config = _prepare(project, reg, float(cell_km), list(exclusions), w, rules)
-    bands = _bands(plan, partitions)
     timing["prepare"] = time.perf_counter() - t0
 
     def stage(lo: float, hi: float) -> Callable[[float], None]:
@@ -1058,42 +1267,61 @@ def screen(project: Any, region: Any, cell_km: float, top: int = 50, exclusions:
         return tick
 
     stage(0, 0.05)(1.0)
-    dk = _Dask(scheduler) if engine == "dask" else None
+    dk = _Dask(scheduler, workers) if engine == "dask" else None
     try:
         t = time.perf_counter()
-        parts = (_run_dask(dk, plan, bands, stage(0.05, 0.8)) if dk is not None
-                 else _run_local(plan, bands, stage(0.05, 0.8)))
-        frame = pd.concat(parts, ignore_index=True) if parts else _band_meta()
-        for col in ("cell_id", "excluded_reason", "stranded_region"):  # dask hands back arrow strings
-            frame[col] = pd.Series([None if v is None or v != v else str(v) for v in frame[col].tolist()],
-                                   dtype=object, index=frame.index)
-        frame["excluded"] = frame["excluded"].astype(bool)
-        cells = gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
+        bands = _bands(plan, partitions, dk.threads() if dk is not None else 1)
+        parts: _LocalParts | _DaskParts = (_DaskParts(dk, plan, bands, stage(0.05, 0.8)) if dk is not None
+                                           else _LocalParts(plan, bands, stage(0.05, 0.8)))
+        stats = parts.summaries(top)
         timing["prescreen"] = time.perf_counter() - t
         t = time.perf_counter()
-        candidates, n_refined, violations, notes = _refine(project, cells, plan, config, w, settings, top, rules,
-                                                           exact_all, dk, stage(0.8, 0.98), reg, spacing_km)
+        found = _search(project, parts, stats, plan, config, w, settings, top, rules, exact_all, dk,
+                        stage(0.8, 0.98), reg, spacing_km)
         timing["refine"] = time.perf_counter() - t
+        timing["tighten"] = found.tighten_s
+        t = time.perf_counter()
+        table = parts.gather() if cells == "all" else found.pool
+        timing["gather"] = time.perf_counter() - t
     finally:
         if dk is not None:
             dk.close()
-    t = time.perf_counter()
-    cells = _cell_squares(cells, plan)
-    timing["cells"] = time.perf_counter() - t
+    memory: dict[str, float] = {}
+    for s in stats:
+        memory[s["where"]] = max(memory.get(s["where"], 0.0), float(s["peak_mb"]))
     timing["total"] = time.perf_counter() - t0
     stage(0.98, 1.0)(1.0)
+    scores = {row: v[0] for row, v in found.scores.items()}
     return ScreeningResult(region=reg, cell_km=float(cell_km), grid_crs=CRS.from_wkt(plan.grid_wkt).to_string(),
-                           engine=engine, weights=w, cells=cells, top=candidates, timing_s=timing,
-                           n_refined=n_refined, bounds_violations=violations, notes=notes,
-                           min_spacing_km=spacing_km)
+                           engine=engine, weights=w, top=found.candidates, timing_s=timing,
+                           n_refined=found.n_refined, n_cells=sum(s["n"] for s in stats),
+                           n_excluded=sum(s["n_excluded"] for s in stats), bounds_violations=found.violations,
+                           notes=found.notes, min_spacing_km=spacing_km, cells_scope=cells,
+                           worker_memory_mb=memory, cells_builder=lambda: _cells_table(table, plan, scores))
 
 
-def _cell_squares(cells: gpd.GeoDataFrame, plan: _Plan) -> gpd.GeoDataFrame:
-    half = plan.cell_m / 2
-    x, y = cells["x"].to_numpy(), cells["y"].to_numpy()
+def _cells_table(band: _Band, plan: _Plan, exact: Mapping[int, float]) -> gpd.GeoDataFrame:
+    """The cell table: compact band columns, exact scores where known, cell squares in EPSG:4326."""
+    rows = band.row if band.row is not None else np.arange(len(band), dtype=np.int64)
+    frame = pd.DataFrame({"cell_id": band.ids(), "lon": band.lon, "lat": band.lat, "excluded": band.excluded,
+                          "excluded_reason": band.excluded_reason, "stranded_region": band.stranded_region})
+    for i, m in enumerate(_MEASURES):
+        frame[f"{m}_km"] = np.round(band.km[i].astype(float), 3)
+    score = band.score.copy()
+    known = np.fromiter(exact.keys(), dtype=np.int64, count=len(exact))
+    pos = np.searchsorted(rows, known)
+    ok = (pos < len(rows)) & (rows[np.minimum(pos, len(rows) - 1)] == known) if len(rows) else pos < 0
+    score[pos[ok]] = np.fromiter(exact.values(), dtype=float, count=len(exact))[ok]
+    flag = np.zeros(len(band), dtype=bool)
+    flag[pos[ok]] = True
+    frame["flare_volume_bcm"] = band.flare_volume_bcm
+    frame["score"] = score   # the exact score replaces the estimate where it is known
+    frame["score_min"], frame["score_max"] = band.score_min, band.score_max
+    frame["score_exact"] = flag
+    c, half = plan.cell_m, plan.cell_m / 2
+    x, y = (band.gx + 0.5) * c, (band.gy + 0.5) * c
     squares = gpd.GeoSeries(shapely.box(x - half, y - half, x + half, y + half), crs=CRS.from_wkt(plan.grid_wkt))
-    out = cells.drop(columns=["x", "y", "geometry"])
-    return gpd.GeoDataFrame(out, geometry=squares.to_crs(4326).values, crs="EPSG:4326")
+    return gpd.GeoDataFrame(frame, geometry=squares.to_crs(4326).values, crs="EPSG:4326")
 
 
 class _Spaced:
@@ -1162,31 +1390,35 @@ def _scan(exact_order: Sequence[int], exact_score: Mapping[int, float], unref_or
 
 
 class _Refiner:
-    """Exact ``compute_proximity`` + readiness scoring of cells, locally or on the dask client."""
+    """Exact ``compute_proximity`` + readiness scoring of cells (keyed by table row), locally or on the dask client."""
 
-    def __init__(self, project: Any, cells: gpd.GeoDataFrame, plan: _Plan, config: ProximityConfig,
-                 w: Mapping[str, float], settings: Mapping[str, Any], rules: StrandedRules, dk: _Dask | None):
-        self.cells, self.config, self.w, self.settings, self.rules, self.dk = cells, config, w, settings, rules, dk
+    def __init__(self, project: Any, plan: _Plan, config: ProximityConfig, w: Mapping[str, float],
+                 settings: Mapping[str, Any], rules: StrandedRules, dk: _Dask | None):
+        self.config, self.w, self.settings, self.rules, self.dk = config, w, settings, rules, dk
         self.layers = project_layers(project)
         self.coverage = plan.coverage
         self.payload: list[Any] | None = None
-        self.ids = cells["cell_id"].to_numpy()
-        self.lo = cells["score_min"].to_numpy()
-        self.hi = cells["score_max"].to_numpy()
-        self.refined = np.zeros(len(cells), dtype=bool)
+        self.refined: set[int] = set()
         self.scores: dict[int, tuple[float, dict[str, float | None], dict[str, Any]]] = {}
         self.violations = 0
 
     @property
     def n_refined(self) -> int:
         """Cells refined so far."""
-        return int(self.refined.sum())
+        return len(self.refined)
 
-    def run(self, positions: np.ndarray, tick: Callable[[float], None]) -> None:
-        """Exact fields and score of the cells at ``positions`` (row numbers of ``cells``)."""
+    def refined_mask(self, pool: _Band) -> np.ndarray:
+        """Which cells of ``pool`` have been refined."""
+        return np.isin(pool.row, np.fromiter(self.refined, dtype=np.int64, count=len(self.refined)))
+
+    def run(self, pool: _Band, positions: np.ndarray, tick: Callable[[float], None]) -> None:
+        """Exact fields and score of the cells at ``positions`` of ``pool``."""
         positions = np.sort(np.asarray(positions, dtype=int))
-        pts = gpd.GeoDataFrame({"site_id": self.ids[positions]},
-                               geometry=self.cells.geometry.to_numpy()[positions], crs="EPSG:4326")
+        if not len(positions):
+            return
+        cells = pool.take(positions)
+        ids = cells.ids()
+        pts = gpd.GeoDataFrame({"site_id": ids}, geometry=shapely.points(cells.lon, cells.lat), crs="EPSG:4326")
         chunks = [pts.iloc[i:i + 2000] for i in range(0, len(pts), 2000)]
         if self.dk is not None:
             if self.payload is None:
@@ -1200,77 +1432,131 @@ class _Refiner:
                 frames.append(_refine_chunk(c, self.layers, self.config, self.coverage))
                 tick((i + 1) / len(chunks))
         exact = pd.concat(frames)
-        self.refined[positions] = True
-        for pos, cid in zip(positions.tolist(), pts["site_id"]):
+        for row, cid, lo, hi in zip(cells.row.tolist(), ids, cells.score_min.tolist(), cells.score_max.tolist()):
+            self.refined.add(int(row))
             fields = exact.loc[cid].to_dict()
             total, subs, _ = score_fields(fields, self.w, self.settings, self.rules, self.config.flare_radius_km)
             if total is None:
                 continue
-            if not np.isnan(self.lo[pos]) and not (self.lo[pos] - 0.01 <= total <= self.hi[pos] + 0.01):
+            if not math.isnan(lo) and not (lo - 0.01 <= total <= hi + 0.01):
                 self.violations += 1
-            self.scores[pos] = (float(total), subs, fields)
+            self.scores[int(row)] = (float(total), subs, fields)
 
 
-def _refine(project: Any, cells: gpd.GeoDataFrame, plan: _Plan, config: ProximityConfig, w: Mapping[str, float],
-            settings: Mapping[str, Any], top: int, rules: StrandedRules, exact_all: bool, dk: _Dask | None,
-            tick: Callable[[float], None], reg: Region, spacing_km: float = 0.0
-            ) -> tuple[list[Candidate], int, int, list[str]]:
-    """Exact top-N with greedy spacing; refines only the cells whose exact score could matter.
+@dataclass
+class _Found:
+    candidates: list[Candidate]
+    n_refined: int
+    violations: int
+    notes: list[str]
+    pool: _Band
+    scores: dict[int, tuple[float, dict[str, float | None], dict[str, Any]]]
+    tighten_s: float = 0.0
 
-    Round 0 refines every cell whose upper bound reaches the N-th best lower bound (enough without
-    spacing). Each further round runs :func:`_scan` over exact scores and upper bounds and refines
-    its blocking cells, until there are none: then every unrefined cell either ranks below the
-    N-th accepted candidate or lies within the spacing of an accepted candidate that outscores
-    it, so the result equals greedy spacing over every cell's exact score (``exact_all``).
+
+def _lower(level: float, nth_score: float | None, step: float) -> float:
+    """The next selection level: the N-th accepted exact score when there is one, else ``step`` lower."""
+    new = min(level - 0.01, nth_score - _REFINE_MARGIN) if nth_score is not None else level - step
+    return -math.inf if new < 0 else new
+
+
+def _tighten(plan: _Plan, pool: _Band, cache: dict[int, tuple[float, float]]) -> None:
+    """Intersect the pool's raster score bounds with exact-planar (STRtree) ones, computed once per cell."""
+    new = np.flatnonzero(~np.isin(pool.row, np.fromiter(cache, dtype=np.int64, count=len(cache))))
+    if len(new):
+        lo, hi = _vector_bounds(plan, pool.take(new))
+        cache.update(zip(pool.row[new].tolist(), zip(lo.tolist(), hi.tolist())))
+    vals = np.array([cache[r] for r in pool.row.tolist()], dtype=float).reshape(-1, 2)
+    pool.score_min = np.fmax(pool.score_min, vals[:, 0])
+    pool.score_max = np.fmin(pool.score_max, vals[:, 1])
+
+
+def _search(project: Any, parts: _LocalParts | _DaskParts, stats: list[dict[str, Any]], plan: _Plan,
+            config: ProximityConfig, w: Mapping[str, float], settings: Mapping[str, Any], top: int,
+            rules: StrandedRules, exact_all: bool, dk: _Dask | None, tick: Callable[[float], None], reg: Region,
+            spacing_km: float = 0.0) -> _Found:
+    """Exact top-N with greedy spacing; fetches, tightens and refines only cells whose exact score could matter.
+
+    The pool is every cell whose upper bound reaches ``level``, starting at the N-th best lower
+    bound (enough without spacing). In the pool, round 0 refines every cell whose upper bound
+    reaches the N-th best lower bound; each further round runs :func:`_scan` over exact scores
+    and upper bounds and refines its blocking cells, until there are none: then every unrefined
+    pool cell either ranks below the N-th accepted candidate or lies within the spacing of an
+    accepted candidate that outscores it. Cells outside the pool have upper bounds below
+    ``level``, so when the N-th accepted score reaches ``level`` the result equals greedy spacing
+    over every cell's exact score (``exact_all``); otherwise the level is lowered and the pool grows.
     """
     notes: list[str] = []
-    ref = _Refiner(project, cells, plan, config, w, settings, rules, dk)
-    excluded = cells["excluded"].to_numpy()
-    ok = ~excluded & ~np.isnan(ref.lo)
-    idx = np.flatnonzero(ok)
-    capped = False
+    offsets = np.concatenate([[0], np.cumsum([s["n"] for s in stats])[:-1]]).astype(int).tolist() if stats else []
+    ref = _Refiner(project, plan, config, w, settings, rules, dk)
+    los = np.concatenate([s["top_lo"] for s in stats]) if stats else np.empty(0)
+    no_data = ("no cell has grid, fibre or stranded-energy data: add layers or choose another region")
     if exact_all:
-        short = np.flatnonzero(~excluded)
-    elif len(idx) == 0:
-        short = idx
-    else:
-        s_lo, s_hi = ref.lo[idx], ref.hi[idx]
-        threshold = np.sort(s_lo)[::-1][min(top, len(s_lo)) - 1]
-        reach = s_hi >= threshold - _REFINE_MARGIN
-        short = idx[reach]
-        if len(short) > MAX_REFINE_CELLS:
-            order = np.lexsort((ref.ids[short], -s_hi[reach]))
-            short = short[order[:MAX_REFINE_CELLS]]
-            capped = True
-    if len(short) == 0:
+        level = -math.inf
+    elif not len(los):
         tick(1.0)
-        return [], 0, 0, notes + ["no cell has grid, fibre or stranded-energy data: add layers or choose "
-                                  "another region"]
-    lon, lat = cells["lon"].to_numpy(dtype=float), cells["lat"].to_numpy(dtype=float)
-    hi_key = ref.hi + _REFINE_MARGIN
-    unref_order = idx[np.argsort(-ref.hi[idx], kind="stable")]   # row order breaks ties: deterministic
+        return _Found([], 0, 0, [no_data], _Band.concat([]), {})
+    else:
+        level = float(np.sort(los)[::-1][min(top, len(los)) - 1]) - _REFINE_MARGIN
+    cache: dict[int, tuple[float, float]] = {}
+    step = 5.0
+    tighten_s = 0.0
+    capped = False
     rnd = 0
+    batch = max(_REFINE_BATCH, 2 * top)
 
     def round_tick(r: int) -> Callable[[float], None]:
-        return lambda f: tick(1.0 - 0.5 ** r + 0.5 ** (r + 1) * f)
+        return lambda f: tick(min(1.0, 1.0 - 0.5 ** r + 0.5 ** (r + 1) * f))
 
-    ref.run(short, round_tick(rnd))
-    batch = max(_REFINE_BATCH, 2 * top)
     while True:
-        exact_order = sorted(ref.scores, key=lambda p: (-ref.scores[p][0], ref.ids[p]))
-        exact_score = {p: ref.scores[p][0] for p in exact_order}
-        accepted, blocking = _scan(exact_order, exact_score, unref_order, ref.refined, hi_key, lon, lat, top,
-                                   spacing_km, batch)
-        if not blocking:
-            break
+        pool = parts.select(level, offsets, exact_all)
+        if not len(pool):
+            tick(1.0)
+            return _Found([], 0, 0, [no_data], pool, {})
+        if not exact_all:
+            t = time.perf_counter()
+            _tighten(plan, pool, cache)
+            tighten_s += time.perf_counter() - t
+        lo, hi = pool.score_min, pool.score_max
+        done = ref.refined_mask(pool)
+        if exact_all:
+            short = np.flatnonzero(~done)
+        else:
+            idx = np.flatnonzero(~np.isnan(lo))
+            threshold = np.sort(lo[idx])[::-1][min(top, len(idx)) - 1]
+            short = idx[(hi[idx] >= threshold - _REFINE_MARGIN) & ~done[idx]]
         room = MAX_REFINE_CELLS - ref.n_refined
-        if room <= 0:
+        if len(short) > room:
+            short = short[np.lexsort((pool.row[short], -hi[short]))[:max(room, 0)]]
             capped = True
-            accepted, _ = _scan(exact_order, exact_score, unref_order[:0], ref.refined, hi_key, lon, lat, top,
-                                spacing_km, batch)
-            break
+        ref.run(pool, short, round_tick(rnd))
         rnd += 1
-        ref.run(np.asarray(blocking[:room]), round_tick(rnd))
+        ids = pool.ids()
+        hi_key = hi + _REFINE_MARGIN
+        ok = np.flatnonzero(~np.isnan(lo))
+        unref_order = ok[np.argsort(-hi[ok], kind="stable")]   # table order breaks ties: deterministic
+        while True:
+            rows = np.fromiter(ref.scores, dtype=np.int64, count=len(ref.scores))
+            where = np.searchsorted(pool.row, rows)   # pools only grow, so every scored cell is in this one
+            exact_score = {int(p): ref.scores[int(r)][0] for p, r in zip(where, rows)}
+            exact_order = sorted(exact_score, key=lambda p: (-exact_score[p], ids[p]))
+            accepted, blocking = _scan(exact_order, exact_score, unref_order, ref.refined_mask(pool), hi_key,
+                                       pool.lon, pool.lat, top, spacing_km, batch)
+            if not blocking:
+                break
+            room = MAX_REFINE_CELLS - ref.n_refined
+            if room <= 0:
+                capped = True
+                accepted, _ = _scan(exact_order, exact_score, unref_order[:0], ref.refined_mask(pool), hi_key,
+                                    pool.lon, pool.lat, top, spacing_km, batch)
+                break
+            ref.run(pool, np.asarray(blocking[:room]), round_tick(rnd))
+            rnd += 1
+        nth = exact_score[accepted[-1]] if len(accepted) == top else None
+        if exact_all or capped or level == -math.inf or (nth is not None and nth >= level):
+            break
+        level = _lower(level, nth, step)
+        step *= 2
     tick(1.0)
     if capped:
         notes.append(f"{MAX_REFINE_CELLS:,} cells refined out of more with overlapping score bounds "
@@ -1281,15 +1567,10 @@ def _refine(project: Any, cells: gpd.GeoDataFrame, plan: _Plan, config: Proximit
     if spacing_km > 0 and len(accepted) < top:
         notes.append(f"only {len(accepted)} candidates at least {spacing_km:g} km apart: lower the minimum "
                      "spacing for more")
-    score_col = cells.columns.get_loc("score")
-    for pos, (total, _, _) in ref.scores.items():
-        cells.iat[pos, score_col] = total  # the exact score replaces the estimate where it is known
-    cells["score_exact"] = False
-    cells.iloc[sorted(ref.scores), cells.columns.get_loc("score_exact")] = True
     out: list[Candidate] = []
     for rank, pos in enumerate(accepted, start=1):
-        total, subs, fields = ref.scores[pos]
+        total, subs, fields = ref.scores[int(pool.row[pos])]
         clean = {k: (None if v is None or (isinstance(v, float) and math.isnan(v)) else v) for k, v in fields.items()}
-        out.append(Candidate(rank, str(ref.ids[pos]), reg.code, float(lon[pos]), float(lat[pos]), float(total),
+        out.append(Candidate(rank, str(ids[pos]), reg.code, float(pool.lon[pos]), float(pool.lat[pos]), float(total),
                              subs, _reason_line(clean, subs, float(total), config.flare_radius_km), clean))
-    return out, ref.n_refined, ref.violations, notes
+    return _Found(out, ref.n_refined, ref.violations, notes, pool, ref.scores, tighten_s)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
-import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from planner import __version__
+from planner.fmt import (UNKNOWN, fmt_choice, fmt_fraction_pct, fmt_km, fmt_kv, fmt_months, fmt_mw,  # noqa: F401
+                         fmt_number, fmt_pct, fmt_score, fmt_usd)
 from planner.model.assumptions import ASSUMPTIONS, GROUP_LABELS as ASSUMPTION_GROUPS, Assumptions, \
     assumptions_from_settings, coerce_assumption
 from planner.model.economics import PathComparison, PathResult, site_paths
@@ -24,7 +25,6 @@ from planner.model.fields import FIELD_LIST, FIELDS, GROUP_LABELS, FieldSpec
 from planner.model.readiness import READINESS_CLASSES, ReadinessResult, rank_results, score_site
 from planner.model.site import PlannerError, Site
 
-UNKNOWN = "unknown"
 Progress = Callable[[float], None]
 
 # Layer kinds whose data feed each group of computed fields (for the "source" column).
@@ -45,101 +45,6 @@ class ReportError(PlannerError, ValueError):
 # --------------------------------------------------------------------------------------------
 # formatting (one place; every template shows these strings)
 # --------------------------------------------------------------------------------------------
-def _finite(x: Any) -> float | None:
-    if x is None or isinstance(x, bool):
-        return None
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
-def fmt_number(x: Any, unit: str = "") -> str:
-    """A number with thousands separators and sensible digits, plus its unit; None -> "unknown".
-
-    >= 100: no decimals (``1,234 MW``); 1-100: one decimal, ``.0`` dropped (``9.1 km``, ``345 kV``);
-    below 1: two significant digits (``0.0044 bcm/yr``).
-    """
-    v = _finite(x)
-    if v is None:
-        return UNKNOWN
-    a = abs(v)
-    if a >= 100:
-        text = f"{v:,.0f}"
-    elif a >= 1:
-        text = f"{v:,.1f}".removesuffix(".0")
-    elif a == 0:
-        text = "0"
-    else:
-        text = f"{v:.2g}"
-    return f"{text} {unit}".rstrip() if unit else text
-
-
-def fmt_usd(x: Any) -> str:
-    """Dollars in the largest sensible unit: ``$1.23B``, ``$12.3M``, ``$450k``, ``$950``; None -> "unknown"."""
-    v = _finite(x)
-    if v is None:
-        return UNKNOWN
-    sign, a = ("-" if v < 0 else ""), abs(v)
-    if a >= 1e9:
-        body = f"{a / 1e9:,.2f}B"
-    elif a >= 1e6:
-        body = f"{a / 1e6:,.1f}M"
-    elif a >= 1e3:
-        body = f"{a / 1e3:,.0f}k"
-    else:
-        body = f"{a:,.0f}"
-    return f"{sign}${body}"
-
-
-def fmt_mw(x: Any) -> str:
-    """Megawatts, e.g. ``700 MW``."""
-    return fmt_number(x, "MW")
-
-
-def fmt_km(x: Any) -> str:
-    """Kilometres, e.g. ``9.1 km``."""
-    return fmt_number(x, "km")
-
-
-def fmt_kv(x: Any) -> str:
-    """Kilovolts, e.g. ``345 kV``."""
-    return fmt_number(x, "kV")
-
-
-def fmt_pct(x: Any, digits: int = 0) -> str:
-    """A percentage of 0-100 values (``85 %``); None -> "unknown"."""
-    v = _finite(x)
-    return UNKNOWN if v is None else f"{v:,.{digits}f} %"
-
-
-def fmt_fraction_pct(x: Any, digits: int = 1) -> str:
-    """A fraction shown as a percentage (0.057 -> ``5.7 %``); None -> "unknown"."""
-    v = _finite(x)
-    return UNKNOWN if v is None else f"{v * 100:,.{digits}f} %"
-
-
-def fmt_months(x: Any) -> str:
-    """Months, rounded (``18 months``, ``0 months``); None -> "unknown"."""
-    v = _finite(x)
-    if v is None:
-        return UNKNOWN
-    n = round(v)
-    return f"{n:,} month" + ("" if n == 1 else "s")
-
-
-def fmt_score(x: Any) -> str:
-    """A 0-100 score as a whole number; None -> "unknown"."""
-    v = _finite(x)
-    return UNKNOWN if v is None else f"{v:.0f}"
-
-
-def fmt_choice(x: Any) -> str:
-    """An enum value for people (``announced_conversion`` -> ``announced conversion``)."""
-    return UNKNOWN if x is None else str(x).replace("_", " ")
-
-
 def fmt_field(name: str, value: Any) -> str:
     """A site field's value formatted by its :class:`FieldSpec` (unit, kind); None -> "unknown"."""
     fs = FIELDS[name]
@@ -249,6 +154,8 @@ class EconomicsTable:
     notes: list[str]
     best_path: str | None
     unavailable_reason: str | None = None
+    #: What the answer rests on: (group, label, value, unit, source) from planner.model.drivers.
+    drivers: list[tuple[str, str, str, str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -499,28 +406,54 @@ def _path_value(p: PathResult | None, fn: Callable[[PathResult], str]) -> str:
 
 
 def _irr(p: PathResult) -> str:
-    return "none (cash never turns positive)" if p.irr is None else fmt_fraction_pct(p.irr)
+    if p.irr is not None:
+        return fmt_fraction_pct(p.irr)
+    if not (p.cash_flows_usd < 0).any():
+        return "n/a (no investment)"
+    return "none (cash never turns positive)" if (p.cash_flows_usd <= 0).all() else "none"
 
 
 def economics_table(comp: PathComparison, assumptions: Assumptions) -> EconomicsTable:
-    """Key figures of mining, AI lease and hybrid for one site as formatted rows."""
+    """Key figures of mining, AI lease, hybrid and selling for one site as formatted rows, with the drivers."""
+    from planner.model.drivers import site_drivers
     from planner.model.economics import PATH_LABELS
 
-    names = ["mining", "ai_lease", "hybrid"]
+    names = ["mining", "ai_lease", "hybrid", "sell"]
     headers = [PATH_LABELS[n] for n in names]
     if comp.unavailable_reason:
         return EconomicsTable(headers, [], [], list(comp.notes), None, comp.unavailable_reason)
     paths: list[PathResult | None] = [getattr(comp, n) for n in names]
     horizon = comp.years
+    a = assumptions
 
     def row(label: str, fn: Callable[[PathResult], str]) -> tuple[str, list[str]]:
         return label, [_path_value(p, fn) for p in paths]
 
+    def share(p: PathResult) -> str:
+        if not p.terminal_value_usd:
+            return "none"
+        if p.terminal_share is None:
+            return f"{fmt_usd(p.terminal_value_pv_usd)} (NPV not positive)"
+        return f"{fmt_usd(p.terminal_value_pv_usd)} ({fmt_fraction_pct(p.terminal_share, 0)} of NPV)"
+
+    def fin(p: PathResult, what: str) -> str:
+        f = p.financing
+        if f is None or f.debt_usd <= 0:
+            return "no debt" if what == "dscr" else _irr(p)
+        if what == "dscr":
+            return "n/a" if f.min_dscr is None else f"{f.min_dscr:.2f}"
+        return "none" if f.equity_irr is None else fmt_fraction_pct(f.equity_irr)
+
     rows = [
-        row("Capex (year 0)", lambda p: fmt_usd(p.capex_usd)),
-        row(f"NPV over {horizon} years at {assumptions.discount_rate * 100:.4g} %", lambda p: fmt_usd(p.npv_usd)),
+        row("Option", lambda p: p.option or "-"),
+        row("Initial capex (spread over the build)", lambda p: fmt_usd(p.capex_usd)),
+        row(f"NPV over {horizon} years at {a.discount_rate * 100:.4g} %", lambda p: fmt_usd(p.npv_usd)),
+        row("NPV without terminal value", lambda p: fmt_usd(p.npv_excl_terminal_usd)),
+        row("Terminal value (present value, share of NPV)", share),
         row("NPV per gross MW", lambda p: fmt_usd(p.npv_usd_per_mw)),
         row("IRR", _irr),
+        row(f"Equity IRR ({a.debt_share:.0%} debt at {a.debt_rate:.1%})", lambda p: fin(p, "irr")),
+        row("Minimum DSCR", lambda p: fin(p, "dscr")),
         row("Payback", lambda p: "no new capex" if p.capex_usd == 0 else f"{p.payback_years:.1f} years"
             if p.payback_years is not None else f"not within {horizon} years"),
         row("Net operating cash per MW per year", lambda p: fmt_usd(p.annual_net_usd_per_mw)),
@@ -533,12 +466,21 @@ def economics_table(comp: PathComparison, assumptions: Assumptions) -> Economics
             notes += [f"{p.label}: {n}" for n in p.notes]
             if p.unavailable_reason:
                 notes.append(f"{p.label}: {p.unavailable_reason}")
+    for k, (lo, hi) in comp.energized_range.items():
+        notes.append(f"Energized MW unknown: {PATH_LABELS[k]} NPV {fmt_usd(lo)} with nothing energized, "
+                     f"{fmt_usd(hi)} with all gross MW energized")
     best = comp.best_path
     facts = [
         KeyFigure("Gross site power", fmt_mw(comp.gross_mw)),
         KeyFigure("Critical IT power", fmt_mw(comp.it_mw)),
         KeyFigure("Power price used", fmt_number(comp.power_price_usd_per_mwh, "$/MWh")),
-        KeyFigure("ASIC fleet", comp.asic_model or UNKNOWN),
+        KeyFigure("Installed fleet", f"{comp.fleet_mw:,.0f} MW at {comp.fleet_j_per_th:g} J/TH", comp.fleet_source),
+        KeyFigure("AI conversion capex", fmt_usd(comp.conversion_capex_usd),
+                  "; ".join(f"{i.label} {fmt_usd(i.usd)}" for i in comp.capex_items)),
+        KeyFigure("Build to first AI capacity", fmt_months(comp.build_months), comp.build_basis),
+        KeyFigure("Lease", f"{a.lease_term_years} yr, {a.lease_escalator_per_year:.1%}/yr escalator",
+                  f"renewal {a.lease_renewal_probability:.0%}, tenant {a.tenant_class.replace('_', ' ')} "
+                  f"(+{a[f'spread_{a.tenant_class}']:.1%} on the discount rate), exit {a.ai_exit_multiple_noi:g}x NOI"),
         KeyFigure("Best path by NPV", PATH_LABELS[best] if best else UNKNOWN),
     ]
     if comp.best_bridge_year is not None and len(comp.bridge_npv_usd):
@@ -548,9 +490,11 @@ def economics_table(comp: PathComparison, assumptions: Assumptions) -> Economics
     if comp.valuation is not None:
         v = comp.valuation
         facts.append(KeyFigure("Implied value uplift (estimate)", fmt_usd(v.uplift_usd),
-                               f"{v.miner_multiple:g}x miner vs {v.datacenter_multiple:g}x data-center EV/EBITDA; "
+                               f"{v.miner_multiple:g}x miner vs {v.datacenter_multiple:g}x data-center EV/EBITDA, "
+                               f"net of {fmt_usd(v.conversion_capex_usd)} conversion capex; "
                                f"{fmt_usd(v.uplift_usd_per_mw)} per MW. {v.label}"))
-    return EconomicsTable(headers, rows, facts, notes, PATH_LABELS[best] if best else None)
+    drivers = [(d.group, d.label, d.value, d.unit, d.source) for d in site_drivers(comp, a)]
+    return EconomicsTable(headers, rows, facts, notes, PATH_LABELS[best] if best else None, drivers=drivers)
 
 
 def _region(site: Site) -> str:
