@@ -372,7 +372,7 @@ _COVER_KIND = {"line_69": "transmission", "line_138": "transmission", "line_230"
 
 def _curve_end_km(measure: str) -> float:
     """Distance beyond which the measure's score curve is flat (bounds beyond it cannot matter)."""
-    return float({"fibre": _FIBRE_PTS[-1][0], "pop": _POP_PTS[-1][0]}.get(measure, _DIST_PTS[-1][0]))
+    return float({"fibre": FIBRE_ROUTE_POINTS[-1][0], "pop": POP_POINTS[-1][0]}.get(measure, DISTANCE_POINTS[-1][0]))
 
 
 @dataclass
