@@ -1055,8 +1055,8 @@ def _lease_schedule(ctx: _Ctx, it_mw: float, sign_month: int, build_months: floa
     return _Lease(ctx, it_mw, build_months, capex_usd).at(sign_month)
 
 
-def finance_path(cash_usd: np.ndarray, capex_by_year: np.ndarray, a: Assumptions, equity_rate: float | None = None
-                 ) -> Financing:
+def finance_path(cash_usd: np.ndarray, capex_by_year: np.ndarray, a: Assumptions, equity_rate: float | None = None,
+                 *, project_irr: float | None = None) -> Financing:
     """Debt = ``debt_share`` x the initial capex of each year; interest is capitalised until the year after
     the last draw, then the balance is repaid over ``debt_tenor_years`` (annuity or straight principal);
     a balance left at the horizon is repaid in year H. Equity cash = path cash + draws - debt service.
@@ -1069,7 +1069,8 @@ def finance_path(cash_usd: np.ndarray, capex_by_year: np.ndarray, a: Assumptions
     debt = float(draws.sum())
     if debt <= 0:
         rate = float(a.cost_of_equity if equity_rate is None else equity_rate)
-        return Financing(0.0, service, cash.copy(), npv(rate, cash), irr(cash), None)
+        return Financing(0.0, service, cash.copy(), npv(rate, cash), irr(cash) if project_irr is None else project_irr,
+                         None)
     i = float(a.debt_rate)
     last = int(np.nonzero(draws)[0].max())
     s = min(last + 1, h)
@@ -1125,8 +1126,9 @@ def _path(name: str, ctx: _Ctx, gross_mw: float, *, mining_cash: np.ndarray | No
     streams = dict(streams)
     streams["terminal_value"] = float(tv_mining + tv_lease)
     capex = float(capex_by_year.sum())
-    fin = finance_path(with_tv, capex_by_year, ctx.a)
-    return PathResult(name, PATH_LABELS[name], with_tv, capex, v, irr(with_tv), payback_year(total), mwh, electron,
+    project_irr = irr(with_tv)
+    fin = finance_path(with_tv, capex_by_year, ctx.a, project_irr=project_irr)
+    return PathResult(name, PATH_LABELS[name], with_tv, capex, v, project_irr, payback_year(total), mwh, electron,
                       v / gross_mw, operating_usd / max(1, years) / gross_mw, streams, tuple(notes),
                       terminal_value_usd=float(tv_mining + tv_lease), terminal_value_pv_usd=float(tv_pv),
                       npv_excl_terminal_usd=float(excl), capex_by_year_usd=capex_by_year.copy(),
