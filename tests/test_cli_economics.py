@@ -99,7 +99,9 @@ def test_headless_commands_that_print_results_have_json(capsys):
     from planner.cmd import SUBCOMMANDS
     _, mods = build_parser()
     import argparse
-    for name in ("score", "proximity", "screen", "economics", "compare"):
+    info = _json(capsys, "info", SAMPLE, "--json")
+    assert info["kind"] == "project" and info["sites"] == 40 and {"transmission"} <= {x["name"] for x in info["layers"]}
+    for name in ("info", "score", "proximity", "screen", "economics", "compare"):
         sub = argparse.ArgumentParser().add_subparsers()
         parser = mods[name].add_parser(sub)
         assert any("--json" in a.option_strings for a in parser._actions), name
