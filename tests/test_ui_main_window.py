@@ -146,7 +146,7 @@ def test_edit_energized_changes_value_and_score_and_undo_restores(window, qtbot)
 
 
 @pytest.mark.parametrize("value, needle", [(-5, "Energized (MW) of CORZ-DEN: -5 MW is below the minimum 0 MW"),
-                                          (400, "exceeds Power capacity (gross)")])
+                                          (400, "exceeds power capacity (gross)")])
 def test_invalid_edit_refused_with_message_and_nothing_stored(window, value, needle):
     site = window.project.portfolio.get(SID)
     assert site.power_capacity_mw < 400  # the sample's gross capacity, so 400 MW energized is too much
@@ -201,7 +201,7 @@ def test_bulk_edit_and_undo(window):
     # 100 MW gross is below CORZ-DEN's energized MW: refused for all, nothing stored
     assert before["CORZ-DEN"].energized_mw > 100
     assert not window.bulk_edit(ids, "power_capacity_mw", 100)
-    assert "exceeds Power capacity (gross)" in window.last_message and "_mw" not in window.last_message
+    assert "exceeds power capacity (gross)" in window.last_message and "_mw" not in window.last_message
     assert all(window.project.portfolio.get(s) == before[s] for s in ids)
 
 

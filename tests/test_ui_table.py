@@ -94,7 +94,7 @@ def test_setdata_pushes_command_and_undo_restores(model, qtbot):
 
 
 @pytest.mark.parametrize("raw, needle", [(-5, "-5 MW is below the minimum 0 MW"),
-                                         (301, "Energized (301 MW) exceeds Power capacity (gross) (300 MW)"),
+                                         (301, "Energized (301 MW) exceeds power capacity (gross) (300 MW)"),
                                          ("abc", "\u201cabc\u201d is not a number")])
 def test_invalid_edit_refused_with_message(model, qtbot, raw, needle):
     c = model.column_of("energized_mw")

@@ -21,7 +21,7 @@ from planner.fmt import (UNKNOWN, fmt_choice, fmt_fraction_pct, fmt_km, fmt_kv, 
 from planner.model.assumptions import ASSUMPTIONS, GROUP_LABELS as ASSUMPTION_GROUPS, Assumptions, \
     assumptions_from_settings, coerce_assumption
 from planner.model.economics import PathComparison, PathResult, site_paths
-from planner.model.fields import FIELD_LIST, FIELDS, GROUP_LABELS, FieldSpec
+from planner.model.fields import FIELD_LIST, FIELDS, GROUP_LABELS, FieldSpec, humanize_field_names
 from planner.model.readiness import READINESS_CLASSES, ReadinessResult, rank_results, score_site
 from planner.model.site import PlannerError, Site
 
@@ -64,13 +64,21 @@ def fmt_field(name: str, value: Any) -> str:
     return str(value)
 
 
-def _lower_bound(text: str, result: ReadinessResult) -> str:
-    # with unknown fields some upgrades may not be identified yet: capex/time are lower bounds
-    if text == UNKNOWN or result.completeness_pct >= 100:
+def _lower_bound(text: str, result: ReadinessResult, short: bool = False) -> str:
+    """Upgrade capex / time to power as the reader should take them.
+
+    Nothing found on a Ready-now site, or with every field known, means nothing is needed ("none
+    needed"); nothing found while fields are unknown is not the same ("none identified: data
+    incomplete"); a found total with unknown fields is a lower bound ("≥ $12M").
+    """
+    if text == UNKNOWN:
         return text
-    if re.match(r"^\$?0(\.0+)?\b", text):  # nothing found is not the same as nothing needed
-        return f"\u2265 {text} (none found yet)"
-    return "\u2265 " + text
+    complete = result.completeness_pct >= 100
+    if re.match(r"^\$?0(\.0+)?\b", text):
+        if complete or result.klass == "ready_now":
+            return "none needed"
+        return "none identified" if short else "none identified (data incomplete)"
+    return text if complete else "\u2265 " + text
 
 
 def _sources(text: str | None) -> list[str]:
@@ -353,6 +361,11 @@ def assumption_rows(assumptions: Assumptions) -> list[AssumptionRow]:
     rows = []
     for key, spec in ASSUMPTIONS.items():
         value = assumptions[key]
+        if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}T", value):
+            try:
+                value = _dt.datetime.fromisoformat(value)
+            except ValueError:
+                pass
         if isinstance(value, _dt.datetime):
             text = value.strftime("%Y-%m-%d %H:%M UTC") if (value.hour, value.minute) != (0, 0) \
                 else value.date().isoformat()
@@ -360,6 +373,8 @@ def assumption_rows(assumptions: Assumptions) -> list[AssumptionRow]:
             text = str(value)
         elif spec.unit == "fraction":
             text = f"{value:g} ({value * 100:.4g} %)"
+        elif spec.unit == "1/yr":
+            text = f"{value:g} ({value * 100:+.4g} %/yr)"
         elif abs(value) >= 1e6 and float(value).is_integer():
             text = f"{value:,.0f}"
         else:
@@ -510,7 +525,7 @@ def site_section(project: Any, site: Site, result: ReadinessResult, comp: PathCo
         notes.append(f"Location precision: {fmt_choice(site.location_precision)}; the point is not the "
                      "facility footprint, so computed distances carry errors of several km.")
     if site.notes:
-        notes += [ln.strip() for ln in str(site.notes).splitlines() if ln.strip()]
+        notes += [humanize_field_names(ln.strip()) for ln in str(site.notes).splitlines() if ln.strip()]
     if not site.has_location:
         notes.append("The site has no location: no map and no computed distances.")
     summary = [
@@ -524,9 +539,9 @@ def site_section(project: Any, site: Site, result: ReadinessResult, comp: PathCo
         KeyFigure("Data completeness", fmt_pct(result.completeness_pct)),
     ]
     criteria = [CriterionRow(c.label, "missing" if c.score is None else f"{c.score:.0f}", f"{c.weight:g}",
-                             c.reason, c.missing, c.gate_failed) for c in result.criteria]
-    upgrades = [UpgradeRow(u.label, u.detail, fmt_usd(u.capex_usd), fmt_months(u.months), u.critical,
-                           u.on_power_path) for u in result.upgrades]
+                             humanize_field_names(c.reason), c.missing, c.gate_failed) for c in result.criteria]
+    upgrades = [UpgradeRow(u.label, humanize_field_names(u.detail), fmt_usd(u.capex_usd), fmt_months(u.months),
+                           u.critical, u.on_power_path) for u in result.upgrades]
     images: dict[str, Any] = {}
     if with_images:
         if site.has_location:
@@ -549,7 +564,7 @@ def site_section(project: Any, site: Site, result: ReadinessResult, comp: PathCo
     return SiteSection(
         site_id=str(site.site_id), name=str(site.name), subtitle=sub, summary=summary,
         total=fmt_score(result.total), klass=result.klass, class_label=result.class_label,
-        gates_failed=list(result.gates_failed), criteria=criteria, upgrades=upgrades,
+        gates_failed=[humanize_field_names(g) for g in result.gates_failed], criteria=criteria, upgrades=upgrades,
         capex_total=_lower_bound(fmt_usd(result.capex_total_usd), result),
         time_to_power=_lower_bound(fmt_months(result.time_to_power_months), result),
         attributes=_attributes(site, project), sources=_sources(site.sources), notes=notes,
@@ -627,8 +642,8 @@ def build_portfolio_report(project: Any, *, paper: str = "a4", atlas: bool = Fal
         ranking.append(RankingRow(
             i, r.site_id, str(s.name), s.operator or UNKNOWN, _region(s), fmt_mw(s.energized_mw),
             fmt_mw(s.pipeline_mw), fmt_score(r.total), r.klass, r.class_label, bool(r.gates_failed),
-            fmt_pct(r.completeness_pct), _lower_bound(fmt_usd(r.capex_total_usd), r),
-            _lower_bound(fmt_months(r.time_to_power_months), r)))
+            fmt_pct(r.completeness_pct), _lower_bound(fmt_usd(r.capex_total_usd), r, short=True),
+            _lower_bound(fmt_months(r.time_to_power_months), r, short=True)))
     by_class = []
     for klass, label in READINESS_CLASSES.items():
         members = [sites[r.site_id] for r in ranked if r.klass == klass]
