@@ -283,8 +283,8 @@ def test_window_place_and_score_range_filters(qtbot, tmp_path):
     w.place_combo.setCurrentIndex(w.place_combo.findData("country:CA"))
     assert {w.project.portfolio.get(w.proxy.index(r, 0).data()).country for r in range(w.proxy.rowCount())} == {"CA"}
     w.place_combo.setCurrentIndex(0)
-    w.min_score_spin.setValue(80)
-    w.max_score_spin.setValue(90)
+    w.min_score_spin.setValue(55)  # expected totals of the sample run ~44-66 (band scoring)
+    w.max_score_spin.setValue(60)
     shown = [w.proxy.index(r, 0).data() for r in range(w.proxy.rowCount())]
-    assert shown and all(80 <= w.scores[sid].total <= 90 for sid in shown)
+    assert shown and all(55 <= w.scores[sid].total <= 60 for sid in shown)
     assert len(shown) < total

@@ -59,9 +59,10 @@ class ReadinessPanel(ChartPanel):
         t = thresholds_from_settings(settings)
         gates = ", ".join(gates_from_settings(settings)) or "none"
         self.set_caption(
-            f"Weights profile '{profile}' \u00b7 total = weighted mean of criteria with data \u00b7 classes: ready now "
-            f">= {t['ready_now_min_total']:g} with no critical upgrade, convertible >= {t['convertible_min_total']:g}, "
-            f"insufficient data below {t['min_completeness_pct']:g} % of weight known \u00b7 hard gates: {gates} "
+            f"Weights profile '{profile}' \u00b7 total = weighted mean of all criteria, unknowns at their prior, band = "
+            f"unknowns at worst - at best \u00b7 classes on the band: ready now when the low end >= "
+            f"{t['ready_now_min_total']:g} with no critical upgrade, convertible >= {t['convertible_min_total']:g}, "
+            f"insufficient data when the band spans both \u00b7 hard gates: {gates} "
             f"(min {t['gate_min_power_mw']:g} MW) \u00b7 hatched = no data, red = gate failed \u00b7 colours as on the map")
 
 
