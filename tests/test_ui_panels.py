@@ -13,7 +13,7 @@ from planner.assets import sample_project
 from planner.model.assumptions import assumptions_from_settings
 from planner.model.economics import site_paths
 from planner.model.portfolio import Portfolio
-from planner.model.readiness import score_site
+from planner.model.readiness import next_facts, score_site
 from planner import plots
 from planner.fmt import fmt_usd_m
 from planner.model import chart_data as cd
@@ -83,6 +83,8 @@ def test_readiness_bars_equal_result_subscores_and_hover(qtbot, host):
     assert len(no_data.opts["y"]) == sum(c.missing for c in crit)
     assert np.allclose(no_data.opts["width"], [c.high - c.low for c in crit if c.missing])
     assert no_data.opts["brush"].style() != scored.opts["brush"].style()  # hatched, not solid
+    facts = next_facts(host.project.portfolio.get(SID), host.project.portfolio.settings, result=res)
+    assert panel.next_label.text().startswith("What to find out next: 1. " + facts[0].sentence)
     band = _bars(panel.plots["criteria"], "band of unknowns")[0]
     partial = [c for c in crit if not c.missing and c.high > c.low]
     assert np.allclose(band.opts["x0"], [c.low for c in partial])
