@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from planner.model.fields import VOLTAGE_CLASSES_KV
+from planner.model.readiness_rules import READINESS_CLASSES
 
 # Readiness classes of planner.model.readiness, plus "not_scored" for sites without a result.
 READINESS_COLOURS: dict[str, str] = {
@@ -15,13 +16,8 @@ READINESS_COLOURS: dict[str, str] = {
     "insufficient_data": "#8c8c8c",
     "not_scored": "#3b6fb6",
 }
-READINESS_LABELS: dict[str, str] = {
-    "ready_now": "Ready now",
-    "convertible_with_upgrades": "Convertible with upgrades",
-    "mining_only": "Mining only",
-    "insufficient_data": "Insufficient data",
-    "not_scored": "Not scored",
-}
+#: The readiness class labels of planner.model.readiness_rules, plus sites not scored yet.
+READINESS_LABELS: dict[str, str] = {**READINESS_CLASSES, "not_scored": "Not scored"}
 
 # Transmission voltage classes of DOMAIN section 6; the bounds come from VOLTAGE_CLASSES_KV.
 _V69, _V138, _V230, _V345, _V500 = VOLTAGE_CLASSES_KV
