@@ -22,6 +22,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from planner.fileio import atomic_write
 from planner.gis.lock import ProjectLock, pid_alive  # noqa: F401  (ProjectLock: one lock for CLI and app)
 from planner.model.site import PlannerError
 from planner.settings import data_dir
@@ -35,9 +36,7 @@ def _host() -> str:
 
 
 def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(data, indent=1))
 
 
 @dataclass(frozen=True)
