@@ -44,11 +44,11 @@ All thresholds are in :data:`DEFAULT_THRESHOLDS`, overridable by
 from __future__ import annotations
 
 import datetime as _dt
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from planner.fmt import HOURS_PER_YEAR, real_number
 from planner.model.costs import unit_costs_from_settings
 from planner.model.site import PlannerError, Site
 
@@ -67,6 +67,18 @@ READINESS_CLASSES: dict[str, str] = {
     "convertible_with_upgrades": "Convertible with upgrades",
     "mining_only": "Mining only",
     "insufficient_data": "Insufficient data",
+}
+#: A site without a readiness result (the map and charts still show it).
+NOT_SCORED = "not_scored"
+#: Labels of every class a site can show, ``not_scored`` included.
+READINESS_LABELS: dict[str, str] = {**READINESS_CLASSES, NOT_SCORED: "Not scored"}
+#: One colour per class for the map, the charts and the reports (green / amber / red / grey, blue unscored).
+READINESS_COLOURS: dict[str, str] = {
+    "ready_now": "#1a9850",
+    "convertible_with_upgrades": "#f39c12",
+    "mining_only": "#d73027",
+    "insufficient_data": "#8c8c8c",
+    NOT_SCORED: "#3b6fb6",
 }
 
 DEFAULT_THRESHOLDS: dict[str, float] = {
@@ -305,7 +317,7 @@ def _water(site: Site, ctx: ScoringContext) -> SubScore:
         if mw is None:
             mw, ref_note = 100.0, ", site MW unknown: 100 MW reference"
         it_mw = mw * ctx.critical_it_ratio
-        need_m3 = it_mw * 8760.0 * ctx.t("water_wue_l_per_kwh")  # MWh * L/kWh = m3
+        need_m3 = it_mw * HOURS_PER_YEAR * ctx.t("water_wue_l_per_kwh")  # MWh * L/kWh = m3
         ratio = vol / need_m3 if need_m3 > 0 else 1.0
         vol_part = _Part("water_volume_m3_per_year", 0.25, _pl(ratio, [(0, 0), (0.25, 40), (1, 100)]),
                          f"{_n(vol)} m3/yr = {ratio * 100:.0f} % of evaporative need {_n(need_m3)} m3/yr "
@@ -504,7 +516,7 @@ class WeightsProfile:
             if key not in CRITERIA_BY_KEY:
                 raise ReadinessError(f"weights profile {name!r}: unknown criterion {key!r}. "
                                      f"Use one of: {', '.join(CRITERIA_BY_KEY)}")
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)):
+            if real_number(value) is None:
                 raise ReadinessError(f"weights profile {name!r}: weight for {key} = {value!r} is not a finite "
                                      "number. Enter a number >= 0")
             if value < 0:
@@ -550,8 +562,7 @@ def thresholds_from_settings(settings: Mapping[str, Any] | None) -> dict[str, fl
         if key not in DEFAULT_THRESHOLDS:
             raise ReadinessError(f"settings readiness_thresholds: unknown key {key!r}. "
                                  f"Use one of: {', '.join(DEFAULT_THRESHOLDS)}")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)) \
-                or value < 0:
+        if real_number(value) is None or value < 0:
             raise ReadinessError(f"settings readiness_thresholds {key} = {value!r}: must be a number >= 0. "
                                  "Enter a non-negative number")
         out[key] = float(value)

@@ -29,7 +29,7 @@ from psygnal import Signal
 
 from planner.assets import AssetError, sample_project
 from planner.gis.project import MapLayer, Project
-from planner.gis.proximity import LAYER_KINDS_USED, apply_proximity
+from planner.gis.proximity import PROXIMITY_KINDS, apply_proximity
 from planner.model.assumptions import Assumptions, assumptions_from_settings
 from planner.model.fields import COMPUTED_FIELDS
 from planner.model.portfolio import Portfolio
@@ -276,8 +276,8 @@ class Session:
     def notify_layers_changed(self, name: str) -> None:
         """A layer was added or removed (layer commands call this): re-measure when it matters."""
         layer = self.project.layers.get(name)
-        kinds = {layer.kind} if layer is not None else set(LAYER_KINDS_USED)
-        if kinds & set(LAYER_KINDS_USED):
+        kinds = {layer.kind} if layer is not None else set(PROXIMITY_KINDS)
+        if kinds & set(PROXIMITY_KINDS):
             self.queue_proximity()
         self.layers_changed.emit(name)
 

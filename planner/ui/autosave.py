@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from planner.fileio import atomic_write
 from planner.gis.lock import ProjectLock, pid_alive  # noqa: F401  (ProjectLock: one lock for CLI and app)
-from planner.model.site import PlannerError
+from planner.model.site import PlannerError, first_line
 from planner.settings import data_dir
 
 RECOVERY_DIRNAME = "recovery"
@@ -134,7 +134,7 @@ class Autosaver(QObject):
         try:
             self.save_now()
         except (PlannerError, OSError) as e:  # autosave must never take the session down
-            self.failed.emit(f"autosave failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
+            self.failed.emit(f"autosave failed: {first_line(e)}")
 
     def save_now(self, force: bool = False) -> Path | None:
         """Write a recovery copy if the project has unsaved edits (or ``force``); returns its path."""
