@@ -153,15 +153,15 @@ def test_save_as_from_the_menu(win, tmp_path, monkeypatch, errors):
     assert errors == []
 
 
-def test_import_sites_and_layer_from_the_menu(win, tmp_path, monkeypatch, errors, shared_data):
+def test_import_sites_and_layer_from_the_menu(win, tmp_path, monkeypatch, errors, shared_data, qtbot):
     n = len(win.project.portfolio)
     Answers(monkeypatch, open_=shared_data / "mining_sites_public.csv")
     win.import_sites_action.trigger()
-    assert len(win.project.portfolio) == n + 40
+    qtbot.waitUntil(lambda: len(win.project.portfolio) == n + 40, timeout=30_000)  # read on a worker
     layers = len(win.project.layers)
     Answers(monkeypatch, open_=shared_data / "tx_osm2017_hv_nodes.geojson", items={"Import layer": "substations"})
     win.import_layer_action.trigger()
-    assert len(win.project.layers) == layers + 1
+    qtbot.waitUntil(lambda: len(win.project.layers) == layers + 1, timeout=30_000)
     assert win.project.layers["tx_osm2017_hv_nodes"].kind == "substations" and errors == []
 
 
@@ -173,7 +173,8 @@ def test_screen_region_from_the_menu(win, qtbot, monkeypatch):
     dialog.cell_spin.setValue(20.0)
     dialog.top_spin.setValue(3)
     dialog.run_button.click()
-    assert dialog.result is not None and dialog.candidate_list.count() >= 1
+    qtbot.waitUntil(lambda: dialog.result is not None, timeout=60_000)  # screened on a worker
+    assert dialog.candidate_list.count() >= 1
     n = len(win.project.portfolio)
     dialog.add_site_button.click()
     assert len(win.project.portfolio) == n + 1 and win.current_site.startswith("CAND-")
