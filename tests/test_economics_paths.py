@@ -99,11 +99,15 @@ def test_ai_lease_cash_flows_by_hand():
         occupancy = 0.5 if k >= 36 and k % 36 < 6 else 1.0                    # non-renewed half vacant 6 months
         exp[month // 12 + 1] += 0.85 * rent0 * 1.03 ** (k // 12) * occupancy
     exp[4] -= 0.5 * 1e6 * it                                                   # re-fit at the term end (month 42)
-    tv = 2.0 * 12 * 0.85 * rent0 * 1.03 ** 4                                   # exit at run rate, month 59
+    rate = 0.10 + 0.015                                                        # credit spread on the lease
+    # exit: 2x the let run rate at month 59, less the buyer's expected cost of the next term end (month 78,
+    # 19 months later): half the rent lost for 6 months and half the re-fit, discounted at the lease rate
+    rent_end = rent0 * 1.03 ** 4
+    next_renewal = (0.5 * 0.85 * rent_end * 6 + 0.5 * 1e6 * it) / (1 + rate) ** (19 / 12)
+    tv = 2.0 * 12 * 0.85 * rent_end - next_renewal
     ai = c.ai_lease
     np.testing.assert_allclose(ai.cash_flows_ex_terminal_usd, exp, rtol=1e-9)
     assert ai.terminal_value_usd == pytest.approx(tv)
-    rate = 0.10 + 0.015                                                        # credit spread on the lease
     assert ai.lease_discount_rate == pytest.approx(rate)
     assert ai.npv_excl_terminal_usd == pytest.approx(sum(x / (1 + rate) ** t for t, x in enumerate(exp)))
     assert ai.npv_usd == pytest.approx(ai.npv_excl_terminal_usd + tv / (1 + rate) ** 5)
