@@ -16,6 +16,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from planner.fileio import atomic_path
 from planner.model.assumptions import assumptions_from_settings
 from planner.model.economics import site_paths
 from planner.model.fields import FIELD_LIST
@@ -169,20 +170,16 @@ def export_sites(project: Any, out: str | os.PathLike[str], fmt: str | None = No
     table = sites_table(project, economics=economics,
                         progress=None if progress is None else (lambda f: progress(0.9 * f)))
     suffix, driver = FORMATS[fmt]
-    part = out_path.with_name(f".{out_path.stem}.part{suffix}")
     try:
-        if fmt == "csv":
-            csv_safe(table.drop(columns="geometry")).to_csv(part, index=False, encoding="utf-8")
-        elif fmt == "geojson":
-            table.to_file(part, driver=driver, engine="pyogrio")
-        else:
-            table.to_file(part, driver=driver, layer=GPKG_LAYER, engine="pyogrio")
-        os.replace(part, out_path)
+        with atomic_path(out_path, suffix) as part:
+            if fmt == "csv":
+                csv_safe(table.drop(columns="geometry")).to_csv(part, index=False, encoding="utf-8")
+            elif fmt == "geojson":
+                table.to_file(part, driver=driver, engine="pyogrio")
+            else:
+                table.to_file(part, driver=driver, layer=GPKG_LAYER, engine="pyogrio")
     except OSError as e:
         raise ReportError(f"{out_path}: cannot write ({e.strerror or e}); check the folder is writable") from None
-    finally:
-        if part.exists():
-            part.unlink()
     if progress:
         progress(1.0)
     return out_path
