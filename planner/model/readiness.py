@@ -221,6 +221,10 @@ def _curve(name: str, weight: float, value: float | None, points: Sequence[tuple
     return _Part(name, weight, _clamp(piecewise_linear(float(value), points)), text)
 
 
+#: Facts that are a group of fields, named in reasons by their fields.
+_REASON_NAMES = {"grid_lines": "dist_line_138kv_km-dist_line_500kv_km"}
+
+
 def _combine(parts: Sequence[_Part]) -> SubScore:
     total_w = sum(p.weight for p in parts)
     known = [p for p in parts if p.score is not None]
@@ -232,7 +236,7 @@ def _combine(parts: Sequence[_Part]) -> SubScore:
     known_score = None if known_w <= 0 else sum(p.weight * float(p.score) for p in known) / known_w  # type: ignore[arg-type]
     texts = [p.text for p in known if p.text]
     if unknown:
-        names = ", ".join(dict.fromkeys(p.name for p in unknown))
+        names = ", ".join(dict.fromkeys(_REASON_NAMES.get(p.name, p.name) for p in unknown))
         texts.append(f"unknown: {names} (band {low:.0f}-{high:.0f})" if known else
                      f"no data ({names} unknown; band {low:.0f}-{high:.0f})")
     return SubScore(_clamp(score), _clamp(low), _clamp(high), "; ".join(texts), known_w / total_w,

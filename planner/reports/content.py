@@ -23,7 +23,7 @@ from planner.model.assumptions import ASSUMPTIONS, GROUP_LABELS as ASSUMPTION_GR
 from planner.model.chart_data import mining_data
 from planner.model.economics import PathComparison, PathResult, site_paths
 from planner.model.fields import FIELD_LIST, FIELDS, GROUP_LABELS, FieldSpec, humanize_field_names
-from planner.model.readiness import READINESS_CLASSES, ReadinessResult, rank_results, score_site
+from planner.model.readiness import READINESS_CLASSES, ReadinessResult, next_facts, rank_results, score_site
 from planner.model.site import PlannerError, Site
 
 Progress = Callable[[float], None]
@@ -212,6 +212,10 @@ class SiteSection:
     economics: EconomicsTable
     map_image: ReportImage | None = None
     charts: list[ReportImage] = field(default_factory=list)
+    #: "band 28-91" (unknowns at worst - at best; empty when every fact is known) and the unknown facts
+    #: ranked by how far they can move the class, then the total (planner.model.readiness.next_facts)
+    band: str = ""
+    next_facts: list[str] = field(default_factory=list)
     # the model objects behind the figures, for the chart step (not shown as text)
     result: ReadinessResult | None = field(default=None, repr=False, compare=False)
     comparison: PathComparison | None = field(default=None, repr=False, compare=False)
@@ -520,7 +524,7 @@ def _region(site: Site) -> str:
 
 
 def site_section(project: Any, site: Site, result: ReadinessResult, comp: PathComparison,
-                 assumptions: Assumptions, *, with_images: bool = True) -> SiteSection:
+                 assumptions: Assumptions, *, with_images: bool = True, as_of: _dt.date | None = None) -> SiteSection:
     """The content of one site (readiness, upgrades, economics, attributes, sources)."""
     notes: list[str] = []
     if site.location_precision and site.location_precision != "exact":
@@ -540,8 +544,12 @@ def site_section(project: Any, site: Site, result: ReadinessResult, comp: PathCo
         KeyFigure("AI/HPC partner", site.ai_partner or "none known"),
         KeyFigure("Data completeness", fmt_pct(result.completeness_pct)),
     ]
-    criteria = [CriterionRow(c.label, "missing" if c.score is None else f"{c.score:.0f}", f"{c.weight:g}",
-                             humanize_field_names(c.reason), c.missing, c.gate_failed) for c in result.criteria]
+    criteria = [CriterionRow(c.label, f"{c.score:.0f}" if c.low == c.high else f"{c.score:.0f} ({c.low:.0f}-{c.high:.0f})",
+                             f"{c.weight:g}", humanize_field_names(c.reason), c.missing, c.gate_failed)
+                for c in result.criteria]
+    facts = [f.sentence for f in next_facts(site, project.portfolio.settings, as_of=as_of, result=result)]
+    band = "" if result.total_low == result.total_high else \
+        f"band {result.total_low:.0f}-{result.total_high:.0f}"
     upgrades = [UpgradeRow(u.label, humanize_field_names(u.detail), fmt_usd(u.capex_usd), fmt_months(u.months),
                            u.critical, u.on_power_path) for u in result.upgrades]
     images: dict[str, Any] = {}
@@ -576,7 +584,8 @@ def site_section(project: Any, site: Site, result: ReadinessResult, comp: PathCo
         capex_total=_lower_bound(fmt_usd(result.capex_total_usd), result),
         time_to_power=_lower_bound(fmt_months(result.time_to_power_months), result),
         attributes=_attributes(site, project), sources=_sources(site.sources), notes=notes,
-        economics=economics_table(comp, assumptions), result=result, comparison=comp,
+        economics=economics_table(comp, assumptions), result=result, comparison=comp, band=band,
+        next_facts=[humanize_field_names(f) for f in facts],
         mining=None if comp.unavailable_reason or not with_images else mining_data(site, assumptions), **images)
 
 
@@ -606,7 +615,7 @@ def build_site_report(project: Any, site_id: str, *, paper: str = "a4", as_of: _
     assumptions = assumptions_from_settings(portfolio.settings)
     result = score_site(site, portfolio.settings, as_of=as_of)
     comp = site_paths(site, assumptions)
-    section = site_section(project, site, result, comp, assumptions)
+    section = site_section(project, site, result, comp, assumptions, as_of=as_of)
     meta = _meta(project, f"Site report: {site.name}", "AI/HPC conversion readiness and economics", today, paper)
     return SiteReport(meta, section, assumption_rows(assumptions), load_attributions(), layer_sources(project))
 
@@ -650,7 +659,7 @@ def build_portfolio_report(project: Any, *, paper: str = "a4", atlas: bool = Fal
         s = sites[r.site_id]
         ranking.append(RankingRow(
             i, r.site_id, str(s.name), s.operator or UNKNOWN, _region(s), fmt_mw(s.energized_mw),
-            fmt_mw(s.pipeline_mw), fmt_score(r.total), r.klass, r.class_label, bool(r.gates_failed),
+            fmt_mw(s.pipeline_mw), r.band_text, r.klass, r.class_label, bool(r.gates_failed),
             fmt_pct(r.completeness_pct), _lower_bound(fmt_usd(r.capex_total_usd), r, short=True),
             _lower_bound(fmt_months(r.time_to_power_months), r, short=True)))
     by_class = []
@@ -682,7 +691,7 @@ def build_portfolio_report(project: Any, *, paper: str = "a4", atlas: bool = Fal
         n = len(ranked)
         for i, r in enumerate(ranked):
             s = sites[r.site_id]
-            atlas_sections.append(site_section(project, s, r, site_paths(s, assumptions), assumptions))
+            atlas_sections.append(site_section(project, s, r, site_paths(s, assumptions), assumptions, as_of=as_of))
             if progress:
                 progress((i + 1) / n)
     elif progress:

@@ -221,9 +221,10 @@ def _site_entry(site: Any, score: Any | None, max_mw: float | None) -> dict[str,
     colour_key = klass if klass in READINESS_COLOURS else "not_scored"
     label = getattr(score, "class_label", None) if score is not None else None
     total = _num(getattr(score, "total", None)) if score is not None else None
+    band = getattr(score, "band_text", None) if score is not None else None  # "72 (60-85)": expected (band)
     readiness = READINESS_LABELS["not_scored"] if score is None else (
         f"{label or READINESS_LABELS.get(colour_key, klass)}"
-        + (f" ({total:.0f}/100)" if total is not None else " (no total)"))
+        + (f" ({band or f'{total:.0f}'}/100)" if total is not None else " (no total)"))
     rows: list[tuple[str, str]] = [("Readiness", readiness)]
     for name in _POPUP_FIELDS:
         fs = FIELDS[name]
