@@ -22,7 +22,7 @@ from planner.plots.style import GATE_COLOUR
 from planner.ui.commands import EditSiteCommand
 from planner.ui.panels import HybridPanel, MarketPanel, MiningPanel, PanelHost, PathsPanel, ReadinessPanel
 from planner.ui.panels.base import cached_hybrid, cached_mining, cached_paths
-from planner.webmap.styles import READINESS_COLOURS
+from planner.model.readiness import READINESS_COLOURS
 
 pytestmark = pytest.mark.gui
 SID = "CORZ-DEN"        # 300 MW gross, 125 MW energized as a mining site, Texas

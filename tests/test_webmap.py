@@ -390,7 +390,7 @@ def test_graduated_cell_squares_go_to_the_cell_canvas():
 
 def test_site_markers_coloured_by_band_class_with_band_in_popup():
     from planner.model.readiness import score_portfolio
-    from planner.webmap.styles import READINESS_COLOURS
+    from planner.model.readiness import READINESS_COLOURS
     sites = [Site.create(site_id="A", name="A", power_capacity_mw=300, energized_mw=200, lon=-101.5, lat=31.9),
              Site.create(site_id="B", name="B", power_capacity_mw=10, lon=-100.0, lat=32.0)]
     proj = SimpleNamespace(portfolio=Portfolio(sites), layers={})

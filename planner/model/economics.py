@@ -49,13 +49,13 @@ from typing import Any
 
 import numpy as np
 
+from planner.fmt import HOURS_PER_YEAR, real_number
 from planner.model.assumptions import AssumptionError, Assumptions, AsicSpec, parse_utc
 from planner.model.site import PlannerError, Site
 
 SATOSHI_PER_BTC = 100_000_000
 HALVING_INTERVAL_BLOCKS = 210_000
 DAYS_PER_MONTH = 30.4375
-HOURS_PER_YEAR = 8760
 TWO_32 = 2**32
 
 
@@ -1566,5 +1566,6 @@ def _check_finite(comp: PathComparison) -> None:
 
 
 def _positive(name: str, value: float) -> None:
-    if not (isinstance(value, (int, float, np.floating, np.integer)) and math.isfinite(value) and value > 0):
+    v = real_number(value)
+    if v is None or v <= 0:
         raise EconomicsError(f"{name} = {value!r} must be a finite number > 0")

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from planner.fmt import HOURS_PER_YEAR
 from planner.model.assumptions import AssumptionError, Assumptions, parse_forward_curve, parse_utc
 
 DAYS_PER_MONTH = 30.4375
@@ -106,7 +107,7 @@ def marginal_cost_usd_per_ph_day(j_per_th: float | np.ndarray, power_usd_per_mwh
                                  pue: float, pool_fee: float) -> float | np.ndarray:
     """Cash cost of one PH/s for a day: ``J * 0.024 * pue * (power + opex / 8760) / (1 - pool_fee)``."""
     return (np.asarray(j_per_th, float) * MWH_PER_PH_DAY_PER_J_PER_TH * pue
-            * (power_usd_per_mwh + opex_usd_per_mw_year / 8760.0) / (1.0 - pool_fee))
+            * (power_usd_per_mwh + opex_usd_per_mw_year / HOURS_PER_YEAR) / (1.0 - pool_fee))
 
 
 def build_outlook(assumptions: Assumptions, months: int | None = None) -> Outlook:

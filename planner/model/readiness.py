@@ -61,11 +61,11 @@ All thresholds are in :data:`DEFAULT_THRESHOLDS`, overridable by
 from __future__ import annotations
 
 import datetime as _dt
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from planner.fmt import HOURS_PER_YEAR, real_number
 from planner.model.costs import unit_costs_from_settings
 from planner.model.fields import FIELDS
 from planner.model.readiness_rules import (
@@ -73,7 +73,8 @@ from planner.model.readiness_rules import (
     DISTANCE_POINTS, DLC_SCORES, ENERGIZATION_MONTHS_POINTS, EQUIPMENT_LEAD_POINTS, EQUIPMENT_SCORES,
     FACT_PROMPTS, FACT_TRIAL_VALUES, FIBRE_ROUTE_POINTS, HALL_SCORES, INTERCONNECTION_MONTHS,
     INTERCONNECTION_SCORES, LAND_POINTS_REL, LATENCY_POINTS_REL, LINE_CLASS_FACTORS, MORATORIUM_SCORES,
-    PART_WEIGHTS, PERMIT_SCORES, POP_POINTS, READINESS_CLASSES, REDUNDANCY_SCORES, SUBSTATION_KV_POINTS,
+    NOT_SCORED, PART_WEIGHTS, PERMIT_SCORES, POP_POINTS, READINESS_CLASSES, READINESS_COLOURS, READINESS_LABELS,
+    REDUNDANCY_SCORES, SUBSTATION_KV_POINTS,
     TRANSFORMER_COUNT_POINTS, UNKNOWN_PRIORS, WATER_SOURCE_SCORES, WATER_STRESS_SCORES, WATER_VOLUME_POINTS,
     ZONING_SCORES,
     piecewise_linear, power_mw_score, rack_kw_points, scaled,
@@ -85,7 +86,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "BUILTIN_WEIGHTS_PROFILES", "CRITERIA", "CRITERIA_BY_KEY", "DEFAULT_THRESHOLDS", "DEFAULT_WEIGHTS", "GATES",
-    "INTERCONNECTION_MONTHS", "INPUT_FIELDS", "READINESS_CLASSES", "Criterion", "CriterionScore", "Fact",
+    "INTERCONNECTION_MONTHS", "INPUT_FIELDS", "NOT_SCORED", "READINESS_CLASSES", "READINESS_COLOURS",
+    "READINESS_LABELS", "Criterion", "CriterionScore", "Fact",
     "Gate", "ReadinessError", "ReadinessResult", "ScoringContext", "SubScore", "Upgrade", "WeightsProfile",
     "compute_upgrades", "critical_it_ratio", "gates_from_settings", "next_facts", "rank_results",
     "score_portfolio", "score_site", "site_power_mw", "thresholds_from_settings", "weights_from_settings",
@@ -390,7 +392,7 @@ def _water(site: Site, ctx: ScoringContext) -> SubScore:
         if mw is None:
             mw, ref_note = 100.0, ", site MW unknown: 100 MW reference"
         it_mw = mw * ctx.critical_it_ratio
-        need_m3 = it_mw * 8760.0 * ctx.t("water_wue_l_per_kwh")  # MWh * L/kWh = m3
+        need_m3 = it_mw * HOURS_PER_YEAR * ctx.t("water_wue_l_per_kwh")  # MWh * L/kWh = m3
         ratio = vol / need_m3 if need_m3 > 0 else 1.0
         vol_part = _Part("water_volume_m3_per_year", w["water_volume_m3_per_year"],
                          piecewise_linear(ratio, WATER_VOLUME_POINTS),
@@ -564,7 +566,7 @@ class WeightsProfile:
             if key not in CRITERIA_BY_KEY:
                 raise ReadinessError(f"weights profile {name!r}: unknown criterion {key!r}. "
                                      f"Use one of: {', '.join(CRITERIA_BY_KEY)}")
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)):
+            if real_number(value) is None:
                 raise ReadinessError(f"weights profile {name!r}: weight for {key} = {value!r} is not a finite "
                                      "number. Enter a number >= 0")
             if value < 0:
@@ -612,8 +614,7 @@ def thresholds_from_settings(settings: Mapping[str, Any] | None) -> dict[str, fl
         if key not in DEFAULT_THRESHOLDS:
             raise ReadinessError(f"settings readiness_thresholds: unknown key {key!r}. "
                                  f"Use one of: {', '.join(DEFAULT_THRESHOLDS)}")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)) \
-                or value < 0:
+        if real_number(value) is None or value < 0:
             raise ReadinessError(f"settings readiness_thresholds {key} = {value!r}: must be a number >= 0. "
                                  "Enter a non-negative number")
         out[key] = float(value)

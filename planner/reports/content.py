@@ -18,6 +18,7 @@ from typing import Any
 from planner import __version__
 from planner.fmt import (UNKNOWN, fmt_choice, fmt_fraction_pct, fmt_km, fmt_kv, fmt_months, fmt_mw,  # noqa: F401
                          fmt_number, fmt_pct, fmt_score, fmt_usd)
+from planner.gis.kinds import kinds_feeding
 from planner.model.assumptions import ASSUMPTIONS, GROUP_LABELS as ASSUMPTION_GROUPS, Assumptions, \
     assumptions_from_settings, coerce_assumption
 from planner.model.chart_data import mining_data
@@ -28,12 +29,6 @@ from planner.model.site import PlannerError, Site
 
 Progress = Callable[[float], None]
 
-# Layer kinds whose data feed each group of computed fields (for the "source" column).
-_COMPUTED_SOURCES: dict[str, tuple[str, ...]] = {
-    "grid": ("transmission", "substations"),
-    "fibre": ("fibre", "pops"),
-    "stranded": ("stranded", "flares"),
-}
 # Computed text fields about a line class that only clutter the table when unknown.
 _OPTIONAL_COMPUTED = re.compile(r"^line_\d+kv_(operator|name)$")
 _TABLE_SKIP = {"notes", "sources"}  # shown as their own sections
@@ -404,7 +399,7 @@ def _attributes(site: Site, project: Any) -> list[AttributeRow]:
         if fs.computed and value is None and _OPTIONAL_COMPUTED.match(fs.name):
             continue
         if fs.computed:
-            kinds = _COMPUTED_SOURCES.get(fs.group, ())
+            kinds = kinds_feeding(fs.group)
             layers = [by_kind[k] for k in kinds if k in by_kind]
             source = "computed from " + "; ".join(layers) if layers else "computed (layer not in project)"
         else:

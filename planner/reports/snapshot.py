@@ -13,6 +13,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from planner.fileio import atomic_write
 from planner.model.readiness import score_portfolio
 from planner.model.site import Site
 from planner.reports.content import ReportError, find_site
@@ -178,10 +179,7 @@ def export_map_html(project: Any, out: str | os.PathLike[str], *,
         raise ReportError(f"{out_path}: folder does not exist; create it or choose another output path")
     html = build_map(project, score_portfolio(project.portfolio),
                      MapOptions(title=str(project.portfolio.name)), progress=progress)
-    part = out_path.with_name(out_path.name + ".part")
-    part.write_text(html, encoding="utf-8")
-    os.replace(part, out_path)
-    return out_path
+    return atomic_write(out_path, html)
 
 
 def snapshot_png(project: Any, out: str | os.PathLike[str], *, site_id: str | None = None, width: int = 1600,
