@@ -569,7 +569,7 @@ def site_section(project: Any, site: Site, result: ReadinessResult, comp: PathCo
                         "fleet's power cost at this site ($/PH/day).", 800, 360),
             ReportImage("network_outlook", "Network difficulty outlook",
                         "Difficulty implied by the outlook (hashrate = difficulty x 2^32 / 600); halvings dotted.",
-                        480, 300),
+                        800, 300),
         ])
     sub = " \u00b7 ".join(p for p in (site.site_id, site.operator, _region(site)) if p and p != UNKNOWN)
     return SiteSection(
