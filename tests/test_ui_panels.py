@@ -126,8 +126,11 @@ def test_paths_npv_bars_equal_site_paths_and_tornado_runs_in_background(qtbot, h
     panel = _panel(qtbot, PathsPanel, host)
     p = host.project.portfolio
     comp = site_paths(p.get(SID), assumptions_from_settings(p.settings))
-    heights = [b.opts["height"][0] for b in _bars(panel.plots["npv"])]
-    assert np.allclose(heights, [comp.mining.npv_usd / 1e6, comp.ai_lease.npv_usd / 1e6, comp.hybrid.npv_usd / 1e6])
+    heights = [b.opts["height"][0] for b in _bars(panel.plots["npv"]) if b.opts["width"] == 0.6]
+    assert np.allclose(heights, [comp.mining.npv_usd / 1e6, comp.ai_lease.npv_usd / 1e6, comp.hybrid.npv_usd / 1e6,
+                                 comp.sell.npv_usd / 1e6])
+    ex_tv = [b.opts["height"][0] for b in _bars(panel.plots["npv"]) if b.opts["width"] < 0.6]  # without exit value
+    assert np.allclose(ex_tv, [comp.ai_lease.npv_excl_terminal_usd / 1e6, comp.hybrid.npv_excl_terminal_usd / 1e6])
     assert fmt_usd_m(comp.mining.npv_usd) in " ".join(_texts(panel.plots["npv"]))
     assert np.allclose(panel.charts["bridge"].values["npv_musd"], comp.bridge_npv_usd / 1e6)
     assert panel.wait_for_tornado(60), panel.tornado_status.text()

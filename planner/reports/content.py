@@ -21,6 +21,7 @@ from planner.fmt import (UNKNOWN, fmt_choice, fmt_fraction_pct, fmt_km, fmt_kv, 
 from planner.gis.kinds import kinds_feeding
 from planner.model.assumptions import ASSUMPTIONS, GROUP_LABELS as ASSUMPTION_GROUPS, Assumptions, \
     assumptions_from_settings, coerce_assumption
+from planner.model.chart_data import mining_data
 from planner.model.economics import PathComparison, PathResult, site_paths
 from planner.model.fields import FIELD_LIST, FIELDS, GROUP_LABELS, FieldSpec, humanize_field_names
 from planner.model.readiness import READINESS_CLASSES, ReadinessResult, next_facts, rank_results, score_site
@@ -213,6 +214,7 @@ class SiteSection:
     # the model objects behind the figures, for the chart step (not shown as text)
     result: ReadinessResult | None = field(default=None, repr=False, compare=False)
     comparison: PathComparison | None = field(default=None, repr=False, compare=False)
+    mining: Any = field(default=None, repr=False, compare=False)  # planner.model.chart_data.MiningData
 
 
 @dataclass(frozen=True)
@@ -562,6 +564,12 @@ def site_section(project: Any, site: Site, result: ReadinessResult, comp: PathCo
                         f"{comp.years} years.", 480, 330),
             ReportImage("bridge", "Bridge path: NPV by conversion year",
                         "Keep mining, convert to AI/HPC in year N.", 480, 330),
+            ReportImage("mining_outlook", "Mining outlook: hashprice vs the network's marginal cost",
+                        "Hashprice outlook, the marginal fleet's cash cost, each model's breakeven and the installed "
+                        "fleet's power cost at this site ($/PH/day).", 800, 360),
+            ReportImage("network_outlook", "Network difficulty outlook",
+                        "Difficulty implied by the outlook (hashrate = difficulty x 2^32 / 600); halvings dotted.",
+                        480, 300),
         ])
     sub = " \u00b7 ".join(p for p in (site.site_id, site.operator, _region(site)) if p and p != UNKNOWN)
     return SiteSection(
@@ -572,7 +580,8 @@ def site_section(project: Any, site: Site, result: ReadinessResult, comp: PathCo
         time_to_power=_lower_bound(fmt_months(result.time_to_power_months), result),
         attributes=_attributes(site, project), sources=_sources(site.sources), notes=notes,
         economics=economics_table(comp, assumptions), result=result, comparison=comp, band=band,
-        next_facts=[humanize_field_names(f) for f in facts], **images)
+        next_facts=[humanize_field_names(f) for f in facts],
+        mining=None if comp.unavailable_reason or not with_images else mining_data(site, assumptions), **images)
 
 
 def _meta(project: Any, title: str, subtitle: str, today: _dt.date | None, paper: str) -> ReportMeta:

@@ -33,7 +33,9 @@ PATHS = ("mining", "ai_lease", "hybrid")
 
 # Columns added after the site fields, with their meaning (also the data dictionary of the export).
 SCORE_COLUMNS: dict[str, str] = {
-    "readiness_total": "Readiness total, 0-100 (empty: too little data)",
+    "readiness_total": "Readiness total, 0-100: expected, unknown facts at their stated prior",
+    "readiness_total_low": "Readiness total with every unknown fact at its worst, 0-100",
+    "readiness_total_high": "Readiness total with every unknown fact at its best, 0-100",
     "readiness_class": "ready_now | convertible_with_upgrades | mining_only | insufficient_data",
     "readiness_class_label": "Readiness class for people",
     "completeness_pct": "Share of scoring weight with known data, %",
@@ -99,7 +101,9 @@ def sites_table(project: Any, *, economics: bool = True, as_of: _dt.date | None 
         for f in FIELD_LIST:
             cols[f.name].append(site.get(f.name))
         r = score_site(site, settings, as_of=as_of)
-        extra["readiness_total"].append(None if r.total is None else round(r.total, 2))
+        extra["readiness_total"].append(round(r.total, 2))
+        extra["readiness_total_low"].append(round(r.total_low, 2))
+        extra["readiness_total_high"].append(round(r.total_high, 2))
         extra["readiness_class"].append(r.klass)
         extra["readiness_class_label"].append(r.class_label)
         extra["completeness_pct"].append(round(r.completeness_pct, 1))

@@ -504,6 +504,8 @@ def _site_chart(key: str, section: Any) -> tuple[Callable[[Any, Any], Any], Any]
         "paths_cash": (plots.paths_cash_chart, section.comparison),
         "paths_npv": (plots.paths_npv_chart, section.comparison),
         "bridge": (plots.bridge_chart, section.comparison),
+        "mining_outlook": (plots.hashprice_chart, section.mining),
+        "network_outlook": (plots.network_chart, section.mining),
     }
     if key not in builders:
         raise RenderError(f"no chart builder for {key!r}")

@@ -39,8 +39,10 @@ from planner.ui.text import plain_tooltip
 __all__ = ["ECONOMICS_KEYS", "ChartPanel", "PanelHost", "cached_hybrid", "cached_mining", "cached_paths",
            "cached_tornado", "clear_caches", "first_line", "run_standalone"]
 
-#: Settings keys that change the economics (assumptions, scenario, ASIC catalogue).
-ECONOMICS_KEYS = frozenset({"assumptions", "scenario", "scenarios", "asic_catalogue"})
+#: Settings keys that change the economics (assumptions, scenario, ASIC catalogue, upgrade unit costs that price
+#: the conversion, the hashprice forward curve).
+ECONOMICS_KEYS = frozenset({"assumptions", "scenario", "scenarios", "asic_catalogue", "unit_costs",
+                            "hashprice_forward_curve"})
 
 
 def _same(a: Any, b: Any) -> bool:
