@@ -342,8 +342,8 @@ def load_attributions() -> list[Attribution]:
 def layer_sources(project: Any) -> list[str]:
     """Distinct ``title: source`` lines of the project's layers, in layer order."""
     out: list[str] = []
-    for layer in getattr(project, "layers", {}).values():
-        src = (getattr(layer, "source", "") or "").strip()
+    for layer in project.layers.values():
+        src = (layer.source or "").strip()
         line = f"{layer.title}: {src}" if src else str(layer.title)
         if line not in out:
             out.append(line)
@@ -352,7 +352,7 @@ def layer_sources(project: Any) -> list[str]:
 
 def _layer_source_by_kind(project: Any) -> dict[str, str]:
     out: dict[str, list[str]] = {}
-    for layer in getattr(project, "layers", {}).values():
+    for layer in project.layers.values():
         out.setdefault(layer.kind, []).append(str(layer.title))
     return {k: ", ".join(v) for k, v in out.items()}
 

@@ -285,8 +285,7 @@ class AssumptionsEditor(QWidget):
     def _reject(self, message: str) -> None:
         self.message.setText(message)
         self.edit_rejected.emit(message)
-        if hasattr(self.host, "show_status"):
-            self.host.show_status(message)
+        self.host.show_status(message)
         self.sync_from_settings()
 
     # == assumptions ================================================================================
