@@ -200,6 +200,21 @@ def test_move_and_setting_commands(model):
     assert "scenario" not in p.settings and seen == ["scenario", "scenario"]
 
 
+def test_drag_moves_merge_per_site_only(model, monkeypatch):
+    monkeypatch.setattr(commands.time, "monotonic", lambda: 50.0)  # one instant: only the site decides
+    p, stack = model.portfolio, model.undo_stack
+    a0, b0 = p.get("A"), p.get("B")
+    stack.push(MoveSiteCommand(p, "A", -100.0, 32.0))
+    stack.push(MoveSiteCommand(p, "A", -100.5, 32.5))  # the same drag
+    assert stack.count() == 1
+    stack.push(MoveSiteCommand(p, "B", -99.0, 31.0))   # another site: its own step
+    assert stack.count() == 2
+    stack.undo()
+    assert p.get("B") == b0 and (p.get("A").lon, p.get("A").lat) == (-100.5, 32.5)
+    stack.undo()
+    assert p.get("A") == a0
+
+
 def test_edit_command_refuses_site_id_and_unknown_site(model):
     with pytest.raises(SiteError, match="cannot be changed"):
         EditSiteCommand.create(model.portfolio, "A", "site_id", "Z")

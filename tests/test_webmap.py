@@ -216,7 +216,7 @@ def test_layer_style_overrides_and_visibility(small_project):
 
 
 def test_sample_project_map():
-    project_mod = pytest.importorskip("planner.gis.project")
+    from planner.gis import project as project_mod
     from planner.assets import sample_project
     project = project_mod.open_project(sample_project())
     data = _data(build_map(project))

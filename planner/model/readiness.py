@@ -66,6 +66,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from planner.fmt import HOURS_PER_YEAR, real_number
+from planner.model.assumptions import assumptions_from_settings
 from planner.model.costs import unit_costs_from_settings
 from planner.model.fields import FIELDS
 from planner.model.readiness_rules import (
@@ -622,23 +623,9 @@ def thresholds_from_settings(settings: Mapping[str, Any] | None) -> dict[str, fl
 
 
 def critical_it_ratio(settings: Mapping[str, Any] | None) -> float:
-    """Critical IT MW per gross MW: planner.model.assumptions when available, else settings, else 0.70."""
-    try:
-        from planner.model import assumptions as _assumptions  # written by another module owner
-    except ModuleNotFoundError as e:
-        if e.name != "planner.model.assumptions":
-            raise
-        _assumptions = None  # type: ignore[assignment]
-    ratio: Any = None
-    if _assumptions is not None and hasattr(_assumptions, "assumptions_from_settings"):
-        ratio = getattr(_assumptions.assumptions_from_settings(dict(settings or {})), "critical_it_ratio", None)
-    if ratio is None:
-        ratio = ((settings or {}).get("assumptions") or {}).get("critical_it_ratio",
-                                                                DEFAULT_THRESHOLDS["critical_it_ratio_default"])
-    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < float(ratio) <= 1:
-        raise ReadinessError(f"settings assumptions critical_it_ratio = {ratio!r}: must be in (0, 1]. "
-                             "Enter e.g. 0.70")
-    return float(ratio)
+    """Critical IT MW per gross MW: the ``critical_it_ratio`` assumption in force (DOMAIN 4: 0.67-0.80)."""
+    return float(assumptions_from_settings(dict(settings or {})).critical_it_ratio)
+
 
 # ---------------------------------------------------------------------------------------
 # gates

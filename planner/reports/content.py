@@ -342,8 +342,8 @@ def load_attributions() -> list[Attribution]:
 def layer_sources(project: Any) -> list[str]:
     """Distinct ``title: source`` lines of the project's layers, in layer order."""
     out: list[str] = []
-    for layer in getattr(project, "layers", {}).values():
-        src = (getattr(layer, "source", "") or "").strip()
+    for layer in project.layers.values():
+        src = (layer.source or "").strip()
         line = f"{layer.title}: {src}" if src else str(layer.title)
         if line not in out:
             out.append(line)
@@ -352,7 +352,7 @@ def layer_sources(project: Any) -> list[str]:
 
 def _layer_source_by_kind(project: Any) -> dict[str, str]:
     out: dict[str, list[str]] = {}
-    for layer in getattr(project, "layers", {}).values():
+    for layer in project.layers.values():
         out.setdefault(layer.kind, []).append(str(layer.title))
     return {k: ", ".join(v) for k, v in out.items()}
 
@@ -569,7 +569,7 @@ def site_section(project: Any, site: Site, result: ReadinessResult, comp: PathCo
                         "fleet's power cost at this site ($/PH/day).", 800, 360),
             ReportImage("network_outlook", "Network difficulty outlook",
                         "Difficulty implied by the outlook (hashrate = difficulty x 2^32 / 600); halvings dotted.",
-                        480, 300),
+                        800, 300),
         ])
     sub = " \u00b7 ".join(p for p in (site.site_id, site.operator, _region(site)) if p and p != UNKNOWN)
     return SiteSection(

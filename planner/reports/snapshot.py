@@ -137,7 +137,7 @@ def map_project(project: Any, kinds: Mapping[str, bool],
                 bbox: tuple[float, float, float, float] | None = None) -> Any:
     """A project view for the web map: only layer kinds shown in ``kinds``, features clipped to ``bbox``."""
     layers = {}
-    for name, layer in getattr(project, "layers", {}).items():
+    for name, layer in project.layers.items():
         if not kinds.get(layer.kind, False):
             continue
         gdf = layer.gdf
@@ -145,7 +145,7 @@ def map_project(project: Any, kinds: Mapping[str, bool],
             w, s, e, n = bbox
             gdf = gdf.cx[w:e, s:n]
         layers[name] = dataclasses.replace(layer, gdf=gdf)
-    return SimpleNamespace(portfolio=project.portfolio, layers=layers, path=getattr(project, "path", None))
+    return SimpleNamespace(portfolio=project.portfolio, layers=layers, path=project.path)
 
 
 def site_map_html(project: Any, site_id: str, width: int, height: int, *,
