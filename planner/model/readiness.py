@@ -236,7 +236,7 @@ def _combine(parts: Sequence[_Part]) -> SubScore:
     score = sum(p.weight * p.expected for p in parts) / total_w
     low = sum(p.weight * (p.low if p.score is None else p.score) for p in parts) / total_w
     high = sum(p.weight * (p.high if p.score is None else p.score) for p in parts) / total_w
-    known_score = None if known_w <= 0 else sum(p.weight * float(p.score) for p in known) / known_w  # type: ignore[arg-type]
+    known_score = None if known_w <= 0 else sum(p.weight * p.expected for p in known) / known_w  # known: expected = score
     texts = [p.text for p in known if p.text]
     if unknown:
         names = ", ".join(dict.fromkeys(_REASON_NAMES.get(p.name, p.name) for p in unknown))
