@@ -44,7 +44,7 @@ def _close(view):
 
 @pytest.fixture(scope="module")
 def sample():
-    project_mod = pytest.importorskip("planner.gis.project")
+    from planner.gis import project as project_mod
     from planner.assets import sample_project
     return project_mod.open_project(sample_project())
 

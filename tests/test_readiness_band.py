@@ -249,3 +249,15 @@ def test_cli_json_has_band_class_and_completeness(monkeypatch, capsys):
     assert main(["score", "x.gpkg", "--as-of", "2025-01-01"]) == 0
     out = capsys.readouterr().out
     assert "next fact" in out and "\nU " not in out and " U " in out
+
+
+def test_sample_holds_sites_as_mining_sites(sample):
+    chi, pg, lm, den = (sample.get(i) for i in ("IREN-CHI", "IREN-PG", "WULF-LM", "CORZ-DEN"))
+    # AI-build facts are notes, marked as such, not scored attributes
+    assert (chi.dlc_path, chi.max_rack_kw, chi.cooling_current) == (None, None, None)
+    assert "AI build (outcome, not scored): Horizon 1" in chi.notes and "200 kW/rack" in chi.notes
+    assert pg.hall_type is None and "AI build (outcome, not scored)" in pg.notes
+    # MW columns that were AI leases are not the mining site's MW
+    assert (lm.energized_mw, lm.power_capacity_mw) == (None, None) and "MW as a mining site" in lm.notes
+    assert (den.energized_mw, den.power_capacity_mw, den.land_acres) == (125.0, 300.0, 31.0)
+    assert all(s.pipeline_mw is None or s.power_capacity_mw is not None for s in sample)

@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pypdf
 import pytest
 
 from _report_fixtures import XSS, XSS_ID, small_project
 
-pypdf = pytest.importorskip("pypdf")
 pytestmark = pytest.mark.gui
 
 A4_PT = (595, 842)  # 210 x 297 mm in points

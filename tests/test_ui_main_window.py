@@ -182,12 +182,17 @@ def test_form_edits_use_commands_and_show_refusal_inline(window):
     assert window.project.portfolio.get(SID).land_acres == 250
     assert form.error_text == ""
     from planner.ui.delegates import editor_value
+    from planner.model.readiness import next_facts
     from planner.model.fields import FIELDS
     assert editor_value(form.editors["land_acres"], FIELDS["land_acres"]) == 250
     window.undo_stack.undo()
     assert window.project.portfolio.get(SID).land_acres == before != 250
     assert editor_value(form.editors["land_acres"], FIELDS["land_acres"]) == before  # form followed the store
     assert "(computed)" in form.score_label.text()
+    r = window.scores[SID]  # the band and the one fact to collect next
+    facts = next_facts(window.project.portfolio.get(SID), window.project.portfolio.settings, result=r)
+    assert f"{r.band_text} / 100" in form.score_label.text()
+    assert f"Next fact: {facts[0].sentence}" in form.score_label.text()
 
 
 def test_selection_syncs_map_table_and_form(window, qtbot):

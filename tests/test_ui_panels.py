@@ -13,7 +13,7 @@ from planner.assets import sample_project
 from planner.model.assumptions import assumptions_from_settings
 from planner.model.economics import site_paths
 from planner.model.portfolio import Portfolio
-from planner.model.readiness import score_site
+from planner.model.readiness import next_facts, score_site
 from planner import plots
 from planner.fmt import fmt_usd_m
 from planner.model import chart_data as cd
@@ -22,7 +22,7 @@ from planner.plots.style import GATE_COLOUR
 from planner.ui.commands import EditSiteCommand
 from planner.ui.panels import HybridPanel, MarketPanel, MiningPanel, PanelHost, PathsPanel, ReadinessPanel
 from planner.ui.panels.base import cached_hybrid, cached_mining, cached_paths
-from planner.webmap.styles import READINESS_COLOURS
+from planner.model.readiness import READINESS_COLOURS
 
 pytestmark = pytest.mark.gui
 SID = "CORZ-DEN"        # 300 MW gross, 125 MW energized as a mining site, Texas
@@ -83,6 +83,8 @@ def test_readiness_bars_equal_result_subscores_and_hover(qtbot, host):
     assert len(no_data.opts["y"]) == sum(c.missing for c in crit)
     assert np.allclose(no_data.opts["width"], [c.high - c.low for c in crit if c.missing])
     assert no_data.opts["brush"].style() != scored.opts["brush"].style()  # hatched, not solid
+    facts = next_facts(host.project.portfolio.get(SID), host.project.portfolio.settings, result=res)
+    assert panel.next_label.text().startswith("What to find out next: 1. " + facts[0].sentence)
     band = _bars(panel.plots["criteria"], "band of unknowns")[0]
     partial = [c for c in crit if not c.missing and c.high > c.low]
     assert np.allclose(band.opts["x0"], [c.low for c in partial])
@@ -124,8 +126,11 @@ def test_paths_npv_bars_equal_site_paths_and_tornado_runs_in_background(qtbot, h
     panel = _panel(qtbot, PathsPanel, host)
     p = host.project.portfolio
     comp = site_paths(p.get(SID), assumptions_from_settings(p.settings))
-    heights = [b.opts["height"][0] for b in _bars(panel.plots["npv"])]
-    assert np.allclose(heights, [comp.mining.npv_usd / 1e6, comp.ai_lease.npv_usd / 1e6, comp.hybrid.npv_usd / 1e6])
+    heights = [b.opts["height"][0] for b in _bars(panel.plots["npv"]) if b.opts["width"] == 0.6]
+    assert np.allclose(heights, [comp.mining.npv_usd / 1e6, comp.ai_lease.npv_usd / 1e6, comp.hybrid.npv_usd / 1e6,
+                                 comp.sell.npv_usd / 1e6])
+    ex_tv = [b.opts["height"][0] for b in _bars(panel.plots["npv"]) if b.opts["width"] < 0.6]  # without exit value
+    assert np.allclose(ex_tv, [comp.ai_lease.npv_excl_terminal_usd / 1e6, comp.hybrid.npv_excl_terminal_usd / 1e6])
     assert fmt_usd_m(comp.mining.npv_usd) in " ".join(_texts(panel.plots["npv"]))
     assert np.allclose(panel.charts["bridge"].values["npv_musd"], comp.bridge_npv_usd / 1e6)
     assert panel.wait_for_tornado(60), panel.tornado_status.text()

@@ -92,6 +92,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Geod, Transformer
 
+from planner.fmt import real_number
 from planner.gis.crs import is_wgs84
 from planner.gis.prescreen import Samples, ScaleField, disk_sums, geodesic_bounds, nearest_bounds, sample_features
 from planner.gis.proximity import (
@@ -176,7 +177,7 @@ def screening_weights(settings: Mapping[str, Any] | None = None,
     for key, value in dict(overrides or {}).items():
         if key not in out:
             raise ScreeningError(f"screening weight {key!r}: unknown criterion; use {', '.join(SCREEN_CRITERIA)}")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        if real_number(value) is None or value < 0:
             raise ScreeningError(f"screening weight {key} = {value!r}: must be a number >= 0 (0 switches it off)")
         out[key] = float(value)
     if sum(out.values()) <= 0:

@@ -49,13 +49,13 @@ from typing import Any
 
 import numpy as np
 
+from planner.fmt import HOURS_PER_YEAR, real_number
 from planner.model.assumptions import AssumptionError, Assumptions, AsicSpec, parse_utc
 from planner.model.site import PlannerError, Site
 
 SATOSHI_PER_BTC = 100_000_000
 HALVING_INTERVAL_BLOCKS = 210_000
 DAYS_PER_MONTH = 30.4375
-HOURS_PER_YEAR = 8760
 TWO_32 = 2**32
 
 
@@ -1013,6 +1013,8 @@ class _Lease:
         p = float(a.lease_renewal_probability)
         occ = np.where(live & (k >= term) & (np.where(live, k % term, 0) < a.lease_downtime_months), p, 1.0)
         self.rent_occ = rent * occ
+        self.rent, self.occ, self.term, self.p = rent, occ, term, p
+        self.relet_usd = (1.0 - p) * a.relet_capex_usd_per_mw_it * it_mw
         self.noi_m = a.noi_margin * self.rent_occ
         self.live_share = np.where(live, occ, 0.0)
         self.relets = [(int(e), (1.0 - p) * a.relet_capex_usd_per_mw_it * it_mw) for e in range(b + term, n, term)]
@@ -1021,6 +1023,32 @@ class _Lease:
         if pm:
             credited = live & (k < pm)
             self.noi_m = self.noi_m - np.where(credited, rent, 0.0)
+
+    def _exit_noi(self, last: int) -> float:
+        """NOI the exit multiple applies to, ``last`` months after signing (0 while still building).
+
+        The let run rate (12 x the month's escalated rent x margin) less what a buyer expects to lose
+        at the next term end after the horizon, valued at the horizon: the non-renewed share's downtime
+        rent and re-fit capex, discounted at the lease rate; if the horizon falls inside a downtime
+        window, the rest of that window's lost rent instead. So the exit never rewards a shorter lease.
+        """
+        a = self.ctx.a
+        if last < self.b:
+            return 0.0
+        k = last - self.b
+        rent = float(self.rent[last])
+        run_rate = 12.0 * rent * a.noi_margin
+        down = int(a.lease_downtime_months)
+        pos = k % self.term
+        lost = 0.0
+        if k >= self.term and pos < down:            # inside a downtime window: its remaining months
+            lost = (1.0 - self.p) * rent * a.noi_margin * (down - pos - 1)
+        else:                                        # the next term end after the horizon
+            months_to_end = self.term - pos
+            rate = self.ctx.rate + _spread(a)
+            lost = ((1.0 - self.p) * rent * a.noi_margin * down + self.relet_usd) / (1.0 + rate) ** (months_to_end / 12.0)
+        mult = a.ai_exit_multiple_noi
+        return max(0.0, run_rate - (lost / mult if mult > 0 else 0.0))
 
     def at(self, sign_month: int) -> dict[str, Any]:
         """Annual arrays (years 0..H) of this lease signed at ``sign_month`` and its run-rate NOI at the horizon."""
@@ -1041,8 +1069,7 @@ class _Lease:
                 relet[_year_at(s + off)] += amount
         if self.prepay and s < n:
             noi_y[_year_at(s)] += self.prepay
-        last = n - 1 - s
-        run_rate = 12.0 * float(self.rent_occ[last]) * ctx.a.noi_margin if last >= self.b else 0.0
+        run_rate = self._exit_noi(n - 1 - s)
         return {"capex": _annual(shift(self.capex_m), years), "noi": noi_y, "relet": relet, "run_rate_noi": run_rate,
                 "prepay": self.prepay if s < n else 0.0, "lease_revenue": float(shift(self.rent_occ).sum()),
                 "lease_noi": float(noi.sum() + (self.prepay if s < n else 0.0)),
@@ -1055,8 +1082,8 @@ def _lease_schedule(ctx: _Ctx, it_mw: float, sign_month: int, build_months: floa
     return _Lease(ctx, it_mw, build_months, capex_usd).at(sign_month)
 
 
-def finance_path(cash_usd: np.ndarray, capex_by_year: np.ndarray, a: Assumptions, equity_rate: float | None = None
-                 ) -> Financing:
+def finance_path(cash_usd: np.ndarray, capex_by_year: np.ndarray, a: Assumptions, equity_rate: float | None = None,
+                 *, project_irr: float | None = None) -> Financing:
     """Debt = ``debt_share`` x the initial capex of each year; interest is capitalised until the year after
     the last draw, then the balance is repaid over ``debt_tenor_years`` (annuity or straight principal);
     a balance left at the horizon is repaid in year H. Equity cash = path cash + draws - debt service.
@@ -1069,7 +1096,8 @@ def finance_path(cash_usd: np.ndarray, capex_by_year: np.ndarray, a: Assumptions
     debt = float(draws.sum())
     if debt <= 0:
         rate = float(a.cost_of_equity if equity_rate is None else equity_rate)
-        return Financing(0.0, service, cash.copy(), npv(rate, cash), irr(cash), None)
+        return Financing(0.0, service, cash.copy(), npv(rate, cash), irr(cash) if project_irr is None else project_irr,
+                         None)
     i = float(a.debt_rate)
     last = int(np.nonzero(draws)[0].max())
     s = min(last + 1, h)
@@ -1125,8 +1153,9 @@ def _path(name: str, ctx: _Ctx, gross_mw: float, *, mining_cash: np.ndarray | No
     streams = dict(streams)
     streams["terminal_value"] = float(tv_mining + tv_lease)
     capex = float(capex_by_year.sum())
-    fin = finance_path(with_tv, capex_by_year, ctx.a)
-    return PathResult(name, PATH_LABELS[name], with_tv, capex, v, irr(with_tv), payback_year(total), mwh, electron,
+    project_irr = irr(with_tv)
+    fin = finance_path(with_tv, capex_by_year, ctx.a, project_irr=project_irr)
+    return PathResult(name, PATH_LABELS[name], with_tv, capex, v, project_irr, payback_year(total), mwh, electron,
                       v / gross_mw, operating_usd / max(1, years) / gross_mw, streams, tuple(notes),
                       terminal_value_usd=float(tv_mining + tv_lease), terminal_value_pv_usd=float(tv_pv),
                       npv_excl_terminal_usd=float(excl), capex_by_year_usd=capex_by_year.copy(),
@@ -1537,5 +1566,6 @@ def _check_finite(comp: PathComparison) -> None:
 
 
 def _positive(name: str, value: float) -> None:
-    if not (isinstance(value, (int, float, np.floating, np.integer)) and math.isfinite(value) and value > 0):
+    v = real_number(value)
+    if v is None or v <= 0:
         raise EconomicsError(f"{name} = {value!r} must be a finite number > 0")

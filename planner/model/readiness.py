@@ -61,11 +61,12 @@ All thresholds are in :data:`DEFAULT_THRESHOLDS`, overridable by
 from __future__ import annotations
 
 import datetime as _dt
-import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from planner.fmt import HOURS_PER_YEAR, real_number
+from planner.model.assumptions import assumptions_from_settings
 from planner.model.costs import unit_costs_from_settings
 from planner.model.fields import FIELDS
 from planner.model.readiness_rules import (
@@ -73,7 +74,8 @@ from planner.model.readiness_rules import (
     DISTANCE_POINTS, DLC_SCORES, ENERGIZATION_MONTHS_POINTS, EQUIPMENT_LEAD_POINTS, EQUIPMENT_SCORES,
     FACT_PROMPTS, FACT_TRIAL_VALUES, FIBRE_ROUTE_POINTS, HALL_SCORES, INTERCONNECTION_MONTHS,
     INTERCONNECTION_SCORES, LAND_POINTS_REL, LATENCY_POINTS_REL, LINE_CLASS_FACTORS, MORATORIUM_SCORES,
-    PART_WEIGHTS, PERMIT_SCORES, POP_POINTS, READINESS_CLASSES, REDUNDANCY_SCORES, SUBSTATION_KV_POINTS,
+    NOT_SCORED, PART_WEIGHTS, PERMIT_SCORES, POP_POINTS, READINESS_CLASSES, READINESS_COLOURS, READINESS_LABELS,
+    REDUNDANCY_SCORES, SUBSTATION_KV_POINTS,
     TRANSFORMER_COUNT_POINTS, UNKNOWN_PRIORS, WATER_SOURCE_SCORES, WATER_STRESS_SCORES, WATER_VOLUME_POINTS,
     ZONING_SCORES,
     piecewise_linear, power_mw_score, rack_kw_points, scaled,
@@ -85,7 +87,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "BUILTIN_WEIGHTS_PROFILES", "CRITERIA", "CRITERIA_BY_KEY", "DEFAULT_THRESHOLDS", "DEFAULT_WEIGHTS", "GATES",
-    "INTERCONNECTION_MONTHS", "INPUT_FIELDS", "READINESS_CLASSES", "Criterion", "CriterionScore", "Fact",
+    "INTERCONNECTION_MONTHS", "INPUT_FIELDS", "NOT_SCORED", "READINESS_CLASSES", "READINESS_COLOURS",
+    "READINESS_LABELS", "Criterion", "CriterionScore", "Fact",
     "Gate", "ReadinessError", "ReadinessResult", "ScoringContext", "SubScore", "Upgrade", "WeightsProfile",
     "compute_upgrades", "critical_it_ratio", "gates_from_settings", "next_facts", "rank_results",
     "score_portfolio", "score_site", "site_power_mw", "thresholds_from_settings", "weights_from_settings",
@@ -192,17 +195,17 @@ class SubScore:
     unknown: tuple[str, ...]
     known_score: float | None       # on the known parts only (renormalised), as screening cells use it
 
-    def __iter__(self):  # (score or None, reason, missing), the triple of earlier versions
+    def __iter__(self) -> Iterator[Any]:  # (score or None, reason, missing), the triple of earlier versions
         return iter((self.known_score, self.reason, self.known_share <= 0.0))
 
 
 def _unknown(name: str, weight: float, low: float = 0.0, high: float = 100.0, *,
-             prior_value: Any = None, scorer: Callable[[Any], float] | None = None) -> _Part:
+             prior_score: float | None = None, scorer: Callable[[Any], float] | None = None) -> _Part:
     prior = None
     if name in UNKNOWN_PRIORS and scorer is not None:
         prior = scorer(UNKNOWN_PRIORS[name][0])
-    elif prior_value is not None:
-        prior = prior_value
+    elif prior_score is not None:
+        prior = prior_score
     return _Part(name, weight, None, "", low, high, prior)
 
 
@@ -221,6 +224,10 @@ def _curve(name: str, weight: float, value: float | None, points: Sequence[tuple
     return _Part(name, weight, _clamp(piecewise_linear(float(value), points)), text)
 
 
+#: Facts that are a group of fields, named in reasons by their fields.
+_REASON_NAMES = {"grid_lines": "dist_line_138kv_km-dist_line_500kv_km"}
+
+
 def _combine(parts: Sequence[_Part]) -> SubScore:
     total_w = sum(p.weight for p in parts)
     known = [p for p in parts if p.score is not None]
@@ -229,10 +236,10 @@ def _combine(parts: Sequence[_Part]) -> SubScore:
     score = sum(p.weight * p.expected for p in parts) / total_w
     low = sum(p.weight * (p.low if p.score is None else p.score) for p in parts) / total_w
     high = sum(p.weight * (p.high if p.score is None else p.score) for p in parts) / total_w
-    known_score = None if known_w <= 0 else sum(p.weight * float(p.score) for p in known) / known_w  # type: ignore[arg-type]
+    known_score = None if known_w <= 0 else sum(p.weight * p.expected for p in known) / known_w  # known: expected = score
     texts = [p.text for p in known if p.text]
     if unknown:
-        names = ", ".join(dict.fromkeys(p.name for p in unknown))
+        names = ", ".join(dict.fromkeys(_REASON_NAMES.get(p.name, p.name) for p in unknown))
         texts.append(f"unknown: {names} (band {low:.0f}-{high:.0f})" if known else
                      f"no data ({names} unknown; band {low:.0f}-{high:.0f})")
     return SubScore(_clamp(score), _clamp(low), _clamp(high), "; ".join(texts), known_w / total_w,
@@ -335,7 +342,7 @@ def _hv_infrastructure(site: Site, ctx: ScoringContext) -> SubScore:
         lo = 30.0 if count >= 1 else 0.0
         hi = 100.0 if count >= 2 else lo
         parts.append(_unknown("transformers_n_plus_1", wn, lo, hi,
-                              prior_value=piecewise_linear(count, TRANSFORMER_COUNT_POINTS)))
+                              prior_score=piecewise_linear(count, TRANSFORMER_COUNT_POINTS)))
     else:
         parts.append(_unknown("transformers_n_plus_1", wn, 0.0, 100.0))
     return _combine(parts)
@@ -386,7 +393,7 @@ def _water(site: Site, ctx: ScoringContext) -> SubScore:
         if mw is None:
             mw, ref_note = 100.0, ", site MW unknown: 100 MW reference"
         it_mw = mw * ctx.critical_it_ratio
-        need_m3 = it_mw * 8760.0 * ctx.t("water_wue_l_per_kwh")  # MWh * L/kWh = m3
+        need_m3 = it_mw * HOURS_PER_YEAR * ctx.t("water_wue_l_per_kwh")  # MWh * L/kWh = m3
         ratio = vol / need_m3 if need_m3 > 0 else 1.0
         vol_part = _Part("water_volume_m3_per_year", w["water_volume_m3_per_year"],
                          piecewise_linear(ratio, WATER_VOLUME_POINTS),
@@ -560,7 +567,7 @@ class WeightsProfile:
             if key not in CRITERIA_BY_KEY:
                 raise ReadinessError(f"weights profile {name!r}: unknown criterion {key!r}. "
                                      f"Use one of: {', '.join(CRITERIA_BY_KEY)}")
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)):
+            if real_number(value) is None:
                 raise ReadinessError(f"weights profile {name!r}: weight for {key} = {value!r} is not a finite "
                                      "number. Enter a number >= 0")
             if value < 0:
@@ -608,8 +615,7 @@ def thresholds_from_settings(settings: Mapping[str, Any] | None) -> dict[str, fl
         if key not in DEFAULT_THRESHOLDS:
             raise ReadinessError(f"settings readiness_thresholds: unknown key {key!r}. "
                                  f"Use one of: {', '.join(DEFAULT_THRESHOLDS)}")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)) \
-                or value < 0:
+        if real_number(value) is None or value < 0:
             raise ReadinessError(f"settings readiness_thresholds {key} = {value!r}: must be a number >= 0. "
                                  "Enter a non-negative number")
         out[key] = float(value)
@@ -617,23 +623,9 @@ def thresholds_from_settings(settings: Mapping[str, Any] | None) -> dict[str, fl
 
 
 def critical_it_ratio(settings: Mapping[str, Any] | None) -> float:
-    """Critical IT MW per gross MW: planner.model.assumptions when available, else settings, else 0.70."""
-    try:
-        from planner.model import assumptions as _assumptions  # written by another module owner
-    except ModuleNotFoundError as e:
-        if e.name != "planner.model.assumptions":
-            raise
-        _assumptions = None  # type: ignore[assignment]
-    ratio: Any = None
-    if _assumptions is not None and hasattr(_assumptions, "assumptions_from_settings"):
-        ratio = getattr(_assumptions.assumptions_from_settings(dict(settings or {})), "critical_it_ratio", None)
-    if ratio is None:
-        ratio = ((settings or {}).get("assumptions") or {}).get("critical_it_ratio",
-                                                                DEFAULT_THRESHOLDS["critical_it_ratio_default"])
-    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < float(ratio) <= 1:
-        raise ReadinessError(f"settings assumptions critical_it_ratio = {ratio!r}: must be in (0, 1]. "
-                             "Enter e.g. 0.70")
-    return float(ratio)
+    """Critical IT MW per gross MW: the ``critical_it_ratio`` assumption in force (DOMAIN 4: 0.67-0.80)."""
+    return float(assumptions_from_settings(dict(settings or {})).critical_it_ratio)
+
 
 # ---------------------------------------------------------------------------------------
 # gates

@@ -29,6 +29,18 @@ READINESS_CLASSES: dict[str, str] = {
     "mining_only": "Mining only",
     "insufficient_data": "Insufficient data",
 }
+#: A site without a readiness result (the map and charts still show it).
+NOT_SCORED = "not_scored"
+#: Labels of every class a site can show, ``not_scored`` included.
+READINESS_LABELS: dict[str, str] = {**READINESS_CLASSES, NOT_SCORED: "Not scored"}
+#: One colour per class for the map, the charts and the reports (green / amber / red / grey, blue unscored).
+READINESS_COLOURS: dict[str, str] = {
+    "ready_now": "#1a9850",
+    "convertible_with_upgrades": "#f39c12",
+    "mining_only": "#d73027",
+    "insufficient_data": "#8c8c8c",
+    NOT_SCORED: "#3b6fb6",
+}
 
 DEFAULT_THRESHOLDS: dict[str, float] = {
     "ready_now_min_total": 70.0,

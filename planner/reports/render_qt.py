@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from planner.fileio import atomic_path, atomic_write
 from planner.model.site import PlannerError
 
 log = logging.getLogger(__name__)
@@ -196,15 +197,14 @@ def html_to_pdf(html: str, out: str | os.PathLike[str], paper: str = "a4", timeo
     try:
         with tempfile.TemporaryDirectory(prefix="planner-report-") as tmp:
             _load(page, html, Path(tmp), "report.html", timeout_ms)
-            part = out_path.with_name(out_path.name + ".part")
-            state: dict[str, Any] = {}
-            page.pdfPrintingFinished.connect(lambda path, ok: state.setdefault("ok", bool(ok)))
-            page.printToPdf(str(part), layout)
-            if not _wait(lambda: "ok" in state, timeout_ms):
-                raise RenderError(f"{out_path}: PDF printing did not finish within {timeout_ms / 1000:.0f} s")
-            if not state["ok"] or not part.is_file():
-                raise RenderError(f"{out_path}: PDF printing failed; check the folder is writable")
-            os.replace(part, out_path)
+            with atomic_path(out_path) as part:
+                state: dict[str, Any] = {}
+                page.pdfPrintingFinished.connect(lambda path, ok: state.setdefault("ok", bool(ok)))
+                page.printToPdf(str(part), layout)
+                if not _wait(lambda: "ok" in state, timeout_ms):
+                    raise RenderError(f"{out_path}: PDF printing did not finish within {timeout_ms / 1000:.0f} s")
+                if not state["ok"] or not part.is_file():
+                    raise RenderError(f"{out_path}: PDF printing failed; check the folder is writable")
     finally:
         page.deleteLater()
     return out_path
@@ -426,11 +426,7 @@ class MapRenderer:
         out_path = Path(out).resolve()
         if not out_path.parent.is_dir():
             raise RenderError(f"{out_path}: folder does not exist; create it or choose another output path")
-        data = qimage_png(self.grab() if image is None else image)
-        part = out_path.with_name(out_path.name + ".part")
-        part.write_bytes(data)
-        os.replace(part, out_path)
-        return out_path
+        return atomic_write(out_path, qimage_png(self.grab() if image is None else image))
 
     def close(self) -> None:
         """Free the page and its temporary folder."""
@@ -508,6 +504,8 @@ def _site_chart(key: str, section: Any) -> tuple[Callable[[Any, Any], Any], Any]
         "paths_cash": (plots.paths_cash_chart, section.comparison),
         "paths_npv": (plots.paths_npv_chart, section.comparison),
         "bridge": (plots.bridge_chart, section.comparison),
+        "mining_outlook": (plots.hashprice_chart, section.mining),
+        "network_outlook": (plots.network_chart, section.mining),
     }
     if key not in builders:
         raise RenderError(f"no chart builder for {key!r}")

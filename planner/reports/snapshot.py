@@ -13,6 +13,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from planner.fileio import atomic_write
 from planner.model.readiness import score_portfolio
 from planner.model.site import Site
 from planner.reports.content import ReportError, find_site
@@ -136,7 +137,7 @@ def map_project(project: Any, kinds: Mapping[str, bool],
                 bbox: tuple[float, float, float, float] | None = None) -> Any:
     """A project view for the web map: only layer kinds shown in ``kinds``, features clipped to ``bbox``."""
     layers = {}
-    for name, layer in getattr(project, "layers", {}).items():
+    for name, layer in project.layers.items():
         if not kinds.get(layer.kind, False):
             continue
         gdf = layer.gdf
@@ -144,7 +145,7 @@ def map_project(project: Any, kinds: Mapping[str, bool],
             w, s, e, n = bbox
             gdf = gdf.cx[w:e, s:n]
         layers[name] = dataclasses.replace(layer, gdf=gdf)
-    return SimpleNamespace(portfolio=project.portfolio, layers=layers, path=getattr(project, "path", None))
+    return SimpleNamespace(portfolio=project.portfolio, layers=layers, path=project.path)
 
 
 def site_map_html(project: Any, site_id: str, width: int, height: int, *,
@@ -178,10 +179,7 @@ def export_map_html(project: Any, out: str | os.PathLike[str], *,
         raise ReportError(f"{out_path}: folder does not exist; create it or choose another output path")
     html = build_map(project, score_portfolio(project.portfolio),
                      MapOptions(title=str(project.portfolio.name)), progress=progress)
-    part = out_path.with_name(out_path.name + ".part")
-    part.write_text(html, encoding="utf-8")
-    os.replace(part, out_path)
-    return out_path
+    return atomic_write(out_path, html)
 
 
 def snapshot_png(project: Any, out: str | os.PathLike[str], *, site_id: str | None = None, width: int = 1600,

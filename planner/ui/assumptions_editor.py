@@ -179,6 +179,11 @@ class AssumptionsEditor(QWidget):
         self.save_scenario_button = QPushButton("Save as scenario\u2026", tab)
         self.save_scenario_button.setToolTip("Store the values in force as a named custom scenario")
         top.addWidget(self.save_scenario_button)
+        self.curve_button = QPushButton("Forward curve\u2026", tab)
+        self.curve_button.setObjectName("forwardCurve")
+        self.curve_button.setToolTip("Paste or import a hashprice forward curve (date, $/PH/day per line, e.g. a "
+                                     "published forwards table) and use it as the outlook")
+        top.addWidget(self.curve_button)
         self.reset_all_button = QPushButton("Reset all", tab)
         self.reset_all_button.setObjectName("resetAll")
         self.reset_all_button.setToolTip("Remove every user override (back to the scenario's values)")
@@ -322,6 +327,7 @@ class AssumptionsEditor(QWidget):
         self.scenario_combo.activated.connect(lambda _i: self.set_scenario(self.scenario_combo.currentData()))
         self.reset_all_button.clicked.connect(lambda _c=False: self.reset_all())
         self.save_scenario_button.clicked.connect(lambda _c=False: self._on_save_scenario_clicked())
+        self.curve_button.clicked.connect(lambda _c=False: self._on_forward_curve_clicked())
         self.profile_combo.activated.connect(lambda _i: self.set_profile(self.profile_combo.currentData()))
         self.new_profile_button.clicked.connect(lambda _c=False: self._on_new_profile_clicked())
         self.rename_profile_button.clicked.connect(lambda _c=False: self._on_rename_profile_clicked())
@@ -356,8 +362,7 @@ class AssumptionsEditor(QWidget):
     def _reject(self, message: str) -> None:
         self.message.setText(message)
         self.edit_rejected.emit(message)
-        if hasattr(self.host, "show_status"):
-            self.host.show_status(message)
+        self.host.show_status(message)
         self.sync_from_settings()
 
     # == assumptions ================================================================================
@@ -451,6 +456,62 @@ class AssumptionsEditor(QWidget):
         finally:
             stack.endMacro()
         return True
+
+    def set_forward_curve(self, text: str) -> bool:
+        """Store the pasted/imported hashprice forward curve and use it as the outlook (one undo step).
+
+        Empty text removes the curve and returns to the cost-floor outlook.
+        """
+        from planner.model.assumptions import AssumptionError as _AE
+        from planner.model.outlook import parse_forward_curve_text
+
+        overrides = dict(self.overrides())
+        if not text.strip():
+            overrides.pop("outlook_model", None)
+            curve: list[list[Any]] | None = None
+            label = "Remove the hashprice forward curve"
+        else:
+            try:
+                curve = [list(p) for p in parse_forward_curve_text(text, "pasted forward curve")]
+            except _AE as e:
+                self._reject(str(e))
+                return False
+            overrides["outlook_model"] = "forward_curve"
+            label = f"Hashprice forward curve ({len(curve)} points)"
+        stack = self.host.undo_stack
+        stack.beginMacro(label)
+        try:
+            stack.push(SetSettingCommand(self.portfolio, "hashprice_forward_curve", curve, merge=False))
+            stack.push(SetSettingCommand(self.portfolio, "assumptions", overrides, merge=False))
+        finally:
+            stack.endMacro()
+        return True
+
+    def _on_forward_curve_clicked(self) -> None:
+        from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+        current = "\n".join(f"{d},{v:g}" for d, v in (self.settings.get("hashprice_forward_curve") or []))
+        box = QMessageBox(self)
+        box.setWindowTitle("Hashprice forward curve")
+        box.setText("Paste the curve (one 'YYYY-MM-DD, $/PH/day' line per point) or import a CSV file. "
+                    "Hashprice is interpolated between the points and held flat outside them.")
+        paste = box.addButton("Paste\u2026", QMessageBox.ButtonRole.AcceptRole)
+        load = box.addButton("Import CSV\u2026", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        if box.clickedButton() is paste:
+            text, ok = QInputDialog.getMultiLineText(self, "Hashprice forward curve",
+                                                     "date, $/PH/day (empty removes the curve):", current)
+            if ok:
+                self.set_forward_curve(text)
+        elif box.clickedButton() is load:
+            path, _ = QFileDialog.getOpenFileName(self, "Import hashprice forward curve", "", "CSV (*.csv *.txt)")
+            if path:
+                try:
+                    with open(path, encoding="utf-8-sig") as fh:
+                        self.set_forward_curve(fh.read())
+                except OSError as e:
+                    self._reject(f"{path}: cannot read the forward curve ({e.strerror or e})")
 
     def _on_save_scenario_clicked(self) -> None:
         name, ok = QInputDialog.getText(self, "Save scenario", "Name of the custom scenario:")

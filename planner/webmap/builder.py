@@ -25,20 +25,20 @@ import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from planner.fmt import finite
+from planner.gis.kinds import DRAW_ORDER
 from planner.model.fields import FIELDS
+from planner.model.readiness import READINESS_COLOURS, READINESS_LABELS
 from planner.model.site import PlannerError
 from planner.webmap import assets
 from planner.webmap.escape import esc, json_for_script
 from planner.webmap.geometry import MAX_DECIMALS, encode_lines, encode_point, encode_polygons
-from planner.webmap.styles import (NO_VALUE_COLOUR, READINESS_COLOURS, READINESS_LABELS, VOLTAGE_CLASSES,
-                                   VOLTAGE_COLOURS, class_breaks, class_index, flare_radius_px, graduated_spec,
-                                   merged_style, ramp_colours, site_radius_px, voltage_class)
+from planner.webmap.styles import (NO_VALUE_COLOUR, VOLTAGE_CLASSES, VOLTAGE_COLOURS, class_breaks, class_index,
+                                   flare_radius_px, graduated_spec, merged_style, ramp_colours, site_radius_px,
+                                   voltage_class)
 
 MODES = ("browse", "add", "move", "measure")
 DEFAULT_ONLINE_PROVIDER = "OpenStreetMap.Mapnik"
-# order in which layer kinds are drawn (bottom to top) and listed
-KIND_ORDER = ("countries", "states", "stranded", "basins", "fibre", "transmission", "other",
-              "substations", "pops", "flares")
 _LABEL_COLUMNS = ("name", "NAME", "region", "basin", "node", "title", "label", "network")
 
 
@@ -176,17 +176,6 @@ class _PlannerLayers(MacroElement):
 
 
 # --------------------------------------------------------------------------- values
-def _num(value: Any) -> float | None:
-    """A finite float or None (None, NaN, '', text -> None)."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
 def _text(value: Any) -> str | None:
     if value is None:
         return None
@@ -209,7 +198,7 @@ def _fmt(value: Any, unit: str = "") -> str:
 
 def _site_mw(site: Any) -> float | None:
     for name in ("power_capacity_mw", "energized_mw", "pipeline_mw"):
-        v = _num(getattr(site, name, None))
+        v = finite(getattr(site, name, None))
         if v is not None:
             return v
     return None
@@ -225,10 +214,11 @@ def _site_entry(site: Any, score: Any | None, max_mw: float | None) -> dict[str,
     klass = getattr(score, "klass", None) if score is not None else None
     colour_key = klass if klass in READINESS_COLOURS else "not_scored"
     label = getattr(score, "class_label", None) if score is not None else None
-    total = _num(getattr(score, "total", None)) if score is not None else None
+    total = finite(getattr(score, "total", None)) if score is not None else None
+    band = getattr(score, "band_text", None) if score is not None else None  # "72 (60-85)": expected (band)
     readiness = READINESS_LABELS["not_scored"] if score is None else (
         f"{label or READINESS_LABELS.get(colour_key, klass)}"
-        + (f" ({total:.0f}/100)" if total is not None else " (no total)"))
+        + (f" ({band or f'{total:.0f}'}/100)" if total is not None else " (no total)"))
     rows: list[tuple[str, str]] = [("Readiness", readiness)]
     for name in _POPUP_FIELDS:
         fs = FIELDS[name]
@@ -400,7 +390,7 @@ def _encode_layer(name: str, layer: Any, options: MapOptions) -> dict[str, Any]:
         idx = np.flatnonzero(is_line)
         if kind == "transmission":
             kv_col = "voltage_kv" if "voltage_kv" in gdf.columns else ("max_kv" if "max_kv" in gdf.columns else None)
-            kvs = [_num(v) for v in gdf[kv_col].to_numpy()[idx]] if kv_col else [None] * len(idx)
+            kvs = [finite(v) for v in gdf[kv_col].to_numpy()[idx]] if kv_col else [None] * len(idx)
             groups: list[Any] = [voltage_class(v) for v in kvs]
             out["group_colours"] = VOLTAGE_COLOURS
         elif classes is not None:
@@ -458,7 +448,7 @@ def _encode_layer(name: str, layer: Any, options: MapOptions) -> dict[str, Any]:
             radius = None
             bits = []
             if kind == "flares" and vols is not None:
-                vol = _num(vols[i])
+                vol = finite(vols[i])
                 radius = flare_radius_px(vol)
                 if countries is not None and _text(countries[i]):
                     bits.append(_text(countries[i]) + " flare")
@@ -466,8 +456,8 @@ def _encode_layer(name: str, layer: Any, options: MapOptions) -> dict[str, Any]:
             else:
                 if labels[i]:
                     bits.append(labels[i])
-                if kv_arr is not None and _num(kv_arr[i]) is not None:
-                    bits.append(_fmt(_num(kv_arr[i]), "kV"))
+                if kv_arr is not None and finite(kv_arr[i]) is not None:
+                    bits.append(_fmt(finite(kv_arr[i]), "kV"))
             if classes is not None and values is not None:
                 v = values[i]
                 bits.append(f"{spec['column']} {_fmt(float(v), spec['unit'])}" if math.isfinite(v)
@@ -594,7 +584,7 @@ def build_map(project: Any, scores: Mapping[str, Any] | None = None, options: Ma
     t0 = time.perf_counter()
     scores = scores or {}
     layers_in = list(getattr(project, "layers", {}).items())
-    order = {k: i for i, k in enumerate(KIND_ORDER)}
+    order = {k: i for i, k in enumerate(DRAW_ORDER)}
     layers_in.sort(key=lambda kv: order.get(getattr(kv[1], "kind", "other"), order["other"]))
 
     layers: list[dict[str, Any]] = []
