@@ -556,7 +556,7 @@ class PathResult:
         cf = self.cash_flows_usd.copy()
         if cf.size:
             cf[-1] -= self.terminal_value_usd
-        return cf
+        return np.asarray(cf)
 
     @property
     def terminal_share(self) -> float | None:
@@ -794,8 +794,8 @@ class DispatchCurve:
         np.cumsum(blk, axis=1, out=cw[:, 1:])
         np.cumsum(blk * np.where(valid, mat, 0.0), axis=1, out=cwp[:, 1:])
         ball = np.asarray(block_all, float)
-        self.total_all = np.bincount(month_of_hour, weights=ball, minlength=12)
-        self.total_all_cost = np.bincount(month_of_hour, weights=ball * p, minlength=12)
+        self.total_all: np.ndarray = np.bincount(month_of_hour, weights=ball, minlength=12)
+        self.total_all_cost: np.ndarray = np.bincount(month_of_hour, weights=ball * p, minlength=12)
         self._flat = (mat + _ROW * np.arange(12)[:, None]).ravel()
         self._cw, self._cwp = cw, cwp
 
@@ -883,7 +883,7 @@ class _Block:
 
     @property
     def cash(self) -> np.ndarray:
-        return self.op - self.refresh + self.resale
+        return np.asarray(self.op - self.refresh + self.resale)
 
     def until(self, end_month: int, years: int) -> np.ndarray:
         """Annual cash (years 0..H) of running this plan until ``end_month`` and selling the fleet then."""

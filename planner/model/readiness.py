@@ -61,7 +61,7 @@ All thresholds are in :data:`DEFAULT_THRESHOLDS`, overridable by
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -150,6 +150,7 @@ def site_power_mw(site: Site) -> tuple[float | None, str]:
         return float(en) + float(pipe), "energized + pipeline (gross unknown)"
     if en is not None:
         return float(en), "energized (gross and pipeline unknown)"
+    assert pipe is not None  # both unknown returned above
     return float(pipe), "pipeline (gross and energized unknown)"
 
 
@@ -195,7 +196,7 @@ class SubScore:
     unknown: tuple[str, ...]
     known_score: float | None       # on the known parts only (renormalised), as screening cells use it
 
-    def __iter__(self):  # (score or None, reason, missing), the triple of earlier versions
+    def __iter__(self) -> Iterator[Any]:  # (score or None, reason, missing), the triple of earlier versions
         return iter((self.known_score, self.reason, self.known_share <= 0.0))
 
 
@@ -236,7 +237,7 @@ def _combine(parts: Sequence[_Part]) -> SubScore:
     score = sum(p.weight * p.expected for p in parts) / total_w
     low = sum(p.weight * (p.low if p.score is None else p.score) for p in parts) / total_w
     high = sum(p.weight * (p.high if p.score is None else p.score) for p in parts) / total_w
-    known_score = None if known_w <= 0 else sum(p.weight * float(p.score) for p in known) / known_w  # type: ignore[arg-type]
+    known_score = None if known_w <= 0 else sum(p.weight * p.score for p in known if p.score is not None) / known_w
     texts = [p.text for p in known if p.text]
     if unknown:
         names = ", ".join(dict.fromkeys(_REASON_NAMES.get(p.name, p.name) for p in unknown))
