@@ -61,7 +61,7 @@ All thresholds are in :data:`DEFAULT_THRESHOLDS`, overridable by
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -195,17 +195,17 @@ class SubScore:
     unknown: tuple[str, ...]
     known_score: float | None       # on the known parts only (renormalised), as screening cells use it
 
-    def __iter__(self):  # (score or None, reason, missing), the triple of earlier versions
+    def __iter__(self) -> Iterator[Any]:  # (score or None, reason, missing), the triple of earlier versions
         return iter((self.known_score, self.reason, self.known_share <= 0.0))
 
 
 def _unknown(name: str, weight: float, low: float = 0.0, high: float = 100.0, *,
-             prior_value: Any = None, scorer: Callable[[Any], float] | None = None) -> _Part:
+             prior_score: float | None = None, scorer: Callable[[Any], float] | None = None) -> _Part:
     prior = None
     if name in UNKNOWN_PRIORS and scorer is not None:
         prior = scorer(UNKNOWN_PRIORS[name][0])
-    elif prior_value is not None:
-        prior = prior_value
+    elif prior_score is not None:
+        prior = prior_score
     return _Part(name, weight, None, "", low, high, prior)
 
 
@@ -342,7 +342,7 @@ def _hv_infrastructure(site: Site, ctx: ScoringContext) -> SubScore:
         lo = 30.0 if count >= 1 else 0.0
         hi = 100.0 if count >= 2 else lo
         parts.append(_unknown("transformers_n_plus_1", wn, lo, hi,
-                              prior_value=piecewise_linear(count, TRANSFORMER_COUNT_POINTS)))
+                              prior_score=piecewise_linear(count, TRANSFORMER_COUNT_POINTS)))
     else:
         parts.append(_unknown("transformers_n_plus_1", wn, 0.0, 100.0))
     return _combine(parts)
