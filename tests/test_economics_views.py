@@ -78,3 +78,29 @@ def test_site_report_has_the_outlook_charts_and_drivers(project):
     labels = {d[1] for d in rep.site.economics.drivers}
     assert {"Lease term", "Debt share of initial capex", "AI exit multiple",
             "Marginal fleet cash cost today / in 5 years"} <= labels
+
+
+@pytest.mark.gui
+def test_forward_curve_pasted_in_the_editor_becomes_the_outlook_and_undoes(qtbot):
+    from planner.model.site import Site
+    from planner.ui.assumptions_editor import AssumptionsEditor
+    from planner.ui.panels import PanelHost
+
+    class _Project:
+        def __init__(self, portfolio):
+            self.portfolio, self.layers = portfolio, {}
+
+    p = Portfolio([Site.create(site_id="A", name="Alpha", power_capacity_mw=100, energized_mw=100)])
+    host = PanelHost(_Project(p))
+    editor = AssumptionsEditor(host)
+    qtbot.addWidget(editor)
+    assert editor.set_forward_curve("Date\tUSD/PH/day\n2025-12-01\t38\n2027-12-01\t$30.5\n")
+    assert p.settings["hashprice_forward_curve"] == [["2025-12-01", 38.0], ["2027-12-01", 30.5]]
+    a = assumptions_from_settings(p.settings)
+    assert a.outlook_model == "forward_curve"
+    assert build_outlook(a).hashprice_usd_per_ph_day[-1] == pytest.approx(30.5)
+    assert not editor.set_forward_curve("2025-12-01,abc")
+    assert "not a number" in editor.message.text()
+    host.undo_stack.undo()
+    assert not p.settings.get("hashprice_forward_curve")
+    assert assumptions_from_settings(p.settings).outlook_model == "cost_floor"

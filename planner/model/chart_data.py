@@ -16,12 +16,10 @@ import numpy as np
 
 from planner.fmt import fmt_fraction_pct, fmt_usd_m, usd_per_kw_month_to_musd_per_mw_year
 from planner.model.assumptions import Assumptions
-from planner.model.economics import (DAYS_PER_MONTH, PathComparison, PaybackResult,
-                                     breakeven_hashprice_usd_per_ph_day, breakeven_usd_per_mwh, payback_dynamic,
-                                     revenue_usd_per_mw_day)
+from planner.model.economics import DAYS_PER_MONTH, PathComparison, PaybackResult, payback_dynamic
 from planner.model.hybrid import REPRESENTATIVE_YEAR, HybridResult
 from planner.model.market import CAPEX_RANGES, FIGURES, LEASE_DEALS, US_DC_DEMAND, demand_cagr
-from planner.model.mining import mining_view
+from planner.model.mining import FleetBreakeven, mining_view
 from planner.model.outlook import build_outlook
 from planner.model.readiness import ReadinessResult
 from planner.model.scenarios import TornadoBar
@@ -61,15 +59,8 @@ class RankingData:
 
 
 # -- mining --------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class FleetEconomics:
-    """One ASIC model at today's hashprice and the site's power price."""
-
-    model: str
-    j_per_th: float
-    breakeven_hashprice_usd_per_ph_day: float
-    breakeven_power_usd_per_mwh: float
-    revenue_usd_per_mw_day: float
+#: One ASIC model at today's hashprice and the site's power price (planner.model.mining).
+FleetEconomics = FleetBreakeven
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,16 +116,8 @@ def mining_data(site: Site, assumptions: Assumptions) -> MiningData:
     hp = out.hashprice_usd_per_ph_day
     today_th = float(out.usd_per_th_day[0])
     years = year_fraction(out.start) + months / 12.0
-    if site.power_price_usd_per_mwh is not None:
-        price, basis = float(site.power_price_usd_per_mwh), "site"
-    else:
-        price, basis = float(a.power_price_usd_per_mwh), "portfolio default"
-    fleets = tuple(FleetEconomics(
-        model, spec.j_per_th,
-        breakeven_hashprice_usd_per_ph_day(spec.j_per_th, price, a.pue_mining, a.pool_fee),
-        breakeven_usd_per_mwh(today_th, spec.j_per_th, a.pue_mining, a.pool_fee),
-        revenue_usd_per_mw_day(today_th, spec.j_per_th, a.pue_mining, a.uptime, a.pool_fee))
-        for model, spec in a.catalogue.items())
+    view = mining_view(site, a)
+    price, basis, fleets = view.power_price_usd_per_mwh, view.power_price_source, view.fleets
     top_price = max(150.0, price * 1.5, max(f.breakeven_power_usd_per_mwh for f in fleets) * 1.15)
     prices = np.linspace(0.0, top_price, 61)
     model = site.asic_model if site.asic_model in a.catalogue else a.asic_model
@@ -152,7 +135,6 @@ def mining_data(site: Site, assumptions: Assumptions) -> MiningData:
                f"{a.pue_mining:g}, uptime {fmt_fraction_pct(a.uptime, 0)}, pool fee {fmt_fraction_pct(a.pool_fee, 1)} "
                f"\u00b7 payback of a new {model} ({j:.1f} J/TH) at ${capex_per_th:,.2f}/TH \u00b7 horizon "
                f"{a.horizon_years} yr")
-    view = mining_view(site, a)
     return MiningData(str(site.site_id), out.start, months, years, hp, out.marginal_cost_usd_per_ph_day, out.model,
                       tuple(m for m in out.halving_months if m < n), price, basis, fleets, model, prices,
                       24.0 * float(a.uptime) * prices, capex_per_th, pb, pb.cumulative_usd_per_th - capex_per_th,

@@ -201,12 +201,12 @@ class SubScore:
 
 
 def _unknown(name: str, weight: float, low: float = 0.0, high: float = 100.0, *,
-             prior_value: Any = None, scorer: Callable[[Any], float] | None = None) -> _Part:
+             prior_score: float | None = None, scorer: Callable[[Any], float] | None = None) -> _Part:
     prior = None
     if name in UNKNOWN_PRIORS and scorer is not None:
         prior = scorer(UNKNOWN_PRIORS[name][0])
-    elif prior_value is not None:
-        prior = prior_value
+    elif prior_score is not None:
+        prior = prior_score
     return _Part(name, weight, None, "", low, high, prior)
 
 
@@ -237,7 +237,7 @@ def _combine(parts: Sequence[_Part]) -> SubScore:
     score = sum(p.weight * p.expected for p in parts) / total_w
     low = sum(p.weight * (p.low if p.score is None else p.score) for p in parts) / total_w
     high = sum(p.weight * (p.high if p.score is None else p.score) for p in parts) / total_w
-    known_score = None if known_w <= 0 else sum(p.weight * p.score for p in known if p.score is not None) / known_w
+    known_score = None if known_w <= 0 else sum(p.weight * p.expected for p in known) / known_w  # known: expected = score
     texts = [p.text for p in known if p.text]
     if unknown:
         names = ", ".join(dict.fromkeys(_REASON_NAMES.get(p.name, p.name) for p in unknown))
@@ -343,7 +343,7 @@ def _hv_infrastructure(site: Site, ctx: ScoringContext) -> SubScore:
         lo = 30.0 if count >= 1 else 0.0
         hi = 100.0 if count >= 2 else lo
         parts.append(_unknown("transformers_n_plus_1", wn, lo, hi,
-                              prior_value=piecewise_linear(count, TRANSFORMER_COUNT_POINTS)))
+                              prior_score=piecewise_linear(count, TRANSFORMER_COUNT_POINTS)))
     else:
         parts.append(_unknown("transformers_n_plus_1", wn, 0.0, 100.0))
     return _combine(parts)

@@ -21,7 +21,8 @@ def hashprice_chart(plot: pg.PlotItem, data: MiningData) -> Chart:
     for i, f in enumerate(data.fleets):
         width = 2.4 if f.model == data.site_model else 1.3
         style = Qt.PenStyle.SolidLine if f.model == data.site_model else Qt.PenStyle.DashLine
-        mark = " (site fleet)" if f.model == data.site_model else ""
+        site_fleet = data.installed_source == f"site asic_model {f.model}"
+        mark = (" (site fleet)" if site_fleet else " (new machines)") if f.model == data.site_model else ""
         curve(plot, [data.years[0], data.years[-1]], [f.breakeven_hashprice_usd_per_ph_day] * 2,
               pen=mk_pen(SERIES_COLOURS[i % len(SERIES_COLOURS)], width, style),
               name=f"{short_model(f.model)} breakeven{mark}")

@@ -569,7 +569,7 @@ def site_section(project: Any, site: Site, result: ReadinessResult, comp: PathCo
                         "fleet's power cost at this site ($/PH/day).", 800, 360),
             ReportImage("network_outlook", "Network difficulty outlook",
                         "Difficulty implied by the outlook (hashrate = difficulty x 2^32 / 600); halvings dotted.",
-                        480, 300),
+                        800, 300),
         ])
     sub = " \u00b7 ".join(p for p in (site.site_id, site.operator, _region(site)) if p and p != UNKNOWN)
     return SiteSection(
@@ -669,7 +669,7 @@ def build_portfolio_report(project: Any, *, paper: str = "a4", atlas: bool = Fal
                        key=lambda a: (-(a.energized_mw + a.pipeline_mw), a.label))
     total = _aggregate("All sites", list(sites.values()))
     located = sum(1 for s in sites.values() if s.has_location)
-    scored = [r.total for r in results.values() if r.total is not None]
+    scored = [r.total for r in results.values()]
     summary = [
         KeyFigure("Sites", f"{len(sites):,}", f"{located:,} with a location"),
         KeyFigure("Energized", total.energized, "sum of known values"),
@@ -702,8 +702,10 @@ def build_portfolio_report(project: Any, *, paper: str = "a4", atlas: bool = Fal
                     "largest first.", 800, min(480, 130 + 24 * len(by_region))),
     ]
     notes = []
-    if len(scored) < len(results):
-        notes.append(f"{len(results) - len(scored)} site(s) have too little data for a total score (shown as unknown).")
+    undecided = sum(1 for r in results.values() if r.klass == "insufficient_data")
+    if undecided:
+        notes.append(f"{undecided} site(s) are 'Insufficient data': their score band (unknown facts at worst - at "
+                     "best) spans both 'keep mining' and 'convert'; each site page lists what to find out next.")
     return PortfolioReport(
         meta=_meta(project, f"Portfolio report: {portfolio.name}", "AI/HPC conversion readiness of the portfolio",
                    today, paper),
