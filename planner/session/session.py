@@ -340,7 +340,7 @@ class Session:
         policy = self.import_policy
 
         def job(progress: Progress) -> ImportPlan:
-            return prepare_import(path, portfolio, layers, policy, progress)
+            return prepare_import(Path(path), portfolio, layers, policy, progress)
         return job
 
     def apply_import(self, plan: ImportPlan, source: str) -> int:
