@@ -321,11 +321,12 @@ _SPECS: list[AssumptionSpec] = [
     _s("horizon_years", "Horizon", "yr", 15, 2, 25, _A + ": matches the 10-15 year terms of public miner-AI leases",
        "finance", "int"),
     _s("ai_exit_multiple_noi", "AI exit multiple", "x final-year NOI", 10.0, 0.0, 30.0,
-       _A + ": terminal value of the leased data center at the horizon = multiple x final-year lease "
-       "NOI at run rate (last month x 12) (AI lease path, AI part of the hybrid, bridge path once "
-       "converted). Data-center operators "
-       "trade at ~20-25x EV/EBITDA (VanEck, Aug 2024, " + _DOM4 + "); 10x is a conservative haircut "
-       "for a single-tenant converted site. 0 disables the terminal value", "finance"),
+       _A + ": terminal value of the leased data center at the horizon = multiple x the let run-rate NOI "
+       "(month's escalated rent x 12 x margin) less the buyer's expected cost of the next term end (non-renewed "
+       "share's downtime rent and re-fit, discounted) (AI lease path, AI part of the hybrid, bridge path once "
+       "converted). Data-center operators trade at ~20-25x EV/EBITDA (VanEck, Aug 2024, " + _DOM4 + "); 10x is "
+       "a conservative haircut for a single-tenant converted site. 0 disables the terminal value; every NPV is "
+       "also shown without it", "finance"),
     _s("ev_ebitda_miner", "EV/EBITDA multiple, miners (estimate)", "x", 9.0, 1.0, 40.0,
        "Estimate: public miners ~6-12x EV/EBITDA (VanEck, Aug 2024), " + _DOM4, "finance"),
     _s("ev_ebitda_datacenter", "EV/EBITDA multiple, data centers (estimate)", "x", 22.0, 1.0, 40.0,
