@@ -130,7 +130,8 @@ _SPECS: list[AssumptionSpec] = [
        "Protocol target 10 min; observed 2024-2025 average slightly below (~9.8) as hashrate grew",
        "market"),
     _s("difficulty_growth_per_year", "Difficulty growth", "1/yr", DIFFICULTY_GROWTH_BASE, -0.5, 2.0,
-       "Assumption: difficulty rose ~40 % Jan-Nov 2025 and ~100 % in 2023-2024; 30 %/yr is a "
+       "Assumption, used only by outlook_model = constant_growth (the cost-floor outlook derives difficulty "
+       "from the marginal fleet's margin): difficulty rose ~40 % Jan-Nov 2025 and ~100 % in 2023-2024; 30 %/yr is a "
        f"middle path. With the base BTC price growth ({BTC_PRICE_GROWTH_BASE:.0%}/yr) hashprice then "
        f"falls ~{HASHPRICE_DECLINE_BASE:.0%}/yr (= 1 - (1 + g_price) / (1 + g_difficulty)) before the "
        "halving (April 2028, -50 % of the subsidy): a conservative, mining-bearish base case", "market"),
