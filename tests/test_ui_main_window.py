@@ -35,7 +35,10 @@ class FakeMap(QWidget):
         self.selected = ""
         self.mode = "browse"
         self.refreshes = 0
+        self.reloads = 0
+        self.zoomed_to_sites = 0
         self.visible_kinds: dict[str, bool] = {}
+        self.visible_names: dict[str, bool] = {}
 
     def set_project(self, project, scores=None, options=None):
         self.project = project
@@ -43,8 +46,18 @@ class FakeMap(QWidget):
     def refresh(self, scores=None):
         self.refreshes += 1
 
-    def select_site(self, site_id):
+    def reload(self, scores=None):
+        self.reloads += 1
+
+    def select_site(self, site_id, pan=True):
         self.selected = site_id
+        self.panned = pan
+
+    def zoom_to_sites(self):
+        self.zoomed_to_sites += 1
+
+    def set_layer_visible_by_name(self, name, visible):
+        self.visible_names[name] = visible
 
     def set_mode(self, mode):
         self.mode = mode
@@ -326,9 +339,10 @@ def test_import_layer_and_sites_with_undo_and_errors(window, errors, shared_data
 def test_layers_panel_toggles_map_visibility(window):
     name = next(n for n, lyr in window.project.layers.items() if lyr.kind == "fibre")
     window.layers_panel.set_visible(name, False)
-    assert window.map_view.visible_kinds == {"fibre": False}
+    assert window.map_view.visible_names == {name: False}
+    assert window.project.layers[name].style["visible"] is False  # the one switch, saved with the project
     window.layers_panel.set_visible(name, True)
-    assert window.map_view.visible_kinds == {"fibre": True}
+    assert window.map_view.visible_names == {name: True} and window.project.layers[name].style["visible"] is True
 
 
 def test_filters_in_the_sites_dock(window):

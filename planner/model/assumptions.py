@@ -130,7 +130,8 @@ _SPECS: list[AssumptionSpec] = [
        "Protocol target 10 min; observed 2024-2025 average slightly below (~9.8) as hashrate grew",
        "market"),
     _s("difficulty_growth_per_year", "Difficulty growth", "1/yr", DIFFICULTY_GROWTH_BASE, -0.5, 2.0,
-       "Assumption: difficulty rose ~40 % Jan-Nov 2025 and ~100 % in 2023-2024; 30 %/yr is a "
+       "Assumption, used only by outlook_model = constant_growth (the cost-floor outlook derives difficulty "
+       "from the marginal fleet's margin): difficulty rose ~40 % Jan-Nov 2025 and ~100 % in 2023-2024; 30 %/yr is a "
        f"middle path. With the base BTC price growth ({BTC_PRICE_GROWTH_BASE:.0%}/yr) hashprice then "
        f"falls ~{HASHPRICE_DECLINE_BASE:.0%}/yr (= 1 - (1 + g_price) / (1 + g_difficulty)) before the "
        "halving (April 2028, -50 % of the subsidy): a conservative, mining-bearish base case", "market"),
@@ -321,11 +322,12 @@ _SPECS: list[AssumptionSpec] = [
     _s("horizon_years", "Horizon", "yr", 15, 2, 25, _A + ": matches the 10-15 year terms of public miner-AI leases",
        "finance", "int"),
     _s("ai_exit_multiple_noi", "AI exit multiple", "x final-year NOI", 10.0, 0.0, 30.0,
-       _A + ": terminal value of the leased data center at the horizon = multiple x final-year lease "
-       "NOI at run rate (last month x 12) (AI lease path, AI part of the hybrid, bridge path once "
-       "converted). Data-center operators "
-       "trade at ~20-25x EV/EBITDA (VanEck, Aug 2024, " + _DOM4 + "); 10x is a conservative haircut "
-       "for a single-tenant converted site. 0 disables the terminal value", "finance"),
+       _A + ": terminal value of the leased data center at the horizon = multiple x the let run-rate NOI "
+       "(month's escalated rent x 12 x margin) less the buyer's expected cost of the next term end (non-renewed "
+       "share's downtime rent and re-fit, discounted) (AI lease path, AI part of the hybrid, bridge path once "
+       "converted). Data-center operators trade at ~20-25x EV/EBITDA (VanEck, Aug 2024, " + _DOM4 + "); 10x is "
+       "a conservative haircut for a single-tenant converted site. 0 disables the terminal value; every NPV is "
+       "also shown without it", "finance"),
     _s("ev_ebitda_miner", "EV/EBITDA multiple, miners (estimate)", "x", 9.0, 1.0, 40.0,
        "Estimate: public miners ~6-12x EV/EBITDA (VanEck, Aug 2024), " + _DOM4, "finance"),
     _s("ev_ebitda_datacenter", "EV/EBITDA multiple, data centers (estimate)", "x", 22.0, 1.0, 40.0,
@@ -573,6 +575,11 @@ class Assumptions:
     # -- end of typed fields --
 
     __slots__ = ("_values", "_catalogue", "_scenario", "_unit_costs", "_forward_curve")
+    _values: dict[str, Any]
+    _catalogue: dict[str, AsicSpec]
+    _scenario: str
+    _unit_costs: dict[str, float]
+    _forward_curve: tuple[tuple[str, float], ...]
 
     def __init__(self, values: Mapping[str, Any] | None = None, *, scenario: str = "base",
                  catalogue: Mapping[str, AsicSpec] | None = None, unit_costs: Mapping[str, float] | None = None,
@@ -589,11 +596,12 @@ class Assumptions:
         object.__setattr__(self, "_unit_costs", costs)
         object.__setattr__(self, "_forward_curve", parse_forward_curve(forward_curve))
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    if not TYPE_CHECKING:  # the type checker sees the typed fields above, so a misspelt field is an error
+        def __getattr__(self, name: str) -> Any:
+            try:
+                return self._values[name]
+            except KeyError:
+                raise AttributeError(name) from None
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Assumptions are immutable; use assumptions.replace(...)")

@@ -64,6 +64,8 @@ class MapOptions:
     # graduated point layers up to this size keep one Leaflet marker (with tooltip) per point
     max_graduated_markers: int = 5_000
     cluster_flares: bool = True
+    # Leaflet's own layer switch (exported pages); the app's map leaves it out: the Layers panel switches
+    layer_control: bool = True
     # kind -> shown at start; overrides each layer's style["visible"] (set by MapView.set_layer_visible)
     layer_visibility: Mapping[str, bool] = field(default_factory=dict)
 
@@ -137,9 +139,12 @@ _LEGEND = _ENV.from_string(
     "{{ label }} ({{ n }})</div>{% endfor %}<div class=\"pm-note\">{{ g.note }}</div>{% endfor %}"
     "{% if voltage %}<h2>{{ tx_title }}</h2>{% for colour, label in voltage %}<div class=\"pm-row\">"
     "<span class=\"pm-line\" style=\"border-color:{{ colour }}\"></span>{{ label }}</div>{% endfor %}{% endif %}"
-    "{% if others %}<h2>Layers</h2>{% for colour, fill, label in others %}<div class=\"pm-row\">"
-    "<span class=\"pm-swatch\" style=\"border-color:{{ colour }};background:{{ fill }}\"></span>{{ label }}</div>"
-    "{% endfor %}{% endif %}"
+    "{% if others %}<h2>Layers</h2>{% for colour, fill, label, name, shape in others %}"
+    "<div class=\"pm-row\" data-layer=\"{{ name }}\">{% if shape == 'line' %}"
+    "<span class=\"pm-line\" style=\"border-color:{{ colour }}\"></span>{% elif shape == 'dot' %}"
+    "<span class=\"pm-dot\" style=\"width:9px;height:9px;border-color:{{ colour }};background:{{ fill }}\"></span>"
+    "{% else %}<span class=\"pm-swatch\" style=\"border-color:{{ colour }};background:{{ fill }}\"></span>{% endif %}"
+    "{{ label }}</div>{% endfor %}{% endif %}"
     "{% for note in notes %}<div class=\"pm-note\">{{ note }}</div>{% endfor %}")
 _LAYER_TITLE = _ENV.from_string(
     "<span class=\"pm-swatch\" style=\"border-color:{{ colour }};background:{{ fill }}\"></span>{{ title }}")
@@ -220,7 +225,8 @@ def _site_entry(site: Any, score: Any | None, max_mw: float | None) -> dict[str,
         value = getattr(site, name, None)
         if value is None and name not in ("power_capacity_mw", "energized_mw"):
             continue
-        rows.append((fs.label, _fmt(value, fs.unit)))
+        text = _fmt(value, fs.unit)
+        rows.append((fs.label, text.replace("_", " ") if fs.kind == "enum" else text))  # "town centroid"
     name = _text(site.name) or site.site_id
     mw = _site_mw(site)
     tip = f"{name} · {_fmt(mw, 'MW')}"
@@ -484,7 +490,10 @@ def _legend_html(class_counts: Counter[str], max_mw: float | None, layers: list[
         if lay["kind"] == "transmission" or lay.get("_graduated"):
             continue
         st = lay["style"]
-        others.append((st.get("color", "#555"), st.get("fillColor", "transparent"), lay["_title"]))
+        shape = "line" if lay.get("lines") or lay.get("_shape") == "line" else \
+            "dot" if lay.get("points") or lay.get("_shape") == "dot" else "swatch"
+        fill = st.get("fillColor") or (st.get("color", "#555") if shape == "dot" else "transparent")
+        others.append((st.get("color", "#555"), fill, lay["_title"], lay.get("name", ""), shape))
     notes = [f"{unlocated} site(s) without a location are not shown"] if unlocated else []
     notes += [lay["_note"] for lay in layers if lay.get("_note")]
     return _LEGEND.render(classes=classes, sizes=sizes, graduated=graduated, voltage=voltage, tx_title=tx_title,
@@ -524,8 +533,33 @@ def focus_bounds(points: list[tuple[float, float]], trim: float = 0.1) -> list[l
     return [[lats[lo], lons[lo]], [lats[hi], lons[hi]]]
 
 
+def _legend_layer(lay: dict[str, Any]) -> dict[str, Any]:
+    """What the legend needs of an encoded layer (no geometry)."""
+    out = {k: lay[k] for k in ("name", "kind", "style", "_title", "_graduated", "_note") if k in lay}
+    out["_shape"] = "line" if lay.get("lines") else "dot" if lay.get("points") else "swatch"
+    return out
+
+
+def sites_update(project: Any, scores: Mapping[str, Any] | None, legend_layers: list[dict[str, Any]]) -> dict[str, Any]:
+    """The sites part of a built map, for ``plannerMap.updateSites`` (no page rebuild).
+
+    ``legend_layers``: ``meta["legend_layers"]`` from the :func:`build_map` call that built the page
+    (the layers did not change; the readiness counts and MW sizes in the legend may have).
+    """
+    scores = scores or {}
+    sites = list(getattr(project, "portfolio", []))
+    located = [s for s in sites if s.lat is not None and s.lon is not None]
+    mws = [m for m in (_site_mw(s) for s in located) if m is not None]
+    max_mw = max(mws) if mws else None
+    entries = [_site_entry(s, scores.get(s.site_id), max_mw) for s in located]
+    return {"sites": entries,
+            "legend_html": _legend_html(Counter(e["k"] for e in entries), max_mw, legend_layers,
+                                        len(sites) - len(located)),
+            "subtitle": f"{len(located)} of {len(sites)} sites shown"}
+
+
 def build_map(project: Any, scores: Mapping[str, Any] | None = None, options: MapOptions = MapOptions(),
-              progress: Callable[[float], None] | None = None) -> str:
+              progress: Callable[[float], None] | None = None, meta: dict[str, Any] | None = None) -> str:
     """Build the self-contained HTML map of ``project`` (sites coloured by readiness ``scores``).
 
     Parameters
@@ -539,6 +573,8 @@ def build_map(project: Any, scores: Mapping[str, Any] | None = None, options: Ma
         :class:`MapOptions`.
     progress
         Optional callback receiving the fraction done (0..1).
+    meta
+        Optional dict that receives ``legend_layers`` (for :func:`sites_update`).
 
     Returns
     -------
@@ -560,6 +596,8 @@ def build_map(project: Any, scores: Mapping[str, Any] | None = None, options: Ma
         if progress:
             progress(0.8 * (n + 1) / max(1, len(layers_in)))
 
+    if meta is not None:
+        meta["legend_layers"] = [_legend_layer(lay) for lay in layers]
     sites = list(getattr(project, "portfolio", []))
     located = [s for s in sites if s.lat is not None and s.lon is not None]
     mws = [m for m in (_site_mw(s) for s in located) if m is not None]
@@ -600,6 +638,7 @@ def build_map(project: Any, scores: Mapping[str, Any] | None = None, options: Ma
         "sites_hidden": options.layer_visibility.get("sites", True) is False,
         "layers": [{k: v for k, v in lay.items() if not k.startswith("_")} for lay in layers],
         "attributions_html": attributions,
+        "layer_control": bool(options.layer_control),
         "tiles": tiles,
         "build_seconds": None,
     }
