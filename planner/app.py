@@ -6,6 +6,7 @@ left by a crashed session is offered first.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import warnings
@@ -16,7 +17,7 @@ from PySide6.QtWidgets import QApplication
 
 from planner import APP_NAME, __version__
 from planner.assets import AssetError, asset_path, sample_project
-from planner.settings import AppSettings, SettingsWarning, load_settings
+from planner.settings import AppSettings, SettingsWarning, load_settings, save_settings
 
 
 def app_icon() -> QIcon:
@@ -78,6 +79,11 @@ def run_gui(project_path: str | os.PathLike[str] | None = None) -> int:
                 window.autosave.discard(info)
     if not recovered:
         start = choose_start_path(project_path, settings)
+        if project_path is None and settings.last_project:
+            # forget the last project until it has opened: a file that breaks opening never blocks the next start
+            settings.last_project = None
+            with contextlib.suppress(OSError):
+                save_settings(settings)
         if start is not None and not window.open_project(start) and project_path is None \
                 and start != _safe_sample():
             window.open_project(sample_project())  # a broken last project: fall back to the sample

@@ -281,7 +281,7 @@ def test_cli_import_merge_conflict_is_refused(tmp_path, capsys):
     f2 = tmp_path / "two.csv"
     f2.write_text("site_id,name,energized_mw\nA,Alpha,150\n")
     assert cli_main(["import", str(f2), "--into", str(proj), "--kind", "sites"]) == 1
-    assert "merging A would make it invalid" in capsys.readouterr().err
+    assert "A: merging would make it invalid" in capsys.readouterr().err
     assert open_project(proj).portfolio.get("A").energized_mw is None
 
 

@@ -140,27 +140,44 @@ def test_recovery_of_live_other_instance_is_not_offered(tmp_path):
         Autosaver(lambda: None, lambda: False, directory=tmp_path / "empty").recover()
 
 
-def test_project_lock_warns_second_instance(saved_copy, qtbot, tmp_path, monkeypatch):
+_HOLD_LOCK = """
+import sys, time
+from planner.gis.lock import ProjectLock
+lock = ProjectLock(sys.argv[1])
+assert lock.acquire()
+print("locked", flush=True)
+time.sleep(60)
+"""
+
+
+def test_project_lock_offers_a_copy_when_another_instance_holds_it(saved_copy, qtbot, tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
     target = tmp_path / "work.gpkg"
-    lock = ProjectLock(target)
-    assert lock.path.is_file() and lock.other_owner() is None  # ours
-    data = json.loads(lock.path.read_text())
-    data["host"] = "other-machine"
-    lock.path.write_text(json.dumps(data))
+    assert ProjectLock(target).other_owner() is None  # held by this process (saved_copy): ours
+    saved_copy.new_project()  # the first window lets go of the file
+    child = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(target)], stdout=subprocess.PIPE, text=True)
     asked: list[str] = []
-    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, q: asked.append(q) or False)
+    answer = [False]
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, q: asked.append(q) or answer[0])
     w2 = MainWindow(AppSettings(), map_factory=FakeMap)
     qtbot.addWidget(w2)
-    before = w2.project
-    assert not w2.open_project(target)
-    assert asked and "other-machine" in asked[0] and w2.project is before
-    # a lock left by a dead process on this host is stale: no question
-    data["host"] = os.uname().nodename
-    data["pid"] = 2 ** 22 + 12345
-    lock.path.write_text(json.dumps(data))
+    try:
+        assert child.stdout.readline().strip() == "locked"
+        before = w2.project
+        assert not w2.open_project(target)  # declined: nothing changes
+        assert asked and f"process {child.pid}" in asked[0] and "planner app" in asked[0] and w2.project is before
+        answer[0] = True
+        assert w2.open_project(target)  # accepted: a copy, Save asks for a new file
+        assert w2.save_path is None and "copy" in w2.windowTitle()
+    finally:
+        child.kill()
+        child.wait(10)
+    # the holder died: its lock is stale, no question, and this window holds the lock now
     asked.clear()
-    assert w2.open_project(target) and not asked
-    assert json.loads(lock.path.read_text())["pid"] == os.getpid()
+    assert w2.open_project(target) and not asked and w2.save_path == target.absolute()
+    assert json.loads(ProjectLock(target).path.read_text())["pid"] == os.getpid()
 
 
 def _slow(n: int, progress):

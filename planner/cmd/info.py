@@ -38,6 +38,11 @@ def describe(path: Path) -> list[str]:
             lines.append(f"  layer {lyr.name}: kind {lyr.kind}, {'/'.join(types) or 'empty'}, "
                          f"EPSG:4326, {len(lyr.gdf)} features - {lyr.title}")
         lines += [f"  warning: {w}" for w in project.warnings]
+        problems = project.open_problems()
+        if problems:
+            lines.append(f"  problems: {len(problems)} (the project opens; fix them in the planner or in QGIS)")
+            lines += [f"    {pr.describe()}" for pr in problems]
+        lines += [f"  kept, not ours: {k}" for k in project.kept]
         return lines
     if path.suffix.lower() in (".csv", ".txt", ".tsv"):
         gdf, report = read_layer(path)

@@ -10,7 +10,9 @@ import csv
 import io as _io
 import math
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -25,6 +27,7 @@ from pyogrio.errors import DataLayerError, DataSourceError, FieldError, Geometry
 from shapely.errors import GEOSException
 
 from planner.gis.crs import CRSError, describe_crs, ensure_wgs84, is_wgs84, parse_crs
+from planner.gis.import_policy import id_from_name
 from planner.gis.voltage import normalise_voltage_kv
 from planner.model.fields import FIELDS, PRECISION_CHOICES, STATUS_CHOICES
 from planner.model.site import PlannerError, Site, SiteError, coerce_value, cross_field_issues
@@ -156,6 +159,7 @@ def _zip_target(path: Path, layer: str | None, max_bytes: int) -> tuple[str, str
         if total > max_bytes:
             raise _fail(path, f"uncompressed size {total / 1e6:.0f} MB exceeds the limit "
                               f"{max_bytes / 1e6:.0f} MB; unzip and import the layer directly")
+        _check_inflated_size(path, infos, max_bytes)  # the headers may lie: count what really comes out
         names = [i.filename for i in infos if not i.is_dir()]
     base = f"/vsizip/{path.resolve().as_posix()}"
     shps = [n for n in names if n.lower().endswith(".shp")]
@@ -176,6 +180,48 @@ def _zip_target(path: Path, layer: str | None, max_bytes: int) -> tuple[str, str
     if len(others) == 1:
         return f"{base}/{others[0]}", layer
     raise _fail(path, "no shapefile (.shp with .shx/.dbf) or single GIS file found in the archive")
+
+
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")
+
+
+def _check_inflated_size(path: Path, infos: list[zipfile.ZipInfo], max_bytes: int) -> None:
+    """Inflate every member (discarding the output) and refuse the archive once the real total passes
+    ``max_bytes``: a header can claim a few kB for a member that inflates to gigabytes, and GDAL's
+    reader inflates to the end of the stream whatever the header says."""
+    total = 0
+    chunk = 1 << 20
+    with open(path, "rb") as f:
+        for info in infos:
+            if info.is_dir():
+                continue
+            f.seek(info.header_offset)
+            head = f.read(_LOCAL_HEADER.size)
+            if len(head) < _LOCAL_HEADER.size or head[:4] != b"PK\x03\x04":
+                raise _fail(path, f"damaged zip archive (member {info.filename!r} has no local header)")
+            name_len, extra_len = _LOCAL_HEADER.unpack(head)[-2:]
+            f.seek(info.header_offset + _LOCAL_HEADER.size + name_len + extra_len)
+            if info.compress_type == zipfile.ZIP_STORED:
+                total += info.compress_size
+            elif info.compress_type == zipfile.ZIP_DEFLATED:
+                d = zlib.decompressobj(-15)
+                while not d.eof:
+                    data = f.read(chunk)
+                    if not data:
+                        break
+                    while data and not d.eof:
+                        total += len(d.decompress(data, chunk))
+                        data = d.unconsumed_tail
+                        if total > max_bytes:
+                            break
+                    if total > max_bytes:
+                        break
+            else:
+                raise _fail(path, f"member {info.filename!r} uses a compression GDAL cannot read "
+                                  f"(method {info.compress_type}); re-create the zip with Deflate")
+            if total > max_bytes:
+                raise _fail(path, f"the archive inflates to more than {max_bytes / 1e6:.0f} MB although its "
+                                  "headers say less (a zip bomb?); unzip it yourself and import the layer directly")
 
 
 def _shp_has_dbf(path: Path, src: str) -> bool:
@@ -455,6 +501,28 @@ def _clean(gdf: gpd.GeoDataFrame, report: ImportReport, kind: str, keep_null: bo
     return gdf
 
 
+def _rename_case_duplicates(gdf: gpd.GeoDataFrame, report: ImportReport) -> gpd.GeoDataFrame:
+    """Columns differing only in case (``name``/``NAME``) cannot both live in a GeoPackage (SQLite
+    names are case-insensitive): the later ones get ``_2``, ``_3``... and the report says so."""
+    seen: set[str] = set()
+    rename: dict[str, str] = {}
+    for c in gdf.columns:
+        key = str(c).lower()
+        if key not in seen:
+            seen.add(key)
+            continue
+        n = 2
+        while f"{key}_{n}" in seen:
+            n += 1
+        rename[c] = f"{c}_{n}"
+        seen.add(f"{key}_{n}")
+    if not rename:
+        return gdf
+    report.warnings.append("Columns differing only in case were renamed: "
+                           + ", ".join(f"{a} -> {b}" for a, b in rename.items()) + ".")
+    return gdf.rename(columns=rename)
+
+
 def _read(path: str | Path, layer: str | None, crs: Any, kind: str, progress: Progress,
           keep_null: bool, max_zip_bytes: int) -> tuple[gpd.GeoDataFrame, ImportReport]:
     p = Path(path)
@@ -515,7 +583,7 @@ def _read(path: str | Path, layer: str | None, crs: Any, kind: str, progress: Pr
             gdf = gdf.drop(columns=empty)
         report.rows_read = len(gdf)
     _tick(progress, 0.4)
-    gdf = gdf.reset_index(drop=True)
+    gdf = _rename_case_duplicates(gdf.reset_index(drop=True), report)
     cleaned = _clean(gdf, report, kind, keep_null, crs, p, bad)
     _tick(progress, 0.8)
     if kind in ("transmission", "substations"):
@@ -637,14 +705,19 @@ def _column_mapping(columns: list[str], column_map: Mapping[str, str] | None, pa
 
 def import_sites(path: str | Path, layer: str | None = None, crs: Any = None,
                  column_map: Mapping[str, str] | None = None, progress: Progress = None,
-                 ) -> tuple[list[Site], ImportReport]:
+                 strict: bool = True) -> tuple[list[Site], ImportReport]:
     """Read candidate sites from a GIS/CSV file, validating every row.
 
     Columns map to site fields by exact name, then by :data:`SITE_ALIASES`
     (``column_map`` {source column: field} comes first). Point geometry (after
     reprojection) sets lon/lat; rows without geometry keep an unknown location.
-    All rows are checked before anything is returned: any invalid row or duplicate
-    ``site_id`` raises :class:`SiteImportError` listing every problem by row.
+    Without a site_id column, IDs are made from the names (unique and stable, see
+    :func:`planner.gis.import_policy.id_from_name`) and the report says so.
+
+    ``strict`` (all or nothing): any invalid row or duplicate ``site_id`` raises
+    :class:`SiteImportError` listing every problem by row. Otherwise invalid rows are left
+    out and listed in ``report.dropped`` (row, reason) while the good rows import; the
+    error is raised only when no row is usable.
     """
     p = Path(path)
     gdf, report = _read(p, layer, crs, "sites", progress, keep_null=True,
@@ -656,7 +729,10 @@ def import_sites(path: str | Path, layer: str | None = None, crs: Any = None,
     mapping = {k: v for k, v in mapping.items() if k not in lonlat_cols and v not in ("lon", "lat")}
     report.unmapped_columns = [c for c in unmapped if c not in lonlat_cols]
     report.warnings.extend(warnings)
-    errors = [f"row {r}: {why}" for r, why in report.dropped]
+    make_ids = "site_id" not in mapping.values()
+    made: dict[str, str] = {}
+    errors: list[tuple[int, str]] = list(report.dropped)
+    report.dropped = []
     sites: list[Site] = []
     seen: dict[str, int] = {}
     unit_cells: dict[str, list[str]] = {}
@@ -681,36 +757,44 @@ def import_sites(path: str | Path, layer: str | None = None, crs: Any = None,
             if isinstance(value, str) and FIELDS[dst].kind in ("float", "int") and values[dst] is not None \
                     and re.search(r"[A-Za-z$/%]", value):
                 unit_cells.setdefault(dst, []).append(value)
+        if make_ids and values.get("name") is not None:
+            values["site_id"] = id_from_name(values["name"], made)
+            made[values["site_id"]] = values["name"]
         sid = values.get("site_id")
-        row_errors.extend(f"row {rownum}: {e.with_site(sid)}" for e in field_errors)
+        row_errors.extend(str(e.with_site(sid)) for e in field_errors)
         g = geoms[i]
         if g is not None and not g.is_empty:
             values["lon"], values["lat"] = round(float(g.x), 7), round(float(g.y), 7)
-        for req in ("site_id", "name"):
+        for req in (("name",) if make_ids else ("site_id", "name")):
             if values.get(req) is None and not any(e.field == req for e in field_errors):
-                row_errors.append(f"row {rownum}: {req} is required. Fill it in")
+                row_errors.append(f"{req} is required. Fill it in")
         if not row_errors:
             for issue in cross_field_issues(values):
-                row_errors.append(f"row {rownum}: {sid}: {issue.message}")
+                row_errors.append(f"{sid}: {issue.message}")
         if sid is not None:
             if sid in seen:
-                row_errors.append(f"row {rownum}: duplicate site_id {sid!r} (first on row {seen[sid]}). "
-                                  "Give each site a unique ID")
+                row_errors.append(f"duplicate site_id {sid!r} (first on row {seen[sid]}). Give each site a unique ID")
             else:
                 seen[sid] = rownum
         if row_errors:
-            errors.extend(row_errors)
+            errors.extend((rownum, e) for e in row_errors)
             continue
         try:
             sites.append(Site.create(**values))
         except SiteError as e:  # pragma: no cover - coerce/cross-field checks above cover the rules
-            errors.append(f"row {rownum}: {e}")
-    if errors:
+            errors.append((rownum, str(e)))
+    if errors and (strict or not sites):
         report.rows_imported = 0
-        raise SiteImportError(f"{p.name}: {len(errors)} problem{'s' if len(errors) > 1 else ''} in the sites; "
-                              f"first: {errors[0]}", errors, report)
+        lines = [f"row {r}: {why}" for r, why in errors]
+        raise SiteImportError(f"{p.name}: {len(lines)} problem{'s' if len(lines) > 1 else ''} in the sites; "
+                              f"first: {lines[0]}", lines, report)
+    report.dropped = sorted(errors, key=lambda e: e[0])
     for dst, cells in unit_cells.items():
         report.warnings.append(f"Removed the unit from {len(cells)} {dst} cell{'s' if len(cells) > 1 else ''} "
                                f"(e.g. {cells[0]!r}).")
+    if make_ids and made:
+        first = next(iter(made.items()))
+        report.warnings.append(f"No site_id column: made {len(made)} IDs from the names (e.g. {first[1]!r} -> "
+                               f"{first[0]}); re-importing the same names gives the same IDs.")
     report.rows_imported = len(sites)
     return sites, report

@@ -9,17 +9,36 @@ Layout (opens in QGIS as ordinary layers):
   ``app_version``, ``saved_at``, ``name``, ``settings`` JSON, ``layers`` JSON
   with kind/title/source/style per layer, in display order).
 
-Saving is atomic: a temp file in the same folder, fsync, ``os.replace``.
+Round-trip contract: the planner owns ``sites`` (its field columns), its layers and
+``planner_metadata``. Everything else in the file (QGIS layers and ``layer_styles``, plain tables,
+views, extensions, extra columns on ``sites``) is kept byte for byte by every save and listed by
+``planner info`` as "kept, not ours" (:attr:`Project.kept`).
+
+Saving: the current file is copied (SQLite backup) to a hidden temp file beside the real target
+(symlinks resolved), only the owned tables are rewritten in the copy (``sites`` rows are synced in
+place so extra columns and row ids stay), and the copy is written back into the target with SQLite's
+backup API inside one transaction: the target keeps its inode, mode, owner and links, and a crash
+leaves the old or the new version (journal rollback). A new file is written and ``os.replace``d.
+Saves take the project lock (:mod:`planner.gis.lock`) and refuse read-only files.
+
+Opening: invalid rows open with the broken value set aside and listed in :attr:`Project.problems`
+(field, rule, fix); a damaged metadata table falls back to defaults with a warning; computed
+proximity fields measured from an older site position or other layers are recomputed.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import glob
+import hashlib
 import json
+import logging
 import math
 import os
 import re
+import stat
 import uuid
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,14 +47,22 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyogrio
 import shapely
 
 from planner import __version__
+from planner.gis import gpkg
 from planner.gis.crs import CRSError, ensure_wgs84
+from planner.gis.import_policy import id_from_name
+from planner.gis.lock import ProjectLockedError, pid_alive, real_project_path, write_lock
 from planner.model.fields import COMPUTED_FIELDS, FIELD_LIST, FIELDS
 from planner.model.portfolio import Portfolio
-from planner.model.site import PlannerError, Site, SiteError, coerce_value
+from planner.model.problems import Problem
+from planner.model.site import PlannerError, Site, SiteError, coerce_value, cross_field_issues
+
+log = logging.getLogger(__name__)
+__all__ = ["ProjectLockedError", "pid_alive"]  # re-exported for callers of the old names
 
 SCHEMA_VERSION = 1
 LAYER_KINDS: tuple[str, ...] = ("transmission", "substations", "fibre", "pops", "stranded", "basins",
@@ -69,6 +96,10 @@ DEFAULT_STYLES: dict[str, dict[str, Any]] = {
 
 class ProjectError(PlannerError):
     """A project file that cannot be opened or saved; the message names the file."""
+
+
+class ProjectChangedError(ProjectError):
+    """The file changed on disk since it was opened (QGIS, a colleague); saving would replace that."""
 
 
 def default_style(kind: str) -> dict[str, Any]:
@@ -106,8 +137,25 @@ class MapLayer:
     # extract. Proximity outside it is unknown, not "far". None = no stated limit.
     coverage: Any = None
     coverage_label: str = ""
+    # False for a layer found in the file but not created by the planner (e.g. drawn in QGIS): it is
+    # shown, never written, and stays in the file exactly as it is.
+    owned: bool = True
+    # (real file, weak reference to the GeoDataFrame) the table was last read from or written to:
+    # a save into that file skips rewriting a layer whose data is still that object.
+    stored: Any = field(default=None, repr=False, compare=False)
+
+    def is_stored_in(self, real: str) -> bool:
+        return self.stored is not None and self.stored[0] == real and self.stored[1]() is self.gdf
+
+    def mark_stored(self, real: str) -> None:
+        try:
+            self.stored = (real, weakref.ref(self.gdf))
+        except TypeError:  # an object without weak references: always rewritten
+            self.stored = None
 
     def __post_init__(self) -> None:
+        if not self.owned:
+            return
         if self.kind not in LAYER_KINDS:
             raise ProjectError(f"layer {self.name!r}: unknown kind {self.kind!r}; use one of {', '.join(LAYER_KINDS)}")
         if self.name in _RESERVED or self.name != safe_layer_name(self.name):
@@ -123,6 +171,28 @@ class Project:
     portfolio: Portfolio = field(default_factory=Portfolio)
     layers: dict[str, MapLayer] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # Invalid values found on open (the project opened anyway); see planner.model.problems.
+    problems: list[Problem] = field(default_factory=list)
+    # What the file holds that the planner did not create (kept by saves), one line each.
+    kept: list[str] = field(default_factory=list)
+    # (size, mtime_ns) of the file when opened or last saved; None for a project not from a file.
+    disk_stamp: tuple[int, int] | None = None
+    # site_id -> [lon, lat, layers signature] the computed fields were measured from.
+    computed_from: dict[str, list[Any]] = field(default_factory=dict)
+    # site_id -> (row id, site_id in the file) for the file it was read from (``stored_in``).
+    stored_rows: dict[str, tuple[int, Any]] = field(default_factory=dict)
+    stored_in: str | None = None
+
+    def open_problems(self) -> list[Problem]:
+        """Problems not fixed yet (the site still holds the stand-in value)."""
+        out = []
+        for pr in self.problems:
+            if pr.site_id is None or pr.site_id not in self.portfolio:
+                continue
+            if pr.field in FIELDS and not pr.is_open(self.portfolio.get(pr.site_id).get(pr.field)):
+                continue
+            out.append(pr)
+        return out
 
     def add_layer(self, layer: MapLayer, replace: bool = False) -> None:
         """Append ``layer``; an existing name raises unless ``replace`` (then it keeps its position)."""
@@ -137,6 +207,7 @@ class Project:
 
 # -- sites <-> GeoDataFrame -----------------------------------------------------------
 _PANDAS_DTYPES = {"float": "Float64", "int": "Int64", "bool": "boolean"}
+_DATE_FIELDS = tuple(f.name for f in FIELD_LIST if f.kind == "date")
 
 
 def sites_to_gdf(sites: Iterable[Site]) -> gpd.GeoDataFrame:
@@ -196,12 +267,163 @@ def sites_from_gdf(gdf: gpd.GeoDataFrame) -> list[Site]:
     return out
 
 
+_LONLAT_TOLERANCE = 1e-6  # degrees (~0.1 m): lon/lat columns agreeing with the point within this are fine
+
+
+def load_sites(gdf: gpd.GeoDataFrame, table: str = "sites") -> tuple[list[Site], list[Problem], list[int]]:
+    """Tolerant :func:`sites_from_gdf`: every row becomes a site. A value that breaks a rule is set
+    aside (unknown meanwhile) and reported as a :class:`Problem`; a missing site_id is made from the
+    name, a duplicate one gets ``-2``; a missing name gets a stand-in. Returns (sites, problems,
+    index of each site's row in ``gdf``)."""
+    cols = [c for c in gdf.columns if c in FIELDS and c != gdf.geometry.name]
+    geoms = gdf.geometry.values
+    ids = [_plain(v) for v in gdf["site_id"]] if "site_id" in gdf.columns else [None] * len(gdf)
+    taken: set[str] = {str(v).strip() for v in ids if v is not None and str(v).strip()}
+    first_row: dict[str, int] = {}
+    sites: list[Site] = []
+    problems: list[Problem] = []
+    for row, (values, g) in enumerate(zip(gdf[cols].itertuples(index=False, name=None), geoms), start=1):
+        raw = {c: _plain(v) for c, v in zip(cols, values)}
+        found: list[Problem] = []
+        computed = {k: raw.pop(k) for k in list(raw) if k in COMPUTED_FIELDS}
+        values_ok: dict[str, Any] = {}
+        for k, v in raw.items():
+            if isinstance(v, float) and FIELDS[k].kind == "int" and v.is_integer():
+                v = raw[k] = int(v)  # an integer column with empty cells reads as float
+            try:
+                values_ok[k] = coerce_value(k, v)
+            except SiteError as e:
+                values_ok[k] = None
+                found.append(Problem(None, k, v, e.rule, e.fix, row, table, None, keep_value=k not in ("lon", "lat")))
+        if g is not None and not g.is_empty:
+            point = g if g.geom_type == "Point" else g.representative_point()
+            if g.geom_type != "Point":
+                found.append(Problem(None, "geometry", g.geom_type, "sites must be points",
+                                     "Replace the shape by a point; its inside point is used meanwhile", row, table))
+            gx, gy = float(point.x), float(point.y)
+            for name, attr, coord in (("lon", values_ok.get("lon"), gx), ("lat", values_ok.get("lat"), gy)):
+                if attr is not None and abs(attr - coord) > _LONLAT_TOLERANCE:
+                    found.append(Problem(None, name, attr, f"disagrees with the point geometry ({coord:.6f}); "
+                                         "the point's position is used",
+                                         "Move the point itself (in QGIS or on the planner map)", row, table,
+                                         placeholder=round(coord, 7)))
+            values_ok["lon"], values_ok["lat"] = round(gx, 7), round(gy, 7)
+        sid = values_ok.get("site_id")
+        if sid is None:
+            sid = id_from_name(values_ok.get("name"), taken, fallback=f"ROW-{row}")
+            taken.add(sid)
+            found.append(Problem(sid, "site_id", raw.get("site_id"), "is missing",
+                                 f"Enter an ID; the planner uses {sid} and saves it", row, table, placeholder=sid))
+        elif sid in first_row:
+            new = id_from_name(sid, taken)
+            taken.add(new)
+            found.append(Problem(new, "site_id", sid, f"is a duplicate (also on row {first_row[sid]})",
+                                 f"Give each site its own ID; this one is {new} now and is saved so", row, table,
+                                 placeholder=new))
+            sid = new
+        first_row.setdefault(sid, row)
+        values_ok["site_id"] = sid
+        if values_ok.get("name") is None:
+            stand_in = f"(no name) {sid}"
+            found.append(Problem(sid, "name", raw.get("name"), "is required",
+                                 "Enter a name; the planner shows a stand-in meanwhile", row, table,
+                                 placeholder=stand_in, keep_value=True))
+            values_ok["name"] = stand_in
+        if (values_ok.get("lon") is None) != (values_ok.get("lat") is None):
+            values_ok["lon"] = values_ok["lat"] = None
+        try:
+            site = Site.create(strict=False, **{k: v for k, v in values_ok.items() if v is not None})
+        except SiteError as e:  # pragma: no cover - every field was checked above
+            found.append(Problem(sid, e.field, e.value, e.rule, e.fix, row, table))
+            site = Site.create(site_id=sid, name=values_ok["name"])
+        for issue in cross_field_issues(site.to_dict()):
+            found.append(Problem(sid, issue.field, site.get(issue.field), issue.message, "", row, table,
+                                 placeholder=site.get(issue.field)))
+        comp: dict[str, Any] = {}
+        for k, v in computed.items():
+            with contextlib.suppress(SiteError):  # a damaged computed value is recomputed, not reported
+                comp[k] = coerce_value(k, v)
+        sites.append(site.with_computed(comp) if comp else site)
+        problems.extend(Problem(sid, p.field, p.value, p.rule, p.fix, p.row, p.table, p.placeholder, p.keep_value)
+                        if p.site_id is None else p for p in found)
+    return sites, problems, list(range(len(gdf)))
+
+
+# -- freshness of computed fields ---------------------------------------------------------
+PROXIMITY_KINDS = ("transmission", "substations", "fibre", "pops", "stranded", "flares")
+
+
+def layers_signature(project: Project) -> str:
+    """A short version of everything proximity is measured from: the proximity layers (kind, name,
+    features, vertices, extent) and the proximity settings. Changes when a layer is edited."""
+    h = hashlib.blake2b(digest_size=8)
+    h.update(json.dumps(project.portfolio.settings.get("proximity"), sort_keys=True, default=str).encode())
+    for lyr in project.layers.values():
+        if lyr.kind not in PROXIMITY_KINDS or lyr.gdf is None:
+            continue
+        geoms = lyr.gdf.geometry.values
+        coords = shapely.get_coordinates(np.asarray(geoms)) if len(geoms) else np.zeros((0, 2))
+        h.update(f"{lyr.kind}|{lyr.name}|{len(geoms)}|{len(coords)}".encode())
+        h.update(np.ascontiguousarray(np.round(coords, 7)).tobytes())
+    return h.hexdigest()
+
+
+def record_fresh(project: Project, site_ids: Iterable[str], signature: str | None = None) -> None:
+    """Note that the computed fields of ``site_ids`` were just measured (position and layers now)."""
+    sig = signature or layers_signature(project)
+    record = dict(project.computed_from)
+    for sid in site_ids:
+        if sid in project.portfolio:
+            s = project.portfolio.get(sid)
+            record[sid] = [s.lon, s.lat, sig]
+    project.computed_from = record
+
+
+def _refresh_stale(project: Project, record: dict[str, Any] | None) -> None:
+    """Recompute the proximity of sites moved or added outside the planner, or after a layer changed."""
+    sig = layers_signature(project)
+    if record is None:  # saved before versions were kept: take the stored values as they are
+        record_fresh(project, project.portfolio.ids(), sig)
+        return
+    stale = []
+    for s in project.portfolio:
+        r = record.get(s.site_id)
+        if r is None:  # not measured by the planner: stale only if it carries values (a copied feature)
+            if any(s.get(k) is not None for k in COMPUTED_FIELDS):
+                stale.append(s.site_id)
+        elif not (isinstance(r, list) and len(r) == 3 and r[0] == s.lon and r[1] == s.lat and r[2] == sig):
+            stale.append(s.site_id)
+    project.computed_from = {k: v for k, v in record.items() if isinstance(v, list) and k in project.portfolio}
+    if not stale:
+        return
+    if any(lyr.kind in PROXIMITY_KINDS for lyr in project.layers.values()):
+        from planner.gis.proximity import apply_proximity
+
+        try:
+            apply_proximity(project, stale)
+        except PlannerError as e:
+            project.warnings.append(f"distances of {len(stale)} sites may be out of date ({e})")
+            return
+    else:
+        empty = {k: None for k in COMPUTED_FIELDS}
+        project.portfolio.replace_sites([project.portfolio.get(s).with_computed(empty) for s in stale
+                                         if any(project.portfolio.get(s).get(k) is not None for k in COMPUTED_FIELDS)])
+    record_fresh(project, stale, sig)
+    project.warnings.append(f"recomputed distances for {len(stale)} site{'s' if len(stale) != 1 else ''} moved, "
+                            "added or edited outside the planner (or after a layer changed)")
+
+
 # -- saving -----------------------------------------------------------------------------
-def _write_layer(gdf: pd.DataFrame, path: Path, layer: str, geometry_type: str | None = None) -> None:
-    """Write one table into the GeoPackage at ``path`` (created on the first call)."""
+def _write_layer(gdf: pd.DataFrame, path: Path, layer: str, geometry_type: str | None = None,
+                 use_arrow: bool = False) -> None:
+    """Write one table into the GeoPackage at ``path`` (created as GeoPackage 1.2 on the first call)."""
     kwargs: dict[str, Any] = {"layer": layer, "driver": "GPKG"}
     if geometry_type is not None:
         kwargs["geometry_type"] = geometry_type
+    if not path.exists() or path.stat().st_size == 0:
+        kwargs["dataset_options"] = {"VERSION": gpkg.GPKG_VERSION}
+    if use_arrow:
+        kwargs["use_arrow"] = True
     pyogrio.write_dataframe(gdf, str(path), **kwargs)
 
 
@@ -214,11 +436,21 @@ def _prepare_layer_gdf(layer: MapLayer) -> gpd.GeoDataFrame:
     return gdf.rename(columns=rename) if rename else gdf
 
 
+def _owned_layers(project: Project) -> list[MapLayer]:
+    return [lyr for lyr in project.layers.values() if lyr.owned]
+
+
 def _metadata_frame(project: Project, saved_at: str) -> pd.DataFrame:
     layers = [{"name": lyr.name, "kind": lyr.kind, "title": lyr.title, "source": lyr.source, "style": lyr.style,
                "coverage_wkt": None if lyr.coverage is None else shapely.to_wkt(lyr.coverage, rounding_precision=5),
                "coverage_label": lyr.coverage_label}
-              for lyr in project.layers.values()]
+              for lyr in _owned_layers(project)]
+    record = {k: v for k, v in project.computed_from.items() if k in project.portfolio}
+    unknown = [s for s in project.portfolio if s.site_id not in record
+               and any(s.get(k) is not None for k in COMPUTED_FIELDS)]
+    if unknown:  # measured in this session (or set by code): taken as measured from where the site is now
+        sig = layers_signature(project)
+        record.update({s.site_id: [s.lon, s.lat, sig] for s in unknown})
     rows = {
         "schema_version": str(SCHEMA_VERSION),
         "app_version": __version__,
@@ -226,17 +458,106 @@ def _metadata_frame(project: Project, saved_at: str) -> pd.DataFrame:
         "name": project.portfolio.name,
         "settings": json.dumps(project.portfolio.settings, ensure_ascii=False, sort_keys=True),
         "layers": json.dumps(layers, ensure_ascii=False),
+        "computed_from": json.dumps(record),
     }
     return pd.DataFrame({"key": list(rows), "value": list(rows.values())})
 
 
-def _write_gpkg(project: Project, path: Path) -> None:
-    _write_layer(sites_to_gdf(project.portfolio), path, SITES_TABLE, "Point")
-    for lyr in project.layers.values():
+def _sites_frame_for_file(project: Project) -> gpd.GeoDataFrame:
+    """The sites as written: dates as DATE, and values set aside on open written back while unfixed."""
+    sites = list(project.portfolio)
+    gdf = sites_to_gdf(sites)
+    index = {s.site_id: i for i, s in enumerate(sites)}
+    for pr in project.problems:
+        i = index.get(pr.site_id) if pr.site_id is not None else None
+        if i is None or not pr.keep_value or pr.field not in gdf.columns:
+            continue
+        if sites[i].get(pr.field) != pr.placeholder:
+            continue  # fixed in the planner: the fix is saved
+        with contextlib.suppress(TypeError, ValueError):
+            gdf.loc[i, pr.field] = pr.value
+    for name in _DATE_FIELDS:
+        gdf[name] = pd.Series(pd.to_datetime(gdf[name], errors="coerce").dt.date, index=gdf.index).astype(
+            pd.ArrowDtype(pa.date32()))
+    return gdf
+
+
+def _owned_before(conn: Any) -> list[str]:
+    """Layer tables the planner listed in the file's metadata (tolerant of damage)."""
+    if not gpkg.has_table(conn, METADATA_TABLE):
+        return []
+    try:
+        row = conn.execute(f'SELECT value FROM "{METADATA_TABLE}" WHERE key = ?', ("layers",)).fetchone()
+        entries = json.loads(row[0]) if row and row[0] else []
+    except Exception:
+        return []
+    return [str(e["name"]) for e in entries if isinstance(e, dict) and isinstance(e.get("name"), str)] \
+        if isinstance(entries, list) else []
+
+
+def _sync_sites(project: Project, work: Path, scratch: Path, same_file: bool) -> None:
+    """Write the sites into ``work`` keeping the file's own rows, ids and extra columns."""
+    frame = _sites_frame_for_file(project)
+    in_place, main_rows = False, []
+    if work.exists() and work.stat().st_size > 0:
+        with gpkg.opened(work) as conn:
+            geom = gpkg.geometry_column(conn, SITES_TABLE) if gpkg.has_table(conn, "gpkg_geometry_columns") else None
+            in_place = geom is not None and geom[1] == 4326 and gpkg.has_table(conn, SITES_TABLE)
+            main_rows = gpkg.id_rows(conn, SITES_TABLE, "site_id") if in_place else []
+    if not in_place:
+        _write_layer(frame, work, SITES_TABLE, "Point", use_arrow=True)
+        return
+    _write_layer(frame, scratch, SITES_TABLE, "Point", use_arrow=True)
+    by_fid = dict(main_rows)
+    by_id: dict[Any, list[int]] = {}
+    for fid, sid in main_rows:
+        by_id.setdefault(sid, []).append(fid)
+    pairs: dict[int, int] = {}
+    used: set[int] = set()
+    for new_fid, site in enumerate(project.portfolio, start=1):
+        match = None
+        stored = project.stored_rows.get(site.site_id) if same_file else None
+        if stored is not None and stored[0] in by_fid and by_fid[stored[0]] == stored[1] and stored[0] not in used:
+            match = stored[0]
+        else:
+            match = next((f for f in by_id.get(site.site_id, []) if f not in used), None)
+        if match is not None:
+            pairs[new_fid] = match
+            used.add(match)
+    with gpkg.opened(work) as conn:
+        conn.execute("ATTACH DATABASE ? AS n", (str(scratch),))
+        conn.execute("BEGIN")
+        gpkg.sync_sites(conn, SITES_TABLE, "n", pairs)
+        conn.execute("COMMIT")
+        conn.execute("DETACH DATABASE n")
+
+
+def _write_owned(project: Project, work: Path, scratch: Path, real: str) -> None:
+    """Rewrite only what the planner owns in ``work`` (a copy of ``real``, or a new file)."""
+    existed = work.exists() and work.stat().st_size > 0
+    tables: set[str] = set()
+    if existed:
+        with gpkg.opened(work) as conn:
+            before = _owned_before(conn)
+            tables = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    else:
+        before = []
+    _sync_sites(project, work, scratch, same_file=project.stored_in == real)
+    for lyr in _owned_layers(project):
+        if lyr.name in tables and lyr.is_stored_in(real):
+            continue  # unchanged since read from (or written to) this very file: already in the copy
         gdf = _prepare_layer_gdf(lyr)
-        _write_layer(gdf, path, lyr.name, _KIND_GEOMETRY[lyr.kind] if len(gdf) == 0 else None)
+        _write_layer(gdf, work, lyr.name, _KIND_GEOMETRY[lyr.kind] if len(gdf) == 0 else None)
     saved_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-    _write_layer(_metadata_frame(project, saved_at), path, METADATA_TABLE)
+    _write_layer(_metadata_frame(project, saved_at), work, METADATA_TABLE)
+    keep = {lyr.name.lower() for lyr in project.layers.values()} | {SITES_TABLE, METADATA_TABLE}
+    with gpkg.opened(work) as conn:
+        conn.execute("BEGIN")
+        for name in before:  # layers the planner made and the analyst removed
+            if name.lower() not in keep and gpkg.has_table(conn, name):
+                gpkg.drop_feature_table(conn, name)
+        gpkg.set_readable_version(conn)
+        conn.execute("COMMIT")
 
 
 def _fsync_file(path: Path) -> None:
@@ -257,40 +578,105 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def save_project(project: Project, path: str | Path | None = None) -> Path:
-    """Save atomically to ``path`` (default ``project.path``) and return the path.
+def file_stamp(path: str | Path) -> tuple[int, int] | None:
+    """(size, mtime in ns) of the real file behind ``path``; None when it does not exist."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
 
-    On any failure the temp file is removed, an existing file is left byte-identical
-    and :class:`ProjectError` is raised. On success ``project.path`` is updated.
+
+def changed_on_disk(project: Project) -> bool:
+    """Whether the project's file changed since it was opened or saved by this project object."""
+    if project.path is None or project.disk_stamp is None:
+        return False
+    return file_stamp(project.path) != project.disk_stamp
+
+
+def _is_sqlite(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(16) == _SQLITE_MAGIC
+    except OSError:
+        return False
+
+
+def check_save_target(target: str | Path) -> Path:
+    """The real file a save of ``target`` writes, after checks that give one clear line each
+    (suffix, folder, read-only file or folder)."""
+    target = Path(target).absolute()
+    if target.suffix.lower() != ".gpkg":
+        raise ProjectError(f"{target.name}: projects are GeoPackages; use a name ending in .gpkg")
+    real = real_project_path(target)
+    if not real.parent.is_dir():
+        raise ProjectError(f"{target.name}: folder {real.parent} does not exist; create it or save elsewhere")
+    if real.is_dir():
+        raise ProjectError(f"{target.name}: is a folder; choose a file name ending in .gpkg")
+    if real.exists() and not os.access(real, os.W_OK):
+        mode = stat.filemode(real.stat().st_mode)
+        raise ProjectError(f"{target.name} is read-only ({mode}); it was not changed. Save a copy under "
+                           "another name, or ask its owner for write permission")
+    if not os.access(real.parent, os.W_OK | os.X_OK):
+        raise ProjectError(f"{target.name}: the folder {real.parent} is read-only; save the project elsewhere")
+    return real
+
+
+def save_project(project: Project, path: str | Path | None = None, *,
+                 expected_stamp: tuple[int, int] | None = None) -> Path:
+    """Save to ``path`` (default ``project.path``) keeping what others wrote; returns the path.
+
+    See the module docstring. On any failure the target is left as it was and
+    :class:`ProjectError` is raised; :class:`ProjectLockedError` when another planner holds the lock;
+    :class:`ProjectChangedError` when ``expected_stamp`` is given and the file no longer has it.
+    On success ``project.path`` and ``project.disk_stamp`` are updated.
     """
     target = path if path is not None else project.path
     if target is None:
         raise ProjectError("the project has no file yet; choose where to save it (a .gpkg path)")
     target = Path(target).absolute()
-    if target.suffix.lower() != ".gpkg":
-        raise ProjectError(f"{target.name}: projects are GeoPackages; use a name ending in .gpkg")
-    if not target.parent.is_dir():
-        raise ProjectError(f"{target.name}: folder {target.parent} does not exist; create it or save elsewhere")
-    tmp = target.parent / f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.saving.gpkg"
-    try:
-        _write_gpkg(project, tmp)
-        _fsync_file(tmp)
-        os.replace(tmp, target)
-    except BaseException as e:
-        for leftover in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
-            try:
-                leftover.unlink()
-            except FileNotFoundError:
-                pass
-            except OSError:  # pragma: no cover - nothing more we can do
-                pass
-        if not isinstance(e, Exception):
-            raise
-        detail = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ProjectError(f"{target.name}: could not save ({detail}); the previous file is unchanged") from e
-    _fsync_dir(target.parent)
-    _remove_stale_temps(target)
+    real = check_save_target(target)
+    with write_lock(real, program="planner save", purpose="save it"):
+        if expected_stamp is not None and file_stamp(real) != expected_stamp:
+            raise ProjectChangedError(f"{target.name} changed on disk since it was opened (QGIS or a colleague); "
+                                      "save under another name, or confirm to replace the sites with yours")
+        existed = real.exists() and _is_sqlite(real)
+        tmp = real.parent / f".{real.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.saving.gpkg"
+        scratch = Path(f"{tmp}-sites.gpkg")
+        try:
+            if existed:
+                os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # private while we work
+                gpkg.copy_database(real, tmp)
+            _write_owned(project, tmp, scratch, str(real))
+            if existed:
+                gpkg.copy_database(tmp, real)  # one SQLite transaction into the real file
+            else:
+                _fsync_file(tmp)
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(tmp, 0o666 & ~umask)
+                os.replace(tmp, real)
+                _fsync_dir(real.parent)
+        except BaseException as e:
+            if not isinstance(e, Exception):
+                raise
+            detail = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise ProjectError(f"{target.name}: could not save ({detail}); the previous file is unchanged") from e
+        finally:
+            for leftover in (tmp, scratch):
+                for p in (leftover, Path(f"{leftover}-journal"), Path(f"{leftover}-wal"), Path(f"{leftover}-shm")):
+                    with contextlib.suppress(OSError):
+                        p.unlink()
+        with gpkg.opened(real) as conn:
+            rows = gpkg.id_rows(conn, SITES_TABLE, "site_id")
+    _remove_stale_temps(real)
+    if project.path is not None and real_project_path(project.path) == real or path is None:
+        for lyr in _owned_layers(project):  # a save elsewhere (autosave, copy) must not claim the project's layers
+            lyr.mark_stored(str(real))
+    project.stored_rows = {str(sid): (fid, sid) for fid, sid in rows if sid is not None}
+    project.stored_in = str(real)
     project.path = target
+    project.disk_stamp = file_stamp(real)
     return target
 
 
@@ -304,24 +690,6 @@ def _remove_stale_temps(target: Path) -> None:
             leftover.unlink()
         except OSError:
             pass
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` runs on this host (conservatively True when unknowable)."""
-    if pid <= 0:
-        return False
-    if pid == os.getpid():
-        return True
-    if os.name == "nt":  # os.kill would terminate the process on Windows: assume alive
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-    return True
 
 
 # -- opening ----------------------------------------------------------------------------
@@ -359,26 +727,65 @@ def migrate_metadata(meta: dict[str, Any], file_layers: list[tuple[str, str | No
     return meta
 
 
-def _read_metadata(path: Path, file_layers: list[tuple[str, str | None]]) -> dict[str, Any]:
+def _json_value(raw: dict[str, str | None], key: str, kind: type, default: Any, path: Path,
+                warnings: list[str]) -> Any:
+    text = raw.get(key)
+    if not text:
+        return default
+    try:
+        value = json.loads(text)
+    except ValueError as e:
+        warnings.append(f"{METADATA_TABLE}.{key} is damaged ({e}); using defaults. Saving repairs it")
+        return default
+    if not isinstance(value, kind):
+        warnings.append(f"{METADATA_TABLE}.{key} is damaged (a {type(value).__name__}, expected a "
+                        f"{kind.__name__}); using defaults. Saving repairs it")
+        return default
+    return value
+
+
+def _read_metadata(path: Path, file_layers: list[tuple[str, str | None]],
+                   warnings: list[str] | None = None) -> dict[str, Any]:
+    """The metadata; damaged values fall back to defaults with a line in ``warnings``."""
+    warnings = [] if warnings is None else warnings
     if METADATA_TABLE not in {n for n, _ in file_layers}:
         return {"schema_version": 0}
-    df = pyogrio.read_dataframe(str(path), layer=METADATA_TABLE, read_geometry=False)
-    raw = {str(k): (None if pd.isna(v) else str(v)) for k, v in zip(df["key"], df["value"])}
+    try:
+        df = pyogrio.read_dataframe(str(path), layer=METADATA_TABLE, read_geometry=False)
+        raw = {str(k): (None if pd.isna(v) else str(v)) for k, v in zip(df["key"], df["value"])}
+    except Exception as e:  # a table without key/value columns, unreadable rows
+        warnings.append(f"the {METADATA_TABLE} table is damaged ({_first_line(e)}); using defaults. "
+                        "Saving repairs it")
+        return {"schema_version": SCHEMA_VERSION, "name": path.stem, "settings": {}, "layers": [],
+                "sites_table": SITES_TABLE, "damaged": True}
     try:
         version = int(raw.get("schema_version") or 0)
-        meta: dict[str, Any] = {
-            "schema_version": version,
-            "app_version": raw.get("app_version"),
-            "saved_at": raw.get("saved_at"),
-            "name": raw.get("name") or path.stem,
-            "settings": json.loads(raw.get("settings") or "{}"),
-            "layers": json.loads(raw.get("layers") or "[]"),
-            "sites_table": SITES_TABLE,
-        }
-    except (ValueError, TypeError) as e:
-        raise ProjectError(f"{path.name}: the {METADATA_TABLE} table is damaged ({e}); "
-                           "restore a backup or re-create the project") from None
-    return meta
+    except ValueError:
+        warnings.append(f"{METADATA_TABLE}.schema_version {raw.get('schema_version')!r} is damaged; "
+                        f"read as {SCHEMA_VERSION}")
+        version = SCHEMA_VERSION
+    layers = _json_value(raw, "layers", list, [], path, warnings)
+    good = [e for e in layers if isinstance(e, dict) and isinstance(e.get("name"), str)]
+    if len(good) != len(layers):
+        warnings.append(f"{METADATA_TABLE}.layers has {len(layers) - len(good)} damaged entr"
+                        f"{'y' if len(layers) - len(good) == 1 else 'ies'}; those tables open as layers "
+                        "not made by the planner")
+    computed = _json_value(raw, "computed_from", dict, None, path, warnings) if "computed_from" in raw else None
+    return {
+        "schema_version": version,
+        "app_version": raw.get("app_version"),
+        "saved_at": raw.get("saved_at"),
+        "name": raw.get("name") or path.stem,
+        "settings": _json_value(raw, "settings", dict, {}, path, warnings),
+        "layers": good,
+        "computed_from": computed,
+        "sites_table": SITES_TABLE,
+    }
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
 
 
 def _check_gpkg(path: Path) -> list[tuple[str, str | None]]:
@@ -391,21 +798,22 @@ def _check_gpkg(path: Path) -> list[tuple[str, str | None]]:
     if head != _SQLITE_MAGIC:
         raise ProjectError(f"{path.name}: not a GeoPackage (the file is empty, damaged or another format); "
                            "open a .gpkg project or import the file with 'planner import'")
+    gpkg.settle(path)
     try:
         return [(str(n), None if t is None else str(t)) for n, t in pyogrio.list_layers(str(path))]
     except Exception as e:
-        raise ProjectError(f"{path.name}: not a readable GeoPackage ({str(e).strip().splitlines()[0] if str(e) else e!r})") from None
+        raise ProjectError(f"{path.name}: not a readable GeoPackage ({_first_line(e)})") from None
 
 
-def _read_table(path: Path, name: str) -> gpd.GeoDataFrame:
-    gdf = pyogrio.read_dataframe(str(path), layer=name)
+def _read_table(path: Path, name: str, **kwargs: Any) -> gpd.GeoDataFrame:
+    gdf = pyogrio.read_dataframe(str(path), layer=name, **kwargs)
     try:
         return ensure_wgs84(gdf)
     except CRSError as e:
         raise ProjectError(f"{path.name}: layer {name!r}: {e}") from None
 
 
-def _layer_from_entry(path: Path, entry: Mapping[str, Any]) -> MapLayer:
+def _layer_from_entry(path: Path, entry: Mapping[str, Any], owned: bool = True) -> MapLayer:
     name = str(entry["name"])
     kind = entry.get("kind") if entry.get("kind") in LAYER_KINDS else "other"
     coverage = None
@@ -414,50 +822,84 @@ def _layer_from_entry(path: Path, entry: Mapping[str, Any]) -> MapLayer:
             coverage = shapely.from_wkt(str(entry["coverage_wkt"]))
         except Exception:  # a damaged coverage only loses the limit, not the layer
             coverage = None
+    style = entry.get("style")
     return MapLayer(name=name, kind=str(kind), title=str(entry.get("title") or name), gdf=_read_table(path, name),
-                    source=str(entry.get("source") or ""), style=dict(entry.get("style") or default_style(kind)),
-                    coverage=coverage, coverage_label=str(entry.get("coverage_label") or ""))
+                    source=str(entry.get("source") or ""),
+                    style=dict(style) if isinstance(style, dict) else default_style(str(kind)),
+                    coverage=coverage, coverage_label=str(entry.get("coverage_label") or ""), owned=owned)
 
 
 def open_project(path: str | Path) -> Project:
-    """Open a project GeoPackage (migrating older schemas); raises :class:`ProjectError`."""
+    """Open a project GeoPackage (migrating older schemas); raises :class:`ProjectError` only when
+    the file cannot be read at all. Invalid rows open and are listed in ``project.problems``."""
     p = Path(path).absolute()
     file_layers = _check_gpkg(p)
     try:
-        meta = migrate_metadata(_read_metadata(p, file_layers), file_layers, p)
-        names = {n for n, _ in file_layers}
-        warnings: list[str] = []
-        sites_table = meta["sites_table"]
-        if sites_table in names:
-            sites_gdf = _read_table(p, sites_table)
-            try:
-                sites = sites_from_gdf(sites_gdf)
-            except SiteError as e:
-                raise ProjectError(f"{p.name}: {sites_table}: {e}") from None
-        else:
-            raise ProjectError(f"{p.name}: the sites table is missing; the file was altered outside the planner")
-        portfolio = Portfolio(sites, settings=meta["settings"], name=str(meta["name"]))
-        project = Project(path=p, portfolio=portfolio, warnings=warnings)
-        listed = set()
-        for entry in meta["layers"]:
-            name = str(entry.get("name"))
-            listed.add(name)
-            if name not in names:
-                warnings.append(f"layer {name!r} is listed in the project but missing from the file; skipped")
-                continue
-            project.add_layer(_layer_from_entry(p, entry))
-        for name, gtype in file_layers:  # layers added in QGIS: keep them as "other"
-            if gtype is not None and name not in listed and name != sites_table and name not in _RESERVED:
-                if name == safe_layer_name(name):
-                    project.add_layer(_layer_from_entry(p, {"name": name, "kind": "other", "title": name}))
-                    warnings.append(f"layer {name!r} was not created by the planner; added as kind 'other'")
-        return project
+        return _open(p, file_layers)
     except PlannerError as e:
         if isinstance(e, ProjectError):
             raise
         raise ProjectError(f"{p.name}: {e}") from None
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, KeyError, ValueError) as e:
-        raise ProjectError(f"{p.name}: cannot read the project ({str(e).strip().splitlines()[0] if str(e) else e!r})") from None
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, KeyError, ValueError, TypeError,
+            AttributeError, OSError) as e:
+        log.debug("cannot open %s", p, exc_info=True)
+        raise ProjectError(f"{p.name}: cannot read the project ({_first_line(e)})") from None
+
+
+def _open(p: Path, file_layers: list[tuple[str, str | None]]) -> Project:
+    warnings: list[str] = []
+    meta = migrate_metadata(_read_metadata(p, file_layers, warnings), file_layers, p)
+    names = {n for n, _ in file_layers}
+    sites_table = meta["sites_table"]
+    if sites_table not in names:
+        raise ProjectError(f"{p.name}: the sites table is missing; the file was altered outside the planner")
+    sites_gdf = _read_table(p, sites_table, fid_as_index=True)
+    sites, problems, rows = load_sites(sites_gdf, sites_table)
+    try:
+        portfolio = Portfolio(sites, settings=meta["settings"], name=str(meta["name"]))
+    except PlannerError as e:  # pragma: no cover - load_sites makes IDs unique
+        raise ProjectError(f"{p.name}: {sites_table}: {e}") from None
+    fids = sites_gdf.index.to_numpy()
+    raw_ids = sites_gdf["site_id"].tolist() if "site_id" in sites_gdf.columns else [None] * len(sites_gdf)
+    real = real_project_path(p)
+    project = Project(path=p, portfolio=portfolio, warnings=warnings, problems=problems,
+                      disk_stamp=file_stamp(real), stored_in=str(real),
+                      stored_rows={s.site_id: (int(fids[i]), _plain(raw_ids[i])) for s, i in zip(sites, rows)})
+    listed: set[str] = set()
+    for entry in meta["layers"]:
+        name = str(entry.get("name"))
+        if name not in names:
+            warnings.append(f"layer {name!r} is listed in the project but missing from the file; skipped")
+            continue
+        try:
+            project.add_layer(_layer_from_entry(p, entry))
+            project.layers[name].mark_stored(str(real))
+        except PlannerError as e:
+            warnings.append(f"layer {name!r} skipped ({e}); it stays in the file")
+            continue
+        listed.add(name)
+    kept_layers = []
+    for name, gtype in file_layers:  # layers made in QGIS: shown, kept in the file as they are
+        if gtype is None or name in listed or name == sites_table or name in _RESERVED or name in project.layers:
+            continue
+        try:
+            project.add_layer(_layer_from_entry(p, {"name": name, "kind": "other", "title": name}, owned=False))
+            kept_layers.append(name)
+        except (PlannerError, pyogrio.errors.DataLayerError, ValueError) as e:
+            warnings.append(f"layer {name!r} could not be shown ({_first_line(e)}); it stays in the file")
+    if kept_layers:
+        warnings.append(f"shown but not made by the planner (kept in the file as they are): {', '.join(kept_layers)}")
+    try:
+        project.kept = [k.describe() for k in gpkg.foreign_content(p, listed | {METADATA_TABLE}, sites_table,
+                                                                  [f.name for f in FIELD_LIST])]
+    except Exception as e:  # listing is a courtesy; never blocks opening
+        log.debug("cannot list foreign content of %s", p, exc_info=True)
+        warnings.append(f"could not list the tables kept in the file ({_first_line(e)})")
+    if problems:
+        warnings.append(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in the sites: the project "
+                        "opened; see the Problems list (planner info lists them)")
+    _refresh_stale(project, meta.get("computed_from") if "computed_from" in meta else None)
+    return project
 
 
 def read_basemap_layers(path: str | Path | None = None) -> list[MapLayer]:
@@ -480,3 +922,29 @@ def new_project(name: str = "Untitled portfolio") -> Project:
     except (PlannerError, FileNotFoundError) as e:
         project.warnings.append(f"basemap not loaded: {e}")
     return project
+
+
+def compare_projects(mine: Project, theirs: Project) -> list[str]:
+    """Lines telling how ``mine`` (e.g. recovered work) differs from ``theirs`` (e.g. the file on disk)."""
+    a = {s.site_id: s for s in mine.portfolio}
+    b = {s.site_id: s for s in theirs.portfolio}
+    only_mine = [k for k in a if k not in b]
+    only_theirs = [k for k in b if k not in a]
+    changed = []
+    for k, s in a.items():
+        if k in b:
+            fields = [f.name for f in FIELD_LIST if not f.computed and s.get(f.name) != b[k].get(f.name)]
+            if fields:
+                changed.append((k, fields))
+    lines = [f"sites: {len(only_mine)} only in yours, {len(only_theirs)} only on disk, "
+             f"{len(changed)} different, {len(a) - len(only_mine) - len(changed)} the same"]
+    lines += [f"  only in yours: {k}" for k in only_mine[:5]]
+    lines += [f"  only on disk: {k}" for k in only_theirs[:5]]
+    lines += [f"  {k}: {', '.join(fields[:6])}" for k, fields in changed[:5]]
+    la, lb = set(mine.layers), set(theirs.layers)
+    if la != lb:
+        lines.append(f"layers only in yours: {', '.join(sorted(la - lb)) or '-'}; "
+                     f"only on disk: {', '.join(sorted(lb - la)) or '-'}")
+    if mine.portfolio.settings != theirs.portfolio.settings:
+        lines.append("settings (assumptions, weights) differ")
+    return lines

@@ -315,7 +315,14 @@ def npv(rate: float, cash_flows: Sequence[float] | np.ndarray) -> float:
     cf = np.asarray(cash_flows, dtype=float)
     if rate <= -1:
         raise EconomicsError(f"discount rate {rate!r} must be above -100 %")
-    return float(np.sum(cf / (1.0 + rate) ** np.arange(cf.size)))
+    return float(cf @ _discount(float(rate), cf.size))
+
+
+@lru_cache(maxsize=64)
+def _discount(rate: float, n: int) -> np.ndarray:
+    out = (1.0 + rate) ** -np.arange(n, dtype=float)
+    out.setflags(write=False)
+    return out
 
 
 def irr(cash_flows: Sequence[float] | np.ndarray) -> float | None:
@@ -329,6 +336,9 @@ def irr(cash_flows: Sequence[float] | np.ndarray) -> float | None:
         return None
     scale = float(np.abs(cf).max())
     cf_n = cf / scale
+    unique = _irr_unique(cf_n)
+    if unique is not None:
+        return unique
     rates: list[float] = []
     try:
         roots = np.roots(cf_n[::-1])
@@ -348,6 +358,44 @@ def irr(cash_flows: Sequence[float] | np.ndarray) -> float | None:
     if not rates:
         return None
     return float(min(rates, key=abs))
+
+
+def _irr_unique(cf: np.ndarray) -> float | None:
+    """The IRR when it is provably the only one, by safeguarded Newton; None otherwise (use the roots).
+
+    Norstrom's criterion: when the cumulative cash flow changes sign exactly once and ends non-zero,
+    ``sum cf_t x**t`` has exactly one root with x > 0, i.e. one IRR above -100 %.
+    """
+    cum = np.cumsum(cf)
+    signs = np.sign(cum[np.abs(cum) > 1e-12])
+    if signs.size < 2 or int(np.count_nonzero(np.diff(signs))) != 1 or abs(cum[-1]) <= 1e-12:
+        return None
+    coef = [float(c) for c in cf[::-1]]  # Horner, highest power first
+    lo, hi = 1e-9, 1e9                   # bracket in x = 1 / (1 + r)
+    f_lo = _horner(coef, lo)[0]
+    x = 1.0 / 1.1
+    for _ in range(100):
+        f, d = _horner(coef, x)
+        if abs(f) < 1e-13:
+            break
+        if (f > 0) == (f_lo > 0):
+            lo = x
+        else:
+            hi = x
+        step = x - f / d if d != 0 else -1.0
+        x = step if lo < step < hi else 0.5 * (lo + hi) if hi < 1e8 else 2.0 * x
+        if hi - lo < 1e-15 * hi:
+            break
+    r = 1.0 / x - 1.0
+    return r if math.isfinite(r) and abs(_npv_n(cf, r)) < 1e-9 else None
+
+
+def _horner(coef: list[float], x: float) -> tuple[float, float]:
+    f = d = 0.0
+    for c in coef:
+        d = d * x + f
+        f = f * x + c
+    return f, d
 
 
 def _npv_n(cf: np.ndarray, r: float) -> float:
@@ -1035,7 +1083,7 @@ def finance_path(cash_usd: np.ndarray, capex_by_year: np.ndarray, a: Assumptions
         interest = balance * i
         if a.debt_amortisation == "annuity":
             left = tenor - k
-            pay = balance * i / (1.0 - (1.0 + i) ** -left) if i > 0 else balance / left
+            pay = balance * i / (1.0 - (1.0 + i) ** -left) if i > 1e-9 else balance / left + interest
             principal = pay - interest
         else:
             principal = balance / (tenor - k)

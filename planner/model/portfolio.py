@@ -81,10 +81,12 @@ class Portfolio:
     def add_site(self, site: Site, index: int | None = None) -> None:
         if site.site_id in self._sites:
             raise PortfolioError(f"site_id {site.site_id!r} already exists; choose another ID")
-        items = list(self._sites.items())
-        pos = len(items) if index is None else max(0, min(index, len(items)))
-        items.insert(pos, (site.site_id, site))
-        self._sites = dict(items)
+        if index is None or index >= len(self._sites):
+            self._sites[site.site_id] = site  # append: O(1), so bulk imports stay linear
+        else:
+            items = list(self._sites.items())
+            items.insert(max(0, index), (site.site_id, site))
+            self._sites = dict(items)
         self.site_added.emit(site.site_id)
 
     def remove_site(self, site_id: str) -> tuple[int, Site]:

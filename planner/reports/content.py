@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
-import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from planner import __version__
+from planner.fmt import (UNKNOWN, fmt_choice, fmt_fraction_pct, fmt_km, fmt_kv, fmt_months, fmt_mw,  # noqa: F401
+                         fmt_number, fmt_pct, fmt_score, fmt_usd)
 from planner.model.assumptions import ASSUMPTIONS, GROUP_LABELS as ASSUMPTION_GROUPS, Assumptions, \
     assumptions_from_settings, coerce_assumption
 from planner.model.economics import PathComparison, PathResult, site_paths
@@ -24,7 +25,6 @@ from planner.model.fields import FIELD_LIST, FIELDS, GROUP_LABELS, FieldSpec
 from planner.model.readiness import READINESS_CLASSES, ReadinessResult, rank_results, score_site
 from planner.model.site import PlannerError, Site
 
-UNKNOWN = "unknown"
 Progress = Callable[[float], None]
 
 # Layer kinds whose data feed each group of computed fields (for the "source" column).
@@ -45,101 +45,6 @@ class ReportError(PlannerError, ValueError):
 # --------------------------------------------------------------------------------------------
 # formatting (one place; every template shows these strings)
 # --------------------------------------------------------------------------------------------
-def _finite(x: Any) -> float | None:
-    if x is None or isinstance(x, bool):
-        return None
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
-def fmt_number(x: Any, unit: str = "") -> str:
-    """A number with thousands separators and sensible digits, plus its unit; None -> "unknown".
-
-    >= 100: no decimals (``1,234 MW``); 1-100: one decimal, ``.0`` dropped (``9.1 km``, ``345 kV``);
-    below 1: two significant digits (``0.0044 bcm/yr``).
-    """
-    v = _finite(x)
-    if v is None:
-        return UNKNOWN
-    a = abs(v)
-    if a >= 100:
-        text = f"{v:,.0f}"
-    elif a >= 1:
-        text = f"{v:,.1f}".removesuffix(".0")
-    elif a == 0:
-        text = "0"
-    else:
-        text = f"{v:.2g}"
-    return f"{text} {unit}".rstrip() if unit else text
-
-
-def fmt_usd(x: Any) -> str:
-    """Dollars in the largest sensible unit: ``$1.23B``, ``$12.3M``, ``$450k``, ``$950``; None -> "unknown"."""
-    v = _finite(x)
-    if v is None:
-        return UNKNOWN
-    sign, a = ("-" if v < 0 else ""), abs(v)
-    if a >= 1e9:
-        body = f"{a / 1e9:,.2f}B"
-    elif a >= 1e6:
-        body = f"{a / 1e6:,.1f}M"
-    elif a >= 1e3:
-        body = f"{a / 1e3:,.0f}k"
-    else:
-        body = f"{a:,.0f}"
-    return f"{sign}${body}"
-
-
-def fmt_mw(x: Any) -> str:
-    """Megawatts, e.g. ``700 MW``."""
-    return fmt_number(x, "MW")
-
-
-def fmt_km(x: Any) -> str:
-    """Kilometres, e.g. ``9.1 km``."""
-    return fmt_number(x, "km")
-
-
-def fmt_kv(x: Any) -> str:
-    """Kilovolts, e.g. ``345 kV``."""
-    return fmt_number(x, "kV")
-
-
-def fmt_pct(x: Any, digits: int = 0) -> str:
-    """A percentage of 0-100 values (``85 %``); None -> "unknown"."""
-    v = _finite(x)
-    return UNKNOWN if v is None else f"{v:,.{digits}f} %"
-
-
-def fmt_fraction_pct(x: Any, digits: int = 1) -> str:
-    """A fraction shown as a percentage (0.057 -> ``5.7 %``); None -> "unknown"."""
-    v = _finite(x)
-    return UNKNOWN if v is None else f"{v * 100:,.{digits}f} %"
-
-
-def fmt_months(x: Any) -> str:
-    """Months, rounded (``18 months``, ``0 months``); None -> "unknown"."""
-    v = _finite(x)
-    if v is None:
-        return UNKNOWN
-    n = round(v)
-    return f"{n:,} month" + ("" if n == 1 else "s")
-
-
-def fmt_score(x: Any) -> str:
-    """A 0-100 score as a whole number; None -> "unknown"."""
-    v = _finite(x)
-    return UNKNOWN if v is None else f"{v:.0f}"
-
-
-def fmt_choice(x: Any) -> str:
-    """An enum value for people (``announced_conversion`` -> ``announced conversion``)."""
-    return UNKNOWN if x is None else str(x).replace("_", " ")
-
-
 def fmt_field(name: str, value: Any) -> str:
     """A site field's value formatted by its :class:`FieldSpec` (unit, kind); None -> "unknown"."""
     fs = FIELDS[name]

@@ -420,9 +420,9 @@ def is_blank(image: Any, min_std: float = 6.0) -> bool:
 
 
 def chart_png(builder: Callable[[Any, Any], Any], data: Any, width: int, height: int) -> bytes:
-    """A pyqtgraph chart (builder from :mod:`planner.reports.charts`) as PNG bytes."""
+    """A pyqtgraph chart (a builder of :mod:`planner.plots`) as PNG bytes."""
     ensure_app()
-    from planner.reports.charts import render_png
+    from planner.plots import render_png
 
     with tempfile.TemporaryDirectory(prefix="planner-chart-") as tmp:
         path = render_png(builder, data, Path(tmp) / "chart.png", width=width, height=height)
@@ -437,13 +437,13 @@ MAP_MIME = "image/jpeg"  # Chromium's PDF writer embeds JPEG as is (PNG is recom
 
 
 def _site_chart(key: str, section: Any) -> tuple[Callable[[Any, Any], Any], Any]:
-    from planner.reports import charts
+    from planner import plots
 
     builders: dict[str, tuple[Callable[[Any, Any], Any], Any]] = {
-        "readiness": (charts.readiness_bars, section.result),
-        "paths_cash": (charts.paths_cash_chart, section.comparison),
-        "paths_npv": (charts.paths_npv_chart, section.comparison),
-        "bridge": (charts.bridge_chart, section.comparison),
+        "readiness": (plots.readiness_bars, section.result),
+        "paths_cash": (plots.paths_cash_chart, section.comparison),
+        "paths_npv": (plots.paths_npv_chart, section.comparison),
+        "bridge": (plots.bridge_chart, section.comparison),
     }
     if key not in builders:
         raise RenderError(f"no chart builder for {key!r}")
@@ -507,10 +507,10 @@ def portfolio_report_pdf(project: Any, out: str | os.PathLike[str], *, paper: st
     """
     from dataclasses import replace
 
-    from planner.reports import charts
+    from planner.model.chart_data import RankingData, mw_groups
+    from planner.plots import mw_groups_chart, readiness_ranking
     from planner.reports.content import build_portfolio_report, with_image
     from planner.reports.html import render_portfolio_html
-    from planner.reports.report_charts import MwGroups, mw_groups_chart
     from planner.reports.snapshot import render_site_maps
 
     def step(lo: float, hi: float) -> Callable[[float], None] | None:
@@ -528,14 +528,10 @@ def portfolio_report_pdf(project: Any, out: str | os.PathLike[str], *, paper: st
     pngs: dict[str, bytes] = {}
     for img in report.charts:
         if img.key == "ranking":
-            pngs[img.key] = chart_png(charts.readiness_ranking, charts.RankingData(report.results),
-                                      img.width_px, img.height_px)
+            pngs[img.key] = chart_png(readiness_ranking, RankingData(report.results), img.width_px, img.height_px)
         else:
             rows = report.by_class if img.key == "mw_by_class" else report.by_region
-            data = MwGroups(img.title, [r.label for r in rows], [r.energized_mw for r in rows],
-                            [r.pipeline_mw for r in rows],
-                            [max(r.unknown_energized, r.unknown_pipeline) for r in rows])
-            pngs[img.key] = chart_png(mw_groups_chart, data, img.width_px, img.height_px)
+            pngs[img.key] = chart_png(mw_groups_chart, mw_groups(img.title, rows), img.width_px, img.height_px)
     sections = []
     for i, sec in enumerate(report.atlas):
         sections.append(fill_section_images(sec, maps.get(sec.site_id), ATLAS_CHARTS))

@@ -22,7 +22,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from planner.gis.project import pid_alive
+from planner.gis.lock import ProjectLock, pid_alive  # noqa: F401  (ProjectLock: one lock for CLI and app)
 from planner.model.site import PlannerError
 from planner.settings import data_dir
 
@@ -51,11 +51,22 @@ class RecoveryInfo:
     pid: int
     host: str
     name: str
+    # (size, mtime_ns) of the original file when the recovered edits started from it
+    original_stamp: tuple[int, int] | None = None
+
+    @property
+    def original_changed(self) -> bool:
+        """Whether the original file changed (or vanished) on disk after the edits started from it."""
+        if not self.original_path or self.original_stamp is None:
+            return False
+        from planner.gis.project import file_stamp
+        return file_stamp(self.original_path) != self.original_stamp
 
     def describe(self) -> str:
         """One line for the recovery prompt."""
         where = self.original_path or "an unsaved project"
-        return f"{self.name} ({where}), autosaved {self.saved_at}"
+        note = "; the file changed on disk since" if self.original_changed else ""
+        return f"{self.name} ({where}), autosaved {self.saved_at}{note}"
 
 
 class Autosaver(QObject):
@@ -146,6 +157,7 @@ class Autosaver(QObject):
             "host": _host(),
             "name": getattr(portfolio, "name", None) or (Path(original).name if original else "untitled"),
             "recovery_file": target.name,
+            "original_stamp": getattr(project, "disk_stamp", None),
         })
         stale = {p for p in self._written if p != target}
         self._written = {target}
@@ -188,6 +200,8 @@ class Autosaver(QObject):
                 gpkg = sidecar.with_name(str(meta.get("recovery_file") or sidecar.with_suffix(".gpkg").name))
                 pid = int(meta.get("pid", -1))
                 host = str(meta.get("host", ""))
+                stamp = meta.get("original_stamp")
+                stamp = (int(stamp[0]), int(stamp[1])) if isinstance(stamp, list) and len(stamp) == 2 else None
             except (OSError, ValueError, TypeError, AttributeError):
                 continue  # unreadable sidecar: not ours to interpret
             if not gpkg.is_file() or gpkg in self._written:
@@ -195,7 +209,7 @@ class Autosaver(QObject):
             if host == _host() and pid_alive(pid):
                 continue  # another running instance owns it
             found.append(RecoveryInfo(gpkg, sidecar, meta.get("original_path"), str(meta.get("saved_at", "")),
-                                      pid, host, str(meta.get("name") or gpkg.stem)))
+                                      pid, host, str(meta.get("name") or gpkg.stem), stamp))
         found.sort(key=lambda i: i.saved_at, reverse=True)
         return found
 
@@ -213,6 +227,8 @@ class Autosaver(QObject):
         project = self._open_fn()(info.path)
         try:
             project.path = Path(info.original_path) if info.original_path else None
+            # the edits started from this version of the original: a save there checks it is still so
+            project.disk_stamp = info.original_stamp
         except AttributeError:  # pragma: no cover - frozen project type
             pass
         self._adopted.append(info)
@@ -229,59 +245,3 @@ class Autosaver(QObject):
 
 class RecoveryError(PlannerError):
     """Recovery was asked for but there is nothing to recover."""
-
-
-class ProjectLock:
-    """A ``<project>.lock`` JSON file (pid, host, time) next to an open project."""
-
-    def __init__(self, project_path: Path | str):
-        self.project_path = Path(project_path)
-        self.path = self.project_path.with_name(self.project_path.name + ".lock")
-        self.held = False
-
-    def read(self) -> dict[str, Any] | None:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            return data if isinstance(data, dict) else None
-        except (OSError, ValueError):
-            return None
-
-    def other_owner(self) -> dict[str, Any] | None:
-        """The lock of another live instance, or None (no lock, ours, or stale on this host)."""
-        data = self.read()
-        if data is None:
-            return None
-        try:
-            pid, host = int(data.get("pid", -1)), str(data.get("host", ""))
-        except (TypeError, ValueError):
-            return None
-        if host == _host() and (pid == os.getpid() or not pid_alive(pid)):
-            return None
-        return data
-
-    def acquire(self) -> bool:
-        """Write our lock; False when the folder is read-only (e.g. the installed sample)."""
-        try:
-            _write_json_atomic(self.path, {"pid": os.getpid(), "host": _host(),
-                                           "since": dt.datetime.now().astimezone().isoformat(timespec="seconds")})
-        except OSError:
-            self.held = False
-            return False
-        self.held = True
-        return True
-
-    def release(self) -> None:
-        """Remove the lock if it is still ours."""
-        if not self.held:
-            return
-        data = self.read()
-        if data is not None and data.get("pid") == os.getpid() and data.get("host") == _host():
-            try:
-                self.path.unlink(missing_ok=True)
-            except OSError:
-                pass
-        self.held = False
-
-    @staticmethod
-    def describe(owner: dict[str, Any]) -> str:
-        return f"process {owner.get('pid')} on {owner.get('host')} since {owner.get('since', 'an unknown time')}"

@@ -82,6 +82,8 @@ class MainWindow(QMainWindow):
         install_export_actions(self)
         from planner.ui.screening_dialog import install_screening_action  # Tools > Screen region…
         install_screening_action(self)
+        from planner.ui.problems_panel import install_problems_panel  # View > Panels > Problems
+        self.problems_panel = install_problems_panel(self)
         guard_wheel_in(self)  # spin boxes and combos take the wheel only with focus
         restore_window_state(self)
         self.set_project(Project(), None, "Untitled")  # empty until run_gui opens one (File > New: basemap)

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMenu
 
-from planner.gis.project import Project, new_project, open_project as gis_open_project, save_project
+from planner.gis.project import (Project, ProjectChangedError, changed_on_disk, compare_projects, new_project,
+                                 open_project as gis_open_project, save_project)
 from planner.model.site import PlannerError, first_line
 from planner.session import is_bundled_sample, writable_project
 from planner.settings import save_settings
@@ -36,14 +37,17 @@ class ProjectFiles(QObject):
         self.display_name = "Untitled"
         self.lock: ProjectLock | None = None
 
-    def _switch_lock(self, path: Path | None) -> None:
+    def _switch_lock(self, path: Path | None) -> bool:
+        """Hold the lock of ``path`` (releasing the previous one); False when it cannot be taken."""
         if self.lock is not None:
             self.lock.release()
             self.lock = None
         if path is not None:
             lock = ProjectLock(path)
-            if lock.acquire():
-                self.lock = lock
+            if not lock.acquire():
+                return False
+            self.lock = lock
+        return True
 
     def _show(self, project: Project, save_path: Path | None, name: str) -> None:
         self.window.set_project(project, save_path, name)
@@ -60,20 +64,28 @@ class ProjectFiles(QObject):
         except OSError as e:
             w.show_error("Cannot open project", f"{p.name}: {first_line(e)}")
             return False
-        if not writable_project(p):
-            # never let any code path overwrite the installed sample (or a read-only file)
+        except Exception as e:  # noqa: BLE001 - a damaged file must never take the app down
+            import logging
+            logging.getLogger(__name__).exception("opening %s failed", p)
+            w.show_error("Cannot open project", f"{p.name}: {first_line(e)}")
+            return False
+        read_only, why = not writable_project(p), "is read-only"
+        if not read_only:
+            owner = ProjectLock(p).other_owner()
+            if owner is not None:
+                if not dialogs.ask_yes_no(
+                        w, "Project in use",
+                        f"{p.name} is open in {ProjectLock.describe(owner)}. Open a copy? "
+                        "(Save will ask for a new file, so nobody's edits are lost.)"):
+                    return False
+                read_only, why = True, "is open elsewhere"
+        if read_only or not self._switch_lock(p):
+            # never let any code path overwrite the installed sample, a read-only or a locked file
             project.path = None
             self._switch_lock(None)
             self._show(project, None, f"{p.name} (read-only copy)")
-            w.show_status(f"{p.name} opened as a copy: Save asks for a new file")
+            w.show_status(f"{p.name} {why}: opened as a copy, Save asks for a new file")
         else:
-            owner = ProjectLock(p).other_owner()
-            if owner is not None and not dialogs.ask_yes_no(
-                    w, "Project in use",
-                    f"{p.name} is open in another planner ({ProjectLock.describe(owner)}). "
-                    "Saving from both will lose one side's edits. Open anyway?"):
-                return False
-            self._switch_lock(p)
             self._show(project, p.absolute(), p.name)
         w.settings.add_recent(p)
         self.save_settings()
@@ -107,8 +119,17 @@ class ProjectFiles(QObject):
         if is_bundled_sample(p):
             w.show_error("Cannot save", f"{p.name} is the bundled sample; save your work under another name")
             return False
+        project = w.session.project
+        same = self.save_path is not None and p.absolute() == Path(self.save_path).absolute()
         try:
-            written = save_project(w.session.project, p)
+            try:
+                written = save_project(project, p, expected_stamp=project.disk_stamp if same else None)
+            except ProjectChangedError as e:
+                if not dialogs.ask_yes_no(w, "Project changed on disk",
+                                          f"{first_line(e)}.\n\nReplace it with your version? Layers and tables "
+                                          "added there are kept; sites are saved as you have them."):
+                    return False
+                written = save_project(project, p)
         except PlannerError as e:
             w.show_error("Cannot save project", first_line(e))
             return False
@@ -134,6 +155,17 @@ class ProjectFiles(QObject):
             return False
         original = Path(project.path) if project.path else None
         writable = original is not None and not is_bundled_sample(original) and os.access(original.parent, os.W_OK)
+        if writable and original is not None and original.exists() and changed_on_disk(project):
+            # someone saved the original after the autosave: never overwrite it unasked
+            try:
+                lines = compare_projects(project, gis_open_project(original))
+            except PlannerError as e:
+                lines = [f"the file on disk cannot be read ({first_line(e)})"]
+            dialogs.show_error(w, "Project changed on disk",
+                               f"{original.name} changed on disk after your work was autosaved (QGIS or a "
+                               "colleague). Your recovered work opens as a copy: Save asks for a new name.\n\n"
+                               "Recovered work compared with the file on disk:\n" + "\n".join(lines[:15]))
+            writable = False
         if not writable:
             project.path = None
         self._switch_lock(original if writable else None)

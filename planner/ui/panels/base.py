@@ -18,7 +18,6 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Iterable
-from functools import lru_cache
 from typing import Any
 
 import pyqtgraph as pg
@@ -31,10 +30,9 @@ from planner.model.assumptions import Assumptions
 from planner.model.portfolio import Portfolio
 from planner.model.readiness import ReadinessResult
 from planner.model.site import PlannerError, Site, first_line
-from planner.reports.charts import Builder, Chart, MiningData, finish_legend, mining_data, new_plot_widget
+from planner.plots import Builder, Chart, finish_legend, new_plot_widget
 from planner.session import Session
-from planner.session.derived import cached_hybrid, cached_paths, cached_tornado
-from planner.session.derived import clear_caches as _clear_derived
+from planner.session.derived import cached_hybrid, cached_mining, cached_paths, cached_tornado, clear_caches
 from planner.ui.commands import QtUndoAdapter
 from planner.ui.text import plain_tooltip
 
@@ -43,18 +41,6 @@ __all__ = ["ECONOMICS_KEYS", "ChartPanel", "PanelHost", "cached_hybrid", "cached
 
 #: Settings keys that change the economics (assumptions, scenario, ASIC catalogue).
 ECONOMICS_KEYS = frozenset({"assumptions", "scenario", "scenarios", "asic_catalogue"})
-
-
-@lru_cache(maxsize=64)
-def cached_mining(site: Site, assumptions: Assumptions) -> MiningData:
-    """:func:`planner.reports.charts.mining_data`, cached per (site, assumptions)."""
-    return mining_data(site, assumptions)
-
-
-def clear_caches() -> None:
-    """Drop every cached result (benchmarks measure cold recomputes with this)."""
-    _clear_derived()
-    cached_mining.cache_clear()
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QGridLayout
 
-from planner.reports.charts import (MiningData, hashprice_chart, mining_revenue_chart, payback_chart)
+from planner.model.chart_data import MiningData
+from planner.plots import hashprice_chart, mining_revenue_chart, payback_chart
 from planner.ui.panels.base import ChartPanel, cached_mining, run_standalone
 
 

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QWidg
 from planner.model.assumptions import Assumptions
 from planner.model.economics import PathComparison
 from planner.model.site import PlannerError, Site
-from planner.reports.charts import (PATH_SHORT, TornadoData, bridge_chart, paths_caption, paths_cash_chart,
-                                    paths_npv_chart, tornado_chart)
+from planner.model.chart_data import PATH_SHORT, TornadoData, paths_caption
+from planner.plots import bridge_chart, paths_cash_chart, paths_npv_chart, tornado_chart
 from planner.ui.panels.base import ChartPanel, cached_paths, cached_tornado, first_line, run_standalone
 from planner.ui.workers import Task, start_task
 

@@ -6,9 +6,10 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QScrollArea, QSplitter
 
+from planner.model.chart_data import RankingData
 from planner.model.readiness import (ReadinessResult, gates_from_settings, score_site,
                                      thresholds_from_settings, weights_from_settings)
-from planner.reports.charts import RankingData, readiness_bars, readiness_ranking
+from planner.plots import readiness_bars, readiness_ranking
 from planner.ui.panels.base import ChartPanel, run_standalone
 
 RANK_ROW_PX = 16  # height per site in the ranking so every site ID label fits
