@@ -54,8 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except Exception as e:  # one line for users; traceback only on request
             if os.environ.get("PLANNER_DEBUG"):
                 raise
-            msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            print(f"planner {args.command}: error: {msg}", file=sys.stderr)
+            from planner.model.site import first_line
+            print(f"planner {args.command}: error: {first_line(e)}", file=sys.stderr)
             return 1
     if argv and not argv[0].startswith("-") and not argv[0].lower().endswith(".gpkg") and not os.path.exists(argv[0]):
         names = ", ".join(sorted(mods))

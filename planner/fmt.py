@@ -7,6 +7,7 @@ values read "unknown" (never 0).
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 UNKNOWN = "unknown"
@@ -23,6 +24,18 @@ def finite(x: Any) -> float | None:
         v = float(x)
     except (TypeError, ValueError):
         return None
+    return v if math.isfinite(v) else None
+
+
+def real_number(x: Any) -> float | None:
+    """``x`` as a float when it is a finite real number (int, float, numpy number), else None.
+
+    Stricter than :func:`finite`: text (``"3"``) and bools are not numbers here, so settings
+    and bridge inputs must hold real numbers.
+    """
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        return None
+    v = float(x)
     return v if math.isfinite(v) else None
 
 

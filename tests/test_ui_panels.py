@@ -13,7 +13,7 @@ from planner.assets import sample_project
 from planner.model.assumptions import assumptions_from_settings
 from planner.model.economics import site_paths
 from planner.model.portfolio import Portfolio
-from planner.model.readiness import score_site
+from planner.model.readiness import next_facts, score_site
 from planner import plots
 from planner.fmt import fmt_usd_m
 from planner.model import chart_data as cd
@@ -22,10 +22,10 @@ from planner.plots.style import GATE_COLOUR
 from planner.ui.commands import EditSiteCommand
 from planner.ui.panels import HybridPanel, MarketPanel, MiningPanel, PanelHost, PathsPanel, ReadinessPanel
 from planner.ui.panels.base import cached_hybrid, cached_mining, cached_paths
-from planner.webmap.styles import READINESS_COLOURS
+from planner.model.readiness import READINESS_COLOURS
 
 pytestmark = pytest.mark.gui
-SID = "CORZ-DEN"        # 394 MW gross, 125 MW energized, Texas
+SID = "CORZ-DEN"        # 300 MW gross, 125 MW energized as a mining site, Texas
 NO_MW = "IREN-CF"       # power capacity and energized MW unknown
 
 
@@ -77,11 +77,18 @@ def test_readiness_bars_equal_result_subscores_and_hover(qtbot, host):
     crit = res.criteria
     n = len(crit)
     scored = _bars(panel.plots["criteria"], "sub-score")[0]
-    expected = [c.score for c in crit if c.score is not None and not c.gate_failed]
+    expected = [c.score for c in crit if not c.missing and not c.gate_failed]
     assert np.allclose(scored.opts["width"], expected)
-    no_data = _bars(panel.plots["criteria"], "no data")[0]
-    assert len(no_data.opts["y"]) == sum(c.score is None for c in crit)
+    no_data = _bars(panel.plots["criteria"], "no data")[0]  # hatched over the whole band of the unknowns
+    assert len(no_data.opts["y"]) == sum(c.missing for c in crit)
+    assert np.allclose(no_data.opts["width"], [c.high - c.low for c in crit if c.missing])
     assert no_data.opts["brush"].style() != scored.opts["brush"].style()  # hatched, not solid
+    facts = next_facts(host.project.portfolio.get(SID), host.project.portfolio.settings, result=res)
+    assert panel.next_label.text().startswith("What to find out next: 1. " + facts[0].sentence)
+    band = _bars(panel.plots["criteria"], "band of unknowns")[0]
+    partial = [c for c in crit if not c.missing and c.high > c.low]
+    assert np.allclose(band.opts["x0"], [c.low for c in partial])
+    assert np.allclose(band.opts["width"], [c.high - c.low for c in partial])
     assert _texts(panel.plots["criteria"]).count("no data") == sum(c.missing for c in crit)
     # hover over the first (top) criterion through the mouse-move path: weight and reason
     vb = panel.plots["criteria"].getPlotItem().getViewBox()
@@ -92,7 +99,9 @@ def test_readiness_bars_equal_result_subscores_and_hover(qtbot, host):
 
 
 def test_readiness_gate_failure_is_red(qtbot, host):
-    host.set_current_site("CORZ-AUS")  # 16 MW: fails the 20 MW gate
+    site = host.project.portfolio.get(NO_MW).replace(power_capacity_mw=16)
+    host.project.portfolio.replace_sites([site])
+    host.set_current_site(NO_MW)  # 16 MW gross: fails the 20 MW gate
     panel = _panel(qtbot, ReadinessPanel, host)
     gated = _bars(panel.plots["criteria"], "hard gate failed")
     assert gated and gated[0].opts["brush"].color().name() == QColor(GATE_COLOUR).name()
@@ -103,7 +112,7 @@ def test_ranking_coloured_by_map_class_colours(qtbot, host):
     panel = _panel(qtbot, ReadinessPanel, host)
     seen = {}
     for b in _bars(panel.plots["ranking"]):
-        if b.name() and b.name() != "no total (no data)":
+        if b.name() and b.name() != "band (unknowns at worst - best)":
             seen[b.name()] = b.opts["brush"].color().name()
     labels = {r.class_label: r.klass for r in host.scores.values()}
     assert seen, "no class bars drawn"
@@ -117,8 +126,11 @@ def test_paths_npv_bars_equal_site_paths_and_tornado_runs_in_background(qtbot, h
     panel = _panel(qtbot, PathsPanel, host)
     p = host.project.portfolio
     comp = site_paths(p.get(SID), assumptions_from_settings(p.settings))
-    heights = [b.opts["height"][0] for b in _bars(panel.plots["npv"])]
-    assert np.allclose(heights, [comp.mining.npv_usd / 1e6, comp.ai_lease.npv_usd / 1e6, comp.hybrid.npv_usd / 1e6])
+    heights = [b.opts["height"][0] for b in _bars(panel.plots["npv"]) if b.opts["width"] == 0.6]
+    assert np.allclose(heights, [comp.mining.npv_usd / 1e6, comp.ai_lease.npv_usd / 1e6, comp.hybrid.npv_usd / 1e6,
+                                 comp.sell.npv_usd / 1e6])
+    ex_tv = [b.opts["height"][0] for b in _bars(panel.plots["npv"]) if b.opts["width"] < 0.6]  # without exit value
+    assert np.allclose(ex_tv, [comp.ai_lease.npv_excl_terminal_usd / 1e6, comp.hybrid.npv_excl_terminal_usd / 1e6])
     assert fmt_usd_m(comp.mining.npv_usd) in " ".join(_texts(panel.plots["npv"]))
     assert np.allclose(panel.charts["bridge"].values["npv_musd"], comp.bridge_npv_usd / 1e6)
     assert panel.wait_for_tornado(60), panel.tornado_status.text()
@@ -217,7 +229,7 @@ def test_hybrid_week_spin_and_capacity_change(qtbot, host):
     assert panel.charts["week"].values["limit"] == 500
     host.undo_stack.undo()
     panel.flush()
-    assert panel.charts["week"].values["limit"] == 394
+    assert panel.charts["week"].values["limit"] == 300  # CORZ-DEN gross MW as a mining site
 
 
 def test_market_panel_sources_and_lease_rate_follows_assumption(qtbot, host):

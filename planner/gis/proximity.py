@@ -59,12 +59,13 @@ import shapely
 from pyproj import Geod
 
 from planner.gis.crs import is_wgs84
+from planner.gis.kinds import PROXIMITY_KINDS
 from planner.gis.voltage import normalise_voltage_kv
 from planner.model.fields import COMPUTED_FIELDS, VOLTAGE_CLASSES_KV
 from planner.model.site import PlannerError, Site
 
 __all__ = [
-    "LAYER_KINDS_USED", "ProximityConfig", "ProximityError", "apply_proximity", "compute_proximity",
+    "PROXIMITY_KINDS", "ProximityConfig", "ProximityError", "apply_proximity", "compute_proximity",
     "line_class_fields", "project_layers", "sites_frame",
 ]
 
@@ -76,7 +77,6 @@ _MIN_MERIDIAN_KM_PER_DEG = _A_KM * (1 - _E2) * _DEG  # 110.574 km at the equator
 _POLAR_LAT_DEG = 89.9
 
 #: Layer kinds this module reads (other kinds in a project are ignored).
-LAYER_KINDS_USED: tuple[str, ...] = ("transmission", "substations", "fibre", "pops", "stranded", "flares")
 #: Node types of the GridKit/OSM nodes layer that are substations (others are joints, plants...).
 SUBSTATION_TYPES: frozenset[str] = frozenset({"substation", "sub_station", "station"})
 
@@ -534,11 +534,11 @@ def compute_proximity(sites: gpd.GeoDataFrame,
     """
     cfg = config or ProximityConfig()
     ids, lon_all, lat_all, located = _site_coords(sites)
-    kinds = {k: _concat_kind(k, layers.get(k)) for k in LAYER_KINDS_USED}
+    kinds = {k: _concat_kind(k, layers.get(k)) for k in PROXIMITY_KINDS}
     out = pd.DataFrame({c: np.full(len(ids), None, dtype=object) for c in COMPUTED_FIELDS}, index=ids)
     rows = np.flatnonzero(located)
     lon, lat = lon_all[rows], lat_all[rows]
-    steps = [s for s in ("transmission", "substations", "fibre", "pops", "stranded", "flares") if kinds[s] is not None]
+    steps = [s for s in PROXIMITY_KINDS if kinds[s] is not None]
     done = 0
 
     def tick() -> None:
@@ -700,7 +700,7 @@ def project_layers(project: Any) -> dict[str, list[gpd.GeoDataFrame]]:
     """The project's layers grouped by kind (only the kinds proximity uses), in project order."""
     by_kind: dict[str, list[gpd.GeoDataFrame]] = {}
     for layer in getattr(project, "layers", {}).values():
-        if getattr(layer, "kind", None) in LAYER_KINDS_USED and getattr(layer, "gdf", None) is not None:
+        if getattr(layer, "kind", None) in PROXIMITY_KINDS and getattr(layer, "gdf", None) is not None:
             by_kind.setdefault(layer.kind, []).append(layer.gdf)
     return by_kind
 

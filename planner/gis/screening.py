@@ -92,6 +92,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Geod, Transformer
 
+from planner.fmt import real_number
 from planner.gis.crs import is_wgs84
 from planner.gis.prescreen import Samples, ScaleField, disk_sums, geodesic_bounds, nearest_bounds, sample_features
 from planner.gis.proximity import (
@@ -99,9 +100,10 @@ from planner.gis.proximity import (
     project_coverage, project_layers,
 )
 from planner.model.fields import COMPUTED_FIELDS, VOLTAGE_CLASSES_KV
-from planner.model.readiness import (
-    _DIST_PTS, _LINE_CLASS_FACTOR, CRITERIA_BY_KEY, ScoringContext, _pl, thresholds_from_settings,
-    weights_from_settings,
+from planner.model.readiness import CRITERIA_BY_KEY, ScoringContext, thresholds_from_settings, weights_from_settings
+from planner.model.readiness_rules import (
+    DISTANCE_POINTS, FIBRE_ROUTE_POINTS, LINE_CLASS_FACTORS, PART_WEIGHTS, POP_POINTS, piecewise_linear,
+    power_log_points, power_mw_score,
 )
 from planner.model.site import PlannerError, Site
 
@@ -175,7 +177,7 @@ def screening_weights(settings: Mapping[str, Any] | None = None,
     for key, value in dict(overrides or {}).items():
         if key not in out:
             raise ScreeningError(f"screening weight {key!r}: unknown criterion; use {', '.join(SCREEN_CRITERIA)}")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        if real_number(value) is None or value < 0:
             raise ScreeningError(f"screening weight {key} = {value!r}: must be a number >= 0 (0 switches it off)")
         out[key] = float(value)
     if sum(out.values()) <= 0:
@@ -184,7 +186,6 @@ def screening_weights(settings: Mapping[str, Any] | None = None,
 
 
 _BASE_SITE = Site.create(site_id="CELL", name="Screening cell", status="pipeline")
-_POWER_SCALE = CRITERIA_BY_KEY["power_scale"]
 _GRID = CRITERIA_BY_KEY["grid_proximity"]
 _FIBRE = CRITERIA_BY_KEY["fibre_latency"]
 
@@ -195,16 +196,11 @@ def _stranded_score(fields: Mapping[str, Any], rules: StrandedRules, ctx: Scorin
     vol = fields.get("flare_volume_bcm")
     parts: list[tuple[float, str]] = []
     if d is not None:
-        s = _pl(float(d), _DIST_PTS)
+        s = piecewise_linear(float(d), DISTANCE_POINTS)
         parts.append((s, f"inside {region}" if region else f"stranded region {float(d):.1f} km"))
     if vol is not None:
         mw = float(vol) * rules.mw_per_bcm_per_year
-        if mw > 0:
-            site = Site.create(site_id="CELL", name="Screening cell", status="pipeline", power_capacity_mw=min(mw, 1e4))
-            s_raw = _POWER_SCALE.score(site, ctx)[0]
-            s = 0.0 if s_raw is None else float(s_raw)
-        else:
-            s = 0.0
+        s = float(power_mw_score(min(mw, 1e4), ctx.thresholds))  # the readiness power scale (log MW)
         n = fields.get("flare_count")
         parts.append((s, f"{n if n is not None else '?'} flares / {float(vol):.3f} bcm/yr within "
                          f"{radius_km:g} km (~{mw:,.0f} MW)"))
@@ -234,10 +230,9 @@ def score_fields(fields: Mapping[str, Any], weights: Mapping[str, float], settin
     return total, subs, reasons
 
 
-# Vectorised mirror of the rules above, used only for the pre-screen bounds. tests/test_screening.py
+# Vectorised mirror of the rules above (same public curves and part weights of
+# planner.model.readiness_rules), used only for the pre-screen bounds. tests/test_screening.py
 # checks it against score_fields on random inputs; at run time the refined cells are checked too.
-_FIBRE_PTS = ((0, 100), (1, 100), (10, 70), (50, 20), (100, 0))   # readiness._fibre: fibre route
-_POP_PTS = ((0, 100), (10, 100), (50, 60), (150, 20), (300, 0))   # readiness._fibre: PoP
 
 
 def _interp(x: np.ndarray, pts: Sequence[tuple[float, float]]) -> np.ndarray:
@@ -258,26 +253,27 @@ def _combine_v(parts: Sequence[tuple[float, np.ndarray]]) -> np.ndarray:
 
 def _scores_v(d: Mapping[str, np.ndarray], flare_mw: np.ndarray, weights: Mapping[str, float],
               power_pts: Sequence[tuple[float, float]]) -> np.ndarray:
-    line_parts = [factor * _interp(d[f"line_{kv}"], _DIST_PTS) for kv, factor in _LINE_CLASS_FACTOR
+    line_parts = [factor * _interp(d[f"line_{kv}"], DISTANCE_POINTS) for kv, factor in LINE_CLASS_FACTORS
                   if f"line_{kv}" in d]
     stack = np.vstack(line_parts) if line_parts else np.full((1, len(flare_mw)), np.nan)
     with np.errstate(all="ignore"):
         best = np.where(np.all(np.isnan(stack), axis=0), np.nan,
                         np.max(np.where(np.isnan(stack), -1.0, stack), axis=0))
-    grid = _combine_v([(0.7, best), (0.3, _interp(d["substation"], _DIST_PTS))])
-    fibre = _combine_v([(0.25, _interp(d["fibre"], _FIBRE_PTS)), (0.15, _interp(d["pop"], _POP_PTS))])
-    region = _interp(d["stranded"], _DIST_PTS)
+    gw, fw = PART_WEIGHTS["grid_proximity"], PART_WEIGHTS["fibre_latency"]
+    grid = _combine_v([(gw["lines"], best), (gw["dist_substation_km"], _interp(d["substation"], DISTANCE_POINTS))])
+    fibre = _combine_v([(fw["dist_fibre_km"], _interp(d["fibre"], FIBRE_ROUTE_POINTS)),
+                        (fw["dist_pop_km"], _interp(d["pop"], POP_POINTS))])
+    region = _interp(d["stranded"], DISTANCE_POINTS)
     flares = np.where(np.isnan(flare_mw), np.nan,
-                      np.where(flare_mw > 0, _interp(np.minimum(flare_mw, 1e4), power_pts), 0.0))
+                      np.where(flare_mw > 0, _interp(np.log10(np.clip(flare_mw, 1.0, 1e4)), power_pts), 0.0))
     stranded = _combine_v([(1.0, region), (1.0, flares)])
     return _combine_v([(weights["grid_proximity"], grid), (weights["fibre_latency"], fibre),
                        (weights["stranded_energy"], stranded)])
 
 
 def _power_pts(settings: Mapping[str, Any] | None) -> list[tuple[float, float]]:
-    t = thresholds_from_settings(settings)
-    best, gate = t["campus_power_mw"], t["gate_min_power_mw"]
-    return sorted([(0.0, 0.0), (gate, 20.0), (max(gate, best / 2), 65.0), (max(gate, best), 100.0)])
+    """The readiness power scale's anchors in log10(MW) (planner.model.readiness_rules.power_log_points)."""
+    return list(power_log_points(thresholds_from_settings(settings)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -377,7 +373,7 @@ _COVER_KIND = {"line_69": "transmission", "line_138": "transmission", "line_230"
 
 def _curve_end_km(measure: str) -> float:
     """Distance beyond which the measure's score curve is flat (bounds beyond it cannot matter)."""
-    return float({"fibre": _FIBRE_PTS[-1][0], "pop": _POP_PTS[-1][0]}.get(measure, _DIST_PTS[-1][0]))
+    return float({"fibre": FIBRE_ROUTE_POINTS[-1][0], "pop": POP_POINTS[-1][0]}.get(measure, DISTANCE_POINTS[-1][0]))
 
 
 @dataclass
@@ -959,8 +955,8 @@ def _reason_line(fields: Mapping[str, Any], subs: Mapping[str, float | None], to
                  radius_km: float) -> str:
     bits: list[str] = []
     # the line class that gives the grid score (best factor x distance curve; higher kV on ties)
-    known = [(factor * _pl(float(fields[line_class_fields(kv)[0]]), _DIST_PTS), kv) for kv, factor in
-             _LINE_CLASS_FACTOR if fields.get(line_class_fields(kv)[0]) is not None]
+    known = [(factor * piecewise_linear(float(fields[line_class_fields(kv)[0]]), DISTANCE_POINTS), kv) for kv, factor in
+             LINE_CLASS_FACTORS if fields.get(line_class_fields(kv)[0]) is not None]
     if known:
         slot = max(known)[1]
         d_col, v_col, o_col, _ = line_class_fields(slot)

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
 from planner.fmt import fmt_fraction_pct, fmt_usd_m, usd_per_kw_month_to_musd_per_mw_year
 from planner.model.assumptions import Assumptions
-from planner.model.economics import (DAYS_PER_MONTH, PathComparison, PaybackResult,
-                                     breakeven_hashprice_usd_per_ph_day, breakeven_usd_per_mwh, payback_dynamic,
-                                     revenue_usd_per_mw_day)
+from planner.model.economics import DAYS_PER_MONTH, PathComparison, PaybackResult, payback_dynamic
 from planner.model.hybrid import REPRESENTATIVE_YEAR, HybridResult
 from planner.model.market import CAPEX_RANGES, FIGURES, LEASE_DEALS, US_DC_DEMAND, demand_cagr
+from planner.model.mining import FleetBreakeven, mining_view
 from planner.model.outlook import build_outlook
 from planner.model.readiness import ReadinessResult
 from planner.model.scenarios import TornadoBar
@@ -60,15 +59,8 @@ class RankingData:
 
 
 # -- mining --------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class FleetEconomics:
-    """One ASIC model at today's hashprice and the site's power price."""
-
-    model: str
-    j_per_th: float
-    breakeven_hashprice_usd_per_ph_day: float
-    breakeven_power_usd_per_mwh: float
-    revenue_usd_per_mw_day: float
+#: One ASIC model at today's hashprice and the site's power price (planner.model.mining).
+FleetEconomics = FleetBreakeven
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,6 +93,13 @@ class MiningData:
     #: Cumulative net cash per TH/s after the machine's price, by month ($/TH).
     cumulative_net_usd_per_th: np.ndarray
     caption: str
+    #: Network outlook by month: difficulty (T) and the hashrate it implies (EH/s = difficulty x 2^32 / 600).
+    difficulty_t: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    hashrate_eh_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: The site's installed fleet (planner.model.mining.mining_view): J/TH, its source and its cash cost here.
+    installed_j_per_th: float = 0.0
+    installed_source: str = ""
+    installed_cost_usd_per_ph_day: float = 0.0
 
     @property
     def payback_months(self) -> float | None:
@@ -117,16 +116,8 @@ def mining_data(site: Site, assumptions: Assumptions) -> MiningData:
     hp = out.hashprice_usd_per_ph_day
     today_th = float(out.usd_per_th_day[0])
     years = year_fraction(out.start) + months / 12.0
-    if site.power_price_usd_per_mwh is not None:
-        price, basis = float(site.power_price_usd_per_mwh), "site"
-    else:
-        price, basis = float(a.power_price_usd_per_mwh), "portfolio default"
-    fleets = tuple(FleetEconomics(
-        model, spec.j_per_th,
-        breakeven_hashprice_usd_per_ph_day(spec.j_per_th, price, a.pue_mining, a.pool_fee),
-        breakeven_usd_per_mwh(today_th, spec.j_per_th, a.pue_mining, a.pool_fee),
-        revenue_usd_per_mw_day(today_th, spec.j_per_th, a.pue_mining, a.uptime, a.pool_fee))
-        for model, spec in a.catalogue.items())
+    view = mining_view(site, a)
+    price, basis, fleets = view.power_price_usd_per_mwh, view.power_price_source, view.fleets
     top_price = max(150.0, price * 1.5, max(f.breakeven_power_usd_per_mwh for f in fleets) * 1.15)
     prices = np.linspace(0.0, top_price, 61)
     model = site.asic_model if site.asic_model in a.catalogue else a.asic_model
@@ -147,7 +138,8 @@ def mining_data(site: Site, assumptions: Assumptions) -> MiningData:
     return MiningData(str(site.site_id), out.start, months, years, hp, out.marginal_cost_usd_per_ph_day, out.model,
                       tuple(m for m in out.halving_months if m < n), price, basis, fleets, model, prices,
                       24.0 * float(a.uptime) * prices, capex_per_th, pb, pb.cumulative_usd_per_th - capex_per_th,
-                      caption)
+                      caption, out.difficulty / 1e12, out.hashrate_eh_s, view.installed_j_per_th,
+                      view.installed_source, view.site_cost_usd_per_ph_day)
 
 
 # -- paths ---------------------------------------------------------------------------------------
@@ -158,11 +150,24 @@ def paths_caption(comp: PathComparison, a: Assumptions) -> str:
     price = comp.power_price_usd_per_mwh or 0.0
     notes = f" \u00b7 notes: {'; '.join(comp.notes)}" if comp.notes else ""
     noi, rate = fmt_fraction_pct(a.noi_margin, 0), fmt_fraction_pct(a.discount_rate, 1)
+    ai = comp.ai_lease
+    tv = ""
+    if ai is not None and ai.unavailable_reason is None:
+        share = "n/a" if ai.terminal_share is None else fmt_fraction_pct(ai.terminal_share, 0)
+        fin = ai.financing
+        dscr = "" if fin is None or fin.min_dscr is None else f", min DSCR {fin.min_dscr:.2f}"
+        eq = "" if ai.equity_irr is None else f", equity IRR {fmt_fraction_pct(ai.equity_irr, 1)}"
+        tv = (f" \u00b7 AI NPV ${ai.npv_usd / 1e6:,.0f}M of which exit {share} (without exit "
+              f"${ai.npv_excl_terminal_usd / 1e6:,.0f}M){eq}{dscr} at {fmt_fraction_pct(a.debt_share, 0)} debt")
+    capex_mw = comp.conversion_capex_usd / comp.it_mw / 1e6 if comp.it_mw else 0.0
     return (f"Scenario {a.scenario} \u00b7 {comp.gross_mw:,.0f} MW gross, {comp.it_mw:,.0f} MW critical IT \u00b7 "
-            f"power {price:,.1f} $/MWh ({a.power_contract} contract) \u00b7 fleet {comp.asic_model} \u00b7 BTC "
-            f"${a.btc_price_usd:,.0f} \u00b7 lease ${a.lease_rate_usd_per_kw_month:,.0f}/kW-month at {noi} NOI "
-            f"\u00b7 conversion ${a.conversion_capex_usd_per_mw_it / 1e6:,.1f}M/MW IT, {a.build_months} months build "
-            f"\u00b7 discount {rate}, {comp.years} yr{notes}")
+            f"power {price:,.1f} $/MWh ({a.power_contract}, {a.power_price_basis.replace('_', ' ')}) \u00b7 "
+            f"installed fleet {comp.fleet_mw:,.0f} MW at {comp.fleet_j_per_th or 0:g} J/TH \u00b7 BTC "
+            f"${a.btc_price_usd:,.0f} \u00b7 lease ${a.lease_rate_usd_per_kw_month:,.0f}/kW-month at {noi} NOI, "
+            f"{a.lease_term_years}-yr term, +{fmt_fraction_pct(a.lease_escalator_per_year, 1)}/yr, "
+            f"{a.tenant_class.replace('_', ' ')} tenant (+{fmt_fraction_pct(a[f'spread_{a.tenant_class}'], 1)}), "
+            f"exit {a.ai_exit_multiple_noi:g}x NOI \u00b7 site conversion ${capex_mw:,.1f}M/MW IT, "
+            f"{comp.build_months or 0:,.0f} months to first capacity \u00b7 discount {rate}, {comp.years} yr{tv}{notes}")
 
 
 @dataclass(frozen=True)

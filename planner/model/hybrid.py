@@ -25,10 +25,10 @@ from typing import Any, Literal
 
 import numpy as np
 
+from planner.fmt import HOURS_PER_YEAR, real_number
 from planner.model.assumptions import Assumptions
 from planner.model.site import PlannerError, Site
 
-HOURS_PER_YEAR = 8760
 REPRESENTATIVE_YEAR = 2025  # a non-leap year starting on a Wednesday
 SUMMER_MONTHS = (5, 6, 7, 8)  # June-September (0-based): the ERCOT 4CP months
 ERCOT_OFFER_CAP_USD_PER_MWH = 5000.0   # ERCOT high system-wide offer cap since 2023
@@ -186,7 +186,7 @@ class HybridParams:
         for name in ("interconnect_mw", "reserve_mw", "it_mw", "pue_ai", "mining_capacity_mw",
                      "breakeven_usd_per_mwh", "power_price_usd_per_mwh", "dr_committed_mw"):
             v = getattr(self, name)
-            if not isinstance(v, (int, float)) or not math.isfinite(v):
+            if real_number(v) is None:
                 raise HybridError(f"hybrid {name} = {v!r} must be a finite number")
         if self.interconnect_mw <= 0:
             raise HybridError(f"hybrid interconnect_mw = {self.interconnect_mw!r} must be > 0. Enter the site's MW")

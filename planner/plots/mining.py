@@ -21,11 +21,16 @@ def hashprice_chart(plot: pg.PlotItem, data: MiningData) -> Chart:
     for i, f in enumerate(data.fleets):
         width = 2.4 if f.model == data.site_model else 1.3
         style = Qt.PenStyle.SolidLine if f.model == data.site_model else Qt.PenStyle.DashLine
-        mark = " (site fleet)" if f.model == data.site_model else ""
+        site_fleet = data.installed_source == f"site asic_model {f.model}"
+        mark = (" (site fleet)" if site_fleet else " (new machines)") if f.model == data.site_model else ""
         curve(plot, [data.years[0], data.years[-1]], [f.breakeven_hashprice_usd_per_ph_day] * 2,
               pen=mk_pen(SERIES_COLOURS[i % len(SERIES_COLOURS)], width, style),
               name=f"{short_model(f.model)} breakeven{mark}")
-    top = float(max(np.max(data.hashprice_usd_per_ph_day),
+    if data.installed_cost_usd_per_ph_day > 0:
+        curve(plot, [data.years[0], data.years[-1]], [data.installed_cost_usd_per_ph_day] * 2,
+              pen=mk_pen(LIMIT_COLOUR, 2.0, Qt.PenStyle.DotLine),
+              name=f"Installed fleet ({data.installed_j_per_th:g} J/TH) power cost here")
+    top = float(max(np.max(data.hashprice_usd_per_ph_day), data.installed_cost_usd_per_ph_day,
                     max(f.breakeven_hashprice_usd_per_ph_day for f in data.fleets)))
     x_end = float(data.years[-1])
     for k, hm in enumerate(data.halving_months):
@@ -50,6 +55,30 @@ def hashprice_chart(plot: pg.PlotItem, data: MiningData) -> Chart:
     return Chart(hover, {"x": data.years, "hashprice": data.hashprice_usd_per_ph_day,
                          "marginal_cost": data.marginal_cost_usd_per_ph_day,
                          "breakeven": np.array([f.breakeven_hashprice_usd_per_ph_day for f in data.fleets])})
+
+
+def network_chart(plot: pg.PlotItem, data: MiningData) -> Chart:
+    """Network difficulty outlook (T; hashrate in the read-out) with the halvings marked."""
+    reset_plot(plot, f"Network outlook ({data.outlook_model.replace('_', ' ')})", "Year", "Difficulty (T)",
+               legend_cols=2)
+    curve(plot, data.years, data.difficulty_t, pen=mk_pen("#1f78b4", 2.2), name="Difficulty (T)")
+    top = float(np.max(data.difficulty_t)) if data.difficulty_t.size else 1.0
+    for hm in data.halving_months:
+        x = year_fraction(data.start) + hm / 12.0
+        inf_line(plot, x, 90, mk_pen("#888888", 1.2, Qt.PenStyle.DotLine))
+    plot.setYRange(0, top * 1.12, padding=0)
+    plot.setXRange(float(data.years[0]), float(data.years[-1]), padding=0.01)
+
+    def hover(x: float, _y: float) -> str | None:
+        if not data.difficulty_t.size or x < data.years[0] - 0.1 or x > data.years[-1] + 0.1:
+            return None
+        i = int(np.clip(round((x - data.years[0]) * 12.0), 0, len(data.years) - 1))
+        hp, cost = data.hashprice_usd_per_ph_day[i], data.marginal_cost_usd_per_ph_day[i]
+        return (f"{month_name(data.start, data.months[i])}: difficulty {data.difficulty_t[i]:,.0f} T = hashrate "
+                f"{data.hashrate_eh_s[i]:,.0f} EH/s \u00b7 hashprice ${hp:,.2f} vs marginal cost ${cost:,.2f}/PH/day "
+                f"({'growing' if hp > cost else 'shrinking'})")
+
+    return Chart(hover, {"x": data.years, "difficulty_t": data.difficulty_t, "hashrate_eh_s": data.hashrate_eh_s})
 
 
 def mining_revenue_chart(plot: pg.PlotItem, data: MiningData) -> Chart:

@@ -48,18 +48,22 @@ def paths_cash_chart(plot: pg.PlotItem, comp: PathComparison) -> Chart:
 
 
 def paths_npv_chart(plot: pg.PlotItem, comp: PathComparison) -> Chart:
-    """NPV of each path as bars with the values written on them (best path outlined)."""
+    """NPV of each path (selling included) as bars with the values written on them (best path outlined);
+    a narrow hatched bar inside shows the NPV without the terminal (exit) value."""
     title = "NPV by path"
     if comp.unavailable_reason:
         return message_chart(plot, title, comp.unavailable_reason)
-    reset_plot(plot, f"NPV by path ({comp.years} yr)", "", "NPV ($M)", legend=False)
-    by_name = {"mining": comp.mining, "ai_lease": comp.ai_lease, "hybrid": comp.hybrid}
+    reset_plot(plot, f"NPV by path ({comp.years} yr)", "", "NPV ($M)", legend=True, legend_cols=2)
+    by_name = {"mining": comp.mining, "ai_lease": comp.ai_lease, "hybrid": comp.hybrid, "sell": comp.sell}
     names = [n for n, p in by_name.items() if p is not None]
     xs = np.arange(len(names), dtype=float)
     npvs = np.array([by_name[n].npv_usd / 1e6 for n in names])
+    ex_tv = np.array([by_name[n].npv_excl_terminal_usd / 1e6 for n in names])
     best = comp.best_path
-    span = float(max(np.abs(npvs).max(), 1.0))
-    for x, n, v in zip(xs, names, npvs):
+    span = float(max(np.abs(npvs).max(), np.abs(ex_tv).max(), 1.0))
+    short = {**PATH_SHORT, "sell": "Sell"}
+    named_npv = named_ex = False
+    for i, (x, n, v) in enumerate(zip(xs, names, npvs)):
         p = by_name[n]
         if p.unavailable_reason:
             bar_item(plot, x=[x], height=[span * 0.05], width=0.6,
@@ -67,12 +71,21 @@ def paths_npv_chart(plot: pg.PlotItem, comp: PathComparison) -> Chart:
             text_label(plot, "n/a", x, span * 0.06, anchor=(0.5, 1), colour="#555555")
             continue
         pen = pg.mkPen("#000000", width=2.4) if n == best else pg.mkPen("#444444", width=0.6)
-        bar_item(plot, x=[x], y0=[0.0], height=[v], width=0.6, brush=mk_brush(PATH_COLOURS[n], 230), pen=pen)
+        bar_item(plot, x=[x], y0=[0.0], height=[v], width=0.6, brush=mk_brush(PATH_COLOURS.get(n, "#8c8c8c"), 230),
+                 pen=pen, name=None if named_npv else "NPV")
+        named_npv = True
+        if p.terminal_value_usd:
+            bar_item(plot, x=[x], y0=[0.0], height=[ex_tv[i]], width=0.22,
+                     brush=mk_brush("#222222", 200, Qt.BrushStyle.BDiagPattern), pen=pg.mkPen("#222222", width=0.8),
+                     name=None if named_ex else "NPV without exit value")
+            named_ex = True
         label = fmt_usd_m(v * 1e6) + ("  best" if n == best else "")
-        text_label(plot, label, x, v, anchor=(0.5, 1.05) if v >= 0 else (0.5, -0.05), size=8.5, bold=n == best)
+        top = max(v, ex_tv[i]) if v >= 0 else min(v, ex_tv[i])
+        text_label(plot, label, x, top, anchor=(0.5, 1.05) if top >= 0 else (0.5, -0.05), size=8.5, bold=n == best)
     inf_line(plot, 0.0, 0, mk_pen("#666666", 1.0))
-    plot.getAxis("bottom").setTicks([[(float(x), PATH_SHORT[n]) for x, n in zip(xs, names)]])
-    lo, hi = min(0.0, float(npvs.min())), max(0.0, float(npvs.max()))
+    plot.getAxis("bottom").setTicks([[(float(x), short[n]) for x, n in zip(xs, names)]])
+    lo = min(0.0, float(npvs.min()), float(ex_tv.min()))
+    hi = max(0.0, float(npvs.max()), float(ex_tv.max()))
     pad = (hi - lo or 1.0) * 0.15
     plot.setYRange(lo - pad, hi + pad, padding=0)
     plot.setXRange(-0.6, len(names) - 0.4, padding=0)
@@ -88,10 +101,12 @@ def paths_npv_chart(plot: pg.PlotItem, comp: PathComparison) -> Chart:
         irr = "n/a" if p.irr is None else fmt_fraction_pct(p.irr, 1)
         pb = "never" if p.payback_years is None else f"{p.payback_years:.1f} yr"
         elec = "n/a" if p.usd_per_mwh is None else f"${p.usd_per_mwh:,.0f}/MWh"
-        return (f"{p.label}: NPV {fmt_usd_m(p.npv_usd)} ({fmt_usd_m(p.npv_usd_per_mw)}/MW), IRR {irr}, payback {pb},"
-                f" capex {fmt_usd_m(p.capex_usd)}, value of an electron {elec}")
+        share = "" if p.terminal_share is None else f" ({fmt_fraction_pct(p.terminal_share, 0)} of NPV)"
+        return (f"{p.label}: NPV {fmt_usd_m(p.npv_usd)} ({fmt_usd_m(p.npv_usd_per_mw)}/MW), without exit value "
+                f"{fmt_usd_m(p.npv_excl_terminal_usd)}{share}, IRR {irr}, payback {pb}, capex {fmt_usd_m(p.capex_usd)}, "
+                f"value of an electron {elec}")
 
-    return Chart(hover, {"paths": names, "npv_musd": npvs})
+    return Chart(hover, {"paths": names, "npv_musd": npvs, "npv_excl_terminal_musd": ex_tv})
 
 
 def tornado_chart(plot: pg.PlotItem, data: TornadoData) -> Chart:

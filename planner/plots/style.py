@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from planner.webmap.styles import READINESS_COLOURS, READINESS_LABELS
+from planner.model.readiness import READINESS_COLOURS, READINESS_LABELS
 
 __all__ = ["BACKGROUND", "ENERGIZED_COLOUR", "GATE_COLOUR", "LIMIT_COLOUR", "NO_DATA_COLOUR", "PATH_COLOURS",
            "PIPELINE_COLOUR", "READINESS_COLOURS", "READINESS_LABELS", "SCORE_COLOUR", "SERIES_COLOURS",

@@ -1,21 +1,23 @@
-"""Adding sites from a file to an open project: the import *policy* and the plan it produces.
+"""Adding sites from a file to an open project, under the shared import policy.
+
+The policy (what happens to an ID the project already has: ``merge``, ``rename`` or
+``reject``) is :func:`planner.gis.import_policy.plan_site_import`, the same one
+``planner import`` uses; the app defaults to ``rename``.
 
 An import runs in two steps so the slow part can run on a worker thread without touching the
-store: :func:`prepare_import` reads the file, applies the policy against a snapshot of the
-portfolio and measures proximity of the new sites (pure, takes ``progress``); the session then
-turns the :class:`ImportPlan` into one undoable command in the GUI thread.
-
-A policy is a pure function ``(existing portfolio, imported sites) -> ImportPlan``. The session
-uses :data:`DEFAULT_POLICY`; the CLI and the app share whichever policy is set here.
+store: :func:`prepare_import` reads the file, plans it against a snapshot of the portfolio and
+measures proximity of the new sites (pure, takes ``progress``); the session then turns the
+:class:`ImportPlan` into one undoable command in the GUI thread.
 """
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from planner.gis import io as gis_io
+from planner.gis.import_policy import POLICIES, SiteImportPlan, plan_site_import
 from planner.gis.project import MapLayer, Project
 from planner.gis.proximity import apply_proximity
 from planner.model.portfolio import Portfolio
@@ -23,16 +25,17 @@ from planner.model.site import Site
 from planner.session.commands import AddSites, Command, MacroCommand, ReplaceSites
 
 Progress = Callable[[float], None]
+#: The policy the app uses: both sites are kept on an ID clash.
+DEFAULT_POLICY = "rename"
 
 
 @dataclass
 class ImportPlan:
-    """What an import will change: sites to add, ``(old, new)`` pairs to update, notes for the user."""
+    """What an import will change: sites to add, ``(old, new)`` pairs to update, and what the policy did."""
 
     additions: list[Site] = field(default_factory=list)
     updates: list[tuple[Site, Site]] = field(default_factory=list)
-    unchanged: int = 0
-    notes: list[str] = field(default_factory=list)
+    policy: SiteImportPlan | None = None
     report: gis_io.ImportReport | None = None
 
     @property
@@ -41,9 +44,10 @@ class ImportPlan:
 
     def summary(self) -> str:
         """The reader's report plus what the policy did (one paragraph)."""
-        text = self.report.summary() if self.report is not None else \
-            f"Imported {len(self.additions) + len(self.updates)} sites."
-        return " ".join([text, *self.notes])
+        parts = [self.report.summary()] if self.report is not None else []
+        if self.policy is not None:
+            parts.append(self.policy.summary())
+        return " ".join(parts)
 
     def command(self, portfolio: Portfolio, source: str) -> Command:
         """One undo step that applies the plan to ``portfolio``."""
@@ -57,47 +61,23 @@ class ImportPlan:
         return MacroCommand(steps, f"Import {n} site{'s' if n != 1 else ''} from {source}")
 
 
-ImportPolicy = Callable[[Portfolio, Sequence[Site]], ImportPlan]
-
-
-def rename_duplicates(existing: Portfolio, sites: Sequence[Site]) -> ImportPlan:
-    """Every imported site is added; an ID already taken gets the next free ``ID-2``, ``ID-3``…"""
-    taken = set(existing.ids())
-    plan = ImportPlan()
-    renamed: list[str] = []
-    for s in sites:
-        if s.site_id in taken:
-            new_id, n = s.site_id, 2
-            while new_id in taken:
-                new_id, n = f"{s.site_id}-{n}", n + 1
-            renamed.append(f"{s.site_id} -> {new_id}")
-            s = s.replace(site_id=new_id)
-        taken.add(s.site_id)
-        plan.additions.append(s)
-    if renamed:
-        plan.notes.append(f"Renamed duplicate IDs: {', '.join(renamed[:5])}{' …' if len(renamed) > 5 else ''}.")
-    return plan
-
-
-#: The policy the app uses (the GUI has always kept both sites on an ID clash).
-DEFAULT_POLICY: ImportPolicy = rename_duplicates
-
-
 def prepare_import(path: str | Path, portfolio: Portfolio, layers: dict[str, MapLayer],
-                   policy: ImportPolicy = DEFAULT_POLICY, progress: Progress | None = None) -> ImportPlan:
-    """Read ``path``, apply ``policy`` and measure proximity of the new located sites.
+                   policy: str = DEFAULT_POLICY, progress: Progress | None = None) -> ImportPlan:
+    """Read ``path``, plan it under ``policy`` and measure proximity of the new located sites.
 
     Works on snapshots (``portfolio`` and ``layers`` are copied, never changed), so it can run
     on a worker thread while the user keeps editing; raises the reader's errors unchanged.
     """
+    if policy not in POLICIES:
+        raise ValueError(f"unknown import policy {policy!r}; use one of {', '.join(POLICIES)}")
     step: Progress = progress or (lambda _f: None)
     sites, report = gis_io.import_sites(Path(path), progress=lambda f: step(0.7 * f))
-    snapshot = Portfolio(list(portfolio), copy.deepcopy(portfolio.settings), portfolio.name)
-    plan = policy(snapshot, sites)
-    plan.report = report
+    existing = {s.site_id: s for s in portfolio}
+    planned = plan_site_import(existing, sites, policy)
+    plan = ImportPlan(list(planned.additions), [(existing[s.site_id], s) for s in planned.updates], planned, report)
     located = [s.site_id for s in plan.additions if s.has_location]
     if located:
-        shadow = Project(portfolio=Portfolio(plan.additions, snapshot.settings), layers=dict(layers))
+        shadow = Project(portfolio=Portfolio(plan.additions, copy.deepcopy(portfolio.settings)), layers=dict(layers))
         apply_proximity(shadow, located, lambda f: step(0.7 + 0.3 * f))
         plan.additions = list(shadow.portfolio)
     step(1.0)

@@ -40,7 +40,7 @@ from planner.reports.render_qt import add_chromium_security_flags, lock_down_pag
 from planner.settings import cache_dir
 from planner.ui.map_bridge import BridgeProxy, MapBridge
 from planner.webmap import MapOptions, build_map, tile_url_template
-from planner.webmap.builder import MODES
+from planner.webmap.builder import MODES, sites_update
 
 log = logging.getLogger(__name__)
 
@@ -86,16 +86,28 @@ def _copy(src: Path, dst: Path) -> bool:
         return False
 
 
-def _store_page(page: Path, target: Path) -> None:
-    """Keep ``page`` as ``target`` (atomic) and drop the least recently used pages beyond the cache size."""
+def _cached_meta(page: Path) -> dict[str, Any] | None:
+    """What :func:`build_map` reported about a cached page (None: not cached, or unreadable)."""
+    try:
+        meta = json.loads(page.with_suffix(".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) and page.is_file() else None
+
+
+def _store_page(page: Path, target: Path, meta: dict[str, Any]) -> None:
+    """Keep ``page`` as ``target`` with its build ``meta`` (atomic); drop the least recently used beyond the size."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(f".{os.getpid()}.tmp")
         shutil.copyfile(page, tmp)
         tmp.replace(target)
+        tmp.write_text(json.dumps(meta), encoding="utf-8")
+        tmp.replace(target.with_suffix(".json"))  # written last: a page counts as cached once its meta exists
         pages = sorted(target.parent.glob("*.html"), key=lambda f: f.stat().st_mtime, reverse=True)
         for old in pages[PAGE_CACHE_SIZE:]:
             old.unlink(missing_ok=True)
+            old.with_suffix(".json").unlink(missing_ok=True)
     except OSError as e:   # a cache: never a reason to fail showing the map
         log.info("map: page not cached (%s)", e)
 
@@ -159,7 +171,10 @@ class MapView(QWidget):
 
     def __init__(self, parent: QWidget | None = None, options: MapOptions | None = None) -> None:
         super().__init__(parent)
-        self.options = options or MapOptions()
+        # the Layers panel is the map's layer switch: no second one inside the page
+        self.options = options or MapOptions(layer_control=False)
+        self._legend_layers: list[dict[str, Any]] | None = None
+        self._selected = ""
         self._project: Any = None
         self._scores: Any = None
         self._loaded = False
@@ -221,6 +236,7 @@ class MapView(QWidget):
         """
         self._project = project
         self._scores = scores
+        self._selected = ""
         if options is not None:
             self.options = options
         self._schedule(self.options, cache_key)
@@ -244,7 +260,25 @@ class MapView(QWidget):
         self._rebuild(options, cache_key)
 
     def refresh(self, scores: Any = None) -> None:
-        """Rebuild the page (new ``scores`` when given, else the last ones) keeping centre and zoom."""
+        """Show the current sites (new ``scores`` when given) without rebuilding the page.
+
+        Markers, popups, the legend's counts and the subtitle are updated in place through
+        ``plannerMap.updateSites``: view, selection, legend state and layer visibility stay.
+        Before the page has loaded (or without a build) the page is built instead.
+        """
+        if scores is not None:
+            self._scores = scores
+        if self._project is None or self._pending_build is not None:
+            return  # the page about to be built shows the latest scores
+        if self._legend_layers is None:  # never built
+            self._schedule(self.options)
+            return
+        update = sites_update(self._project, self._scores, self._legend_layers)
+        self.bridge.set_site_ids(e["id"] for e in update["sites"])
+        self.run_js(f"window.plannerMap && plannerMap.updateSites({json.dumps(update)})")
+
+    def reload(self, scores: Any = None) -> None:
+        """Rebuild the page (layers changed) keeping centre, zoom, selection and the legend's state."""
         if scores is not None:
             self._scores = scores
         if self._project is None:
@@ -255,13 +289,19 @@ class MapView(QWidget):
 
         def _with_view(result: Any) -> None:
             opts = self.options
+            collapsed = False
             try:
                 v = json.loads(result) if isinstance(result, str) else None
                 opts = dataclasses.replace(opts, center_lat_lon=(float(v["lat"]), float(v["lon"])),
                                            zoom=int(v["zoom"]))
-            except (TypeError, ValueError, KeyError):
+                collapsed = bool(v.get("legend_collapsed"))
+            except (TypeError, ValueError, KeyError, AttributeError):
                 log.debug("map: could not read the current view (%r); rebuilding with defaults", result)
             self._rebuild(opts)
+            if collapsed:
+                self.run_js("window.plannerMap && plannerMap.setLegendCollapsed(true)")
+            if self._selected:
+                self.select_site(self._selected, pan=False)
 
         self.run_js("window.plannerMap ? plannerMap.getView() : null", _with_view)
 
@@ -270,13 +310,16 @@ class MapView(QWidget):
         path = self._tmpdir / f"map-{self._builds}.html"
         tmp = path.with_suffix(".tmp")
         cached = _cached_page(cache_key, self._scores, options) if cache_key else None
-        if cached is not None and _copy(cached, tmp):
-            log.debug("map: page from the cache (%s)", cached.name)
+        meta = _cached_meta(cached) if cached is not None else None
+        if meta is not None and _copy(cached, tmp):  # type: ignore[arg-type]
+            log.debug("map: page from the cache (%s)", cached.name)  # type: ignore[union-attr]
         else:
-            html = build_map(self._project, self._scores, options)
+            meta = {}
+            html = build_map(self._project, self._scores, options, meta=meta)
             tmp.write_text(html, encoding="utf-8")
             if cached is not None:
-                _store_page(tmp, cached)
+                _store_page(tmp, cached, meta)
+        self._legend_layers = meta.get("legend_layers", [])
         tmp.replace(path)
         old, self._html_path = self._html_path, path
         template = tile_url_template(options)
@@ -323,9 +366,23 @@ class MapView(QWidget):
         else:
             self.page.runJavaScript(code, 0, callback)
 
-    def select_site(self, site_id: str) -> None:
-        """Highlight ``site_id`` on the map and pan to it."""
-        self.run_js(f"window.plannerMap && plannerMap.selectSite({json.dumps(str(site_id))})")
+    def select_site(self, site_id: str, pan: bool = True) -> None:
+        """Highlight ``site_id`` ("" clears) and open its popup; ``pan`` brings it into view.
+
+        The popup always shows the selected site (the selection drives it, not the click).
+        """
+        self._selected = str(site_id or "")
+        self.run_js(f"window.plannerMap && plannerMap.selectSite({json.dumps(self._selected)}, "
+                    f"{'true' if pan else 'false'})")
+
+    def zoom_to_sites(self) -> None:
+        """Fit the view to every located site (View > Zoom to all sites)."""
+        self.run_js("window.plannerMap && plannerMap.zoomToSites()")
+
+    def set_layer_visible_by_name(self, name: str, visible: bool) -> None:
+        """Show or hide the project layer ``name`` (the Layers panel's switch) without a rebuild."""
+        self.run_js(f"window.plannerMap && plannerMap.setLayerVisibleByName({json.dumps(str(name))}, "
+                    f"{'true' if visible else 'false'})")
 
     def set_mode(self, mode: str) -> None:
         """Switch the interaction mode: "browse", "add" (map clicks), "move" (drag sites), "measure"."""

@@ -39,8 +39,10 @@ from planner.ui.text import plain_tooltip
 __all__ = ["ECONOMICS_KEYS", "ChartPanel", "PanelHost", "cached_hybrid", "cached_mining", "cached_paths",
            "cached_tornado", "clear_caches", "first_line", "run_standalone"]
 
-#: Settings keys that change the economics (assumptions, scenario, ASIC catalogue).
-ECONOMICS_KEYS = frozenset({"assumptions", "scenario", "scenarios", "asic_catalogue"})
+#: Settings keys that change the economics (assumptions, scenario, ASIC catalogue, upgrade unit costs that price
+#: the conversion, the hashprice forward curve).
+ECONOMICS_KEYS = frozenset({"assumptions", "scenario", "scenarios", "asic_catalogue", "unit_costs",
+                            "hashprice_forward_curve"})
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -233,6 +235,10 @@ class ChartPanel(QWidget):
     def _refresh(self) -> None:  # pragma: no cover - every panel overrides it
         raise NotImplementedError
 
+    def wait_for_background(self, timeout_s: float = 30.0) -> bool:
+        """Block until work the panel started in the background was drawn (report grabs); True when done."""
+        return True
+
     def show_problem(self, message: str) -> None:
         """Say why nothing can be drawn (caption in red); charts keep their last state cleared."""
         for w in self.plots.values():
@@ -350,8 +356,7 @@ def run_standalone(panel_cls: Callable[[Any], ChartPanel], argv: Iterable[str] |
         panel.show()
         app.processEvents()
         panel.flush()
-        if hasattr(panel, "wait_for_tornado"):
-            panel.wait_for_tornado()
+        panel.wait_for_background()
         app.processEvents()
         if not panel.grab().save(args.png):
             print(f"error: could not write {args.png}", file=sys.stderr)

@@ -145,6 +145,10 @@ class PathsPanel(ChartPanel):
         self._pending = False
         super().closeEvent(event)
 
+    def wait_for_background(self, timeout_s: float = 30.0) -> bool:
+        """The sensitivity run (see :meth:`wait_for_tornado`)."""
+        return self.wait_for_tornado(timeout_s)
+
     def wait_for_tornado(self, timeout_s: float = 30.0) -> bool:
         """Block until the sensitivity run finished and was drawn (tests, report grabs)."""
         import time
