@@ -201,3 +201,10 @@ def test_command_stack_redo_and_clean_state():
     assert stack.is_clean() and "B" not in p
     stack.redo()
     assert "B" in p and stack.can_undo() and not stack.can_redo()
+
+
+def test_layer_visibility_lives_in_the_layer_style(session):
+    name = next(iter(session.project.layers))
+    assert session.set_layer_visible(name, False) and session.project.layers[name].style["visible"] is False
+    assert session.set_layer_visible(name, True) and session.project.layers[name].style["visible"] is True
+    assert not session.set_layer_visible("no_such_layer", False)

@@ -227,3 +227,23 @@ def test_add_site_hint_is_cleared_after_placing(win):
     win.set_map_mode("add")
     win.map_view.map_clicked.emit(-101.9, 33.6)
     assert "Click on the map" not in win.statusBar().currentMessage() and win.map_view.mode == "browse"
+
+
+def test_chart_labels_fit(qapp):
+    """Lease-deal values sit inside their bars (clear of the reference lines), long messages wrap."""
+    import pyqtgraph as pg
+    from planner.model.assumptions import assumptions_from_settings
+    from planner.model.chart_data import lease_deals_data
+    from planner.plots import lease_deals_chart
+    from planner.plots.base import MESSAGE_CHARS_PER_LINE, message_chart
+    from planner.plots.workarounds import label_layer
+    plot = pg.PlotItem()
+    data = lease_deals_data(assumptions_from_settings({}))
+    lease_deals_chart(plot, data)
+    labels = [lab for lab in label_layer(plot).labels if lab[2].startswith("$")]
+    assert len(labels) == len(data.labels)  # every bar, the top one included
+    assert all(0 < x < v for (x, _, _, _, _, _), v in zip(labels, data.usd_m_per_mw_year))
+    message = "Power capacity unknown: enter the site's gross MW (Power capacity) to compare the paths"
+    message_chart(plot, "Paths", message)
+    shown = label_layer(plot).labels[-1][2]
+    assert shown.replace("\n", " ") == message and max(map(len, shown.split("\n"))) <= MESSAGE_CHARS_PER_LINE

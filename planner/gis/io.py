@@ -322,7 +322,7 @@ def _to_float_array(values: pd.Series, decimal_comma: bool) -> np.ndarray:
     text = text.where(~swap, text.str.replace(",", ".", regex=False))
     out = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     out[ambiguous] = np.nan
-    return out
+    return np.asarray(out, dtype=float)
 
 
 def _read_csv(path: Path, allow_no_coords: bool = False) -> tuple[gpd.GeoDataFrame, list[str], dict[int, str]]:
@@ -560,7 +560,7 @@ def _read(path: str | Path, layer: str | None, crs: Any, kind: str, progress: Pr
         elif chosen not in names:
             raise _fail(p, f"has no layer {chosen!r}; layers: {', '.join(names)}")
         report.layer = chosen if len(layers) > 1 or fmt in ("GeoPackage", "FileGDB") else None
-        bad: dict[int, str] = {}
+        bad = {}
         try:
             try:
                 gdf = pyogrio.read_dataframe(src, layer=chosen)
@@ -688,9 +688,10 @@ def _column_mapping(columns: list[str], column_map: Mapping[str, str] | None, pa
         if c in mapping:
             continue
         key = c.strip().lower()
-        dst = key if key in FIELDS else SITE_ALIASES.get(key)
-        if dst is None or FIELDS[dst].computed:
+        found = key if key in FIELDS else SITE_ALIASES.get(key)
+        if found is None or FIELDS[found].computed:
             continue
+        dst = found
         if dst in used:
             warnings.append(f"Column {c!r} also maps to {dst}; kept the first column.")
             continue

@@ -156,12 +156,12 @@ def line_class_fields(slot_kv: int) -> tuple[str, str, str, str]:
 # ---------------------------------------------------------------------------------------------
 def _parallel_km_per_deg(lat_deg: np.ndarray) -> np.ndarray:
     s = np.sin(np.radians(lat_deg))
-    return _A_KM * np.cos(np.radians(lat_deg)) / np.sqrt(1 - _E2 * s * s) * _DEG
+    return np.asarray(_A_KM * np.cos(np.radians(lat_deg)) / np.sqrt(1 - _E2 * s * s) * _DEG)
 
 
 def _meridian_km_per_deg(lat_deg: np.ndarray) -> np.ndarray:
     s = np.sin(np.radians(lat_deg))
-    return _A_KM * (1 - _E2) / (1 - _E2 * s * s) ** 1.5 * _DEG
+    return np.asarray(_A_KM * (1 - _E2) / (1 - _E2 * s * s) ** 1.5 * _DEG)
 
 
 def _wrap180(dlon: np.ndarray) -> np.ndarray:
@@ -278,7 +278,7 @@ def _golden_km(lon0: np.ndarray, lat0: np.ndarray, a: np.ndarray, b: np.ndarray,
         fn = f(np.where(left, x1n, x2n))
         f1, f2, x1, x2 = (np.where(left, fn, f2), np.where(left, f1, fn),
                           np.where(left, x1n, x2), np.where(left, x1, x2n))
-    return np.minimum(f1, f2)
+    return np.asarray(np.minimum(f1, f2))
 
 
 def _pair_distances(lon: np.ndarray, lat: np.ndarray, seg: _Segments, site: np.ndarray,
@@ -411,7 +411,7 @@ def _values(source: gpd.GeoDataFrame | np.ndarray, rows: np.ndarray, conv: Calla
     clean = np.array([None] + [conv(u) for u in uniques], dtype=object)  # convert each distinct value once
     out = clean[codes + 1]
     out[rows < 0] = None
-    return out.tolist()
+    return list(out.tolist())
 
 
 def _voltage_kv(lines: gpd.GeoDataFrame) -> np.ndarray:
@@ -425,8 +425,8 @@ def _voltage_kv(lines: gpd.GeoDataFrame) -> np.ndarray:
         unknown = np.flatnonzero(np.isnan(kv))
         if len(unknown) and len(lines.columns) > 2:
             kv[unknown] = normalise_voltage_kv(lines.iloc[unknown])["voltage_kv"].to_numpy(dtype=float)
-        return kv
-    return normalise_voltage_kv(lines)["voltage_kv"].to_numpy(dtype=float)
+        return np.asarray(kv, dtype=float)
+    return np.asarray(normalise_voltage_kv(lines)["voltage_kv"].to_numpy(dtype=float), dtype=float)
 
 
 def _check_layer(kind: str, i: int, gdf: Any) -> gpd.GeoDataFrame:

@@ -573,6 +573,11 @@ class Assumptions:
     # -- end of typed fields --
 
     __slots__ = ("_values", "_catalogue", "_scenario", "_unit_costs", "_forward_curve")
+    _values: dict[str, Any]
+    _catalogue: dict[str, AsicSpec]
+    _scenario: str
+    _unit_costs: dict[str, float]
+    _forward_curve: tuple[tuple[str, float], ...]
 
     def __init__(self, values: Mapping[str, Any] | None = None, *, scenario: str = "base",
                  catalogue: Mapping[str, AsicSpec] | None = None, unit_costs: Mapping[str, float] | None = None,
@@ -589,11 +594,12 @@ class Assumptions:
         object.__setattr__(self, "_unit_costs", costs)
         object.__setattr__(self, "_forward_curve", parse_forward_curve(forward_curve))
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    if not TYPE_CHECKING:  # the type checker sees the typed fields above, so a misspelt field is an error
+        def __getattr__(self, name: str) -> Any:
+            try:
+                return self._values[name]
+            except KeyError:
+                raise AttributeError(name) from None
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Assumptions are immutable; use assumptions.replace(...)")

@@ -612,7 +612,7 @@ class PathResult:
         cf = self.cash_flows_usd.copy()
         if cf.size:
             cf[-1] -= self.terminal_value_usd
-        return cf
+        return np.asarray(cf)
 
     @property
     def terminal_share(self) -> float | None:
@@ -859,8 +859,8 @@ class DispatchCurve:
         np.cumsum(blk, axis=1, out=cw[:, 1:])
         np.cumsum(blk * po.sorted_prices, axis=1, out=cwp[:, 1:])
         ball = np.asarray(block_all, float)
-        self.total_all = np.bincount(po.month, weights=ball, minlength=12)
-        self.total_all_cost = np.bincount(po.month, weights=ball * po.prices, minlength=12)
+        self.total_all: np.ndarray = np.bincount(po.month, weights=ball, minlength=12)
+        self.total_all_cost: np.ndarray = np.bincount(po.month, weights=ball * po.prices, minlength=12)
         self._cw, self._cwp = cw, cwp
 
     def scaled(self, factor: float) -> "DispatchCurve":
@@ -947,7 +947,7 @@ class _Block:
 
     @property
     def cash(self) -> np.ndarray:
-        return self.op - self.refresh + self.resale
+        return np.asarray(self.op - self.refresh + self.resale)
 
     def until(self, end_month: int, years: int) -> np.ndarray:
         """Annual cash (years 0..H) of running this plan until ``end_month`` and selling the fleet then."""

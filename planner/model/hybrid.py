@@ -97,7 +97,7 @@ def synthetic_prices(mean_usd_per_mwh: float, seed: int = 0, year: int = REPRESE
     def clipped_mean(shift: float) -> float:  # mean of clip(base + shift) from the sorted shape, O(log n)
         i = int(np.searchsorted(srt, lo_cap - shift))           # hours at the floor
         j = int(np.searchsorted(srt, hi_cap - shift, "right"))  # hours below the cap
-        return (i * lo_cap + (csum[j] - csum[i]) + (j - i) * shift + (n - j) * hi_cap) / n
+        return float((i * lo_cap + (csum[j] - csum[i]) + (j - i) * shift + (n - j) * hi_cap) / n)
 
     lo, hi = mean_usd_per_mwh - mean - hi_cap, mean_usd_per_mwh - mean - lo_cap + hi_cap
     for _ in range(80):  # mean of the clipped series is continuous and non-decreasing in the shift
@@ -243,7 +243,8 @@ class HybridParams:
             dr_committed_mw=min(a.dr_committed_mw, max(0.0, cap)), dr_pay_usd_per_mw_h=a.dr_pay_usd_per_mw_h,
             dr_event_hours=a.dr_event_hours_per_year if a.dr_committed_mw > 0 else 0, fourcp=in_ercot,
             fourcp_alert_hours_per_month=a.fourcp_alert_hours_per_month,
-            fourcp_tariff_usd_per_mw_year=a.fourcp_tariff_usd_per_mw_year, contract=a.power_contract)
+            fourcp_tariff_usd_per_mw_year=a.fourcp_tariff_usd_per_mw_year,
+            contract="fixed" if a.power_contract == "fixed" else "index")
 
 
 @dataclass(frozen=True, eq=False)
@@ -262,12 +263,12 @@ class HybridResult:
     @property
     def total_mw(self) -> np.ndarray:
         """Site draw: AI facility plus miners."""
-        return self.ai_mw + self.mining_mw
+        return np.asarray(self.ai_mw + self.mining_mw)
 
     @property
     def event(self) -> np.ndarray:
         """Hours where the flexible load must be off (demand response or 4CP alert)."""
-        return self.dr_event | self.fourcp_alert
+        return np.asarray(self.dr_event | self.fourcp_alert)
 
     @property
     def mining_capacity_factor(self) -> float:

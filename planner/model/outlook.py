@@ -72,12 +72,12 @@ class Outlook:
     @property
     def margin_ratio(self) -> np.ndarray:
         """Hashprice over the marginal fleet's cash cost (1 = the marginal fleet breaks even)."""
-        return self.hashprice_usd_per_ph_day / self.marginal_cost_usd_per_ph_day
+        return np.asarray(self.hashprice_usd_per_ph_day / self.marginal_cost_usd_per_ph_day)
 
     def year_average(self, values: np.ndarray) -> np.ndarray:
         """Average of a monthly series per model year (years 1..H)."""
         n = self.months // 12
-        return np.asarray(values[: n * 12], float).reshape(n, 12).mean(axis=1)
+        return np.asarray(np.asarray(values[: n * 12], float).reshape(n, 12).mean(axis=1))
 
     def month_dates(self) -> list[_dt.date]:
         """First day of each model month (for charts and exports)."""
@@ -90,7 +90,7 @@ class Outlook:
                 y, m = y + 1, 1
         return out
 
-    def to_dict(self, step: int = 12) -> dict[str, list[float] | str]:
+    def to_dict(self, step: int = 12) -> dict[str, list[float] | list[str] | str]:
         """Every ``step``-th month of each series (JSON-safe) with the model description."""
         idx = slice(0, None, max(1, int(step)))
         return {"model": self.model, "description": self.description,
@@ -133,8 +133,8 @@ def _build(a: Assumptions, n: int) -> Outlook:
     shrink = (1.0 - a.efficiency_gain_per_year) ** (t / 12.0)
     j_marginal = a.marginal_fleet_j_per_th * shrink
     j_frontier = a.asic(None).j_per_th * shrink
-    cost = marginal_cost_usd_per_ph_day(j_marginal, a.marginal_power_usd_per_mwh, a.mining_opex_usd_per_mw_year,
-                                        a.pue_mining, a.pool_fee)
+    cost = np.asarray(marginal_cost_usd_per_ph_day(j_marginal, a.marginal_power_usd_per_mwh,
+                                                   a.mining_opex_usd_per_mw_year, a.pue_mining, a.pool_fee), dtype=float)
     h0_ph = hashrate_hs(a.difficulty) / 1e15
     model = a.outlook_model
     if model == "constant_growth":

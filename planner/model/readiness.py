@@ -150,6 +150,7 @@ def site_power_mw(site: Site) -> tuple[float | None, str]:
         return float(en) + float(pipe), "energized + pipeline (gross unknown)"
     if en is not None:
         return float(en), "energized (gross and pipeline unknown)"
+    assert pipe is not None  # both unknown returned above
     return float(pipe), "pipeline (gross and energized unknown)"
 
 

@@ -85,7 +85,8 @@ def tornado(site: Site, assumptions: Assumptions, keys: Sequence[str] | None = N
     out: dict[str, list[TornadoBar]] = {p: [] for p in PATHS if p in base.paths}
     for k in keys:
         site_price = k == "power_price_usd_per_mwh" and site.power_price_usd_per_mwh is not None
-        value = float(site.power_price_usd_per_mwh if site_price else assumptions[k])
+        value = float(site.power_price_usd_per_mwh if site_price and site.power_price_usd_per_mwh is not None
+                      else assumptions[k])
         if site_price:
             lo, hi = sorted((value * (1 - swing), value * (1 + swing)))
             if value == 0:

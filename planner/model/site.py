@@ -281,6 +281,7 @@ class Site:
     # -- end of typed fields --
 
     __slots__ = ("_values",)
+    _values: dict[str, Any]
 
     def __init__(self, values: Mapping[str, Any]):
         v = {f.name: None for f in FIELD_LIST}
@@ -343,11 +344,12 @@ class Site:
         return Site(new)
 
     # -- access ----------------------------------------------------------------------
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    if not TYPE_CHECKING:  # the type checker sees the typed fields above, so a misspelt field is an error
+        def __getattr__(self, name: str) -> Any:
+            try:
+                return self._values[name]
+            except KeyError:
+                raise AttributeError(name) from None
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Site is immutable; use site.replace(...)")

@@ -13,6 +13,8 @@ writes a PNG of the requested size with ``pyqtgraph.exporters.ImageExporter``.
 """
 from __future__ import annotations
 
+import textwrap
+
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,12 +113,17 @@ def text_label(plot: pg.PlotItem, text: str, x: float, y: float, anchor: tuple[f
     label_layer(plot).add(text, x, y, anchor, colour, mk_font(size, bold))
 
 
+MESSAGE_CHARS_PER_LINE = 38  # ~270 px at 9 pt: fits the narrowest dock
+
+
 def message_chart(plot: pg.PlotItem, title: str, message: str) -> Chart:
     """An empty chart that says why there is nothing to show."""
     reset_plot(plot, title, "", "", legend=False, grid=False)
     plot.getAxis("left").setTicks([[]])
     plot.getAxis("bottom").setTicks([[]])
-    text_label(plot, message, 0.5, 0.5, anchor=(0.5, 0.5), colour="#555555", size=9)
+    # wrapped and centred: a one-line message wider than a narrow dock was cut off at both ends
+    wrapped = "\n".join(textwrap.wrap(message, width=MESSAGE_CHARS_PER_LINE, break_long_words=True)) or message
+    text_label(plot, wrapped, 0.5, 0.5, anchor=(0.5, 0.5), colour="#555555", size=9)
     plot.setXRange(0, 1, padding=0)
     plot.setYRange(0, 1, padding=0)
     return Chart(no_hover, {"message": message})

@@ -49,7 +49,9 @@ def lease_deals_chart(plot: pg.PlotItem, data: LeaseDealsData) -> Chart:
     vals = data.usd_m_per_mw_year
     hbars(plot, ys, 0.0, vals, mk_brush(PATH_COLOURS["ai_lease"], 200), name="public deal")
     for y, v in zip(ys, vals):
-        text_label(plot, f"${v:.2f}M", v + 0.02, y, size=7.5)
+        # inside the bar at its start, white on blue: clear of the CBRE and model-rate lines that cross the
+        # bar tips (labels after the tips overlapped them and the top one fell off the plot)
+        text_label(plot, f"${v:.2f}M", 0.03, y, anchor=(0, 0.5), colour="#ffffff", size=7.5, bold=True)
     cbre = data.cbre_usd_m_per_mw_year
     curve(plot, [cbre, cbre], [-0.6, n - 0.4], pen=mk_pen("#444444", 1.6, Qt.PenStyle.DashLine),
           name=f"CBRE colo asking ${data.cbre_usd_per_kw_month:.0f}/kW-month")

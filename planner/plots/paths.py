@@ -17,7 +17,11 @@ from planner.plots.workarounds import bar_item, curve, inf_line
 
 
 def paths_cash_chart(plot: pg.PlotItem, comp: PathComparison) -> Chart:
-    """Annual operating cash flow ($M/yr) of each available path (year-0 capex in the legend)."""
+    """Annual operating cash flow ($M/yr) of each available path (initial capex in the legend).
+
+    "Initial capex" is the path's build (:attr:`PathResult.capex_usd`, fleet refreshes excluded; they
+    are in the yearly cash flows): the same definition everywhere the planner prints a path's capex.
+    """
     title = "Annual cash flow by path"
     if comp.unavailable_reason or not comp.paths:
         return message_chart(plot, title, comp.unavailable_reason or "No path available for this site")
@@ -32,7 +36,7 @@ def paths_cash_chart(plot: pg.PlotItem, comp: PathComparison) -> Chart:
         tv_txt = f"; exit value {fmt_usd_m(tv)} yr {comp.years}" if tv else ""
         curve(plot, years, cf, pen=mk_pen(PATH_COLOURS[name], 2.2), symbol="o", symbolSize=5,
                    symbolBrush=PATH_COLOURS[name], symbolPen=None,
-                   name=f"{PATH_SHORT[name]} (capex {fmt_usd_m(p.capex_usd)}{tv_txt})")
+                   name=f"{PATH_SHORT[name]} (initial capex {fmt_usd_m(p.capex_usd)}{tv_txt})")
     inf_line(plot, 0.0, 0, mk_pen("#666666", 1.0))
     plot.setXRange(0.5, comp.years + 0.5, padding=0)
     paths = comp.paths
@@ -103,7 +107,8 @@ def paths_npv_chart(plot: pg.PlotItem, comp: PathComparison) -> Chart:
         elec = "n/a" if p.usd_per_mwh is None else f"${p.usd_per_mwh:,.0f}/MWh"
         share = "" if p.terminal_share is None else f" ({fmt_fraction_pct(p.terminal_share, 0)} of NPV)"
         return (f"{p.label}: NPV {fmt_usd_m(p.npv_usd)} ({fmt_usd_m(p.npv_usd_per_mw)}/MW), without exit value "
-                f"{fmt_usd_m(p.npv_excl_terminal_usd)}{share}, IRR {irr}, payback {pb}, capex {fmt_usd_m(p.capex_usd)}, "
+                f"{fmt_usd_m(p.npv_excl_terminal_usd)}{share}, IRR {irr}, payback {pb}, initial capex {fmt_usd_m(p.capex_usd)} "
+                f"(build, excl. fleet refreshes), "
                 f"value of an electron {elec}")
 
     return Chart(hover, {"paths": names, "npv_musd": npvs, "npv_excl_terminal_musd": ex_tv})

@@ -10,10 +10,10 @@ import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from planner.fileio import atomic_write
+from planner.gis.project import Project
 from planner.model.readiness import score_portfolio
 from planner.model.site import Site
 from planner.reports.content import ReportError, find_site
@@ -145,7 +145,7 @@ def map_project(project: Any, kinds: Mapping[str, bool],
             w, s, e, n = bbox
             gdf = gdf.cx[w:e, s:n]
         layers[name] = dataclasses.replace(layer, gdf=gdf)
-    return SimpleNamespace(portfolio=project.portfolio, layers=layers, path=project.path)
+    return Project(path=project.path, portfolio=project.portfolio, layers=layers)
 
 
 def site_map_html(project: Any, site_id: str, width: int, height: int, *,

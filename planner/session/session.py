@@ -282,6 +282,15 @@ class Session:
             self.queue_proximity()
         self.layers_changed.emit(name)
 
+    def set_layer_visible(self, name: str, visible: bool) -> bool:
+        """Show or hide a layer: its saved ``style["visible"]`` is the one place visibility lives
+        (Layers panel, map page, legend, exports and the project file read it). False for an unknown layer."""
+        layer = self.project.layers.get(name)
+        if layer is None:
+            return False
+        layer.style["visible"] = bool(visible)
+        return True
+
     # == commands ==============================================================================
     def execute(self, command: cmd.Command) -> None:
         """Do ``command`` through the undo stack."""
@@ -340,7 +349,7 @@ class Session:
         policy = self.import_policy
 
         def job(progress: Progress) -> ImportPlan:
-            return prepare_import(path, portfolio, layers, policy, progress)
+            return prepare_import(Path(path), portfolio, layers, policy, progress)
         return job
 
     def apply_import(self, plan: ImportPlan, source: str) -> int:

@@ -161,11 +161,7 @@ class MainWindow(QMainWindow):
         self._update_counts()
 
     def _on_layers_visibility_changed(self, name: str, kind: str, visible: bool) -> None:
-        # one source of truth: the layer's style["visible"] in the project, read by the Layers panel,
-        # the page (legend greyed for hidden layers), saved with the project and used by the exports
-        layer = self.project.layers.get(name)
-        if layer is not None and isinstance(getattr(layer, "style", None), dict):
-            layer.style["visible"] = bool(visible)
+        self.session.set_layer_visible(name, visible)
         by_name = getattr(self.map_view, "set_layer_visible_by_name", None)
         if callable(by_name):
             by_name(name, visible)

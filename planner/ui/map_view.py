@@ -289,7 +289,7 @@ class MapView(QWidget):
 
         def _with_view(result: Any) -> None:
             opts = self.options
-            collapsed = False
+            collapsed: bool | None = None
             try:
                 v = json.loads(result) if isinstance(result, str) else None
                 opts = dataclasses.replace(opts, center_lat_lon=(float(v["lat"]), float(v["lon"])),
@@ -298,8 +298,8 @@ class MapView(QWidget):
             except (TypeError, ValueError, KeyError, AttributeError):
                 log.debug("map: could not read the current view (%r); rebuilding with defaults", result)
             self._rebuild(opts)
-            if collapsed:
-                self.run_js("window.plannerMap && plannerMap.setLegendCollapsed(true)")
+            if collapsed is not None:  # as the user left it (a small map starts folded)
+                self.run_js(f"window.plannerMap && plannerMap.setLegendCollapsed({'true' if collapsed else 'false'})")
             if self._selected:
                 self.select_site(self._selected, pan=False)
 

@@ -231,7 +231,8 @@ def _site_entry(site: Any, score: Any | None, max_mw: float | None) -> dict[str,
         value = getattr(site, name, None)
         if value is None and name not in ("power_capacity_mw", "energized_mw"):
             continue
-        rows.append((fs.label, _fmt(value, fs.unit)))
+        text = _fmt(value, fs.unit)
+        rows.append((fs.label, text.replace("_", " ") if fs.kind == "enum" else text))  # "town centroid"
     name = _text(site.name) or site.site_id
     mw = _site_mw(site)
     tip = f"{name} · {_fmt(mw, 'MW')}"
