@@ -186,7 +186,7 @@ def _convolve_same(grid: np.ndarray, kernel: np.ndarray, spectrum: dict[tuple[in
     shape = (fft.next_fast_len(h + 2 * r, real=True), fft.next_fast_len(w + 2 * r, real=True))
     if shape not in spectrum:   # the grid's transform, shared by kernels of the same padded size
         spectrum[shape] = fft.rfft2(grid, shape)
-    full = fft.irfft2(spectrum[shape] * fft.rfft2(kernel, shape), shape)
+    full = np.asarray(fft.irfft2(spectrum[shape] * fft.rfft2(kernel, shape), shape), dtype=float)
     return full[r:r + h, r:r + w]
 
 
