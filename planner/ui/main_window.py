@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
                                          lambda t, m: self.show_error(t, m), self)
         self.files = ProjectFiles(self)
         self.last_message = ""
+        self._refusal = ""  # the status-bar refusal of the last rejected edit (cleared by the next edit)
         self._selecting_from_map = False
         self._map_factory = map_factory or _default_map_factory
         self.panel_docks: list[QDockWidget] = []
@@ -159,6 +160,10 @@ class MainWindow(QMainWindow):
 
     def _on_undo_stack_index_changed(self, _index: int) -> None:
         self._update_counts()
+        if self._refusal and self.statusBar().currentMessage() == self._refusal:
+            self.statusBar().clearMessage()  # an edit went through: the last refusal no longer applies
+            QToolTip.hideText()
+        self._refusal = ""
 
     def _on_layers_visibility_changed(self, name: str, kind: str, visible: bool) -> None:
         self.session.set_layer_visible(name, visible)
@@ -356,6 +361,7 @@ class MainWindow(QMainWindow):
 
     def _on_edit_rejected(self, message: str) -> None:
         self.show_status(message)
+        self._refusal = message
         QToolTip.showText(QCursor.pos(), message, self.table.viewport())
 
     # == edits (validated by the session's commands; a refusal shows its one line) ===============
