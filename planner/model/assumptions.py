@@ -157,7 +157,7 @@ _SPECS: list[AssumptionSpec] = [
     _s("marginal_power_usd_per_mwh", "Marginal miner's power price", "$/MWh", 70.0, 10.0, 200.0,
        "Many US miners pay $70-80/MWh all-in (the best $30-45), " + _DOM3 + "; the marginal fleet "
        "runs at the high end", "outlook"),
-    _s("hashrate_response_per_year", "Hashrate response to margin", "1/yr", 1.0, 0.1, 5.0,
+    _s("hashrate_response_per_year", "Hashrate response to margin", "1/yr per ln ratio", 1.0, 0.1, 5.0,
        _A + ": network hashrate grows by this x ln(hashprice / marginal cash cost) a year (capped "
        "below): 1.0 turns a 20 % margin into ~18 %/yr growth and closes a gap in ~1-2 years, close "
        "to the 2023-2025 pace after halvings and price moves", "outlook"),
