@@ -186,6 +186,24 @@ class MainWindow(QMainWindow):
         else:
             self.map_view.set_project(self.project, self.scores)
 
+    def _set_map_project(self) -> None:
+        key = self._map_cache_key()
+        if key is not None and getattr(self.map_view, "caches_pages", False):
+            self.map_view.set_project(self.project, self.scores, cache_key=key)
+        else:
+            self.map_view.set_project(self.project, self.scores)
+
+    def _map_cache_key(self) -> str | None:
+        """The opened file's identity while the project is unedited (its map page may come from the cache)."""
+        src = getattr(self.files, "opened_from", None)
+        if src is None or not self.undo_stack.isClean():
+            return None
+        try:
+            st = Path(src).stat()
+        except OSError:
+            return None
+        return f"{Path(src).resolve()}|{st.st_size}|{st.st_mtime_ns}"
+
     def add_panel_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea,
                        name: str | None = None) -> QDockWidget:
         """Add a panel as a dock (layout restored between runs) with a toggle in View > Panels."""
@@ -280,7 +298,7 @@ class MainWindow(QMainWindow):
         self.sites.set_portfolio(project.portfolio, self.scores)
         self.site_form.set_portfolio(project.portfolio, self.undo_stack)
         self.layers_panel.set_layers(project.layers)
-        self.map_view.set_project(project, self.scores)
+        self._set_map_project()
         self._update_counts()
         self.project_changed.emit(project)
 
@@ -308,7 +326,8 @@ class MainWindow(QMainWindow):
         self.sites.set_scores(scores)
         self.site_form.set_score(scores.get(self.current_site))
         self._update_counts()
-        self._map_timer.start()
+        if scores is not getattr(self.map_view, "scores", None):  # a new project's page has them already
+            self._map_timer.start()
         self.scores_changed.emit(scores)
 
     def _on_session_site_added(self, _site_id: str) -> None:
