@@ -343,6 +343,8 @@
     function openSitePopup() {
       var m = api.selected ? siteMarkers[api.selected] : null;
       if (!m || api.mode !== "browse" || !map.hasLayer(sitesGroup)) { map.closePopup(sitePopup); return; }
+      // on a laptop-sized map the popup scrolls instead of covering the whole view
+      sitePopup.options.maxHeight = Math.max(140, Math.round(map.getSize().y * 0.5));
       sitePopup.setLatLng(m.getLatLng()).setContent(pops[api.selected] || "");
       if (!map.hasLayer(sitePopup)) { map.openPopup(sitePopup); }
     }
@@ -488,6 +490,8 @@
     }
     api.setMode(data.mode || "browse");
     markHiddenLayers();
+    // a small map (a laptop window with its docks) opens with the legend folded: the sites stay visible
+    if (map.getSize().y < 560 || map.getSize().x < 760) { api.setLegendCollapsed(true); }
 
     // ---- Qt bridge (QWebChannel is injected by planner.ui.map_view) ----------------------
     if (typeof qt !== "undefined" && qt && qt.webChannelTransport && typeof QWebChannel !== "undefined") {
