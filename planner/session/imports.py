@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from planner.gis import io as gis_io
+from planner.gis.import_policy import plan_site_import
 from planner.gis.project import MapLayer, Project
 from planner.gis.proximity import apply_proximity
 from planner.model.portfolio import Portfolio
@@ -60,23 +61,29 @@ class ImportPlan:
 ImportPolicy = Callable[[Portfolio, Sequence[Site]], ImportPlan]
 
 
-def rename_duplicates(existing: Portfolio, sites: Sequence[Site]) -> ImportPlan:
-    """Every imported site is added; an ID already taken gets the next free ``ID-2``, ``ID-3``…"""
-    taken = set(existing.ids())
-    plan = ImportPlan()
-    renamed: list[str] = []
-    for s in sites:
-        if s.site_id in taken:
-            new_id, n = s.site_id, 2
-            while new_id in taken:
-                new_id, n = f"{s.site_id}-{n}", n + 1
-            renamed.append(f"{s.site_id} -> {new_id}")
-            s = s.replace(site_id=new_id)
-        taken.add(s.site_id)
-        plan.additions.append(s)
-    if renamed:
-        plan.notes.append(f"Renamed duplicate IDs: {', '.join(renamed[:5])}{' …' if len(renamed) > 5 else ''}.")
-    return plan
+def policy_named(name: str) -> ImportPolicy:
+    """The shared import policy ``merge``, ``rename`` or ``reject`` (:mod:`planner.gis.import_policy`,
+    the same function ``planner import --on-duplicate`` uses) as an :data:`ImportPolicy`."""
+
+    def policy(existing: Portfolio, sites: Sequence[Site]) -> ImportPlan:
+        decided = plan_site_import({s.site_id: s for s in existing}, sites, name)
+        plan = ImportPlan(additions=decided.additions,
+                          updates=[(existing.get(n.site_id), n) for n in decided.updates],
+                          unchanged=decided.unchanged)
+        if decided.renamed:
+            shown = ", ".join(f"{a} -> {b}" for a, b in decided.renamed[:5])
+            plan.notes.append(f"Renamed duplicate IDs: {shown}{' …' if len(decided.renamed) > 5 else ''}.")
+        if decided.rejected:
+            shown = "; ".join(f"{sid}: {why}" for sid, why in decided.rejected[:5])
+            plan.notes.append(f"Not imported: {shown}{' …' if len(decided.rejected) > 5 else ''}.")
+        return plan
+
+    policy.__name__ = f"{name}_duplicates"
+    return policy
+
+
+#: Every imported site is added; an ID already taken gets the next free ``ID-2``, ``ID-3``…
+rename_duplicates: ImportPolicy = policy_named("rename")
 
 
 #: The policy the app uses (the GUI has always kept both sites on an ID clash).
@@ -91,7 +98,8 @@ def prepare_import(path: str | Path, portfolio: Portfolio, layers: dict[str, Map
     on a worker thread while the user keeps editing; raises the reader's errors unchanged.
     """
     step: Progress = progress or (lambda _f: None)
-    sites, report = gis_io.import_sites(Path(path), progress=lambda f: step(0.7 * f))
+    # bad rows are left out and listed in the report while the good rows import (as in the CLI)
+    sites, report = gis_io.import_sites(Path(path), progress=lambda f: step(0.7 * f), strict=False)
     snapshot = Portfolio(list(portfolio), copy.deepcopy(portfolio.settings), portfolio.name)
     plan = policy(snapshot, sites)
     plan.report = report
