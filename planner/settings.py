@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import warnings
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -16,6 +15,8 @@ from typing import Any, Literal
 
 import platformdirs
 import tomli_w
+
+from planner.fileio import atomic_write
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -185,17 +186,10 @@ def load_settings(path: Path | None = None) -> AppSettings:
 
 
 def save_settings(settings: AppSettings, path: Path | None = None) -> Path:
-    """Write the settings atomically (temp file + replace); returns the path written."""
+    """Write the settings atomically (:func:`planner.fileio.atomic_write`); returns the path written."""
     path = path or settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {k: v for k, v in asdict(settings).items() if v is not None}  # TOML has no null
     data["schema_version"] = SCHEMA_VERSION
-    fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".toml", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            tomli_w.dump(data, fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, tomli_w.dumps(data))
     return path

@@ -40,23 +40,69 @@ AI_STATUS_TEXT = {
 }
 
 
-# Attributes stated in the compilation's own `mw_notes` text (quoted as the basis, kept in the
-# site's notes). Nothing here is estimated: each value restates a figure from the cited sources.
+# Readiness scores a site as a mining site (issue #12): only physical and contractual facts that
+# held before any AI/HPC build. Every row of mining_sites_public.csv was checked against its own text.
+
+# Attributes stated in the compilation's own text (`mw_notes`, `stranded_energy_context`, and two
+# physical facts written in `ai_hpc_partner`), quoted as the basis and kept in the site's notes.
+# Nothing here is estimated: each value restates a figure from the cited sources.
 STATED_FACTS: dict[str, tuple[dict[str, Any], str]] = {
-    "CORZ-DEN": ({"land_acres": 78}, "lease 31->78 acres (Nov 2024)"),
-    "IREN-CHI": ({"max_rack_kw": 200, "dlc_path": "dlc_ready", "cooling_current": "mixed"},
-                 "Horizon 1 = 75 MW AI data center, liquid-cooled, up to 200 kW/rack"),
-    "IREN-PG": ({"hall_type": "mixed"}, "bitcoin miners and AI servers in same halls"),
+    "CORZ-DEN": ({"land_acres": 31}, "lease 31 acres before the Nov 2024 amendment (31->78 acres for the "
+                 "CoreWeave build)"),
+    "CORZ-MAR": ({"moratorium_risk": "high"}, "subject to county high-impact-industry moratorium"),
+    "IREN-SWT": ({"latency_to_metro_ms": 6}, "~6 ms to Dallas"),
     "WULF-LM": ({"substation_voltage_kv": 345}, "dual 345 kV lines"),
     "HUT-RB": ({"land_acres": 627, "land_expandable": True}, "campus 627 acres expandable to 2,988"),
     "CIFR-BL": ({"land_acres": 587}, "587 acres, expandable to 500 MW"),
     "RIOT-RKD": ({"land_acres": 200}, "200 acres bought for $96M"),
-    "RIOT-COR": ({"interconnection_status": "energized"}, "1.0 GW ERCOT-approved; 400 MW mining"),
-    "CLSK-BRZ": ({"land_acres": 447, "interconnection_status": "approved"},
-                 "447 acres; 300 MW initial, expandable to 600 MW"),
+    "CLSK-BRZ": ({"land_acres": 447}, "447 acres"),
     "BTDR-TYD": ({"cooling_current": "immersion"}, "175 MW immersion mining DC under construction (2023)"),
     "BTCM-ETH": ({"power_price_usd_per_mwh": 31.4}, "EEP tariff ~3.14 USc/kWh"),
     "GREE-DRE": ({"moratorium_risk": "high"}, "Title V permit renewal denied June 2022 (litigation)"),
+}
+
+# Rows whose MW columns describe the AI/HPC deal (critical-IT leases, AI campuses) or add up several
+# sites: the site's MW as a mining site (energized, gross; None = not stated) and why.
+MINING_SITE_MW: dict[str, tuple[float | None, float | None, str]] = {
+    "CORZ-DEN": (125, 300, "125 MW mining, ~300 MW contracted (2023); the 394 MW is the Nov 2024 amendment for "
+                 "the CoreWeave build"),
+    "CORZ-MUS": (None, None, "the 100 MW is the HPC facility built for CoreWeave; the mining MW is not stated"),
+    "CORZ-AUS": (None, None, "the 16 MW is the capacity leased to CoreWeave; the site's own MW is not stated"),
+    "WULF-LM": (None, None, "the 360 MW is critical IT leased to Fluidstack; mining MW only recalled (~500 MW)"),
+    "WULF-ABE": (None, None, "the 168 MW is the critical IT of the AI joint venture; no mining MW stated"),
+    "HUT-RB": (None, 330, "330 MW Entergy utility capacity; the 245 MW is the AI IT lease"),
+    "GLXY-HEL": (None, 770, "ERCOT approved +830 MW -> 1.6 GW, so ~770 MW were approved before the AI "
+                 "expansion; the 800 MW is the CoreWeave commitment"),
+    "APLD-ELL": (180, None, "180 MW hosting DC operating; the 400 MW is Polaris Forge 1, the AI build"),
+    "BTDR-TYD": (None, 175, "175 MW immersion mining DC; the 180 MW is the AI colocation lease"),
+    "CLSK-CHY": (30, 75, "30 MW phase 1 mining on 75 MW of power contracts; the 100 MW is a separate AI site"),
+    "HIVE-YGZ": (None, 200, "the 200 MW Yguazu site; the 100 MW Itaipu PPA is separate"),
+    "BITF-PC": (None, None, "'~1 GW energy access' is not a site capacity and the 350 MW is the HPC campus "
+                "plan; the mining MW is not stated"),
+    "BITF-SHA": (None, 120, "110 MW acquired + 10 MW lease = 120 MW; energized MW not stated (30 MW planned "
+                 "online by YE2024)"),
+}
+
+# Facts that describe the site after (or during) its AI/HPC build: kept in notes, never scored.
+AI_BUILD_FACTS: dict[str, str] = {
+    "CORZ-DEN": "power access raised 297->394 MW and lease 31->78 acres (Nov 2024) for the CoreWeave build",
+    "CORZ-MUS": "100 MW HPC facility (~70 MW critical IT) for CoreWeave",
+    "CORZ-AUS": "up to 16 MW leased to CoreWeave (2024)",
+    "IREN-CHI": "Horizon 1 = 75 MW AI data center, liquid-cooled, up to 200 kW/rack",
+    "IREN-SWT": "fibre loop between SW1/SW2 for the AI cloud",
+    "IREN-PG": "bitcoin miners and AI servers in the same halls; to become AI-only",
+    "IREN-MAC": "equipment upgrade for AI underway",
+    "IREN-CF": "upgrade for AI underway",
+    "WULF-LM": "Fluidstack HPC leases CB-3/CB-4/CB-5, ~360 MW critical IT",
+    "WULF-ABE": "168 MW critical IT JV with Fluidstack, delivery H2 2026",
+    "HUT-RB": "245 MW IT lease (15-yr) to Fluidstack for Anthropic; ROFO up to +1,000 MW",
+    "CIFR-BL": "entire 300 MW site leased to Fluidstack (168 MW IT + 39 MW IT)",
+    "GLXY-HEL": "800 MW committed to CoreWeave; ERCOT approved +830 MW -> 1.6 GW",
+    "RIOT-RKD": "AMD 25 MW IT lease (Jan-May 2026), options to 200 MW",
+    "APLD-ELL": "Polaris Forge 1 = 400 MW critical IT leased to CoreWeave; first 50 MW RFS Oct 2025",
+    "BTDR-TYD": "180 MW AI colocation lease signed (conditional), target end-2026",
+    "CLSK-CHY": "separately secured 100 MW Cheyenne AI site (2025); Submer liquid-cooled AI campuses",
+    "BITF-PC": "350 MW HPC campus plan (50 MW late 2026 + 300 MW 2027)",
 }
 
 
@@ -74,11 +120,15 @@ def _text(v: Any) -> str | None:
 
 
 def site_from_row(row: dict[str, Any]) -> Site:
-    """One public-compilation row -> Site, deriving only what the row states (see maps/README.md)."""
+    """One public-compilation row -> Site as a mining site, deriving only what the row states (maps/README.md)."""
+    sid = row["site_id"]
     energized = _num(row["mw_energized_or_operating"])
     total = _num(row["mw_total_or_pipeline"])
-    known = [v for v in (total, energized) if v is not None]
-    capacity = max(known) if known else None
+    mw_basis = ""
+    if sid in MINING_SITE_MW:
+        energized, total, mw_basis = MINING_SITE_MW[sid]
+    # gross capacity: the stated total (at least what is energized); unknown when no total is stated
+    capacity = None if total is None else max(total, energized or 0.0)
     pipeline = capacity - energized if capacity is not None and energized is not None else None
     interconnection = "energized" if energized is not None and energized > 0 else None
     lat, lon = _num(row["lat"]), _num(row["lon"])
@@ -92,22 +142,25 @@ def site_from_row(row: dict[str, Any]) -> Site:
     status_word = _text(row["ai_hpc_status"])
     if status_word in AI_STATUS_TEXT:
         notes.insert(0, f"AI/HPC: {AI_STATUS_TEXT[status_word]}")
-    extra, basis = STATED_FACTS.get(row["site_id"], ({}, ""))
+    if mw_basis:
+        notes.append(f"MW as a mining site: {mw_basis}")
+    extra, basis = STATED_FACTS.get(sid, ({}, ""))
     if extra:
         notes.append(f"Stated in sources: {basis} -> " + ", ".join(f"{k} = {v}" for k, v in extra.items()))
+    if sid in AI_BUILD_FACTS:
+        notes.append(f"AI build (outcome, not scored): {AI_BUILD_FACTS[sid]}")
     gid = _text(row.get("geonames_id"))
     if gid:
         notes.append(f"GeoNames id {gid.split('.')[0]}")
     return Site.create(
-        site_id=row["site_id"], name=row["site_name"], operator=_text(row["operator"]),
+        site_id=sid, name=row["site_name"], operator=_text(row["operator"]),
         locality=_text(row["locality"]), admin1=_text(row["admin1"]), country=_text(row["country"]),
         lon=lon, lat=lat, location_precision=map_location_precision(row["location_precision"]) if lat is not None else None,
         status=map_status(status_word), ai_partner=_text(row["ai_hpc_partner"]),
         energized_mw=energized, power_capacity_mw=capacity, pipeline_mw=pipeline,
         interconnection_status=interconnection,
-        notes="\n".join(notes), sources=_text(row["sources"]),
-        **{k: v for k, v in extra.items() if k != "interconnection_status"},
-    ).replace(**{k: v for k, v in extra.items() if k == "interconnection_status"})
+        notes="\n".join(notes), sources=_text(row["sources"]), **extra,
+    )
 
 
 def build_sites(data: Path) -> list[Site]:

@@ -8,7 +8,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 CODE = (
     "import sys; sys.modules['PySide6'] = None; sys.modules['pyqtgraph'] = None; sys.modules['shiboken6'] = None\n"
-    "import importlib, pkgutil, planner.model, planner.gis, planner.webmap, planner.session\n"
+    "import importlib, pkgutil, planner.fmt, planner.model, planner.gis, planner.webmap, planner.session\n"
     "for pkg in (planner.model, planner.gis, planner.webmap, planner.session):\n"
     "    for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
     "        importlib.import_module(m.name)\n"

@@ -34,13 +34,27 @@ def editor(qtbot, host):
     return e
 
 
+def test_rates_read_as_percent_and_difficulty_in_t(editor):
+    # the stored value keeps its unit; the text is what an analyst reads and types
+    growth = editor.editors["difficulty_growth_per_year"]
+    assert growth.value() == pytest.approx(0.3) and growth.text() == "30.00 %/yr"
+    assert editor.editors["uptime"].text() == "95.00 %"
+    difficulty = editor.editors["difficulty"]
+    assert difficulty.value() == pytest.approx(152e12) and difficulty.text() == "152.0 T"
+    growth.lineEdit().setText("45 %/yr")
+    growth.interpretText()
+    assert growth.value() == pytest.approx(0.45)
+    assert editor.settings["assumptions"]["difficulty_growth_per_year"] == pytest.approx(0.45)
+
+
 def test_every_assumption_has_a_ranged_editor_with_unit_default_and_source(editor):
     assert set(editor.editors) == set(ASSUMPTIONS)
     for key, spec in ASSUMPTIONS.items():
         w = editor.editors[key]
         assert spec.source in w.toolTip()
         unit_label = editor.findChild(type(editor.name_labels[key]), f"unit_{key}").text()
-        assert spec.unit in unit_label and "default" in unit_label
+        shown_unit = {"1/yr": "%/yr", "fraction": "%"}.get(spec.unit, "T" if key == "difficulty" else spec.unit)
+        assert shown_unit in unit_label and "default" in unit_label
         if spec.kind == "float":
             assert isinstance(w, QDoubleSpinBox)
             assert (w.minimum(), w.maximum()) == (spec.minimum, spec.maximum)

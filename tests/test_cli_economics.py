@@ -57,7 +57,8 @@ def test_economics_portfolio_json_and_text(capsys):
     d = _json(capsys, "economics", SAMPLE, "--json")
     sites = {s["site_id"]: s for s in d["sites"]}
     assert len(sites) == 40 and sites["IREN-CF"]["unavailable_reason"]
-    assert sites["WULF-LM"]["energized_range"]["sell"][0] == 0        # energized unknown: a range
+    assert sites["CIFR-BL"]["energized_range"]["sell"][0] == 0        # energized unknown: a range
+    assert sites["WULF-LM"]["unavailable_reason"]                      # MW unknown: no numbers, not zeros
     assert main(["economics", SAMPLE, "--tenant-class", "hyperscaler"]) == 0
     out = capsys.readouterr().out
     assert "hyperscaler spread" in out and "RIOT-RKD" in out and "TV share" in out
@@ -99,7 +100,9 @@ def test_headless_commands_that_print_results_have_json(capsys):
     from planner.cmd import SUBCOMMANDS
     _, mods = build_parser()
     import argparse
-    for name in ("score", "proximity", "screen", "economics", "compare"):
+    info = _json(capsys, "info", SAMPLE, "--json")
+    assert info["kind"] == "project" and info["sites"] == 40 and {"transmission"} <= {x["name"] for x in info["layers"]}
+    for name in ("info", "score", "proximity", "screen", "economics", "compare"):
         sub = argparse.ArgumentParser().add_subparsers()
         parser = mods[name].add_parser(sub)
         assert any("--json" in a.option_strings for a in parser._actions), name

@@ -187,3 +187,25 @@ def test_asic_catalogue_is_editable_and_efficiency_is_derived():
     assert a.asic().j_per_th == 10.0
     with pytest.raises(AssumptionError, match="watts"):
         assumptions_from_settings({"asic_catalogue": {"Bad": {"th_s": 100, "watts": -1}}})
+
+
+def test_irr_is_the_real_root_closest_to_zero_like_numpy_roots():
+    """Fast paths (Descartes-unique Newton, bracketing grid) agree with the companion-matrix roots."""
+    rng = np.random.default_rng(7)
+    checked = 0
+    for i in range(400):
+        cf = rng.normal(0, 1, 16) * rng.choice([1, 10, 100], 16)
+        if i % 2:
+            cf[0] = -abs(cf[0]) * 20
+        cf_n = cf / np.abs(cf).max()
+        roots = [1 / x.real - 1 for x in np.roots(cf_n[::-1]) if abs(x.imag) < 1e-9 and x.real > 1e-9]
+        if any(r < -0.5 or r > 100 for r in roots):
+            continue  # x = 1 / (1 + r) > 2: x**15 amplifies round-off, the reference itself is unreliable there
+        got = e.irr(cf)
+        if roots:
+            checked += 1
+            assert got == pytest.approx(min(roots, key=abs), rel=1e-6, abs=1e-9), cf
+    assert checked > 100
+    # two IRRs, one negative: the cumulative cash changes sign once, yet the root closest to zero is -25 %
+    two = np.polymul([1, -1 / 0.75], [1, -1 / 1.5])[::-1]   # roots x = 1/0.75 (r = -25 %) and 1/1.5 (r = +50 %)
+    assert e.irr(two) == pytest.approx(-0.25)

@@ -28,6 +28,7 @@ def test_table_has_fields_scores_and_economics(table, project):
     row = table.set_index("site_id").loc[XSS_ID]
     r = score_site(project.portfolio.get(XSS_ID), project.portfolio.settings)
     assert row["readiness_total"] == pytest.approx(r.total, abs=0.01)
+    assert (row["readiness_total_low"], row["readiness_total_high"]) == pytest.approx((r.total_low, r.total_high), abs=0.01)
     assert row["readiness_class"] == r.klass and row["upgrade_capex_usd"] == pytest.approx(r.capex_total_usd)
     assert row["score_power_scale"] == pytest.approx(r.criterion("power_scale").score)
     assert row["dist_substation_km"] > 0 and row["substation_voltage_kv"] == 345

@@ -67,8 +67,8 @@ def test_bad_rows_are_rejected_by_row_while_good_rows_import_and_strict_is_all_o
         import_sites(f)  # the library default stays all or nothing
 
 
-def test_one_import_policy_for_cli_and_app():
-    from planner.session.imports import policy_named, rename_duplicates
+def test_one_import_policy_for_cli_and_app(tmp_path):
+    from planner.session.imports import DEFAULT_POLICY, prepare_import
 
     old = [Site.create(site_id="A", name="Alpha", power_capacity_mw=100.0), Site.create(site_id="B", name="Beta")]
     new = [Site.create(site_id="A", name="Alpha", energized_mw=50.0), Site.create(site_id="C", name="Gamma"),
@@ -81,11 +81,15 @@ def test_one_import_policy_for_cli_and_app():
     assert [s.site_id for s in reject.additions] == ["C"] and [r[0] for r in reject.rejected] == ["A", "B"]
     bad = plan_site_import(old, [Site.create(site_id="A", name="Alpha", energized_mw=500.0)], "merge")
     assert bad.rejected and "would make it invalid" in bad.rejected[0][1] and not bad.updates
-    # the app's session uses the very same function
+    # the app's session plans with the very same function (its default policy: rename)
+    assert DEFAULT_POLICY == "rename"
     portfolio = Portfolio(old)
-    app_plan = rename_duplicates(portfolio, new)
+    f = tmp_path / "new.csv"
+    f.write_text("site_id,name,energized_mw\nA,Alpha,50\nC,Gamma,\nB,Beta,10\nX,,\n")
+    app_plan = prepare_import(f, portfolio, {}, DEFAULT_POLICY)
     assert [s.site_id for s in app_plan.additions] == [s.site_id for s in rename.additions]
-    assert [n.site_id for _, n in policy_named("merge")(portfolio, new).updates] == ["A", "B"]
+    assert app_plan.report.dropped == [(4, "name is required. Fill it in")]  # the app imports the good rows too
+    assert [n.site_id for _, n in prepare_import(f, portfolio, {}, "merge").updates] == ["A", "B"]
     apply_site_import(portfolio, merge)
     assert portfolio.ids() == ["A", "B", "C"] and portfolio.get("A").energized_mw == 50.0
 

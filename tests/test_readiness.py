@@ -77,29 +77,34 @@ def test_strong_site_is_ready_now_with_high_score():
     assert "300 MW gross capacity" in r.criterion("power_scale").reason
 
 
-def test_unknowns_are_missing_not_zero_and_lower_completeness():
+def test_unknowns_widen_the_band_and_lower_completeness_without_renormalising():
     full = score_site(strong(), as_of=AS_OF)
     s = strong(labour_rating=None, land_acres=None, land_expandable=None, latency_to_metro_ms=None)
     r = score_site(s, as_of=AS_OF)
     for key in ("skilled_labour", "land"):
         c = r.criterion(key)
-        assert c.missing and c.score is None, key
+        assert c.missing and (c.low, c.high) == (0.0, 100.0) and c.score == 50.0, key  # neutral prior
         assert "unknown" in c.reason
-    # land (5) + labour (4) of 100 weight lost; fibre still scored on what is known
-    assert r.completeness_pct == pytest.approx(91.0)
+    # land (5) + labour (4) + the latency part of fibre (0.35 x 8) of 100 weight unknown
+    assert r.completeness_pct == pytest.approx(100 - 5 - 4 - 0.35 * 8)
     fib = r.criterion("fibre_latency")
-    assert not fib.missing and fib.score is not None and "latency_to_metro_ms" in fib.reason
-    # missing criteria are left out (renormalised), not scored 0: the total stays high
-    assert r.total is not None and abs(r.total - full.total) < 2
-    assert r.total > 100 * (100 - 9) / 100 - 1
+    assert not fib.missing and "latency_to_metro_ms" in fib.reason and fib.low < fib.score < fib.high
+    # unknowns are neither dropped (renormalised) nor 0: each takes its prior, the band spans worst..best
+    lat = 0.35 * 8
+    assert r.total == pytest.approx(full.total - (5 * 100 + 4 * 100 + lat * 100) / 100 + (5 * 50 + 4 * 50 + lat * 50) / 100,
+                                    abs=0.02)
+    assert r.total_low == pytest.approx(full.total - (5 + 4 + lat), abs=0.02)
+    assert r.total_high == pytest.approx(full.total, abs=0.02)
+    assert r.klass == "ready_now"  # the low end still clears 70
 
 
-def test_only_scale_known_is_insufficient_data_but_total_shown():
+def test_only_scale_known_is_insufficient_data_with_a_wide_band():
     s = Site.create(site_id="P", name="p", power_capacity_mw=400)
     r = score_site(s, as_of=AS_OF)
     assert r.klass == "insufficient_data"
-    assert r.total == pytest.approx(100.0)
-    assert r.completeness_pct == pytest.approx(15.0)
+    assert r.class_low == "mining_only" and r.class_high == "ready_now"
+    assert r.completeness_pct == pytest.approx(0.3 * 15)  # the gross-MW part of power scale
+    assert r.total_low < 40 <= 70 < r.total_high
     assert r.time_to_power_months is None
 
 
@@ -155,19 +160,19 @@ def test_moving_away_from_345kv_line_lowers_grid_score_and_reason_shows_km():
 
 # -- weights -----------------------------------------------------------------------------------
 def test_weights_change_total_as_hand_computed():
-    s = Site.create(site_id="W", name="w", power_capacity_mw=100, labour_rating=3)
+    s = strong(labour_rating=3)
     r = score_site(s, as_of=AS_OF)
-    assert r.criterion("power_scale").score == pytest.approx(65.0)   # 100 MW on 20->20, 100->65, 200->100
     assert r.criterion("skilled_labour").score == pytest.approx(50.0)  # rating 3 of 1-5
-    assert r.total == pytest.approx((15 * 65 + 4 * 50) / 19, abs=0.01)
-    assert r.completeness_pct == pytest.approx(19.0)
-    settings = {"weights_profile": "mine", "weights_profiles": {"mine": {"power_scale": 1, "skilled_labour": 3}}}
+    assert r.total_low == r.total == r.total_high  # fully known
+    others = sum(c.weight * c.score for c in r.criteria if c.key != "skilled_labour")
+    assert r.total == pytest.approx((others + 4 * 50) / 100, abs=0.01)
+    settings = {"weights_profile": "mine", "weights_profiles": {"mine": {"skilled_labour": 40}}}
     r2 = score_site(s, settings, as_of=AS_OF)
-    assert r2.total == pytest.approx((1 * 65 + 3 * 50) / 4, abs=0.01)
+    assert r2.total == pytest.approx((others + 40 * 50) / 136, abs=0.01)
     assert r2.weights_profile == "mine"
-    # a zero weight switches a known criterion off entirely
+    # a zero weight switches a criterion off entirely
     off = {"weights_profile": "x", "weights_profiles": {"x": {"skilled_labour": 0}}}
-    assert score_site(s, off, as_of=AS_OF).total == pytest.approx(65.0)
+    assert score_site(s, off, as_of=AS_OF).total == pytest.approx(others / 96, abs=0.01)
 
 
 def test_weights_profiles_validation():

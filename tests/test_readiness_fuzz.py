@@ -66,18 +66,18 @@ def test_random_sites_never_raise_and_stay_in_range(site, weights, costs, as_of)
         settings_ |= {"weights_profile": "fz", "weights_profiles": {"fz": weights}}
     r = score_site(site, settings_, as_of=as_of)
     assert r.klass in READINESS_CLASSES
-    assert r.total is None or 0.0 <= r.total <= 100.0
+    assert 0.0 <= r.total_low <= r.total <= r.total_high <= 100.0
     assert 0.0 <= r.completeness_pct <= 100.0
-    assert _finite_or_none(r.total) and _finite_or_none(r.capex_total_usd)
+    assert math.isfinite(r.total) and _finite_or_none(r.capex_total_usd)
     assert _finite_or_none(r.time_to_power_months)
     assert r.time_to_power_months is None or r.time_to_power_months >= 0
     for c in r.criteria:
-        assert (c.score is None) == c.missing
-        assert c.score is None or 0.0 <= c.score <= 100.0
+        assert c.missing == (c.known_pct == 0.0)
+        assert 0.0 <= c.low <= c.score <= c.high <= 100.0
         assert c.reason and "\n" not in c.reason
     for u in r.upgrades:
         assert _finite_or_none(u.capex_usd) and (u.capex_usd is None or u.capex_usd >= 0)
         assert u.months is None or (math.isfinite(u.months) and u.months >= 0)
-    if r.total is None:
-        assert r.completeness_pct == 0.0
+    if all(c.known_pct == 100.0 for c in r.criteria):
+        assert r.total_low == r.total == r.total_high
     json.dumps(r.to_dict(), allow_nan=False)

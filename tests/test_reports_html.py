@@ -131,3 +131,24 @@ def test_attribution_table_parses_bundled_file():
     assert any("transmission" in name for name in layers) and any("fibre" in name for name in layers)
     assert c.parse_attributions("| layer | source | licence | credit |\n|---|---|---|---|\n| a | b | c | d |") == \
         [c.Attribution("a", "b", "c", "d")]
+
+
+def test_site_report_shows_band_and_what_to_find_out_next(project):
+    from html import escape
+
+    from planner.model.readiness import next_facts, score_site
+    sid = "CORZ-PEC"
+    rep = c.build_site_report(project, sid)
+    site = project.portfolio.get(sid)
+    r = score_site(site, project.portfolio.settings)
+    facts = next_facts(site, project.portfolio.settings, result=r)
+    assert r.total_low < r.total_high and facts
+    assert rep.site.band == f"band {r.total_low:.0f}-{r.total_high:.0f}"
+    assert rep.site.next_facts[0] == facts[0].sentence
+    html = render_site_html(rep)
+    assert rep.site.band in html and "What to find out next" in html
+    assert escape(facts[0].sentence, quote=False) in html
+    row = next(x for x in rep.site.criteria if x.label == "Grid proximity")
+    crit = r.criterion("grid_proximity")
+    assert row.score == (f"{crit.score:.0f}" if crit.low == crit.high else
+                         f"{crit.score:.0f} ({crit.low:.0f}-{crit.high:.0f})")

@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pypdf
 import pytest
 
 from _report_fixtures import XSS, XSS_ID, small_project
 
-pypdf = pytest.importorskip("pypdf")
 pytestmark = pytest.mark.gui
 
 A4_PT = (595, 842)  # 210 x 297 mm in points
@@ -120,14 +120,12 @@ def test_portfolio_pdf_letter_with_atlas(portfolio_pdf, atlas_project):
     for name in names:
         assert name in text
     assert "Ranking" in text and "Aggregate power" in text and "Site atlas" in text
-    # the atlas opens a page with its first section; every other section starts its own page
-    ranked = [n for n in names if n in text]
+    # the atlas opens a page; its sections follow one another (no forced page per site: that left
+    # near-empty pages, see test_reports_layout) and each site's name heads its section
     atlas_page = next(i for i, t in enumerate(texts) if t.startswith("Site atlas"))
-    starts = {n: i for i, t in enumerate(texts) for n in names if t.startswith(n)}
-    assert len(starts) == len(names) - 1 and all(i > atlas_page for i in starts.values())
-    first = (set(ranked) - set(starts)).pop()
-    assert first in texts[atlas_page]
-    assert len(texts) >= 3 + len(names)
+    atlas_text = "\n".join(texts[atlas_page:])
+    assert all(name in atlas_text for name in names)
+    assert len(texts) >= 3 + len(names) // 2
 
 
 def test_snapshot_png_size_and_pixels(qapp, project, tmp_path):

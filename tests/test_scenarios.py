@@ -40,8 +40,16 @@ def test_bull_and_bear_lease_rates_are_the_highest_and_lowest_landlord_funded_pu
 
 def test_custom_scenario_in_settings(site):
     s = {"scenarios": {"cheap power": {"power_price_usd_per_mwh": 20.0}}}
-    comps = compare_scenarios(site, s, names=["base", "cheap power"])
+    # the scenario's power price is the portfolio default: it reaches a site without its own price ...
+    no_price = site.replace(power_price_usd_per_mwh=None)
+    comps = compare_scenarios(no_price, s, names=["base", "cheap power"])
     assert set(comps) == {"base", "cheap power"}
+    base, cheap = comps["base"], comps["cheap power"]
+    assert base.power_price_usd_per_mwh != 20.0 and cheap.power_price_usd_per_mwh == 20.0
+    assert cheap.mining.npv_usd > base.mining.npv_usd  # cheaper power, more mining value
+    # ... while a site's own contract price wins over it
+    own = compare_scenarios(site, s, names=["base", "cheap power"])
+    assert own["cheap power"].power_price_usd_per_mwh == own["base"].power_price_usd_per_mwh == 40.0
 
 
 def test_tornado_bars_per_path(site):

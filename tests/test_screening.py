@@ -87,8 +87,8 @@ def test_high_stranded_weight_moves_candidates_into_flaring_basins(project, tx20
     basins = ("Permian", "West Texas", "Eagle Ford")
     for c in res.top:
         assert any(b in (c.fields["stranded_region"] or "") for b in basins), c.reason
-        # > 0.2 bcm/yr is > ~86 MW of flared gas: near the top of the power-scale curve
-        assert c.fields["flare_volume_bcm"] > 0.2 and c.sub_scores["stranded_energy"] >= 90.0, c.reason
+        # inside a region (100) and > 0.2 bcm/yr = > 86 MW of gas (log power scale > 51.6): mean > 75.8
+        assert c.fields["flare_volume_bcm"] > 0.2 and c.sub_scores["stranded_energy"] > 75.8, c.reason
         assert "flares" in c.reason and "inside" in c.reason
     inside_before = sum(bool(c.fields["stranded_region"]) for c in tx20.top)
     assert inside_before < 10

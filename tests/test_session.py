@@ -12,8 +12,8 @@ from planner.assets import sample_project
 from planner.gis.project import Project, open_project
 from planner.model.portfolio import Portfolio
 from planner.model.readiness import score_site
-from planner.model.site import Site, SiteError
-from planner.session import CommandStack, Session, rename_duplicates
+from planner.model.site import PlannerError, Site, SiteError
+from planner.session import CommandStack, Session
 from planner.session import commands as C
 
 SID = "CORZ-DEN"
@@ -137,7 +137,7 @@ def test_import_renames_duplicates_and_is_one_undo_step(session, shared_data):
     n = len(session.portfolio)
     plan = session.import_job(shared_data / "mining_sites_public.csv")(lambda f: None)
     assert len(plan.additions) == 40 and "CORZ-DEN-2" in {s.site_id for s in plan.additions}
-    assert "Renamed duplicate IDs" in plan.summary() and len(session.portfolio) == n  # nothing applied yet
+    assert "renamed because the ID was taken" in plan.summary() and len(session.portfolio) == n  # not applied yet
     assert session.apply_import(plan, "mining_sites_public.csv") == 40
     new = session.portfolio.get("CORZ-DEN-2")
     assert new.dist_substation_km is not None  # measured in the job, on a snapshot
@@ -146,16 +146,29 @@ def test_import_renames_duplicates_and_is_one_undo_step(session, shared_data):
     assert len(session.portfolio) == n
 
 
-def test_session_uses_the_import_policy_it_is_given(session, shared_data):
-    def reject_clashes(existing, sites):
-        clash = [s.site_id for s in sites if s.site_id in existing]
-        if clash:
-            raise SiteError("site_id", clash[0], "already exists", "Rename it in the file")
-        return rename_duplicates(existing, sites)
+def test_session_uses_the_shared_import_policy(session, shared_data):
+    src = shared_data / "mining_sites_public.csv"
+    session.import_policy = "reject"
+    plan = session.import_job(src)(lambda f: None)
+    assert not {s.site_id for s in plan.additions} & set(session.portfolio.ids())
+    assert plan.policy.rejected and "not imported" in plan.summary()
+    session.import_policy = "merge"
+    plan = session.import_job(src)(lambda f: None)
+    assert plan.updates and all(old.site_id == new.site_id for old, new in plan.updates)
+    before = {old.site_id: old for old, _ in plan.updates}
+    session.apply_import(plan, src.name)
+    session.stack.undo()
+    assert all(session.portfolio.get(sid) == old for sid, old in before.items())
 
-    session.import_policy = reject_clashes
-    with pytest.raises(SiteError, match="already exists"):
-        session.import_job(shared_data / "mining_sites_public.csv")(lambda f: None)
+
+def test_an_import_planned_before_an_overlapping_edit_is_refused(session, shared_data):
+    session.import_policy = "merge"
+    plan = session.import_job(shared_data / "mining_sites_public.csv")(lambda f: None)
+    old, _new = plan.updates[0]
+    session.edit_site(old.site_id, "notes", "edited while the file was read")
+    with pytest.raises(PlannerError, match="changed while the file was read"):
+        session.apply_import(plan, "mining_sites_public.csv")
+    assert session.portfolio.get(old.site_id).notes == "edited while the file was read"
 
 
 def test_invalid_commands_raise_before_anything_changes(session):
@@ -188,3 +201,10 @@ def test_command_stack_redo_and_clean_state():
     assert stack.is_clean() and "B" not in p
     stack.redo()
     assert "B" in p and stack.can_undo() and not stack.can_redo()
+
+
+def test_layer_visibility_lives_in_the_layer_style(session):
+    name = next(iter(session.project.layers))
+    assert session.set_layer_visible(name, False) and session.project.layers[name].style["visible"] is False
+    assert session.set_layer_visible(name, True) and session.project.layers[name].style["visible"] is True
+    assert not session.set_layer_visible("no_such_layer", False)

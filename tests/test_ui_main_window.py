@@ -35,7 +35,10 @@ class FakeMap(QWidget):
         self.selected = ""
         self.mode = "browse"
         self.refreshes = 0
+        self.reloads = 0
+        self.zoomed_to_sites = 0
         self.visible_kinds: dict[str, bool] = {}
+        self.visible_names: dict[str, bool] = {}
 
     def set_project(self, project, scores=None, options=None):
         self.project = project
@@ -43,8 +46,18 @@ class FakeMap(QWidget):
     def refresh(self, scores=None):
         self.refreshes += 1
 
-    def select_site(self, site_id):
+    def reload(self, scores=None):
+        self.reloads += 1
+
+    def select_site(self, site_id, pan=True):
         self.selected = site_id
+        self.panned = pan
+
+    def zoom_to_sites(self):
+        self.zoomed_to_sites += 1
+
+    def set_layer_visible_by_name(self, name, visible):
+        self.visible_names[name] = visible
 
     def set_mode(self, mode):
         self.mode = mode
@@ -146,7 +159,7 @@ def test_edit_energized_changes_value_and_score_and_undo_restores(window, qtbot)
 
 
 @pytest.mark.parametrize("value, needle", [(-5, "Energized (MW) of CORZ-DEN: -5 MW is below the minimum 0 MW"),
-                                          (400, "exceeds Power capacity (gross)")])
+                                          (400, "exceeds power capacity (gross)")])
 def test_invalid_edit_refused_with_message_and_nothing_stored(window, value, needle):
     site = window.project.portfolio.get(SID)
     assert site.power_capacity_mw < 400  # the sample's gross capacity, so 400 MW energized is too much
@@ -169,12 +182,17 @@ def test_form_edits_use_commands_and_show_refusal_inline(window):
     assert window.project.portfolio.get(SID).land_acres == 250
     assert form.error_text == ""
     from planner.ui.delegates import editor_value
+    from planner.model.readiness import next_facts
     from planner.model.fields import FIELDS
     assert editor_value(form.editors["land_acres"], FIELDS["land_acres"]) == 250
     window.undo_stack.undo()
     assert window.project.portfolio.get(SID).land_acres == before != 250
     assert editor_value(form.editors["land_acres"], FIELDS["land_acres"]) == before  # form followed the store
     assert "(computed)" in form.score_label.text()
+    r = window.scores[SID]  # the band and the one fact to collect next
+    facts = next_facts(window.project.portfolio.get(SID), window.project.portfolio.settings, result=r)
+    assert f"{r.band_text} / 100" in form.score_label.text()
+    assert f"Next fact: {facts[0].sentence}" in form.score_label.text()
 
 
 def test_selection_syncs_map_table_and_form(window, qtbot):
@@ -201,7 +219,7 @@ def test_bulk_edit_and_undo(window):
     # 100 MW gross is below CORZ-DEN's energized MW: refused for all, nothing stored
     assert before["CORZ-DEN"].energized_mw > 100
     assert not window.bulk_edit(ids, "power_capacity_mw", 100)
-    assert "exceeds Power capacity (gross)" in window.last_message and "_mw" not in window.last_message
+    assert "exceeds power capacity (gross)" in window.last_message and "_mw" not in window.last_message
     assert all(window.project.portfolio.get(s) == before[s] for s in ids)
 
 
@@ -321,9 +339,10 @@ def test_import_layer_and_sites_with_undo_and_errors(window, errors, shared_data
 def test_layers_panel_toggles_map_visibility(window):
     name = next(n for n, lyr in window.project.layers.items() if lyr.kind == "fibre")
     window.layers_panel.set_visible(name, False)
-    assert window.map_view.visible_kinds == {"fibre": False}
+    assert window.map_view.visible_names == {name: False}
+    assert window.project.layers[name].style["visible"] is False  # the one switch, saved with the project
     window.layers_panel.set_visible(name, True)
-    assert window.map_view.visible_kinds == {"fibre": True}
+    assert window.map_view.visible_names == {name: True} and window.project.layers[name].style["visible"] is True
 
 
 def test_filters_in_the_sites_dock(window):

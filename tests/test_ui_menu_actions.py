@@ -153,15 +153,15 @@ def test_save_as_from_the_menu(win, tmp_path, monkeypatch, errors):
     assert errors == []
 
 
-def test_import_sites_and_layer_from_the_menu(win, tmp_path, monkeypatch, errors, shared_data):
+def test_import_sites_and_layer_from_the_menu(win, tmp_path, monkeypatch, errors, shared_data, qtbot):
     n = len(win.project.portfolio)
     Answers(monkeypatch, open_=shared_data / "mining_sites_public.csv")
     win.import_sites_action.trigger()
-    assert len(win.project.portfolio) == n + 40
+    qtbot.waitUntil(lambda: len(win.project.portfolio) == n + 40, timeout=30_000)  # read on a worker
     layers = len(win.project.layers)
     Answers(monkeypatch, open_=shared_data / "tx_osm2017_hv_nodes.geojson", items={"Import layer": "substations"})
     win.import_layer_action.trigger()
-    assert len(win.project.layers) == layers + 1
+    qtbot.waitUntil(lambda: len(win.project.layers) == layers + 1, timeout=30_000)
     assert win.project.layers["tx_osm2017_hv_nodes"].kind == "substations" and errors == []
 
 
@@ -173,8 +173,77 @@ def test_screen_region_from_the_menu(win, qtbot, monkeypatch):
     dialog.cell_spin.setValue(20.0)
     dialog.top_spin.setValue(3)
     dialog.run_button.click()
-    assert dialog.result is not None and dialog.candidate_list.count() >= 1
+    qtbot.waitUntil(lambda: dialog.result is not None, timeout=60_000)  # screened on a worker
+    assert dialog.candidate_list.count() >= 1
     n = len(win.project.portfolio)
     dialog.add_site_button.click()
     assert len(win.project.portfolio) == n + 1 and win.current_site.startswith("CAND-")
     dialog.close()
+
+
+def test_delete_asks_first_and_says_how_to_undo(win, monkeypatch):
+    from planner.ui import dialogs
+    asked: list[str] = []
+    answer = {"yes": False}
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, q: asked.append(q) or answer["yes"])
+    n = len(win.portfolio)
+    win.set_current_site(SID)
+    win.delete_action.trigger()
+    assert len(win.portfolio) == n and "Delete 1 site: " in asked[0] and SID in asked[0]  # refused: kept
+    answer["yes"] = True
+    win.delete_action.trigger()
+    assert len(win.portfolio) == n - 1 and "Undo" in win.last_message
+    win.undo_stack.undo()
+    assert len(win.portfolio) == n
+
+
+def test_f1_help_ctrl_f_filter_and_a_scrollable_about(win, qtbot, monkeypatch):
+    from PySide6.QtGui import QKeySequence
+    from planner.ui import dialogs
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(dialogs, "show_markdown", lambda parent, title, md: shown.append((title, md)))
+    assert win.help_action.shortcut() == QKeySequence(QKeySequence.StandardKey.HelpContents)
+    win.help_action.trigger()
+    assert "help" in shown[-1][0] and "Ctrl+F" in shown[-1][1]
+    win.about_action.trigger()
+    assert shown[-1][0].startswith("About") and "| layer | source |" in shown[-1][1]  # Markdown tables
+    dlg = dialogs.MarkdownDialog("About", shown[-1][1], win)
+    qtbot.addWidget(dlg)
+    text = dlg.browser.document().toPlainText()
+    assert "Data attribution" in text and "| layer |" not in text  # rendered, not raw Markdown
+    assert dlg.height() <= 700 and dlg.browser.verticalScrollBar() is not None
+    win.show()
+    win.activateWindow()
+    qtbot.waitExposed(win)
+    win.find_action.trigger()
+    qtbot.waitUntil(win.filter_edit.hasFocus)
+
+
+def test_add_site_hint_is_cleared_after_placing(win):
+    win.set_map_mode("add")
+    assert "Click on the map" in win.statusBar().currentMessage()
+    win.set_map_mode("browse")  # what placing the site (or Esc via the menu) does
+    assert win.statusBar().currentMessage() == ""
+    win.set_map_mode("add")
+    win.map_view.map_clicked.emit(-101.9, 33.6)
+    assert "Click on the map" not in win.statusBar().currentMessage() and win.map_view.mode == "browse"
+
+
+def test_chart_labels_fit(qapp):
+    """Lease-deal values sit inside their bars (clear of the reference lines), long messages wrap."""
+    import pyqtgraph as pg
+    from planner.model.assumptions import assumptions_from_settings
+    from planner.model.chart_data import lease_deals_data
+    from planner.plots import lease_deals_chart
+    from planner.plots.base import MESSAGE_CHARS_PER_LINE, message_chart
+    from planner.plots.workarounds import label_layer
+    plot = pg.PlotItem()
+    data = lease_deals_data(assumptions_from_settings({}))
+    lease_deals_chart(plot, data)
+    labels = [lab for lab in label_layer(plot).labels if lab[2].startswith("$")]
+    assert len(labels) == len(data.labels)  # every bar, the top one included
+    assert all(0 < x < v for (x, _, _, _, _, _), v in zip(labels, data.usd_m_per_mw_year))
+    message = "Power capacity unknown: enter the site's gross MW (Power capacity) to compare the paths"
+    message_chart(plot, "Paths", message)
+    shown = label_layer(plot).labels[-1][2]
+    assert shown.replace("\n", " ") == message and max(map(len, shown.split("\n"))) <= MESSAGE_CHARS_PER_LINE

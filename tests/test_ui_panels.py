@@ -13,15 +13,19 @@ from planner.assets import sample_project
 from planner.model.assumptions import assumptions_from_settings
 from planner.model.economics import site_paths
 from planner.model.portfolio import Portfolio
-from planner.model.readiness import score_site
-from planner.reports import charts as C
+from planner.model.readiness import next_facts, score_site
+from planner import plots
+from planner.fmt import fmt_usd_m
+from planner.model import chart_data as cd
+from planner.model.scenarios import TornadoBar
+from planner.plots.style import GATE_COLOUR
 from planner.ui.commands import EditSiteCommand
 from planner.ui.panels import HybridPanel, MarketPanel, MiningPanel, PanelHost, PathsPanel, ReadinessPanel
 from planner.ui.panels.base import cached_hybrid, cached_mining, cached_paths
-from planner.webmap.styles import READINESS_COLOURS
+from planner.model.readiness import READINESS_COLOURS
 
 pytestmark = pytest.mark.gui
-SID = "CORZ-DEN"        # 394 MW gross, 125 MW energized, Texas
+SID = "CORZ-DEN"        # 300 MW gross, 125 MW energized as a mining site, Texas
 NO_MW = "IREN-CF"       # power capacity and energized MW unknown
 
 
@@ -57,7 +61,7 @@ def _bars(plot_widget, name=None):
 
 
 def _texts(plot_widget):
-    return C.plot_texts(plot_widget.getPlotItem())
+    return plots.plot_texts(plot_widget.getPlotItem())
 
 
 def _curve(plot_widget, name):
@@ -73,11 +77,18 @@ def test_readiness_bars_equal_result_subscores_and_hover(qtbot, host):
     crit = res.criteria
     n = len(crit)
     scored = _bars(panel.plots["criteria"], "sub-score")[0]
-    expected = [c.score for c in crit if c.score is not None and not c.gate_failed]
+    expected = [c.score for c in crit if not c.missing and not c.gate_failed]
     assert np.allclose(scored.opts["width"], expected)
-    no_data = _bars(panel.plots["criteria"], "no data")[0]
-    assert len(no_data.opts["y"]) == sum(c.score is None for c in crit)
+    no_data = _bars(panel.plots["criteria"], "no data")[0]  # hatched over the whole band of the unknowns
+    assert len(no_data.opts["y"]) == sum(c.missing for c in crit)
+    assert np.allclose(no_data.opts["width"], [c.high - c.low for c in crit if c.missing])
     assert no_data.opts["brush"].style() != scored.opts["brush"].style()  # hatched, not solid
+    facts = next_facts(host.project.portfolio.get(SID), host.project.portfolio.settings, result=res)
+    assert panel.next_label.text().startswith("What to find out next: 1. " + facts[0].sentence)
+    band = _bars(panel.plots["criteria"], "band of unknowns")[0]
+    partial = [c for c in crit if not c.missing and c.high > c.low]
+    assert np.allclose(band.opts["x0"], [c.low for c in partial])
+    assert np.allclose(band.opts["width"], [c.high - c.low for c in partial])
     assert _texts(panel.plots["criteria"]).count("no data") == sum(c.missing for c in crit)
     # hover over the first (top) criterion through the mouse-move path: weight and reason
     vb = panel.plots["criteria"].getPlotItem().getViewBox()
@@ -88,10 +99,12 @@ def test_readiness_bars_equal_result_subscores_and_hover(qtbot, host):
 
 
 def test_readiness_gate_failure_is_red(qtbot, host):
-    host.set_current_site("CORZ-AUS")  # 16 MW: fails the 20 MW gate
+    site = host.project.portfolio.get(NO_MW).replace(power_capacity_mw=16)
+    host.project.portfolio.replace_sites([site])
+    host.set_current_site(NO_MW)  # 16 MW gross: fails the 20 MW gate
     panel = _panel(qtbot, ReadinessPanel, host)
     gated = _bars(panel.plots["criteria"], "hard gate failed")
-    assert gated and gated[0].opts["brush"].color().name() == QColor(C.GATE_COLOUR).name()
+    assert gated and gated[0].opts["brush"].color().name() == QColor(GATE_COLOUR).name()
     assert any("gate failed" in t for t in _texts(panel.plots["criteria"]))
 
 
@@ -99,7 +112,7 @@ def test_ranking_coloured_by_map_class_colours(qtbot, host):
     panel = _panel(qtbot, ReadinessPanel, host)
     seen = {}
     for b in _bars(panel.plots["ranking"]):
-        if b.name() and b.name() != "no total (no data)":
+        if b.name() and b.name() != "band (unknowns at worst - best)":
             seen[b.name()] = b.opts["brush"].color().name()
     labels = {r.class_label: r.klass for r in host.scores.values()}
     assert seen, "no class bars drawn"
@@ -113,9 +126,12 @@ def test_paths_npv_bars_equal_site_paths_and_tornado_runs_in_background(qtbot, h
     panel = _panel(qtbot, PathsPanel, host)
     p = host.project.portfolio
     comp = site_paths(p.get(SID), assumptions_from_settings(p.settings))
-    heights = [b.opts["height"][0] for b in _bars(panel.plots["npv"])]
-    assert np.allclose(heights, [comp.mining.npv_usd / 1e6, comp.ai_lease.npv_usd / 1e6, comp.hybrid.npv_usd / 1e6])
-    assert C.fmt_usd_m(comp.mining.npv_usd) in " ".join(_texts(panel.plots["npv"]))
+    heights = [b.opts["height"][0] for b in _bars(panel.plots["npv"]) if b.opts["width"] == 0.6]
+    assert np.allclose(heights, [comp.mining.npv_usd / 1e6, comp.ai_lease.npv_usd / 1e6, comp.hybrid.npv_usd / 1e6,
+                                 comp.sell.npv_usd / 1e6])
+    ex_tv = [b.opts["height"][0] for b in _bars(panel.plots["npv"]) if b.opts["width"] < 0.6]  # without exit value
+    assert np.allclose(ex_tv, [comp.ai_lease.npv_excl_terminal_usd / 1e6, comp.hybrid.npv_excl_terminal_usd / 1e6])
+    assert fmt_usd_m(comp.mining.npv_usd) in " ".join(_texts(panel.plots["npv"]))
     assert np.allclose(panel.charts["bridge"].values["npv_musd"], comp.bridge_npv_usd / 1e6)
     assert panel.wait_for_tornado(60), panel.tornado_status.text()
     keys = panel.charts["tornado"].values["keys"]
@@ -141,7 +157,7 @@ def test_legends_hold_only_current_entries_after_site_switches(qtbot, host):
         assert len(children) == 2 * len(lg.items), (key, [l.text for _, l in lg.items])
     names = [label.text for _, label in panel.plots["cash"].getPlotItem()._planner_legend.items]
     comp = site_paths(host.project.portfolio.get("CIFR-BL"), assumptions_from_settings(host.project.portfolio.settings))
-    assert any(C.fmt_usd_m(comp.ai_lease.capex_usd) in n for n in names)
+    assert any(fmt_usd_m(comp.ai_lease.capex_usd) in n for n in names)
 
 
 def test_energized_change_by_undo_command_updates_panels(qtbot, host):
@@ -150,7 +166,7 @@ def test_energized_change_by_undo_command_updates_panels(qtbot, host):
     mining = _panel(qtbot, MiningPanel, host)
     p = host.project.portfolio
     before = (readiness.charts["criteria"].values["scores"].copy(), paths.charts["npv"].values["npv_musd"].copy(),
-              mining.data.capex_usd)
+              mining.data.payback.cumulative_usd_per_th.copy())
     host.undo_stack.push(EditSiteCommand.create(p, SID, "energized_mw", 50))
     for panel in (readiness, paths, mining):
         assert panel.is_dirty
@@ -161,13 +177,17 @@ def test_energized_change_by_undo_command_updates_panels(qtbot, host):
     assert not np.allclose(readiness.charts["criteria"].values["scores"][:2], before[0][:2])
     comp = site_paths(p.get(SID), assumptions_from_settings(p.settings))
     assert np.allclose(paths.charts["npv"].values["npv_musd"][0], comp.mining.npv_usd / 1e6)
-    assert mining.data.capex_usd > before[2]  # 75 MW more mining infrastructure to build
+    # a new machine's payback depends on the power price, not on how many MW are energized
+    assert np.allclose(mining.data.payback.cumulative_usd_per_th, before[2])
     host.undo_stack.undo()
     for panel in (readiness, paths, mining):
         panel.flush()
     assert np.allclose(np.nan_to_num(readiness.charts["criteria"].values["scores"]), np.nan_to_num(before[0]))
     assert np.allclose(paths.charts["npv"].values["npv_musd"], before[1])
-    assert mining.data.capex_usd == pytest.approx(before[2])
+    host.undo_stack.push(EditSiteCommand.create(p, SID, "power_price_usd_per_mwh", 80.0))
+    mining.flush()
+    assert mining.data.power_price_usd_per_mwh == 80.0
+    assert mining.data.payback.cumulative_usd_per_th[-1] < before[2][-1]  # dearer power earns less per TH
 
 
 def test_mining_panel_shows_hashprice_and_breakevens(qtbot, host):
@@ -191,7 +211,7 @@ def test_site_without_mw_says_why(qtbot, host):
     hybrid = _panel(qtbot, HybridPanel, host)
     assert "MW" in hybrid.caption.text()  # HybridError's one line, shown instead of a traceback
     mining = _panel(qtbot, MiningPanel, host)
-    assert mining.data.per_th and "TH/s" in mining.plots["payback"].getPlotItem().getAxis("left").labelText
+    assert "TH/s" in mining.plots["payback"].getPlotItem().getAxis("left").labelText  # per machine, no MW needed
 
 
 def test_hybrid_week_spin_and_capacity_change(qtbot, host):
@@ -209,7 +229,7 @@ def test_hybrid_week_spin_and_capacity_change(qtbot, host):
     assert panel.charts["week"].values["limit"] == 500
     host.undo_stack.undo()
     panel.flush()
-    assert panel.charts["week"].values["limit"] == 394
+    assert panel.charts["week"].values["limit"] == 300  # CORZ-DEN gross MW as a mining site
 
 
 def test_market_panel_sources_and_lease_rate_follows_assumption(qtbot, host):
@@ -236,7 +256,9 @@ def test_assumption_edit_in_editor_changes_mining_panel_and_undo_restores(qtbot,
     assert host.project.portfolio.settings["assumptions"]["btc_price_usd"] == 120_000.0
     assert mining.is_dirty
     mining.flush()
-    assert np.allclose(mining.data.hashprice_usd_per_ph_day, before * 120_000 / 90_000)
+    # today's hashprice is proportional to the BTC price; later months follow the engine's outlook
+    assert mining.data.hashprice_usd_per_ph_day[0] == pytest.approx(before[0] * 120_000 / 90_000)
+    assert not np.allclose(mining.data.hashprice_usd_per_ph_day, before)
     assert "$120,000" in mining.caption.text()
     host.undo_stack.undo()
     mining.flush()
@@ -249,7 +271,7 @@ AXIS_UNITS = {
     (ReadinessPanel, "ranking"): ("points", None),
     (MiningPanel, "hashprice"): ("Year", "$/PH/day"),
     (MiningPanel, "revenue"): ("$/MWh", "$/MW-day"),
-    (MiningPanel, "payback"): ("Months", "$M"),
+    (MiningPanel, "payback"): ("Months", "$ per TH/s"),
     (PathsPanel, "cash"): ("Year", "$M/yr"),
     (PathsPanel, "npv"): (None, "$M"),
     (PathsPanel, "bridge"): ("year", "$M"),
@@ -291,18 +313,19 @@ def test_render_png_of_every_chart_has_the_size_and_is_not_blank(qtbot, host, tm
     p = host.project.portfolio
     site, a = p.get(SID), assumptions_from_settings(p.settings)
     comp, md, hy = cached_paths(site, a), cached_mining(site, a), cached_hybrid(site, a)
-    bars = [C.TornadoBar("btc_price_usd", "BTC price", comp.mining.npv_usd - 5e7, comp.mining.npv_usd + 6e7,
+    bars = [TornadoBar("btc_price_usd", "BTC price", comp.mining.npv_usd - 5e7, comp.mining.npv_usd + 6e7,
                          72_000.0, 108_000.0)]
-    jobs = [(C.readiness_bars, host.scores[SID]), (C.readiness_ranking, C.RankingData(host.scores, SID)),
-            (C.hashprice_chart, md), (C.mining_revenue_chart, md), (C.payback_chart, md),
-            (C.paths_cash_chart, comp), (C.paths_npv_chart, comp), (C.bridge_chart, comp),
-            (C.tornado_chart, C.TornadoData("mining", bars, comp.mining.npv_usd)),
-            (C.hybrid_week_chart, C.HybridWeek(hy, 12)), (C.load_duration_chart, hy),
-            (C.demand_chart, None), (C.lease_deals_chart, a), (C.rack_density_chart, None),
-            (C.time_to_power_chart, None), (C.capex_chart, None)]
+    jobs = [(plots.readiness_bars, host.scores[SID]), (plots.readiness_ranking, cd.RankingData(host.scores, SID)),
+            (plots.hashprice_chart, md), (plots.mining_revenue_chart, md), (plots.payback_chart, md),
+            (plots.paths_cash_chart, comp), (plots.paths_npv_chart, comp), (plots.bridge_chart, comp),
+            (plots.tornado_chart, cd.TornadoData("mining", bars, comp.mining.npv_usd)),
+            (plots.hybrid_week_chart, cd.HybridWeek(hy, 12)), (plots.load_duration_chart, hy),
+            (plots.demand_chart, cd.demand_data()), (plots.lease_deals_chart, cd.lease_deals_data(a)),
+            (plots.rack_density_chart, cd.rack_density_data()), (plots.time_to_power_chart, cd.time_to_power_data()),
+            (plots.capex_chart, cd.capex_data())]
     for i, (builder, data) in enumerate(jobs):
         w, h = (640, 360) if i % 2 else (500, 420)
-        out = C.render_png(builder, data, tmp_path / f"{builder.__name__}.png", w, h)
+        out = plots.render_png(builder, data, tmp_path / f"{builder.__name__}.png", w, h)
         _png_ok(out, w, h)
 
 

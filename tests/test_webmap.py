@@ -216,7 +216,7 @@ def test_layer_style_overrides_and_visibility(small_project):
 
 
 def test_sample_project_map():
-    project_mod = pytest.importorskip("planner.gis.project")
+    from planner.gis import project as project_mod
     from planner.assets import sample_project
     project = project_mod.open_project(sample_project())
     data = _data(build_map(project))
@@ -386,3 +386,18 @@ def test_graduated_cell_squares_go_to_the_cell_canvas():
     xy, cls = _decode_cells(layer["cells"])
     assert np.abs(xy - shapely.get_coordinates(centres)).max() <= 0.00051
     assert list(np.bincount(cls)) == [17, 16, 17, 16, 17, 17]  # 6 quantile classes of 0..99: edges 16.5, 33, ...
+
+
+def test_site_markers_coloured_by_band_class_with_band_in_popup():
+    from planner.model.readiness import score_portfolio
+    from planner.model.readiness import READINESS_COLOURS
+    sites = [Site.create(site_id="A", name="A", power_capacity_mw=300, energized_mw=200, lon=-101.5, lat=31.9),
+             Site.create(site_id="B", name="B", power_capacity_mw=10, lon=-100.0, lat=32.0)]
+    proj = SimpleNamespace(portfolio=Portfolio(sites), layers={})
+    scores = score_portfolio(proj.portfolio)
+    data = _data(build_map(proj, scores=scores))
+    for entry in data["sites"]:
+        r = scores[entry["id"]]
+        assert entry["k"] == r.klass and entry["c"] == READINESS_COLOURS[r.klass]
+        assert f"{r.class_label} ({r.band_text}/100)" in entry["pop"]
+    assert {e["k"] for e in data["sites"]} == {"insufficient_data", "mining_only"}  # B fails the 20 MW gate

@@ -21,12 +21,12 @@ from pathlib import Path
 
 from planner.gis.import_policy import POLICIES, apply_site_import, plan_site_import
 from planner.gis.io import SiteImportError, import_sites, read_layer
+from planner.gis.kinds import IMPORT_KINDS
 from planner.gis.lock import write_lock
 from planner.gis.project import (MapLayer, Project, ProjectError, check_save_target, default_style, new_project,
                                  open_project, safe_layer_name, save_project)
 from planner.model.site import Site
 
-IMPORT_KINDS = ("sites", "transmission", "substations", "fibre", "pops", "stranded", "basins", "flares", "other")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

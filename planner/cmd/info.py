@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from pathlib import Path
+from typing import Any
 
 import pyogrio
 
@@ -11,12 +14,14 @@ from planner.gis.io import LayerImportError, _gdal_source, layer_types, MAX_ZIP_
 from planner.gis.project import METADATA_TABLE, SITES_TABLE, open_project
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``info``."""
     p = subparsers.add_parser("info", help="describe a GIS file or a project (.gpkg)",
                               description="List the layers of a GIS file or project with kind, geometry type, "
                                           "CRS and feature counts.")
     p.add_argument("file", type=Path, help="GeoPackage project or any readable GIS file")
+    p.add_argument("--json", action="store_true", help="print the description as JSON")
+    return p
 
 
 def _is_project(path: Path, layers: list[tuple[str, str | None]]) -> bool:
@@ -24,46 +29,63 @@ def _is_project(path: Path, layers: list[tuple[str, str | None]]) -> bool:
     return path.suffix.lower() == ".gpkg" and (METADATA_TABLE in names or SITES_TABLE in names)
 
 
-def describe(path: Path) -> list[str]:
-    """Lines describing ``path``; raises a PlannerError for unreadable files."""
+def inspect(path: Path) -> dict[str, Any]:
+    """What ``path`` holds as plain data (the ``--json`` output); raises a PlannerError for unreadable files."""
     layers = layer_types(path)
     if _is_project(path, layers):
         project = open_project(path)
         sites = list(project.portfolio)
-        located = sum(1 for s in sites if s.has_location)
-        lines = [f"{path.name}: project {project.portfolio.name!r}",
-                 f"  sites: {len(sites)} ({located} with a location, {len(sites) - located} without)"]
-        for lyr in project.layers.values():
-            types = sorted(set(lyr.gdf.geom_type.dropna()))
-            lines.append(f"  layer {lyr.name}: kind {lyr.kind}, {'/'.join(types) or 'empty'}, "
-                         f"EPSG:4326, {len(lyr.gdf)} features - {lyr.title}")
-        lines += [f"  warning: {w}" for w in project.warnings]
-        problems = project.open_problems()
-        if problems:
-            lines.append(f"  problems: {len(problems)} (the project opens; fix them in the planner or in QGIS)")
-            lines += [f"    {pr.describe()}" for pr in problems]
-        lines += [f"  kept, not ours: {k}" for k in project.kept]
-        return lines
+        return {"file": path.name, "kind": "project", "name": project.portfolio.name, "sites": len(sites),
+                "sites_located": sum(1 for s in sites if s.has_location),
+                "layers": [{"name": lyr.name, "kind": lyr.kind, "geometry": sorted(set(lyr.gdf.geom_type.dropna())),
+                            "crs": "EPSG:4326", "features": len(lyr.gdf), "title": lyr.title}
+                           for lyr in project.layers.values()],
+                "warnings": list(project.warnings)}
     if path.suffix.lower() in (".csv", ".txt", ".tsv"):
         gdf, report = read_layer(path)
-        return [f"{path.name}: CSV points from lon/lat columns, EPSG:4326, {report.rows_read} rows "
-                f"({report.rows_imported} with valid coordinates), columns: "
-                + ", ".join(c for c in gdf.columns if c != "geometry")]
+        return {"file": path.name, "kind": "csv", "crs": "EPSG:4326", "rows": report.rows_read,
+                "rows_with_coordinates": report.rows_imported,
+                "columns": [c for c in gdf.columns if c != "geometry"]}
     src, _ = _gdal_source(path, None, MAX_ZIP_UNCOMPRESSED_BYTES)
-    lines = [f"{path.name}: {len(layers)} layer{'s' if len(layers) != 1 else ''}"]
+    out: list[dict[str, Any]] = []
     for name, gtype in layers:
         try:
             info = pyogrio.read_info(src, layer=name)
         except Exception as e:
             raise LayerImportError(f"{path.name}: cannot read layer {name!r} ({str(e).splitlines()[0]})") from None
-        crs = describe_crs(info.get("crs")) if info.get("crs") else "no CRS"
-        lines.append(f"  layer {name}: {gtype or 'table'}, {crs}, {info.get('features')} features, "
-                     f"fields: {', '.join(map(str, info.get('fields', [])))}")
+        out.append({"name": name, "geometry": gtype, "crs": describe_crs(info.get("crs")) if info.get("crs")
+                    else "no CRS", "features": int(info.get("features") or 0),
+                    "fields": [str(f) for f in info.get("fields", [])]})
+    return {"file": path.name, "kind": "gis", "layers": out}
+
+
+def describe(path: Path) -> list[str]:
+    """Lines describing ``path``; raises a PlannerError for unreadable files."""
+    d = inspect(path)
+    if d["kind"] == "project":
+        lines = [f"{d['file']}: project {d['name']!r}",
+                 f"  sites: {d['sites']} ({d['sites_located']} with a location, "
+                 f"{d['sites'] - d['sites_located']} without)"]
+        for lyr in d["layers"]:
+            lines.append(f"  layer {lyr['name']}: kind {lyr['kind']}, {'/'.join(lyr['geometry']) or 'empty'}, "
+                         f"{lyr['crs']}, {lyr['features']} features - {lyr['title']}")
+        return lines + [f"  warning: {w}" for w in d["warnings"]]
+    if d["kind"] == "csv":
+        return [f"{d['file']}: CSV points from lon/lat columns, EPSG:4326, {d['rows']} rows "
+                f"({d['rows_with_coordinates']} with valid coordinates), columns: " + ", ".join(d["columns"])]
+    n = len(d["layers"])
+    lines = [f"{d['file']}: {n} layer{'s' if n != 1 else ''}"]
+    for lyr in d["layers"]:
+        lines.append(f"  layer {lyr['name']}: {lyr['geometry'] or 'table'}, {lyr['crs']}, {lyr['features']} "
+                     f"features, fields: {', '.join(lyr['fields'])}")
     return lines
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the description; errors propagate to the CLI as one line."""
+    if getattr(args, "json", False):
+        sys.stdout.write(json.dumps(inspect(Path(args.file)), indent=2, ensure_ascii=False) + "\n")
+        return 0
     for line in describe(Path(args.file)):
         print(line)
     return 0

@@ -26,11 +26,11 @@ def load_project(path: str, *, proximity: bool = True) -> Any:
     """Open the project at ``path``; with ``proximity``, fill missing distances in memory (never saved)."""
     project = open_project_arg(path)
     if proximity:
-        from planner.gis.proximity import LAYER_KINDS_USED, apply_proximity
+        from planner.gis.proximity import PROXIMITY_KINDS, apply_proximity
 
         todo = [s.site_id for s in project.portfolio
                 if s.has_location and all(s.get(f) is None for f in COMPUTED_FIELDS)]
-        if todo and any(layer.kind in LAYER_KINDS_USED for layer in project.layers.values()):
+        if todo and any(layer.kind in PROXIMITY_KINDS for layer in project.layers.values()):
             apply_proximity(project, todo)
     return project
 

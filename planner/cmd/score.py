@@ -1,8 +1,11 @@
 """``planner score PROJECT.gpkg [--site ID] [--json]``: rank sites by conversion readiness.
 
-Prints one line per site (best first): total, class, completeness, upgrade capex and time
-to power. ``--site ID`` prints that site's criteria, gates and upgrades instead; ``--json``
-prints the full :class:`planner.model.readiness.ReadinessResult` dicts.
+Prints one line per site (best first): expected total with its band (unknowns at worst - at
+best), class, completeness, upgrade capex, time to power and the next fact to find out.
+``--site ID`` prints that site's criteria, gates, upgrades and every unknown fact ranked by how far
+it can move the class or total; ``--json`` prints the full
+:class:`planner.model.readiness.ReadinessResult` dicts (``total``, ``total_low``, ``total_high``,
+``class``, ``completeness``, ...) with their ``next_facts``.
 """
 from __future__ import annotations
 
@@ -15,7 +18,8 @@ from typing import Any
 
 from planner.cmd import open_project_arg
 from planner.model.portfolio import Portfolio
-from planner.model.readiness import ReadinessResult, rank_results, score_portfolio
+from planner.model.readiness import Fact, ReadinessResult, next_facts, rank_results, score_portfolio
+from planner.model.readiness_rules import READINESS_CLASSES
 from planner.model.site import PlannerError
 
 HELP = "rank sites by AI/HPC conversion readiness (score, class, completeness, capex, time to power)"
@@ -57,41 +61,49 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "\u2026"
 
 
-def format_ranking(results: Sequence[ReadinessResult], names: Mapping[str, str] | None = None) -> str:
-    """Fixed-width ranking table, best first (see :func:`rank_results`).
+def format_ranking(results: Sequence[ReadinessResult], names: Mapping[str, str] | None = None,
+                   facts: Mapping[str, Sequence[Fact]] | None = None) -> str:
+    """Fixed-width ranking table, best first (see :func:`rank_results`), with the next fact per site.
 
-    Capex and time to power of sites with unknown fields are shown as lower bounds (``>=``).
+    ``total`` is the expected total with its band in brackets (unknowns at worst - at best). Capex
+    and time to power of sites with unknown fields are shown as lower bounds (``>=``).
     """
-    names = names or {}
-    head = (f"{'#':>3} {'site_id':<12} {'name':<26} {'total':>6} {'class':<26} {'complete':>8} "
-            f"{'capex':>11} {'to power':>10}")
+    names, facts = names or {}, facts or {}
+    head = (f"{'#':>3} {'site_id':<10} {'name':<24} {'total (band)':>13} {'class':<26} {'known':>5} "
+            f"{'capex':>10} {'to power':>9}  next fact")
     lines = [head, "-" * len(head)]
     for i, r in enumerate(rank_results(results), start=1):
-        total = "-" if r.total is None else f"{r.total:.0f}"
         label = r.class_label + (" (gate)" if r.gates_failed else "")
-        lines.append(f"{i:>3} {_clip(r.site_id, 12):<12} {_clip(names.get(r.site_id, ''), 26):<26} {total:>6} "
-                     f"{_clip(label, 26):<26} {r.completeness_pct:>7.0f}% {_bound(_money(r.capex_total_usd), r):>11} "
-                     f"{_bound(_months(r.time_to_power_months), r):>10}")
+        nxt = facts.get(r.site_id) or ()
+        lines.append(f"{i:>3} {_clip(r.site_id, 10):<10} {_clip(names.get(r.site_id, ''), 24):<24} "
+                     f"{r.band_text:>13} {_clip(label, 26):<26} {r.completeness_pct:>4.0f}% "
+                     f"{_bound(_money(r.capex_total_usd), r):>10} {_bound(_months(r.time_to_power_months), r):>9}  "
+                     f"{nxt[0].sentence if nxt else '-'}")
     return "\n".join(lines)
 
 
-def format_site(result: ReadinessResult, name: str = "") -> str:
+def format_site(result: ReadinessResult, name: str = "", facts: Sequence[Fact] = ()) -> str:
     """Detail of one site: every criterion with score, weight and reason; gates; upgrades."""
     r = result
-    total = "-" if r.total is None else f"{r.total:.1f}"
     out = [f"{r.site_id}{' - ' + name if name else ''}",
-           f"  total {total} / 100, {r.class_label}, data completeness {r.completeness_pct:.0f} % "
-           f"(weights profile {r.weights_profile!r})",
+           f"  total {r.total:.1f} / 100 (band {r.total_low:.1f}-{r.total_high:.1f}: unknowns at worst - at best), "
+           f"{r.class_label}, data completeness {r.completeness_pct:.0f} % (weights profile {r.weights_profile!r})",
+           f"  class at the low end {READINESS_CLASSES[r.class_low]}, at the high end "
+           f"{READINESS_CLASSES[r.class_high]}",
            f"  upgrade capex {_bound(_money(r.capex_total_usd), r)}, "
            f"time to power {_bound(_months(r.time_to_power_months), r)}"
            + ("" if r.completeness_pct >= 100 else " (lower bounds: upgrades are found from known fields only)"),
            "", "  criteria:"]
     for c in r.criteria:
-        score = "missing" if c.score is None else f"{c.score:5.1f}"
+        score = f"{c.score:5.1f}" if c.low == c.high else f"{c.score:5.1f} ({c.low:.0f}-{c.high:.0f})"
         flag = "  GATE" if c.gate_failed else ""
-        out.append(f"    {c.label:<28} {score:>7}  w={c.weight:<4g}{flag}  {c.reason}")
+        out.append(f"    {c.label:<28} {score:>15}  w={c.weight:<4g}{flag}  {c.reason}")
     if r.gates_failed:
         out += ["", "  gates failed:"] + [f"    - {g}" for g in r.gates_failed]
+    if r.gates_open:
+        out += ["", "  gates that unknown data could still fail:"] + [f"    - {g}" for g in r.gates_open]
+    out += ["", "  what to find out next:" if facts else "  what to find out next: nothing, every fact is known"]
+    out += [f"    {i}. {f.sentence}" for i, f in enumerate(facts, start=1)]
     out += ["", "  upgrades:" if r.upgrades else "  upgrades: none needed on the known data"]
     for u in r.upgrades:
         crit = " [critical]" if u.critical else ""
@@ -110,15 +122,24 @@ def run(args: argparse.Namespace) -> int:
     portfolio = load_portfolio(args.project)
     results = score_portfolio(portfolio, as_of=as_of)
     names = {s.site_id: s.name or "" for s in portfolio}
+
+    def facts(sid: str) -> list[Fact]:
+        return next_facts(portfolio.get(sid), portfolio.settings, as_of=as_of, result=results[sid])
+
+    def as_json(r: ReadinessResult) -> dict[str, Any]:
+        return {**r.to_dict(), "next_facts": [f.to_dict() for f in facts(r.site_id)]}
+
     if args.site is not None:
         if args.site not in results:
             raise ScoreCommandError(f"{args.project}: no site with site_id {args.site!r}; "
                                     f"choose one of: {', '.join(results) or '(none)'}")
         result = results[args.site]
-        text = json.dumps(result.to_dict(), indent=2) if args.json else format_site(result, names[args.site])
+        text = json.dumps(as_json(result), indent=2) if args.json else \
+            format_site(result, names[args.site], facts(args.site))
     elif args.json:
-        text = json.dumps([r.to_dict() for r in rank_results(results.values())], indent=2)
+        text = json.dumps([as_json(r) for r in rank_results(results.values())], indent=2)
     else:
-        text = format_ranking(list(results.values()), names) if results else "no sites in this project"
+        text = format_ranking(list(results.values()), names, {sid: facts(sid)[:1] for sid in results}) \
+            if results else "no sites in this project"
     sys.stdout.write(text + "\n")
     return 0

@@ -28,9 +28,10 @@ from shapely.errors import GEOSException
 
 from planner.gis.crs import CRSError, describe_crs, ensure_wgs84, is_wgs84, parse_crs
 from planner.gis.import_policy import id_from_name
+from planner.gis.kinds import KINDS
 from planner.gis.voltage import normalise_voltage_kv
 from planner.model.fields import FIELDS, PRECISION_CHOICES, STATUS_CHOICES
-from planner.model.site import PlannerError, Site, SiteError, coerce_value, cross_field_issues
+from planner.model.site import PlannerError, Site, SiteError, coerce_value, cross_field_issues, first_line
 
 Progress = Callable[[float], None] | None
 
@@ -325,12 +326,8 @@ def layer_types(path: str | Path, max_zip_bytes: int = MAX_ZIP_UNCOMPRESSED_BYTE
     try:
         return [(str(n), None if t is None else str(t)) for n, t in pyogrio.list_layers(src)]
     except (DataSourceError, DataLayerError, OSError) as e:
-        raise _fail(p, f"cannot be read as GIS data ({_first_line(e)})") from None
+        raise _fail(p, f"cannot be read as GIS data ({first_line(e)})") from None
 
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__
 
 
 # -- CSV ---------------------------------------------------------------------------
@@ -394,7 +391,7 @@ def _to_float_array(values: pd.Series, decimal_comma: bool) -> np.ndarray:
     text = text.where(~swap, text.str.replace(",", ".", regex=False))
     out = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     out[ambiguous] = np.nan
-    return out
+    return np.asarray(out, dtype=float)
 
 
 def _read_csv(path: Path, allow_no_coords: bool = False) -> tuple[gpd.GeoDataFrame, list[str], dict[int, str]]:
@@ -406,7 +403,7 @@ def _read_csv(path: Path, allow_no_coords: bool = False) -> tuple[gpd.GeoDataFra
     try:
         df = pd.read_csv(_io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""])
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise _fail(path, f"cannot be parsed as CSV ({_first_line(e)})") from None
+        raise _fail(path, f"cannot be parsed as CSV ({first_line(e)})") from None
     df.columns = [str(c).strip() for c in df.columns]
     cols = list(df.columns)
     lon_col, lat_col = _find_column(cols, LON_NAMES), _find_column(cols, LAT_NAMES)
@@ -618,7 +615,7 @@ def _read(path: str | Path, layer: str | None, crs: Any, kind: str, progress: Pr
         try:
             layers = [(str(n), t) for n, t in pyogrio.list_layers(src)]
         except (DataSourceError, DataLayerError, OSError) as e:
-            raise _fail(p, f"cannot be read as {fmt} ({_first_line(e)})") from None
+            raise _fail(p, f"cannot be read as {fmt} ({first_line(e)})") from None
         spatial = [n for n, t in layers if t is not None]
         names = [n for n, _ in layers]
         if chosen is None:
@@ -632,7 +629,7 @@ def _read(path: str | Path, layer: str | None, crs: Any, kind: str, progress: Pr
         elif chosen not in names:
             raise _fail(p, f"has no layer {chosen!r}; layers: {', '.join(names)}")
         report.layer = chosen if len(layers) > 1 or fmt in ("GeoPackage", "FileGDB") else None
-        bad: dict[int, str] = {}
+        bad = {}
         try:
             try:
                 gdf = pyogrio.read_dataframe(src, layer=chosen)
@@ -642,7 +639,7 @@ def _read(path: str | Path, layer: str | None, crs: Any, kind: str, progress: Pr
                 bad = {i + 1: "missing or unreadable geometry (e.g. a line with one point)"
                        for i in np.flatnonzero(gdf.geometry.isna().to_numpy())}
         except (DataSourceError, DataLayerError, FieldError, GeometryError, OSError, ValueError) as e:
-            raise _fail(p, f"cannot read layer {chosen!r} ({_first_line(e)})") from None
+            raise _fail(p, f"cannot read layer {chosen!r} ({first_line(e)})") from None
         if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
             raise _fail(p, f"layer {chosen!r} is a table without geometry; choose a spatial layer")
         if src.lower().endswith(".shp") and not _shp_has_dbf(p, src):
@@ -657,7 +654,7 @@ def _read(path: str | Path, layer: str | None, crs: Any, kind: str, progress: Pr
     gdf = _rename_case_duplicates(gdf.reset_index(drop=True), report)
     cleaned = _clean(gdf, report, kind, keep_null, crs, p, bad)
     _tick(progress, 0.8)
-    if kind in ("transmission", "substations"):
+    if kind in KINDS and KINDS[kind].has_voltage:
         cleaned = normalise_voltage_kv(cleaned)
         if cleaned["voltage_kv"].isna().all() and len(cleaned):
             report.warnings.append("No voltage found (looked for voltage, max_kv, kv, volt_class); "
@@ -762,9 +759,10 @@ def _column_mapping(columns: list[str], column_map: Mapping[str, str] | None, pa
         if c in mapping:
             continue
         key = c.strip().lower()
-        dst = key if key in FIELDS else SITE_ALIASES.get(key)
-        if dst is None or FIELDS[dst].computed:
+        found = key if key in FIELDS else SITE_ALIASES.get(key)
+        if found is None or FIELDS[found].computed:
             continue
+        dst = found
         if dst in used:
             warnings.append(f"Column {c!r} also maps to {dst}; kept the first column.")
             continue

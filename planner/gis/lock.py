@@ -276,7 +276,7 @@ def write_lock(project_path: str | os.PathLike[str], program: str, wait_s: float
     if held_here(project_path):
         yield None
         return
-    lock = ProjectLock(project_path, program=program)
+    lock = ProjectLock(Path(project_path), program=program)
     lock.acquire_or_raise(wait_s, purpose)
     try:
         yield lock

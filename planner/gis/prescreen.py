@@ -185,11 +185,11 @@ def disk_sums(ix: np.ndarray, iy: np.ndarray, values: np.ndarray, cell_m: float,
     wx0, wy0, wx1, wy1 = window
     h, w = wy1 - wy0, wx1 - wx0
     sel = (ix >= wx0) & (ix < wx1) & (iy >= wy0) & (iy < wy1)
-    grid = np.zeros(h * w)
+    flat_grid = np.zeros(h * w)
     if sel.any():
         flat = (iy[sel].astype(np.int64) - wy0) * w + (ix[sel].astype(np.int64) - wx0)
-        grid = np.bincount(flat, weights=values[sel], minlength=h * w).astype(float)
-    grid = grid.reshape(h, w)
+        flat_grid = np.bincount(flat, weights=values[sel], minlength=h * w).astype(float)
+    grid = flat_grid.reshape(h, w)
     total = float(grid.sum())
     qr, qc = qy.astype(np.int64) - wy0, qx.astype(np.int64) - wx0
     out: dict[str, np.ndarray] = {}

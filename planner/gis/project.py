@@ -55,44 +55,22 @@ from planner import __version__
 from planner.gis import gpkg
 from planner.gis.crs import CRSError, ensure_wgs84
 from planner.gis.import_policy import id_from_name
+from planner.gis.kinds import BASEMAP_KINDS, KINDS, LAYER_KINDS, PROXIMITY_KINDS, default_style
 from planner.gis.lock import ProjectLockedError, pid_alive, real_project_path, write_lock
 from planner.gis.paths import gdal_path, gdal_unsafe, safe_name
 from planner.model.fields import COMPUTED_FIELDS, FIELD_LIST, FIELDS
 from planner.model.portfolio import Portfolio
 from planner.model.problems import Problem
-from planner.model.site import PlannerError, Site, SiteError, coerce_value, cross_field_issues
+from planner.model.site import PlannerError, Site, SiteError, coerce_value, cross_field_issues, first_line
 
 log = logging.getLogger(__name__)
 __all__ = ["ProjectLockedError", "pid_alive"]  # re-exported for callers of the old names
 
 SCHEMA_VERSION = 1
-LAYER_KINDS: tuple[str, ...] = ("transmission", "substations", "fibre", "pops", "stranded", "basins",
-                                "flares", "countries", "states", "other")
-BASEMAP_KINDS: tuple[str, ...] = ("countries", "states")
 SITES_TABLE = "sites"
 METADATA_TABLE = "planner_metadata"
 _RESERVED = {SITES_TABLE, METADATA_TABLE}
 _SQLITE_MAGIC = b"SQLite format 3\x00"
-
-# Geometry type written for an empty layer of each kind (GDAL needs one).
-_KIND_GEOMETRY = {"transmission": "MultiLineString", "fibre": "MultiLineString", "substations": "Point",
-                  "pops": "Point", "flares": "Point", "stranded": "MultiPolygon", "basins": "MultiPolygon",
-                  "countries": "MultiPolygon", "states": "MultiPolygon", "other": "Unknown"}
-
-# Starting styles; the web map reads them and the analyst may edit them (saved per layer).
-DEFAULT_STYLES: dict[str, dict[str, Any]] = {
-    "transmission": {"color": "#d62728", "weight": 2, "opacity": 0.8, "color_by": "voltage_kv", "visible": True},
-    "substations": {"color": "#9467bd", "radius": 4, "opacity": 0.9, "visible": True},
-    "fibre": {"color": "#7b3294", "weight": 0.8, "opacity": 0.35, "dash": "3 3", "visible": True},
-    "pops": {"color": "#17becf", "radius": 3, "opacity": 0.9, "visible": False},
-    "stranded": {"color": "#2ca02c", "fill_opacity": 0.15, "weight": 1, "visible": True},
-    "basins": {"color": "#8c564b", "fill_opacity": 0.08, "weight": 1, "visible": False},
-    "flares": {"color": "#ff7f0e", "radius": 2, "opacity": 0.7, "size_by": "flr_volume_bcm", "visible": False},
-    "countries": {"color": "#888888", "fill_color": "#f4f1ea", "fill_opacity": 1.0, "weight": 0.6,
-                  "visible": True},
-    "states": {"color": "#aaaaaa", "fill_opacity": 0.0, "weight": 0.5, "visible": True},
-    "other": {"color": "#555555", "weight": 1, "radius": 3, "opacity": 0.8, "visible": True},
-}
 
 
 class ProjectError(PlannerError):
@@ -101,11 +79,6 @@ class ProjectError(PlannerError):
 
 class ProjectChangedError(ProjectError):
     """The file changed on disk since it was opened (QGIS, a colleague); saving would replace that."""
-
-
-def default_style(kind: str) -> dict[str, Any]:
-    """A fresh copy of the default style for a layer kind."""
-    return json.loads(json.dumps(DEFAULT_STYLES.get(kind, DEFAULT_STYLES["other"])))
 
 
 def safe_layer_name(text: str, taken: Iterable[str] = ()) -> str:
@@ -351,7 +324,6 @@ def load_sites(gdf: gpd.GeoDataFrame, table: str = "sites") -> tuple[list[Site],
 
 
 # -- freshness of computed fields ---------------------------------------------------------
-PROXIMITY_KINDS = ("transmission", "substations", "fibre", "pops", "stranded", "flares")
 
 
 def layers_signature(project: Project) -> str:
@@ -548,7 +520,7 @@ def _write_owned(project: Project, work: Path, scratch: Path, real: str) -> None
         if lyr.name in tables and lyr.is_stored_in(real):
             continue  # unchanged since read from (or written to) this very file: already in the copy
         gdf = _prepare_layer_gdf(lyr)
-        _write_layer(gdf, work, lyr.name, _KIND_GEOMETRY[lyr.kind] if len(gdf) == 0 else None)
+        _write_layer(gdf, work, lyr.name, KINDS[lyr.kind].geometry if len(gdf) == 0 else None)
     saved_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     _write_layer(_metadata_frame(project, saved_at), work, METADATA_TABLE)
     keep = {lyr.name.lower() for lyr in project.layers.values()} | {SITES_TABLE, METADATA_TABLE}
@@ -663,7 +635,7 @@ def save_project(project: Project, path: str | Path | None = None, *,
         except BaseException as e:
             if not isinstance(e, Exception):
                 raise
-            detail = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            detail = first_line(e)
             raise ProjectError(f"{target.name}: could not save ({detail}); the previous file is unchanged") from e
         finally:
             for leftover in (tmp, scratch):
@@ -758,7 +730,7 @@ def _read_metadata(path: Path, file_layers: list[tuple[str, str | None]],
         df = pyogrio.read_dataframe(str(path), layer=METADATA_TABLE, read_geometry=False)
         raw = {str(k): (None if pd.isna(v) else str(v)) for k, v in zip(df["key"], df["value"])}
     except Exception as e:  # a table without key/value columns, unreadable rows
-        warnings.append(f"the {METADATA_TABLE} table is damaged ({_first_line(e)}); using defaults. "
+        warnings.append(f"the {METADATA_TABLE} table is damaged ({first_line(e)}); using defaults. "
                         "Saving repairs it")
         return {"schema_version": SCHEMA_VERSION, "name": path.stem, "settings": {}, "layers": [],
                 "sites_table": SITES_TABLE, "damaged": True}
@@ -787,10 +759,6 @@ def _read_metadata(path: Path, file_layers: list[tuple[str, str | None]],
     }
 
 
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__
-
 
 def _check_gpkg(path: Path) -> list[tuple[str, str | None]]:
     if not path.exists():
@@ -806,7 +774,7 @@ def _check_gpkg(path: Path) -> list[tuple[str, str | None]]:
     try:
         return [(str(n), None if t is None else str(t)) for n, t in pyogrio.list_layers(str(path))]
     except Exception as e:
-        raise ProjectError(f"{path.name}: not a readable GeoPackage ({_first_line(e)})") from None
+        raise ProjectError(f"{path.name}: not a readable GeoPackage ({first_line(e)})") from None
 
 
 def _read_table(path: Path, name: str, **kwargs: Any) -> gpd.GeoDataFrame:
@@ -853,7 +821,7 @@ def open_project(path: str | Path) -> Project:
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, KeyError, ValueError, TypeError,
             AttributeError, OSError) as e:
         log.debug("cannot open %s", p, exc_info=True)
-        raise ProjectError(f"{p.name}: cannot read the project ({_first_line(e)})") from None
+        raise ProjectError(f"{p.name}: cannot read the project ({first_line(e)})") from None
 
 
 def _open(p: Path, file_layers: list[tuple[str, str | None]]) -> Project:
@@ -896,7 +864,7 @@ def _open(p: Path, file_layers: list[tuple[str, str | None]]) -> Project:
             project.add_layer(_layer_from_entry(p, {"name": name, "kind": "other", "title": name}, owned=False))
             kept_layers.append(name)
         except (PlannerError, pyogrio.errors.DataLayerError, ValueError) as e:
-            warnings.append(f"layer {name!r} could not be shown ({_first_line(e)}); it stays in the file")
+            warnings.append(f"layer {name!r} could not be shown ({first_line(e)}); it stays in the file")
     if kept_layers:
         warnings.append(f"shown but not made by the planner (kept in the file as they are): {', '.join(kept_layers)}")
     try:
@@ -904,7 +872,7 @@ def _open(p: Path, file_layers: list[tuple[str, str | None]]) -> Project:
                                                                   [f.name for f in FIELD_LIST])]
     except Exception as e:  # listing is a courtesy; never blocks opening
         log.debug("cannot list foreign content of %s", p, exc_info=True)
-        warnings.append(f"could not list the tables kept in the file ({_first_line(e)})")
+        warnings.append(f"could not list the tables kept in the file ({first_line(e)})")
     if problems:
         warnings.append(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in the sites: the project "
                         "opened; see the Problems list (planner info lists them)")

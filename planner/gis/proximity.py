@@ -59,12 +59,13 @@ import shapely
 from pyproj import Geod
 
 from planner.gis.crs import is_wgs84
+from planner.gis.kinds import PROXIMITY_KINDS
 from planner.gis.voltage import normalise_voltage_kv
 from planner.model.fields import COMPUTED_FIELDS, VOLTAGE_CLASSES_KV
 from planner.model.site import PlannerError, Site
 
 __all__ = [
-    "LAYER_KINDS_USED", "ProximityConfig", "ProximityError", "apply_proximity", "compute_proximity",
+    "PROXIMITY_KINDS", "ProximityConfig", "ProximityError", "apply_proximity", "compute_proximity",
     "line_class_fields", "project_layers", "sites_frame",
 ]
 
@@ -76,7 +77,6 @@ _MIN_MERIDIAN_KM_PER_DEG = _A_KM * (1 - _E2) * _DEG  # 110.574 km at the equator
 _POLAR_LAT_DEG = 89.9
 
 #: Layer kinds this module reads (other kinds in a project are ignored).
-LAYER_KINDS_USED: tuple[str, ...] = ("transmission", "substations", "fibre", "pops", "stranded", "flares")
 #: Node types of the GridKit/OSM nodes layer that are substations (others are joints, plants...).
 SUBSTATION_TYPES: frozenset[str] = frozenset({"substation", "sub_station", "station"})
 
@@ -156,12 +156,12 @@ def line_class_fields(slot_kv: int) -> tuple[str, str, str, str]:
 # ---------------------------------------------------------------------------------------------
 def _parallel_km_per_deg(lat_deg: np.ndarray) -> np.ndarray:
     s = np.sin(np.radians(lat_deg))
-    return _A_KM * np.cos(np.radians(lat_deg)) / np.sqrt(1 - _E2 * s * s) * _DEG
+    return np.asarray(_A_KM * np.cos(np.radians(lat_deg)) / np.sqrt(1 - _E2 * s * s) * _DEG)
 
 
 def _meridian_km_per_deg(lat_deg: np.ndarray) -> np.ndarray:
     s = np.sin(np.radians(lat_deg))
-    return _A_KM * (1 - _E2) / (1 - _E2 * s * s) ** 1.5 * _DEG
+    return np.asarray(_A_KM * (1 - _E2) / (1 - _E2 * s * s) ** 1.5 * _DEG)
 
 
 def _wrap180(dlon: np.ndarray) -> np.ndarray:
@@ -278,7 +278,7 @@ def _golden_km(lon0: np.ndarray, lat0: np.ndarray, a: np.ndarray, b: np.ndarray,
         fn = f(np.where(left, x1n, x2n))
         f1, f2, x1, x2 = (np.where(left, fn, f2), np.where(left, f1, fn),
                           np.where(left, x1n, x2), np.where(left, x1, x2n))
-    return np.minimum(f1, f2)
+    return np.asarray(np.minimum(f1, f2))
 
 
 def _pair_distances(lon: np.ndarray, lat: np.ndarray, seg: _Segments, site: np.ndarray,
@@ -411,7 +411,7 @@ def _values(source: gpd.GeoDataFrame | np.ndarray, rows: np.ndarray, conv: Calla
     clean = np.array([None] + [conv(u) for u in uniques], dtype=object)  # convert each distinct value once
     out = clean[codes + 1]
     out[rows < 0] = None
-    return out.tolist()
+    return list(out.tolist())
 
 
 def _voltage_kv(lines: gpd.GeoDataFrame) -> np.ndarray:
@@ -425,8 +425,8 @@ def _voltage_kv(lines: gpd.GeoDataFrame) -> np.ndarray:
         unknown = np.flatnonzero(np.isnan(kv))
         if len(unknown) and len(lines.columns) > 2:
             kv[unknown] = normalise_voltage_kv(lines.iloc[unknown])["voltage_kv"].to_numpy(dtype=float)
-        return kv
-    return normalise_voltage_kv(lines)["voltage_kv"].to_numpy(dtype=float)
+        return np.asarray(kv, dtype=float)
+    return np.asarray(normalise_voltage_kv(lines)["voltage_kv"].to_numpy(dtype=float), dtype=float)
 
 
 def _check_layer(kind: str, i: int, gdf: Any) -> gpd.GeoDataFrame:
@@ -534,11 +534,11 @@ def compute_proximity(sites: gpd.GeoDataFrame,
     """
     cfg = config or ProximityConfig()
     ids, lon_all, lat_all, located = _site_coords(sites)
-    kinds = {k: _concat_kind(k, layers.get(k)) for k in LAYER_KINDS_USED}
+    kinds = {k: _concat_kind(k, layers.get(k)) for k in PROXIMITY_KINDS}
     out = pd.DataFrame({c: np.full(len(ids), None, dtype=object) for c in COMPUTED_FIELDS}, index=ids)
     rows = np.flatnonzero(located)
     lon, lat = lon_all[rows], lat_all[rows]
-    steps = [s for s in ("transmission", "substations", "fibre", "pops", "stranded", "flares") if kinds[s] is not None]
+    steps = [s for s in PROXIMITY_KINDS if kinds[s] is not None]
     done = 0
 
     def tick() -> None:
@@ -700,7 +700,7 @@ def project_layers(project: Any) -> dict[str, list[gpd.GeoDataFrame]]:
     """The project's layers grouped by kind (only the kinds proximity uses), in project order."""
     by_kind: dict[str, list[gpd.GeoDataFrame]] = {}
     for layer in getattr(project, "layers", {}).values():
-        if getattr(layer, "kind", None) in LAYER_KINDS_USED and getattr(layer, "gdf", None) is not None:
+        if getattr(layer, "kind", None) in PROXIMITY_KINDS and getattr(layer, "gdf", None) is not None:
             by_kind.setdefault(layer.kind, []).append(layer.gdf)
     return by_kind
 

@@ -92,6 +92,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Geod, Transformer
 
+from planner.fmt import real_number
 from planner.gis.crs import is_wgs84
 from planner.gis.prescreen import Samples, ScaleField, disk_sums, geodesic_bounds, nearest_bounds, sample_features
 from planner.gis.proximity import (
@@ -99,9 +100,10 @@ from planner.gis.proximity import (
     project_coverage, project_layers,
 )
 from planner.model.fields import COMPUTED_FIELDS, VOLTAGE_CLASSES_KV
-from planner.model.readiness import (
-    _DIST_PTS, _LINE_CLASS_FACTOR, CRITERIA_BY_KEY, ScoringContext, _pl, thresholds_from_settings,
-    weights_from_settings,
+from planner.model.readiness import CRITERIA_BY_KEY, ScoringContext, thresholds_from_settings, weights_from_settings
+from planner.model.readiness_rules import (
+    DISTANCE_POINTS, FIBRE_ROUTE_POINTS, LINE_CLASS_FACTORS, PART_WEIGHTS, POP_POINTS, piecewise_linear,
+    power_log_points, power_mw_score,
 )
 from planner.model.site import PlannerError, Site
 
@@ -175,7 +177,7 @@ def screening_weights(settings: Mapping[str, Any] | None = None,
     for key, value in dict(overrides or {}).items():
         if key not in out:
             raise ScreeningError(f"screening weight {key!r}: unknown criterion; use {', '.join(SCREEN_CRITERIA)}")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        if real_number(value) is None or value < 0:
             raise ScreeningError(f"screening weight {key} = {value!r}: must be a number >= 0 (0 switches it off)")
         out[key] = float(value)
     if sum(out.values()) <= 0:
@@ -184,7 +186,6 @@ def screening_weights(settings: Mapping[str, Any] | None = None,
 
 
 _BASE_SITE = Site.create(site_id="CELL", name="Screening cell", status="pipeline")
-_POWER_SCALE = CRITERIA_BY_KEY["power_scale"]
 _GRID = CRITERIA_BY_KEY["grid_proximity"]
 _FIBRE = CRITERIA_BY_KEY["fibre_latency"]
 
@@ -195,16 +196,11 @@ def _stranded_score(fields: Mapping[str, Any], rules: StrandedRules, ctx: Scorin
     vol = fields.get("flare_volume_bcm")
     parts: list[tuple[float, str]] = []
     if d is not None:
-        s = _pl(float(d), _DIST_PTS)
+        s = piecewise_linear(float(d), DISTANCE_POINTS)
         parts.append((s, f"inside {region}" if region else f"stranded region {float(d):.1f} km"))
     if vol is not None:
         mw = float(vol) * rules.mw_per_bcm_per_year
-        if mw > 0:
-            site = Site.create(site_id="CELL", name="Screening cell", status="pipeline", power_capacity_mw=min(mw, 1e4))
-            s_raw = _POWER_SCALE.score(site, ctx)[0]
-            s = 0.0 if s_raw is None else float(s_raw)
-        else:
-            s = 0.0
+        s = float(power_mw_score(min(mw, 1e4), ctx.thresholds))  # the readiness power scale (log MW)
         n = fields.get("flare_count")
         parts.append((s, f"{n if n is not None else '?'} flares / {float(vol):.3f} bcm/yr within "
                          f"{radius_km:g} km (~{mw:,.0f} MW)"))
@@ -234,10 +230,9 @@ def score_fields(fields: Mapping[str, Any], weights: Mapping[str, float], settin
     return total, subs, reasons
 
 
-# Vectorised mirror of the rules above, used only for the pre-screen bounds. tests/test_screening.py
+# Vectorised mirror of the rules above (same public curves and part weights of
+# planner.model.readiness_rules), used only for the pre-screen bounds. tests/test_screening.py
 # checks it against score_fields on random inputs; at run time the refined cells are checked too.
-_FIBRE_PTS = ((0, 100), (1, 100), (10, 70), (50, 20), (100, 0))   # readiness._fibre: fibre route
-_POP_PTS = ((0, 100), (10, 100), (50, 60), (150, 20), (300, 0))   # readiness._fibre: PoP
 
 
 def _interp(x: np.ndarray, pts: Sequence[tuple[float, float]]) -> np.ndarray:
@@ -258,26 +253,27 @@ def _combine_v(parts: Sequence[tuple[float, np.ndarray]]) -> np.ndarray:
 
 def _scores_v(d: Mapping[str, np.ndarray], flare_mw: np.ndarray, weights: Mapping[str, float],
               power_pts: Sequence[tuple[float, float]]) -> np.ndarray:
-    line_parts = [factor * _interp(d[f"line_{kv}"], _DIST_PTS) for kv, factor in _LINE_CLASS_FACTOR
+    line_parts = [factor * _interp(d[f"line_{kv}"], DISTANCE_POINTS) for kv, factor in LINE_CLASS_FACTORS
                   if f"line_{kv}" in d]
     stack = np.vstack(line_parts) if line_parts else np.full((1, len(flare_mw)), np.nan)
     with np.errstate(all="ignore"):
         best = np.where(np.all(np.isnan(stack), axis=0), np.nan,
                         np.max(np.where(np.isnan(stack), -1.0, stack), axis=0))
-    grid = _combine_v([(0.7, best), (0.3, _interp(d["substation"], _DIST_PTS))])
-    fibre = _combine_v([(0.25, _interp(d["fibre"], _FIBRE_PTS)), (0.15, _interp(d["pop"], _POP_PTS))])
-    region = _interp(d["stranded"], _DIST_PTS)
+    gw, fw = PART_WEIGHTS["grid_proximity"], PART_WEIGHTS["fibre_latency"]
+    grid = _combine_v([(gw["lines"], best), (gw["dist_substation_km"], _interp(d["substation"], DISTANCE_POINTS))])
+    fibre = _combine_v([(fw["dist_fibre_km"], _interp(d["fibre"], FIBRE_ROUTE_POINTS)),
+                        (fw["dist_pop_km"], _interp(d["pop"], POP_POINTS))])
+    region = _interp(d["stranded"], DISTANCE_POINTS)
     flares = np.where(np.isnan(flare_mw), np.nan,
-                      np.where(flare_mw > 0, _interp(np.minimum(flare_mw, 1e4), power_pts), 0.0))
+                      np.where(flare_mw > 0, _interp(np.log10(np.clip(flare_mw, 1.0, 1e4)), power_pts), 0.0))
     stranded = _combine_v([(1.0, region), (1.0, flares)])
     return _combine_v([(weights["grid_proximity"], grid), (weights["fibre_latency"], fibre),
                        (weights["stranded_energy"], stranded)])
 
 
 def _power_pts(settings: Mapping[str, Any] | None) -> list[tuple[float, float]]:
-    t = thresholds_from_settings(settings)
-    best, gate = t["campus_power_mw"], t["gate_min_power_mw"]
-    return sorted([(0.0, 0.0), (gate, 20.0), (max(gate, best / 2), 65.0), (max(gate, best), 100.0)])
+    """The readiness power scale's anchors in log10(MW) (planner.model.readiness_rules.power_log_points)."""
+    return list(power_log_points(thresholds_from_settings(settings)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -304,7 +300,7 @@ def state_codes(project: Any) -> list[str]:
     return [] if states is None else sorted(str(s) for s in states["STUSPS"].dropna().unique())
 
 
-def _bbox_region(values: Sequence[float], text: str) -> Region:
+def _bbox_region(values: Sequence[float | str], text: str) -> Region:
     try:
         x0, y0, x1, y1 = (float(v) for v in values)
     except (TypeError, ValueError):
@@ -377,7 +373,7 @@ _COVER_KIND = {"line_69": "transmission", "line_138": "transmission", "line_230"
 
 def _curve_end_km(measure: str) -> float:
     """Distance beyond which the measure's score curve is flat (bounds beyond it cannot matter)."""
-    return float({"fibre": _FIBRE_PTS[-1][0], "pop": _POP_PTS[-1][0]}.get(measure, _DIST_PTS[-1][0]))
+    return float({"fibre": FIBRE_ROUTE_POINTS[-1][0], "pop": POP_POINTS[-1][0]}.get(measure, DISTANCE_POINTS[-1][0]))
 
 
 @dataclass
@@ -564,10 +560,10 @@ def _prepare(project: Any, region: Region, cell_km: float, exclusions: Sequence[
 
 def _exclusion(project: Any, item: Any, i: int, to_grid: Transformer) -> tuple[str, np.ndarray, list[str | None]]:
     if isinstance(item, str):
-        layer = getattr(project, "layers", {}).get(item)
+        layer = project.layers.get(item)
         if layer is None:
-            names = ", ".join(getattr(project, "layers", {})) or "none"
-            raise ScreeningError(f"exclusion layer {item!r}: not in the project; use one of: {names}")
+            known = ", ".join(project.layers) or "none"
+            raise ScreeningError(f"exclusion layer {item!r}: not in the project; use one of: {known}")
         gdf, label = layer.gdf, (layer.title or item)
     elif isinstance(item, gpd.GeoDataFrame):
         gdf, label = item, f"exclusion #{i + 1}"
@@ -586,8 +582,8 @@ def _exclusion(project: Any, item: Any, i: int, to_grid: Transformer) -> tuple[s
                              f"({', '.join(sorted(set(gdf.geom_type))) or 'no features'}): exclusions must be "
                              "polygon layers (e.g. protected areas, cities)")
     name_col = _col(gdf, "name", "region", "basin", "title", "label")
-    names = [None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
-             for v in (gdf[name_col].tolist() if name_col else [None] * len(gdf))]
+    names: list[str | None] = [None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+                               for v in (gdf[name_col].tolist() if name_col else [None] * len(gdf))]
     geoms = shapely.transform(shapely.segmentize(gdf.geometry.to_numpy(), _DENSIFY_DEG),
                               lambda xy: np.column_stack(to_grid.transform(xy[:, 0], xy[:, 1])))
     return label, geoms, names
@@ -601,6 +597,11 @@ def _exclusion(project: Any, item: Any, i: int, to_grid: Transformer) -> tuple[s
 _TABLE_COLUMNS = (["cell_id", "lon", "lat", "excluded", "excluded_reason", "stranded_region"]
                   + [f"{m}_km" for m in _MEASURES] + ["flare_volume_bcm", "score", "score_min", "score_max"])
 _PREPARE_LOCK = threading.Lock()
+
+
+#: Per-cell columns of a band (``km`` is per measure and cell, handled apart).
+_BAND_COLUMNS = ("gx", "gy", "lon", "lat", "excluded", "excluded_reason", "stranded_region", "flare_volume_bcm",
+                 "score", "score_min", "score_max")
 
 
 @dataclass
@@ -642,9 +643,8 @@ class _Band:
 
     def take(self, idx: np.ndarray, offset: int | None = None) -> _Band:
         """The cells at positions ``idx``; ``offset`` (this band's first table row) sets ``row``."""
-        out = _Band(*(getattr(self, k)[idx] for k in ("gx", "gy", "lon", "lat", "excluded", "excluded_reason",
-                                                      "stranded_region")), self.km[:, idx],
-                    *(getattr(self, k)[idx] for k in ("flare_volume_bcm", "score", "score_min", "score_max")))
+        cols: dict[str, Any] = {k: getattr(self, k)[idx] for k in _BAND_COLUMNS}
+        out = _Band(**cols, km=self.km[:, idx])
         out.row = (offset + idx.astype(np.int64)) if offset is not None else (
             None if self.row is None else self.row[idx])
         return out
@@ -655,14 +655,18 @@ class _Band:
         if not bands:
             e = np.empty(0)
             return cls.blank(e.astype(np.int32), e.astype(np.int32), e, e)
-        names = ("gx", "gy", "lon", "lat", "excluded", "excluded_reason", "stranded_region")
-        out = cls(*(np.concatenate([getattr(b, k) for b in bands]) for k in names),
-                  np.concatenate([b.km for b in bands], axis=1),
-                  *(np.concatenate([getattr(b, k) for b in bands])
-                    for k in ("flare_volume_bcm", "score", "score_min", "score_max")))
-        if all(b.row is not None for b in bands):
-            out.row = np.concatenate([b.row for b in bands])  # type: ignore[misc]
+        cols: dict[str, Any] = {k: np.concatenate([getattr(b, k) for b in bands]) for k in _BAND_COLUMNS}
+        out = cls(**cols, km=np.concatenate([b.km for b in bands], axis=1))
+        rows = [b.row for b in bands if b.row is not None]
+        if len(rows) == len(bands):
+            out.row = np.concatenate(rows)
         return out
+
+    def rows(self) -> np.ndarray:
+        """The cells' row numbers in the whole table (set on every selection the search keeps)."""
+        if self.row is None:
+            raise AssertionError("band without row numbers: take() it with an offset first")
+        return self.row
 
     def ids(self) -> np.ndarray:
         """Cell ids (``E<ix>N<iy>``, W/S for negative indices): the same cell has the same id in every run."""
@@ -763,7 +767,7 @@ def _bounds_to_scores(plan: _Plan, lo_m: Mapping[str, np.ndarray], hi_m: Mapping
         est[m] = np.asarray(est_km[m], dtype=float)
         kind = _COVER_KIND.get(m)
         area = plan.coverage.get(kind) if kind else None
-        if area is not None:   # outside a layer's stated coverage the distance is unknown
+        if kind is not None and area is not None:   # outside a layer's stated coverage the distance is unknown
             if kind not in covered:
                 covered[kind] = shapely.intersects_xy(area, lon, lat)
             for d in (lo, hi, est):
@@ -787,8 +791,9 @@ def _flare_radii_m(plan: _Plan, s_min: np.ndarray, s_max: np.ndarray) -> tuple[n
 def _raster_band(plan: _Plan, rows: tuple[int, int]) -> _Band:
     """Cells of grid rows ``rows`` (iy from, to) inside the region, with exclusions and score bounds."""
     c = plan.cell_m
-    gx, gy = np.meshgrid(np.arange(plan.ix0, plan.ix1, dtype=np.int64), np.arange(rows[0], rows[1], dtype=np.int64))
-    gx, gy = gx.ravel(), gy.ravel()
+    mesh_x, mesh_y = np.meshgrid(np.arange(plan.ix0, plan.ix1, dtype=np.int64),
+                                 np.arange(rows[0], rows[1], dtype=np.int64))
+    gx, gy = mesh_x.ravel(), mesh_y.ravel()
     x, y = (gx + 0.5) * c, (gy + 0.5) * c
     with _PREPARE_LOCK:  # worker threads share the geometry; GEOS prepare is not thread-safe
         shapely.prepare(plan.region_grid)
@@ -959,8 +964,8 @@ def _reason_line(fields: Mapping[str, Any], subs: Mapping[str, float | None], to
                  radius_km: float) -> str:
     bits: list[str] = []
     # the line class that gives the grid score (best factor x distance curve; higher kV on ties)
-    known = [(factor * _pl(float(fields[line_class_fields(kv)[0]]), _DIST_PTS), kv) for kv, factor in
-             _LINE_CLASS_FACTOR if fields.get(line_class_fields(kv)[0]) is not None]
+    known = [(factor * piecewise_linear(float(fields[line_class_fields(kv)[0]]), DISTANCE_POINTS), kv) for kv, factor in
+             LINE_CLASS_FACTORS if fields.get(line_class_fields(kv)[0]) is not None]
     if known:
         slot = max(known)[1]
         d_col, v_col, o_col, _ = line_class_fields(slot)
@@ -1131,7 +1136,7 @@ class _Dask:
 
     def threads(self) -> int:
         """Worker threads in the cluster (at least 1)."""
-        return max(1, sum(self.client.nthreads().values()))
+        return max(1, int(sum(self.client.nthreads().values())))
 
     def close(self) -> None:
         if self.own:
@@ -1155,7 +1160,7 @@ class _Dask:
 
     def gather(self, futures: list[Any], tick: Callable[[float], None]) -> list[Any]:
         self.wait(futures, tick)
-        return self.client.gather(futures)
+        return list(self.client.gather(futures))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1414,7 +1419,7 @@ class _Refiner:
 
     def refined_mask(self, pool: _Band) -> np.ndarray:
         """Which cells of ``pool`` have been refined."""
-        return np.isin(pool.row, np.fromiter(self.refined, dtype=np.int64, count=len(self.refined)))
+        return np.isin(pool.rows(), np.fromiter(self.refined, dtype=np.int64, count=len(self.refined)))
 
     def run(self, pool: _Band, positions: np.ndarray, tick: Callable[[float], None]) -> None:
         """Exact fields and score of the cells at ``positions`` of ``pool``."""
@@ -1437,7 +1442,7 @@ class _Refiner:
                 frames.append(_refine_chunk(c, self.layers, self.config, self.coverage))
                 tick((i + 1) / len(chunks))
         exact = pd.concat(frames)
-        for row, cid, lo, hi in zip(cells.row.tolist(), ids, cells.score_min.tolist(), cells.score_max.tolist()):
+        for row, cid, lo, hi in zip(cells.rows().tolist(), ids, cells.score_min.tolist(), cells.score_max.tolist()):
             self.refined.add(int(row))
             fields = exact.loc[cid].to_dict()
             total, subs, _ = score_fields(fields, self.w, self.settings, self.rules, self.config.flare_radius_km)
@@ -1467,11 +1472,11 @@ def _lower(level: float, nth_score: float | None, step: float) -> float:
 
 def _tighten(plan: _Plan, pool: _Band, cache: dict[int, tuple[float, float]]) -> None:
     """Intersect the pool's raster score bounds with exact-planar (STRtree) ones, computed once per cell."""
-    new = np.flatnonzero(~np.isin(pool.row, np.fromiter(cache, dtype=np.int64, count=len(cache))))
+    new = np.flatnonzero(~np.isin(pool.rows(), np.fromiter(cache, dtype=np.int64, count=len(cache))))
     if len(new):
         lo, hi = _vector_bounds(plan, pool.take(new))
-        cache.update(zip(pool.row[new].tolist(), zip(lo.tolist(), hi.tolist())))
-    vals = np.array([cache[r] for r in pool.row.tolist()], dtype=float).reshape(-1, 2)
+        cache.update(zip(pool.rows()[new].tolist(), zip(lo.tolist(), hi.tolist())))
+    vals = np.array([cache[r] for r in pool.rows().tolist()], dtype=np.float64).reshape(-1, 2)
     pool.score_min = np.fmax(pool.score_min, vals[:, 0])
     pool.score_max = np.fmin(pool.score_max, vals[:, 1])
 
@@ -1532,7 +1537,7 @@ def _search(project: Any, parts: _LocalParts | _DaskParts, stats: list[dict[str,
             short = idx[(hi[idx] >= threshold - _REFINE_MARGIN) & ~done[idx]]
         room = MAX_REFINE_CELLS - ref.n_refined
         if len(short) > room:
-            short = short[np.lexsort((pool.row[short], -hi[short]))[:max(room, 0)]]
+            short = short[np.lexsort((pool.rows()[short], -hi[short]))[:max(room, 0)]]
             capped = True
         ref.run(pool, short, round_tick(rnd))
         rnd += 1
@@ -1542,7 +1547,7 @@ def _search(project: Any, parts: _LocalParts | _DaskParts, stats: list[dict[str,
         unref_order = ok[np.argsort(-hi[ok], kind="stable")]   # table order breaks ties: deterministic
         while True:
             rows = np.fromiter(ref.scores, dtype=np.int64, count=len(ref.scores))
-            where = np.searchsorted(pool.row, rows)   # pools only grow, so every scored cell is in this one
+            where = np.searchsorted(pool.rows(), rows)   # pools only grow, so every scored cell is in this one
             exact_score = {int(p): ref.scores[int(r)][0] for p, r in zip(where, rows)}
             exact_order = sorted(exact_score, key=lambda p: (-exact_score[p], ids[p]))
             accepted, blocking = _scan(exact_order, exact_score, unref_order, ref.refined_mask(pool), hi_key,
@@ -1574,7 +1579,7 @@ def _search(project: Any, parts: _LocalParts | _DaskParts, stats: list[dict[str,
                      "spacing for more")
     out: list[Candidate] = []
     for rank, pos in enumerate(accepted, start=1):
-        total, subs, fields = ref.scores[int(pool.row[pos])]
+        total, subs, fields = ref.scores[int(pool.rows()[pos])]
         clean = {k: (None if v is None or (isinstance(v, float) and math.isnan(v)) else v) for k, v in fields.items()}
         out.append(Candidate(rank, str(ids[pos]), reg.code, float(pool.lon[pos]), float(pool.lat[pos]), float(total),
                              subs, _reason_line(clean, subs, float(total), config.flare_radius_km), clean))

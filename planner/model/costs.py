@@ -7,11 +7,11 @@ with a quote; it is not a hidden constant.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from planner.fmt import real_number
 from planner.model.site import PlannerError
 
 
@@ -94,7 +94,7 @@ def unit_costs_from_settings(settings: Mapping[str, Any] | None) -> dict[str, fl
         if key not in UNIT_COSTS:
             raise UnitCostError(f"settings unit_costs: unknown key {key!r}. "
                                 f"Use one of: {', '.join(sorted(UNIT_COSTS))}")
-        if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(float(raw)):
+        if real_number(raw) is None:
             raise UnitCostError(f"settings unit_costs {key} = {raw!r}: must be a finite number "
                                 f"in {UNIT_COSTS[key].unit}. Enter a number")
         value = float(raw)

@@ -49,13 +49,13 @@ from typing import Any
 
 import numpy as np
 
+from planner.fmt import HOURS_PER_YEAR, real_number
 from planner.model.assumptions import AssumptionError, Assumptions, AsicSpec, parse_utc
 from planner.model.site import PlannerError, Site
 
 SATOSHI_PER_BTC = 100_000_000
 HALVING_INTERVAL_BLOCKS = 210_000
 DAYS_PER_MONTH = 30.4375
-HOURS_PER_YEAR = 8760
 TWO_32 = 2**32
 
 
@@ -315,7 +315,14 @@ def npv(rate: float, cash_flows: Sequence[float] | np.ndarray) -> float:
     cf = np.asarray(cash_flows, dtype=float)
     if rate <= -1:
         raise EconomicsError(f"discount rate {rate!r} must be above -100 %")
-    return float(np.sum(cf / (1.0 + rate) ** np.arange(cf.size)))
+    return float(cf @ _discount(float(rate), cf.size))
+
+
+@lru_cache(maxsize=64)
+def _discount(rate: float, n: int) -> np.ndarray:
+    out = (1.0 + rate) ** -np.arange(n, dtype=float)
+    out.setflags(write=False)
+    return out
 
 
 def irr(cash_flows: Sequence[float] | np.ndarray) -> float | None:
@@ -329,6 +336,12 @@ def irr(cash_flows: Sequence[float] | np.ndarray) -> float | None:
         return None
     scale = float(np.abs(cf).max())
     cf_n = cf / scale
+    unique = _irr_unique(cf_n)
+    if unique is not None:
+        return unique
+    found = _irr_bracketed(cf_n)
+    if found is not None:
+        return found
     rates: list[float] = []
     try:
         roots = np.roots(cf_n[::-1])
@@ -350,6 +363,96 @@ def irr(cash_flows: Sequence[float] | np.ndarray) -> float | None:
     return float(min(rates, key=abs))
 
 
+def _irr_unique(cf: np.ndarray) -> float | None:
+    """The IRR when it is provably the only one, by safeguarded Newton; None otherwise.
+
+    Descartes' rule of signs: when the cash flows change sign exactly once, ``sum cf_t x**t`` has
+    exactly one root with x > 0, i.e. one IRR above -100 %.
+    """
+    nz = cf[cf != 0]
+    if nz.size < 2 or int(np.count_nonzero(np.diff(np.sign(nz)))) != 1:
+        return None
+    coef = [float(c) for c in cf[::-1]]  # Horner, highest power first
+    lo, hi = 1e-9, 1e9                   # bracket in x = 1 / (1 + r)
+    f_lo = _horner(coef, lo)[0]
+    x = 1.0 / 1.1
+    for _ in range(100):
+        f, d = _horner(coef, x)
+        if abs(f) < 1e-13:
+            break
+        if (f > 0) == (f_lo > 0):
+            lo = x
+        else:
+            hi = x
+        step = x - f / d if d != 0 else -1.0
+        x = step if lo < step < hi else 0.5 * (lo + hi) if hi < 1e8 else 2.0 * x
+        if hi - lo < 1e-15 * hi:
+            break
+    r = 1.0 / x - 1.0
+    return r if math.isfinite(r) and abs(_npv_n(cf, r)) < 1e-9 else None
+
+
+_IRR_GRID = np.unique(np.concatenate([np.linspace(-0.95, 0.5, 59), np.geomspace(0.5, 1000.0, 40)]))
+
+
+@lru_cache(maxsize=8)
+def _grid_powers(n: int) -> np.ndarray:
+    """``x**t`` for the rate grid (rows) and t = 0..n-1 (columns), x = 1 / (1 + r)."""
+    return (1.0 / (1.0 + _IRR_GRID))[:, None] ** np.arange(n)[None, :]
+
+
+def _irr_bracketed(cf: np.ndarray) -> float | None:
+    """The IRR closest to zero when a rate grid brackets every root Descartes' rule allows; else None.
+
+    The number of positive roots x of ``sum cf_t x**t`` is the number of sign changes of the cash flows
+    minus an even number. When the grid (-95 % to +100,000 %) shows that many sign changes of the NPV,
+    every IRR has been bracketed, each is refined (safeguarded Newton) and the one closest to zero is
+    returned: the same answer as the polynomial roots, faster.
+    """
+    nz = cf[np.abs(cf) > 0]
+    bound = int(np.count_nonzero(np.diff(np.sign(nz))))
+    vals = _grid_powers(cf.size) @ cf
+    idx = np.nonzero(np.sign(vals[:-1]) * np.sign(vals[1:]) < 0)[0]
+    if idx.size != bound or bound == 0 or np.any(vals == 0):
+        return None
+    coef = [float(c) for c in cf[::-1]]
+    rates = []
+    for i in idx:
+        r = _refine(coef, 1.0 / (1.0 + _IRR_GRID[i + 1]), 1.0 / (1.0 + _IRR_GRID[i]))
+        if r is None:
+            return None
+        rates.append(r)
+    return float(min(rates, key=abs))
+
+
+def _refine(coef: list[float], lo: float, hi: float) -> float | None:
+    """Root of the polynomial between ``lo`` and ``hi`` (x, values of opposite sign) as a rate."""
+    f_lo = _horner(coef, lo)[0]
+    x = 0.5 * (lo + hi)
+    for _ in range(100):
+        f, d = _horner(coef, x)
+        if abs(f) < 1e-14:
+            break
+        if (f > 0) == (f_lo > 0):
+            lo = x
+        else:
+            hi = x
+        step = x - f / d if d != 0 else lo - 1.0
+        x = step if lo < step < hi else 0.5 * (lo + hi)
+        if hi - lo < 1e-15 * max(hi, 1e-300):
+            break
+    r = 1.0 / x - 1.0
+    return r if math.isfinite(r) and abs(_horner(coef, x)[0]) < 1e-9 else None
+
+
+def _horner(coef: list[float], x: float) -> tuple[float, float]:
+    f = d = 0.0
+    for c in coef:
+        d = d * x + f
+        f = f * x + c
+    return f, d
+
+
 def _npv_n(cf: np.ndarray, r: float) -> float:
     return float(np.polyval(cf[::-1], 1.0 / (1.0 + r)))  # Horner: sum cf_t x**t with x = 1 / (1 + r)
 
@@ -369,22 +472,23 @@ def _bisect(cf: np.ndarray, lo: float, hi: float) -> float:
 
 
 def _polish_irr(cf: np.ndarray, r: float) -> float:
+    """Polish an eigenvalue root: a few Newton steps on x = 1 / (1 + r), else a bisection in a small
+    bracket; the candidate with the smallest NPV residual wins (so polishing never makes a root worse)."""
+    cands = [r]
     x = 1.0 / (1.0 + r)
-    if abs(np.polyval(cf[::-1], x)) < 1e-12:
-        return r
     der = np.polyder(cf[::-1])
-    for _ in range(3):  # Newton on x = 1 / (1 + r): the eigenvalue root is already close
+    for _ in range(3):
         f, d = np.polyval(cf[::-1], x), np.polyval(der, x)
-        if abs(f) < 1e-12 or d == 0:
+        if abs(f) < 1e-14 or d == 0:
             break
         x -= f / d
-    if x > 0 and abs(_npv_n(cf, 1.0 / x - 1.0)) < 1e-10:
-        return 1.0 / x - 1.0
+    if x > 0:
+        cands.append(1.0 / x - 1.0)
     span = max(1e-6, abs(r) * 1e-4)
     lo, hi = max(-0.99999, r - span), r + span
     if _npv_n(cf, lo) * _npv_n(cf, hi) < 0:
-        return _bisect(cf, lo, hi)
-    return r
+        cands.append(_bisect(cf, lo, hi))
+    return min(cands, key=lambda c: abs(_npv_n(cf, c)) if c > -1 else math.inf)
 
 
 def payback_year(cash_flows: Sequence[float] | np.ndarray) -> float | None:
@@ -508,7 +612,7 @@ class PathResult:
         cf = self.cash_flows_usd.copy()
         if cf.size:
             cf[-1] -= self.terminal_value_usd
-        return cf
+        return np.asarray(cf)
 
     @property
     def terminal_share(self) -> float | None:
@@ -708,13 +812,32 @@ _SENTINEL = 9e4     # padding above every price in a row and below the next row
 _LOWEST = -9e3      # lowest price / revenue a row can hold without reaching the previous row's padding
 
 
-def month_price_order(prices: np.ndarray, month_of_hour: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Hour indices of each calendar month sorted by price (stable): shared by every curve of one price series."""
-    out = []
-    for m in range(12):
-        idx = np.nonzero(month_of_hour == m)[0]
-        out.append(idx[np.argsort(prices[idx], kind="stable")])
-    return tuple(out)
+class PriceOrder:
+    """Hours of each calendar month sorted by price (stable), padded to a (12, width) matrix, with the
+    flattened search keys: everything about one price series that every :class:`DispatchCurve` shares."""
+
+    def __init__(self, prices: np.ndarray, month_of_hour: np.ndarray):
+        p = np.asarray(prices, float)
+        if p.min() <= _LOWEST or p.max() >= _SENTINEL:
+            raise EconomicsError("hourly prices must lie between -9,000 and 90,000 $/MWh")
+        order = []
+        for m in range(12):
+            idx = np.nonzero(month_of_hour == m)[0]
+            order.append(idx[np.argsort(p[idx], kind="stable")])
+        self.width = w = max(o.size for o in order)
+        self.idx = np.zeros((12, w), int)
+        self.valid = np.zeros((12, w), bool)
+        for m, o in enumerate(order):
+            self.idx[m, : o.size] = o
+            self.valid[m, : o.size] = True
+        self.prices, self.month = p, month_of_hour
+        self.sorted_prices = np.where(self.valid, p[self.idx], 0.0)
+        self.flat = (np.where(self.valid, self.sorted_prices, _SENTINEL) + _ROW * np.arange(12)[:, None]).ravel()
+
+
+def month_price_order(prices: np.ndarray, month_of_hour: np.ndarray) -> PriceOrder:
+    """The :class:`PriceOrder` of a price series (compute once, share between curves)."""
+    return PriceOrder(prices, month_of_hour)
 
 
 class DispatchCurve:
@@ -727,28 +850,17 @@ class DispatchCurve:
     """
 
     def __init__(self, prices: np.ndarray, block_on: np.ndarray, block_all: np.ndarray, month_of_hour: np.ndarray,
-                 order: Sequence[np.ndarray] | None = None):
-        p = np.asarray(prices, float)
-        if p.min() <= _LOWEST or p.max() >= _SENTINEL:
-            raise EconomicsError("hourly prices must lie between -9,000 and 90,000 $/MWh")
-        order = month_price_order(p, month_of_hour) if order is None else order
-        w = max(o.size for o in order)
-        self.width = w
-        idx = np.zeros((12, w), int)
-        valid = np.zeros((12, w), bool)
-        for m, o in enumerate(order):
-            idx[m, : o.size] = o
-            valid[m, : o.size] = True
-        mat = np.where(valid, p[idx], _SENTINEL)
-        blk = np.where(valid, np.asarray(block_on, float)[idx], 0.0)
-        cw = np.zeros((12, w + 1))
-        cwp = np.zeros((12, w + 1))
+                 order: PriceOrder | None = None):
+        po = PriceOrder(prices, month_of_hour) if order is None else order
+        self.width, self._flat = po.width, po.flat
+        blk = np.where(po.valid, np.asarray(block_on, float)[po.idx], 0.0)
+        cw = np.zeros((12, po.width + 1))
+        cwp = np.zeros((12, po.width + 1))
         np.cumsum(blk, axis=1, out=cw[:, 1:])
-        np.cumsum(blk * np.where(valid, mat, 0.0), axis=1, out=cwp[:, 1:])
+        np.cumsum(blk * po.sorted_prices, axis=1, out=cwp[:, 1:])
         ball = np.asarray(block_all, float)
-        self.total_all = np.bincount(month_of_hour, weights=ball, minlength=12)
-        self.total_all_cost = np.bincount(month_of_hour, weights=ball * p, minlength=12)
-        self._flat = (mat + _ROW * np.arange(12)[:, None]).ravel()
+        self.total_all: np.ndarray = np.bincount(po.month, weights=ball, minlength=12)
+        self.total_all_cost: np.ndarray = np.bincount(po.month, weights=ball * po.prices, minlength=12)
         self._cw, self._cwp = cw, cwp
 
     def scaled(self, factor: float) -> "DispatchCurve":
@@ -835,7 +947,7 @@ class _Block:
 
     @property
     def cash(self) -> np.ndarray:
-        return self.op - self.refresh + self.resale
+        return np.asarray(self.op - self.refresh + self.resale)
 
     def until(self, end_month: int, years: int) -> np.ndarray:
         """Annual cash (years 0..H) of running this plan until ``end_month`` and selling the fleet then."""
@@ -965,6 +1077,8 @@ class _Lease:
         p = float(a.lease_renewal_probability)
         occ = np.where(live & (k >= term) & (np.where(live, k % term, 0) < a.lease_downtime_months), p, 1.0)
         self.rent_occ = rent * occ
+        self.rent, self.occ, self.term, self.p = rent, occ, term, p
+        self.relet_usd = (1.0 - p) * a.relet_capex_usd_per_mw_it * it_mw
         self.noi_m = a.noi_margin * self.rent_occ
         self.live_share = np.where(live, occ, 0.0)
         self.relets = [(int(e), (1.0 - p) * a.relet_capex_usd_per_mw_it * it_mw) for e in range(b + term, n, term)]
@@ -973,6 +1087,48 @@ class _Lease:
         if pm:
             credited = live & (k < pm)
             self.noi_m = self.noi_m - np.where(credited, rent, 0.0)
+
+    def _exit_noi(self, last: int) -> float:
+        """NOI the exit multiple applies to, ``last`` months after signing (0 while still building).
+
+        The let run rate (12 x the month's escalated rent x margin) less what a buyer expects to lose
+        at the next term end after the horizon, valued at the horizon: the non-renewed share's downtime
+        rent and re-fit capex, discounted at the lease rate; if the horizon falls inside a downtime
+        window, the rest of that window's lost rent instead. So the exit never rewards a shorter lease.
+        """
+        a = self.ctx.a
+        if last < self.b:
+            return 0.0
+        k = last - self.b
+        rent = float(self.rent[last])
+        run_rate = 12.0 * rent * a.noi_margin
+        down = int(a.lease_downtime_months)
+        pos = k % self.term
+        lost = 0.0
+        if k >= self.term and pos < down:            # inside a downtime window: its remaining months
+            lost = (1.0 - self.p) * rent * a.noi_margin * (down - pos - 1)
+        else:                                        # the next term end after the horizon
+            months_to_end = self.term - pos
+            rate = self.ctx.rate + _spread(a)
+            lost = ((1.0 - self.p) * rent * a.noi_margin * down + self.relet_usd) / (1.0 + rate) ** (months_to_end / 12.0)
+        mult = a.ai_exit_multiple_noi
+        return max(0.0, run_rate - (lost / mult if mult > 0 else 0.0))
+
+    def cash_at_year(self, n_years: int) -> tuple[np.ndarray, float, int]:
+        """(NOI - capex - re-fit by year, exit NOI, first live month) of the lease signed at the end of year N.
+
+        Signing 12N months later shifts every annual array by exactly N years (the bridge path), so the
+        arrays of the lease signed today are shifted instead of rebuilt.
+        """
+        base = getattr(self, "_base", None)
+        if base is None:
+            b0 = self.at(0)
+            base = self._base = b0["noi"] - b0["capex"] - b0["relet"]
+        years = self.ctx.years
+        out = np.zeros(years + 1)
+        if n_years <= years:
+            out[n_years:] = base[: years + 1 - n_years]
+        return out, self._exit_noi(self.ctx.n - 1 - 12 * n_years), 12 * n_years + self.b
 
     def at(self, sign_month: int) -> dict[str, Any]:
         """Annual arrays (years 0..H) of this lease signed at ``sign_month`` and its run-rate NOI at the horizon."""
@@ -993,8 +1149,7 @@ class _Lease:
                 relet[_year_at(s + off)] += amount
         if self.prepay and s < n:
             noi_y[_year_at(s)] += self.prepay
-        last = n - 1 - s
-        run_rate = 12.0 * float(self.rent_occ[last]) * ctx.a.noi_margin if last >= self.b else 0.0
+        run_rate = self._exit_noi(n - 1 - s)
         return {"capex": _annual(shift(self.capex_m), years), "noi": noi_y, "relet": relet, "run_rate_noi": run_rate,
                 "prepay": self.prepay if s < n else 0.0, "lease_revenue": float(shift(self.rent_occ).sum()),
                 "lease_noi": float(noi.sum() + (self.prepay if s < n else 0.0)),
@@ -1007,8 +1162,8 @@ def _lease_schedule(ctx: _Ctx, it_mw: float, sign_month: int, build_months: floa
     return _Lease(ctx, it_mw, build_months, capex_usd).at(sign_month)
 
 
-def finance_path(cash_usd: np.ndarray, capex_by_year: np.ndarray, a: Assumptions, equity_rate: float | None = None
-                 ) -> Financing:
+def finance_path(cash_usd: np.ndarray, capex_by_year: np.ndarray, a: Assumptions, equity_rate: float | None = None,
+                 *, project_irr: float | None = None) -> Financing:
     """Debt = ``debt_share`` x the initial capex of each year; interest is capitalised until the year after
     the last draw, then the balance is repaid over ``debt_tenor_years`` (annuity or straight principal);
     a balance left at the horizon is repaid in year H. Equity cash = path cash + draws - debt service.
@@ -1021,7 +1176,8 @@ def finance_path(cash_usd: np.ndarray, capex_by_year: np.ndarray, a: Assumptions
     debt = float(draws.sum())
     if debt <= 0:
         rate = float(a.cost_of_equity if equity_rate is None else equity_rate)
-        return Financing(0.0, service, cash.copy(), npv(rate, cash), irr(cash), None)
+        return Financing(0.0, service, cash.copy(), npv(rate, cash), irr(cash) if project_irr is None else project_irr,
+                         None)
     i = float(a.debt_rate)
     last = int(np.nonzero(draws)[0].max())
     s = min(last + 1, h)
@@ -1035,7 +1191,7 @@ def finance_path(cash_usd: np.ndarray, capex_by_year: np.ndarray, a: Assumptions
         interest = balance * i
         if a.debt_amortisation == "annuity":
             left = tenor - k
-            pay = balance * i / (1.0 - (1.0 + i) ** -left) if i > 0 else balance / left
+            pay = balance * i / (1.0 - (1.0 + i) ** -left) if i > 1e-9 else balance / left + interest
             principal = pay - interest
         else:
             principal = balance / (tenor - k)
@@ -1077,8 +1233,9 @@ def _path(name: str, ctx: _Ctx, gross_mw: float, *, mining_cash: np.ndarray | No
     streams = dict(streams)
     streams["terminal_value"] = float(tv_mining + tv_lease)
     capex = float(capex_by_year.sum())
-    fin = finance_path(with_tv, capex_by_year, ctx.a)
-    return PathResult(name, PATH_LABELS[name], with_tv, capex, v, irr(with_tv), payback_year(total), mwh, electron,
+    project_irr = irr(with_tv)
+    fin = finance_path(with_tv, capex_by_year, ctx.a, project_irr=project_irr)
+    return PathResult(name, PATH_LABELS[name], with_tv, capex, v, project_irr, payback_year(total), mwh, electron,
                       v / gross_mw, operating_usd / max(1, years) / gross_mw, streams, tuple(notes),
                       terminal_value_usd=float(tv_mining + tv_lease), terminal_value_pv_usd=float(tv_pv),
                       npv_excl_terminal_usd=float(excl), capex_by_year_usd=capex_by_year.copy(),
@@ -1407,10 +1564,9 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
             bridge_cash[nconv] = mining.cash_flows_usd
             continue
         sign = nconv * 12
-        ls = bridge_lease.at(sign)
-        m_cash = installed_blocks[0].until(ls["start_month"], h_years)
-        l_cash = ls["noi"] - ls["capex"] - ls["relet"]
-        tv = a.ai_exit_multiple_noi * ls["run_rate_noi"]
+        l_cash, exit_noi, start_month = bridge_lease.cash_at_year(nconv)
+        m_cash = installed_blocks[0].until(start_month, h_years)
+        tv = a.ai_exit_multiple_noi * exit_noi
         lr = ctx.rate + _spread(a)
         bridge[nconv] = npv(ctx.rate, m_cash) + npv(lr, l_cash) + tv / (1.0 + lr) ** h_years
         bridge_capex_year[nconv] = int(_year_of_month(sign))  # first year with conversion capex
@@ -1447,7 +1603,7 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
 
 
 @lru_cache(maxsize=256)
-def _hourly_prices(mean_usd_per_mwh: float, seed: int) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+def _hourly_prices(mean_usd_per_mwh: float, seed: int) -> tuple[np.ndarray, PriceOrder]:
     """The site's hourly price year (planner.model.hybrid.synthetic_prices) and its per-month sort order."""
     from planner.model import hybrid as hy
 
@@ -1489,5 +1645,6 @@ def _check_finite(comp: PathComparison) -> None:
 
 
 def _positive(name: str, value: float) -> None:
-    if not (isinstance(value, (int, float, np.floating, np.integer)) and math.isfinite(value) and value > 0):
+    v = real_number(value)
+    if v is None or v <= 0:
         raise EconomicsError(f"{name} = {value!r} must be a finite number > 0")

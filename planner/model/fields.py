@@ -6,6 +6,7 @@ form, the reports and the importers' column mapping. ``None`` always means
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -219,3 +220,19 @@ def spec(name: str) -> FieldSpec:
 def empty_values() -> dict[str, Any]:
     """All fields set to unknown (None)."""
     return {f.name: None for f in FIELD_LIST}
+
+
+# field names as they appear inside messages and reasons: with an underscore (``energized_mw``), plus lon/lat
+_NAME_IN_TEXT = re.compile(r"\b(" + "|".join(sorted((re.escape(n) for n in FIELDS if "_" in n or n in ("lon", "lat")),
+                                                     key=len, reverse=True)) + r")\b")
+
+
+def _mid_sentence(label: str) -> str:
+    # "Substation owned" -> "substation owned", but "N+1 transformers" and "AI/HPC partner" stay
+    return label[0].lower() + label[1:] if len(label) > 1 and label[1].islower() else label
+
+
+def humanize_field_names(text: str) -> str:
+    """Field names inside a sentence become their labels: ``scored without substation_owned`` ->
+    ``scored without substation owned`` (for reports and messages; plain words are left alone)."""
+    return _NAME_IN_TEXT.sub(lambda m: _mid_sentence(FIELDS[m.group(1)].label), text)

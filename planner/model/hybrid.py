@@ -25,10 +25,10 @@ from typing import Any, Literal
 
 import numpy as np
 
+from planner.fmt import HOURS_PER_YEAR, real_number
 from planner.model.assumptions import Assumptions
 from planner.model.site import PlannerError, Site
 
-HOURS_PER_YEAR = 8760
 REPRESENTATIVE_YEAR = 2025  # a non-leap year starting on a Wednesday
 SUMMER_MONTHS = (5, 6, 7, 8)  # June-September (0-based): the ERCOT 4CP months
 ERCOT_OFFER_CAP_USD_PER_MWH = 5000.0   # ERCOT high system-wide offer cap since 2023
@@ -97,7 +97,7 @@ def synthetic_prices(mean_usd_per_mwh: float, seed: int = 0, year: int = REPRESE
     def clipped_mean(shift: float) -> float:  # mean of clip(base + shift) from the sorted shape, O(log n)
         i = int(np.searchsorted(srt, lo_cap - shift))           # hours at the floor
         j = int(np.searchsorted(srt, hi_cap - shift, "right"))  # hours below the cap
-        return (i * lo_cap + (csum[j] - csum[i]) + (j - i) * shift + (n - j) * hi_cap) / n
+        return float((i * lo_cap + (csum[j] - csum[i]) + (j - i) * shift + (n - j) * hi_cap) / n)
 
     lo, hi = mean_usd_per_mwh - mean - hi_cap, mean_usd_per_mwh - mean - lo_cap + hi_cap
     for _ in range(80):  # mean of the clipped series is continuous and non-decreasing in the shift
@@ -186,7 +186,7 @@ class HybridParams:
         for name in ("interconnect_mw", "reserve_mw", "it_mw", "pue_ai", "mining_capacity_mw",
                      "breakeven_usd_per_mwh", "power_price_usd_per_mwh", "dr_committed_mw"):
             v = getattr(self, name)
-            if not isinstance(v, (int, float)) or not math.isfinite(v):
+            if real_number(v) is None:
                 raise HybridError(f"hybrid {name} = {v!r} must be a finite number")
         if self.interconnect_mw <= 0:
             raise HybridError(f"hybrid interconnect_mw = {self.interconnect_mw!r} must be > 0. Enter the site's MW")
@@ -243,7 +243,8 @@ class HybridParams:
             dr_committed_mw=min(a.dr_committed_mw, max(0.0, cap)), dr_pay_usd_per_mw_h=a.dr_pay_usd_per_mw_h,
             dr_event_hours=a.dr_event_hours_per_year if a.dr_committed_mw > 0 else 0, fourcp=in_ercot,
             fourcp_alert_hours_per_month=a.fourcp_alert_hours_per_month,
-            fourcp_tariff_usd_per_mw_year=a.fourcp_tariff_usd_per_mw_year, contract=a.power_contract)
+            fourcp_tariff_usd_per_mw_year=a.fourcp_tariff_usd_per_mw_year,
+            contract="fixed" if a.power_contract == "fixed" else "index")
 
 
 @dataclass(frozen=True, eq=False)
@@ -262,12 +263,12 @@ class HybridResult:
     @property
     def total_mw(self) -> np.ndarray:
         """Site draw: AI facility plus miners."""
-        return self.ai_mw + self.mining_mw
+        return np.asarray(self.ai_mw + self.mining_mw)
 
     @property
     def event(self) -> np.ndarray:
         """Hours where the flexible load must be off (demand response or 4CP alert)."""
-        return self.dr_event | self.fourcp_alert
+        return np.asarray(self.dr_event | self.fourcp_alert)
 
     @property
     def mining_capacity_factor(self) -> float:

@@ -135,4 +135,4 @@ def demand_path_gw() -> list[tuple[int, float]]:
 
 def demand_cagr() -> float:
     """Implied annual growth 2024-2030 (``(45/21)**(1/6) - 1``, about 13.5 %)."""
-    return (DEMAND_2030_GW / DEMAND_2024_GW) ** (1 / 6) - 1
+    return float((DEMAND_2030_GW / DEMAND_2024_GW) ** (1 / 6) - 1)

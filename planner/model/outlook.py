@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from planner.fmt import HOURS_PER_YEAR
 from planner.model.assumptions import AssumptionError, Assumptions, parse_forward_curve, parse_utc
 
 DAYS_PER_MONTH = 30.4375
@@ -71,12 +72,12 @@ class Outlook:
     @property
     def margin_ratio(self) -> np.ndarray:
         """Hashprice over the marginal fleet's cash cost (1 = the marginal fleet breaks even)."""
-        return self.hashprice_usd_per_ph_day / self.marginal_cost_usd_per_ph_day
+        return np.asarray(self.hashprice_usd_per_ph_day / self.marginal_cost_usd_per_ph_day)
 
     def year_average(self, values: np.ndarray) -> np.ndarray:
         """Average of a monthly series per model year (years 1..H)."""
         n = self.months // 12
-        return np.asarray(values[: n * 12], float).reshape(n, 12).mean(axis=1)
+        return np.asarray(np.asarray(values[: n * 12], float).reshape(n, 12).mean(axis=1))
 
     def month_dates(self) -> list[_dt.date]:
         """First day of each model month (for charts and exports)."""
@@ -89,7 +90,7 @@ class Outlook:
                 y, m = y + 1, 1
         return out
 
-    def to_dict(self, step: int = 12) -> dict[str, list[float] | str]:
+    def to_dict(self, step: int = 12) -> dict[str, list[float] | list[str] | str]:
         """Every ``step``-th month of each series (JSON-safe) with the model description."""
         idx = slice(0, None, max(1, int(step)))
         return {"model": self.model, "description": self.description,
@@ -106,7 +107,7 @@ def marginal_cost_usd_per_ph_day(j_per_th: float | np.ndarray, power_usd_per_mwh
                                  pue: float, pool_fee: float) -> float | np.ndarray:
     """Cash cost of one PH/s for a day: ``J * 0.024 * pue * (power + opex / 8760) / (1 - pool_fee)``."""
     return (np.asarray(j_per_th, float) * MWH_PER_PH_DAY_PER_J_PER_TH * pue
-            * (power_usd_per_mwh + opex_usd_per_mw_year / 8760.0) / (1.0 - pool_fee))
+            * (power_usd_per_mwh + opex_usd_per_mw_year / HOURS_PER_YEAR) / (1.0 - pool_fee))
 
 
 def build_outlook(assumptions: Assumptions, months: int | None = None) -> Outlook:
@@ -132,8 +133,8 @@ def _build(a: Assumptions, n: int) -> Outlook:
     shrink = (1.0 - a.efficiency_gain_per_year) ** (t / 12.0)
     j_marginal = a.marginal_fleet_j_per_th * shrink
     j_frontier = a.asic(None).j_per_th * shrink
-    cost = marginal_cost_usd_per_ph_day(j_marginal, a.marginal_power_usd_per_mwh, a.mining_opex_usd_per_mw_year,
-                                        a.pue_mining, a.pool_fee)
+    cost = np.asarray(marginal_cost_usd_per_ph_day(j_marginal, a.marginal_power_usd_per_mwh,
+                                                   a.mining_opex_usd_per_mw_year, a.pue_mining, a.pool_fee), dtype=float)
     h0_ph = hashrate_hs(a.difficulty) / 1e15
     model = a.outlook_model
     if model == "constant_growth":
@@ -176,19 +177,26 @@ def _build(a: Assumptions, n: int) -> Outlook:
 
 
 def read_forward_curve_csv(path: str | Path) -> tuple[tuple[str, float], ...]:
-    """Read a hashprice forward curve from CSV: a date column and a $/PH/day column (header optional).
-
-    The first column holding ISO dates is the date; the first other numeric column the value. Rows
-    that are entirely empty are skipped. Raises :class:`AssumptionError` naming the file and row.
-    """
+    """Read a hashprice forward curve from a CSV file (see :func:`parse_forward_curve_text`)."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8-sig")
     except OSError as e:
         raise AssumptionError(f"{p}: cannot read the forward curve ({e.strerror or e})") from None
-    rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+    return parse_forward_curve_text(text, str(p))
+
+
+def parse_forward_curve_text(text: str, origin: str = "forward curve") -> tuple[tuple[str, float], ...]:
+    """Parse pasted or CSV forward-curve text: one ``date,usd_per_ph_day`` row per point (header optional).
+
+    Tabs, semicolons and ``$`` / thousands commas inside quoted values are accepted, so a table
+    copied from a spreadsheet or a web page pastes as is. Raises :class:`AssumptionError` naming the
+    row that is not a date and a number.
+    """
+    lines = [ln for ln in text.replace("\t", ",").replace(";", ",").splitlines() if ln.strip()]
+    rows = list(csv.reader(io.StringIO("\n".join(lines))))
     if not rows:
-        raise AssumptionError(f"{p}: no rows; write one 'date,usd_per_ph_day' line per point")
+        raise AssumptionError(f"{origin}: no rows; write one 'date,usd_per_ph_day' line per point")
     points = []
     for i, row in enumerate(rows, start=1):
         cells = [c.strip() for c in row]
@@ -197,11 +205,13 @@ def read_forward_curve_csv(path: str | Path) -> tuple[tuple[str, float], ...]:
         except ValueError:
             if i == 1:  # header
                 continue
-            raise AssumptionError(f"{p} row {i}: {cells[0]!r} is not a date (YYYY-MM-DD)") from None
+            raise AssumptionError(f"{origin} row {i}: {cells[0]!r} is not a date (YYYY-MM-DD)") from None
         if len(cells) < 2 or not cells[1]:
-            raise AssumptionError(f"{p} row {i}: missing the $/PH/day value after the date")
+            raise AssumptionError(f"{origin} row {i}: missing the $/PH/day value after the date")
         try:
             points.append((cells[0][:10], float(cells[1].replace("$", "").replace(",", ""))))
         except ValueError:
-            raise AssumptionError(f"{p} row {i}: {cells[1]!r} is not a number of $/PH/day") from None
+            raise AssumptionError(f"{origin} row {i}: {cells[1]!r} is not a number of $/PH/day") from None
+    if not points:
+        raise AssumptionError(f"{origin}: no dated points; write one 'date,usd_per_ph_day' line per point")
     return parse_forward_curve(points)

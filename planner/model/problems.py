@@ -39,4 +39,4 @@ class Problem:
 
     def is_open(self, current: Any) -> bool:
         """Whether the problem still stands given the site's current value of ``field``."""
-        return current == self.placeholder
+        return bool(current == self.placeholder)

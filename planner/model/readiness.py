@@ -1,30 +1,47 @@
 """Conversion readiness: can this mining site host AI/HPC load, what does it take, how long?
 
 Pure Python (DOMAIN section 2). Thirteen criteria each turn site attributes into a 0-100
-sub-score with a one-line reason that names the numbers and units. Rules are transparent
-piecewise-linear curves through the thresholds in DOMAIN (e.g. power: 20 MW -> 20,
-100 MW -> 65, >= 200 MW -> 100). A criterion with some of its fields known scores on what is
-known and names the unknown fields in its reason; with none known it is *missing*
-(score ``None``), never 0.
+sub-score with a one-line reason that names the numbers and units. The rules (curves, score
+tables, part and criterion weights, class thresholds) are the public data of
+:mod:`planner.model.readiness_rules`, which screening and the UI use too.
 
-Total and class
----------------
-- ``total`` = weighted mean of the sub-scores of the criteria that have data, the weights
-  renormalised over those criteria (``None`` only when no weighted criterion has data).
-- ``completeness_pct`` = share of the total weight whose criterion had data.
-- ``klass``, first rule that applies:
+Readiness measures the site, not how much is known about it
+------------------------------------------------------------
+Each criterion is a weighted sum of *parts* (one field or a small group of fields). A known part
+has its score; an unknown part has the range of scores it can still reach (``low`` - ``high``, e.g.
+0-100 for an unknown substation voltage, 60-100 for the energized share of a site whose gross MW
+is unknown) and a stated prior (:data:`~planner.model.readiness_rules.UNKNOWN_PRIORS`, else the
+midpoint of that range; docs/readiness.md explains the choice). Nothing is renormalised:
 
-  1. any enabled hard gate failed -> ``mining_only`` (not convertible, whatever the total);
-  2. ``completeness_pct < min_completeness_pct`` (50) -> ``insufficient_data`` (total still shown);
-  3. ``total >= ready_now_min_total`` (70) and no critical upgrade -> ``ready_now``;
-  4. ``total >= convertible_min_total`` (40) -> ``convertible_with_upgrades``;
-  5. else ``mining_only``.
+- ``total`` = expected total, unknown parts at their prior;
+- ``total_low`` / ``total_high`` = every unknown part at its worst / best; a fully known site has
+  ``total_low == total == total_high``;
+- ``completeness_pct`` = share of the total weight (criterion weight x part weight) that is known.
+
+Class, decided on the band (first rule that applies):
+
+1. an enabled hard gate failed on known facts -> ``mining_only``;
+2. ``ready_now`` only when the *low* end clears ``ready_now_min_total`` (70), no gate can still fail
+   and no known critical upgrade is needed;
+3. the class at the low end (total_low, gates that could fail taken as failed) and at the high end
+   (total_high, such gates passed) lead to the same decision -> that class: ``convertible_with_upgrades``
+   when the low end clears ``convertible_min_total`` (40) (a band reaching into "ready now" still means
+   "convert, with upgrades"), ``mining_only`` when even the high end stays below 40;
+4. otherwise the band spans "keep mining" and "convert" -> ``insufficient_data``.
+
+Power counts on a continuous log scale (energized MW 70 %, gross MW 30 %; 20 MW -> 20, 200 MW -> 70,
+1 GW -> 100). Readiness reads only physical and contractual facts of the site (the fields named by
+:data:`CRITERIA`, the gates and the upgrades), never status, AI partner, notes, sources or anything
+recording whether a conversion happened.
+
+What to find out next: :func:`next_facts` tries each unknown fact's possible values and ranks the
+facts by how far they can move the class, then the total.
 
 Hard gates (``settings["gates"]`` lists the enabled ones, default all of :data:`GATES`):
-``min_power`` - gross capacity (or energized MW when capacity is unknown) below
+``min_power`` - gross capacity (or energized MW > 0 when capacity is unknown) below
 ``gate_min_power_mw`` (20 MW); ``path_to_power`` - nothing energized, interconnection
 status ``none`` and the nearest line >= 69 kV farther than ``gate_max_line_distance_km``
-(50 km). A gate that cannot be evaluated because data is unknown does not fail.
+(50 km). A gate whose data is unknown does not fail, but may still fail: it counts at the low end.
 
 Upgrades and time to power
 --------------------------
@@ -44,69 +61,54 @@ All thresholds are in :data:`DEFAULT_THRESHOLDS`, overridable by
 from __future__ import annotations
 
 import datetime as _dt
-import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from planner.fmt import HOURS_PER_YEAR, real_number
+from planner.model.assumptions import assumptions_from_settings
 from planner.model.costs import unit_costs_from_settings
+from planner.model.fields import FIELDS
+from planner.model.readiness_rules import (
+    BOOL_SCORES, BUILTIN_WEIGHTS_PROFILES, COOLING_SCORES, DARK_FIBRE_SCORES, DEFAULT_THRESHOLDS, DEFAULT_WEIGHTS,
+    DISTANCE_POINTS, DLC_SCORES, ENERGIZATION_MONTHS_POINTS, EQUIPMENT_LEAD_POINTS, EQUIPMENT_SCORES,
+    FACT_PROMPTS, FACT_TRIAL_VALUES, FIBRE_ROUTE_POINTS, HALL_SCORES, INTERCONNECTION_MONTHS,
+    INTERCONNECTION_SCORES, LAND_POINTS_REL, LATENCY_POINTS_REL, LINE_CLASS_FACTORS, MORATORIUM_SCORES,
+    NOT_SCORED, PART_WEIGHTS, PERMIT_SCORES, POP_POINTS, READINESS_CLASSES, READINESS_COLOURS, READINESS_LABELS,
+    REDUNDANCY_SCORES, SUBSTATION_KV_POINTS,
+    TRANSFORMER_COUNT_POINTS, UNKNOWN_PRIORS, WATER_SOURCE_SCORES, WATER_STRESS_SCORES, WATER_VOLUME_POINTS,
+    ZONING_SCORES,
+    piecewise_linear, power_mw_score, rack_kw_points, scaled,
+)
 from planner.model.site import PlannerError, Site
 
 if TYPE_CHECKING:  # pragma: no cover
     from planner.model.portfolio import Portfolio
 
-SubScore = tuple["float | None", str, bool]
+__all__ = [
+    "BUILTIN_WEIGHTS_PROFILES", "CRITERIA", "CRITERIA_BY_KEY", "DEFAULT_THRESHOLDS", "DEFAULT_WEIGHTS", "GATES",
+    "INTERCONNECTION_MONTHS", "INPUT_FIELDS", "NOT_SCORED", "READINESS_CLASSES", "READINESS_COLOURS",
+    "READINESS_LABELS", "Criterion", "CriterionScore", "Fact",
+    "Gate", "ReadinessError", "ReadinessResult", "ScoringContext", "SubScore", "Upgrade", "WeightsProfile",
+    "compute_upgrades", "critical_it_ratio", "gates_from_settings", "next_facts", "rank_results",
+    "score_portfolio", "score_site", "site_power_mw", "thresholds_from_settings", "weights_from_settings",
+    "weights_profiles",
+]
 
 
 class ReadinessError(PlannerError, ValueError):
     """Invalid readiness settings (weights profile, thresholds, gates)."""
 
 
-READINESS_CLASSES: dict[str, str] = {
-    "ready_now": "Ready now",
-    "convertible_with_upgrades": "Convertible with upgrades",
-    "mining_only": "Mining only",
-    "insufficient_data": "Insufficient data",
-}
-
-DEFAULT_THRESHOLDS: dict[str, float] = {
-    "ready_now_min_total": 70.0,
-    "convertible_min_total": 40.0,
-    "min_completeness_pct": 50.0,
-    "gate_min_power_mw": 20.0,
-    "gate_max_line_distance_km": 50.0,
-    "campus_power_mw": 200.0,            # DOMAIN 2: >= 200 MW best
-    "target_rack_kw": 130.0,             # DOMAIN 1/2: GB200 NVL72-class racks need 130+ kW
-    "campus_land_acres": 100.0,          # DOMAIN 2: >= 100 acres for a campus
-    "metro_latency_ms": 10.0,            # DOMAIN 2: < 10 ms to a metro best
-    "water_wue_l_per_kwh": 1.8,          # assumption: US data-center average water use (evaporative)
-    "critical_it_ratio_default": 0.70,   # DOMAIN 4: 0.67-0.80 in public deals, default 0.70
-}
-
-# Months to energization by interconnection status when no date is entered.
-# DOMAIN 1: new 300 MW-1 GW interconnections wait 2-4 years; others are assumptions.
-INTERCONNECTION_MONTHS: dict[str, float] = {
-    "energized": 0.0,
-    "approved": 18.0,     # assumption: studies done, construction left
-    "in_queue": 36.0,     # DOMAIN 1: 2-4 years, midpoint
-    "studying": 42.0,     # assumption: before queue position
-    "none": 48.0,         # DOMAIN 1: upper end of 2-4 years
+#: Threshold keys of earlier versions that saved projects may still carry; accepted and ignored.
+RETIRED_THRESHOLDS: dict[str, str] = {
+    "min_completeness_pct": "the class is decided on the score band, not on completeness",
 }
 
 
 # ---------------------------------------------------------------------------------------
 # small helpers
 # ---------------------------------------------------------------------------------------
-def _pl(x: float, points: Sequence[tuple[float, float]]) -> float:
-    """Piecewise-linear interpolation through ``points`` (sorted by x), clamped at both ends."""
-    if x <= points[0][0]:
-        return points[0][1]
-    for (x0, y0), (x1, y1) in zip(points, points[1:]):
-        if x <= x1:
-            return y0 + (y1 - y0) * (x - x0) / (x1 - x0) if x1 > x0 else y1
-    return points[-1][1]
-
-
 def _n(x: float) -> str:
     """Format a number for a reason: no trailing .0, thousands separators when large."""
     if abs(x) >= 100:
@@ -118,29 +120,6 @@ def _n(x: float) -> str:
 
 def _clamp(score: float) -> float:
     return max(0.0, min(100.0, float(score)))
-
-
-@dataclass(frozen=True)
-class _Part:
-    """One component of a multi-field criterion."""
-
-    name: str
-    weight: float
-    score: float | None
-    text: str = ""
-
-
-def _combine(parts: Sequence[_Part]) -> SubScore:
-    known = [p for p in parts if p.score is not None]
-    unknown = [p.name for p in parts if p.score is None]
-    if not known:
-        return None, f"no data ({', '.join(unknown)} unknown)", True
-    total_w = sum(p.weight for p in known)
-    score = sum(p.weight * float(p.score) for p in known) / total_w  # type: ignore[arg-type]
-    reason = "; ".join(p.text for p in known)
-    if unknown:
-        reason += f"; scored without {', '.join(unknown)} (unknown)"
-    return _clamp(score), reason, False
 
 
 def _months_until(iso_date: str, as_of: _dt.date) -> float:
@@ -171,6 +150,7 @@ def site_power_mw(site: Site) -> tuple[float | None, str]:
         return float(en) + float(pipe), "energized + pipeline (gross unknown)"
     if en is not None:
         return float(en), "energized (gross and pipeline unknown)"
+    assert pipe is not None  # both unknown returned above
     return float(pipe), "pipeline (gross and energized unknown)"
 
 
@@ -182,138 +162,247 @@ def _energized_now(site: Site) -> bool:
 
 
 # ---------------------------------------------------------------------------------------
+# parts and sub-scores
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Part:
+    """One component of a criterion: a known score, or the range an unknown can still reach."""
+
+    name: str                       # the fact (key of FACT_PROMPTS) this part waits for
+    weight: float
+    score: float | None
+    text: str = ""
+    low: float = 0.0
+    high: float = 100.0
+    prior: float | None = None      # expected score while unknown; None = midpoint of low-high
+
+    @property
+    def expected(self) -> float:
+        if self.score is not None:
+            return self.score
+        mid = (self.low + self.high) / 2.0
+        return mid if self.prior is None else min(self.high, max(self.low, self.prior))
+
+
+@dataclass(frozen=True)
+class SubScore:
+    """A criterion's result: expected score and band, reason, known share, facts still unknown."""
+
+    score: float
+    low: float
+    high: float
+    reason: str
+    known_share: float
+    unknown: tuple[str, ...]
+    known_score: float | None       # on the known parts only (renormalised), as screening cells use it
+
+    def __iter__(self) -> Iterator[Any]:  # (score or None, reason, missing), the triple of earlier versions
+        return iter((self.known_score, self.reason, self.known_share <= 0.0))
+
+
+def _unknown(name: str, weight: float, low: float = 0.0, high: float = 100.0, *,
+             prior_score: float | None = None, scorer: Callable[[Any], float] | None = None) -> _Part:
+    prior = None
+    if name in UNKNOWN_PRIORS and scorer is not None:
+        prior = scorer(UNKNOWN_PRIORS[name][0])
+    elif prior_score is not None:
+        prior = prior_score
+    return _Part(name, weight, None, "", low, high, prior)
+
+
+def _table(name: str, weight: float, value: Any, table: Mapping[Any, float], text: str) -> _Part:
+    """A categorical part: known -> its table score; unknown -> the table's range."""
+    if value is None or value not in table:
+        return _unknown(name, weight, min(table.values()), max(table.values()), scorer=lambda v: table[v])
+    return _Part(name, weight, table[value], text)
+
+
+def _curve(name: str, weight: float, value: float | None, points: Sequence[tuple[float, float]], text: str) -> _Part:
+    """A numeric part on a curve: known -> the curve; unknown -> the curve's range."""
+    ys = [p[1] for p in points]
+    if value is None:
+        return _unknown(name, weight, min(ys), max(ys), scorer=lambda v: piecewise_linear(float(v), points))
+    return _Part(name, weight, _clamp(piecewise_linear(float(value), points)), text)
+
+
+#: Facts that are a group of fields, named in reasons by their fields.
+_REASON_NAMES = {"grid_lines": "dist_line_138kv_km-dist_line_500kv_km"}
+
+
+def _combine(parts: Sequence[_Part]) -> SubScore:
+    total_w = sum(p.weight for p in parts)
+    known = [p for p in parts if p.score is not None]
+    unknown = [p for p in parts if p.score is None]
+    known_w = sum(p.weight for p in known)
+    score = sum(p.weight * p.expected for p in parts) / total_w
+    low = sum(p.weight * (p.low if p.score is None else p.score) for p in parts) / total_w
+    high = sum(p.weight * (p.high if p.score is None else p.score) for p in parts) / total_w
+    known_score = None if known_w <= 0 else sum(p.weight * p.expected for p in known) / known_w  # known: expected = score
+    texts = [p.text for p in known if p.text]
+    if unknown:
+        names = ", ".join(dict.fromkeys(_REASON_NAMES.get(p.name, p.name) for p in unknown))
+        texts.append(f"unknown: {names} (band {low:.0f}-{high:.0f})" if known else
+                     f"no data ({names} unknown; band {low:.0f}-{high:.0f})")
+    return SubScore(_clamp(score), _clamp(low), _clamp(high), "; ".join(texts), known_w / total_w,
+                    tuple(dict.fromkeys(p.name for p in unknown)), None if known_score is None else _clamp(known_score))
+
+
+def _pw(criterion: str, part: str) -> float:
+    return PART_WEIGHTS[criterion][part]
+
+
+# ---------------------------------------------------------------------------------------
 # criteria
 # ---------------------------------------------------------------------------------------
 def _power_scale(site: Site, ctx: ScoringContext) -> SubScore:
-    mw, basis = site_power_mw(site)
-    if mw is None:
-        return None, "no data (power_capacity_mw, energized_mw, pipeline_mw unknown)", True
-    best, gate = ctx.t("campus_power_mw"), ctx.t("gate_min_power_mw")
-    pts = [(0.0, 0.0), (gate, 20.0), (max(gate, best / 2), 65.0), (max(gate, best), 100.0)]
-    score = _pl(mw, sorted(pts))
-    extra = ""
-    if site.power_capacity_mw is not None and site.energized_mw is not None:
-        extra = f" ({_n(site.energized_mw)} MW energized)"
-    return _clamp(score), (f"{_n(mw)} MW {basis}{extra}; full marks at >= {_n(best)} MW, "
-                           f"< {_n(gate)} MW fails the gate"), False
+    en = site.energized_mw
+    cap, basis = site.power_capacity_mw, "gross capacity"
+    if cap is None and en is not None and site.pipeline_mw is not None:
+        cap, basis = float(en) + float(site.pipeline_mw), "energized + pipeline"
+    t = ctx.thresholds
 
+    def s(mw: float) -> float:
+        return float(power_mw_score(mw, t))
 
-_STATUS_SCORE = {"energized": 85.0, "approved": 50.0, "in_queue": 30.0, "studying": 15.0, "none": 0.0}
+    w_en, w_cap = _pw("power_scale", "energized_mw"), _pw("power_scale", "power_capacity_mw")
+    if en is not None:
+        p_en = _Part("energized_mw", w_en, s(en), f"{_n(en)} MW energized")
+    else:  # energized can be anything from 0 to the gross capacity
+        p_en = _unknown("energized_mw", w_en, 0.0, 100.0 if cap is None else s(cap))
+    if cap is not None:
+        p_cap = _Part("power_capacity_mw", w_cap, s(cap), f"{_n(cap)} MW {basis}")
+    else:  # gross is at least what is energized
+        p_cap = _unknown("power_capacity_mw", w_cap, 0.0 if en is None else s(en), 100.0)
+    sub = _combine([p_en, p_cap])
+    scale = (f"log scale {_n(ctx.t('gate_min_power_mw'))} MW -> 20, {_n(ctx.t('campus_power_mw'))} MW -> 70, "
+             f"{_n(ctx.t('full_power_mw'))} MW -> 100")
+    return SubScore(sub.score, sub.low, sub.high, f"{sub.reason} ({scale})", sub.known_share, sub.unknown,
+                    sub.known_score)
 
 
 def _time_to_power(site: Site, ctx: ScoringContext) -> SubScore:
-    en, status, date = site.energized_mw, site.interconnection_status, site.expected_energization_date
-    if en is not None and en > 0:
-        cap = site.power_capacity_mw
-        if cap is not None and cap > 0:
+    en, status, date, cap = site.energized_mw, site.interconnection_status, site.expected_energization_date, \
+        site.power_capacity_mw
+    if (en is not None and en > 0) or (en is None and status == "energized"):
+        what = f"{_n(en)} MW energized now" if en is not None else "interconnection energized (MW unknown)"
+        if en is not None and cap is not None and cap > 0:
             share = min(1.0, en / cap)
-            return _clamp(60.0 + 40.0 * share), (f"{_n(en)} MW energized now ({share * 100:.0f} % of "
-                                                 f"{_n(cap)} MW gross); energized now >> queued"), False
-        return 85.0, f"{_n(en)} MW energized now (gross unknown, share not scored)", False
-    if en is None and status == "energized":
-        return 85.0, "interconnection energized (energized MW unknown)", False
-    parts = [
-        _Part("energized_mw", 0.3, 0.0 if en is not None else None, "nothing energized (0 MW)"),
-        _Part("interconnection_status", 0.4, _STATUS_SCORE.get(status) if status else None,
-              f"interconnection {status}"),
-    ]
+            return _combine([_Part("power_capacity_mw", 1.0, _clamp(60.0 + 40.0 * share),
+                                   f"{what} ({share * 100:.0f} % of {_n(cap)} MW gross); energized now >> queued")])
+        # the energized share of an unknown gross is somewhere in (0, 1]
+        sub = _combine([_unknown("power_capacity_mw" if en is not None else "energized_mw", 1.0, 60.0, 100.0)])
+        return SubScore(sub.score, sub.low, sub.high, f"{what}; energized share unknown (band 60-100)",
+                        sub.known_share, sub.unknown, sub.known_score)
+    if en is None and status is None:
+        # energized now (60-100) or not (down to 0): wait for the energized MW / interconnection status
+        return _combine([_unknown("energized_mw", 1.0, 0.0, 100.0)])
+    w = PART_WEIGHTS["time_to_power"]
+    nothing = "nothing energized (0 MW)" if en is not None else f"nothing energized (interconnection {status})"
+    parts = [_Part("energized_mw", w["energized_mw"], 0.0, nothing)]
+    if status is not None:
+        parts.append(_Part("interconnection_status", w["interconnection_status"], INTERCONNECTION_SCORES[status],
+                           f"interconnection {status}"))
+    else:  # 0 MW energized: anything up to "approved"
+        not_energized = {k: v for k, v in INTERCONNECTION_SCORES.items() if k != "energized"}
+        parts.append(_unknown("interconnection_status", w["interconnection_status"], min(not_energized.values()),
+                              max(not_energized.values())))
     if date is not None:
         months = _months_until(date, ctx.as_of)
         if months < 0:
             text = f"expected energization {date} has passed ({_n(-months)} months ago) without power"
         else:
             text = f"expected energization {date} ({_n(months)} months away)"
-        parts.append(_Part("expected_energization_date", 0.3,
-                           _pl(max(0.0, months), [(0, 70), (12, 60), (24, 40), (48, 10), (60, 0)]), text))
+        parts.append(_Part("expected_energization_date", w["expected_energization_date"],
+                           piecewise_linear(max(0.0, months), ENERGIZATION_MONTHS_POINTS), text))
     else:
-        parts.append(_Part("expected_energization_date", 0.3, None))
+        parts.append(_curve("expected_energization_date", w["expected_energization_date"], None,
+                            ENERGIZATION_MONTHS_POINTS, ""))
     return _combine(parts)
 
 
 def _hv_infrastructure(site: Site, ctx: ScoringContext) -> SubScore:
     owned, kv = site.substation_owned, site.substation_voltage_kv
     count, n1 = site.transformer_count, site.transformers_n_plus_1
+    w = PART_WEIGHTS["hv_infrastructure"]
     parts = [
-        _Part("substation_owned", 0.4, None if owned is None else (100.0 if owned else 0.0),
-              "own substation" if owned else "no own substation"),
-        _Part("substation_voltage_kv", 0.35,
-              None if kv is None else _pl(kv, [(0, 0), (69, 40), (115, 70), (138, 100)]),
-              f"substation {_n(kv)} kV (>= 138 kV best)" if kv is not None else ""),
+        _table("substation_owned", w["substation_owned"], owned, BOOL_SCORES,
+               "own substation" if owned else "no own substation"),
+        _curve("substation_voltage_kv", w["substation_voltage_kv"], kv, SUBSTATION_KV_POINTS,
+               f"substation {_n(kv)} kV (>= 138 kV best)" if kv is not None else ""),
     ]
+    wn = w["transformers_n_plus_1"]
     if n1 is True:
-        parts.append(_Part("transformers_n_plus_1", 0.25, 100.0,
+        parts.append(_Part("transformers_n_plus_1", wn, 100.0,
                            f"N+1 transformers ({count} in service)" if count is not None else "N+1 transformers"))
-    elif n1 is False:
-        parts.append(_Part("transformers_n_plus_1", 0.25, 30.0 if (count or 0) >= 1 else 0.0,
-                           f"no N+1 transformer ({'count unknown' if count is None else f'{count} in service'})"))
-    elif count is not None:
-        parts.append(_Part("transformers_n_plus_1", 0.25, _pl(count, [(0, 0), (1, 20), (2, 60)]),
-                           f"{count} transformers, N+1 unknown"))
+    elif n1 is False and count is not None:
+        parts.append(_Part("transformers_n_plus_1", wn, 30.0 if count >= 1 else 0.0,
+                           f"no N+1 transformer ({count} in service)"))
+    elif n1 is False:  # one unit in service scores 30, none 0
+        parts.append(_unknown("transformer_count", wn, 0.0, 30.0))
+    elif count is not None:  # N+1 unknown: two or more units may be N+1
+        lo = 30.0 if count >= 1 else 0.0
+        hi = 100.0 if count >= 2 else lo
+        parts.append(_unknown("transformers_n_plus_1", wn, lo, hi,
+                              prior_score=piecewise_linear(count, TRANSFORMER_COUNT_POINTS)))
     else:
-        parts.append(_Part("transformer_count / transformers_n_plus_1", 0.25, None))
+        parts.append(_unknown("transformers_n_plus_1", wn, 0.0, 100.0))
     return _combine(parts)
 
 
-_DIST_PTS = [(0.0, 100.0), (2.0, 100.0), (10.0, 75.0), (30.0, 25.0), (60.0, 0.0)]
-# Higher voltage carries a 200+ MW campus without reinforcement; lower classes count for less.
-_LINE_CLASS_FACTOR = ((500, 1.0), (345, 1.0), (230, 0.85), (138, 0.6))
-
-
-def _grid_proximity(site: Site, ctx: ScoringContext) -> SubScore:
+def _line_score(site: Site) -> tuple[float | None, str]:
     best: float | None = None
     texts = []
-    for kv, factor in _LINE_CLASS_FACTOR:
+    for kv, factor in LINE_CLASS_FACTORS:
         d = site.get(f"dist_line_{kv}kv_km")
         if d is None:
             continue
         texts.append(f"{kv} kV+ line {d:.1f} km")
-        s = factor * _pl(d, _DIST_PTS)
+        s = factor * piecewise_linear(d, DISTANCE_POINTS)
         best = s if best is None else max(best, s)
+    return best, ", ".join(texts) + " (< 2 km best, > 30 km poor)"
+
+
+def _grid_proximity(site: Site, ctx: ScoringContext) -> SubScore:
+    w = PART_WEIGHTS["grid_proximity"]
+    best, text = _line_score(site)
     dsub = site.dist_substation_km
-    parts = [
-        _Part("dist_line_230kv_km / dist_line_345kv_km", 0.7, best,
-              ", ".join(texts) + " (< 2 km best, > 30 km poor)"),
-        _Part("dist_substation_km", 0.3, None if dsub is None else _pl(dsub, _DIST_PTS),
-              f"substation {dsub:.1f} km" if dsub is not None else ""),
-    ]
-    return _combine(parts)
+    return _combine([
+        _Part("grid_lines", w["lines"], best, text) if best is not None else _unknown("grid_lines", w["lines"]),
+        _curve("dist_substation_km", w["dist_substation_km"], dsub, DISTANCE_POINTS,
+               f"substation {dsub:.1f} km" if dsub is not None else ""),
+    ])
 
 
 def _land(site: Site, ctx: ScoringContext) -> SubScore:
     acres, exp = site.land_acres, site.land_expandable
     target = ctx.t("campus_land_acres")
+    w = PART_WEIGHTS["land"]
     return _combine([
-        _Part("land_acres", 0.85,
-              None if acres is None else _pl(acres, [(0, 0), (target * 0.1, 15), (target * 0.5, 55), (target, 100)]),
-              f"{_n(acres)} acres (>= {_n(target)} acres for a campus)" if acres is not None else ""),
-        _Part("land_expandable", 0.15, None if exp is None else (100.0 if exp else 0.0),
-              "expandable" if exp else "not expandable"),
+        _curve("land_acres", w["land_acres"], acres, scaled(LAND_POINTS_REL, target),
+               f"{_n(acres)} acres (>= {_n(target)} acres for a campus)" if acres is not None else ""),
+        _table("land_expandable", w["land_expandable"], exp, BOOL_SCORES, "expandable" if exp else "not expandable"),
     ])
-
-
-_WATER_SOURCE = {"rights_secured": 100.0, "surface_water": 70.0, "groundwater_well": 60.0,
-                 "municipal": 55.0, "none": 0.0}
-_WATER_STRESS = {"low": 100.0, "medium": 70.0, "high": 35.0, "extremely_high": 10.0}
 
 
 def _water(site: Site, ctx: ScoringContext) -> SubScore:
     src, vol, stress = site.water_source, site.water_volume_m3_per_year, site.water_stress
-    vol_part = _Part("water_volume_m3_per_year", 0.25, None)
+    w = PART_WEIGHTS["water"]
+    vol_part = _curve("water_volume_m3_per_year", w["water_volume_m3_per_year"], None, WATER_VOLUME_POINTS, "")
     if vol is not None:
         mw, _ = site_power_mw(site)
         ref_note = ""
         if mw is None:
             mw, ref_note = 100.0, ", site MW unknown: 100 MW reference"
         it_mw = mw * ctx.critical_it_ratio
-        need_m3 = it_mw * 8760.0 * ctx.t("water_wue_l_per_kwh")  # MWh * L/kWh = m3
+        need_m3 = it_mw * HOURS_PER_YEAR * ctx.t("water_wue_l_per_kwh")  # MWh * L/kWh = m3
         ratio = vol / need_m3 if need_m3 > 0 else 1.0
-        vol_part = _Part("water_volume_m3_per_year", 0.25, _pl(ratio, [(0, 0), (0.25, 40), (1, 100)]),
+        vol_part = _Part("water_volume_m3_per_year", w["water_volume_m3_per_year"],
+                         piecewise_linear(ratio, WATER_VOLUME_POINTS),
                          f"{_n(vol)} m3/yr = {ratio * 100:.0f} % of evaporative need {_n(need_m3)} m3/yr "
                          f"({_n(it_mw)} MW IT{ref_note})")
     return _combine([
-        _Part("water_source", 0.5, _WATER_SOURCE.get(src) if src else None,
-              f"water source {src} (rights secured best)"),
-        _Part("water_stress", 0.25, _WATER_STRESS.get(stress) if stress else None, f"water stress {stress}"),
+        _table("water_source", w["water_source"], src, WATER_SOURCE_SCORES, f"water source {src} (rights secured best)"),
+        _table("water_stress", w["water_stress"], stress, WATER_STRESS_SCORES, f"water stress {stress}"),
         vol_part,
     ])
 
@@ -322,99 +411,78 @@ def _fibre(site: Site, ctx: ScoringContext) -> SubScore:
     lat, dark = site.latency_to_metro_ms, site.dark_fibre_on_site
     dfib, dpop = site.dist_fibre_km, site.dist_pop_km
     target = ctx.t("metro_latency_ms")
+    w = PART_WEIGHTS["fibre_latency"]
     if dark is True:
-        fib = _Part("dist_fibre_km", 0.25, 100.0, "fibre on site")
+        fib = _Part("dist_fibre_km", w["dist_fibre_km"], 100.0, "fibre on site")
     else:
-        fib = _Part("dist_fibre_km", 0.25,
-                    None if dfib is None else _pl(dfib, [(0, 100), (1, 100), (10, 70), (50, 20), (100, 0)]),
-                    f"fibre route {dfib:.1f} km" if dfib is not None else "")
+        fib = _curve("dist_fibre_km", w["dist_fibre_km"], dfib, FIBRE_ROUTE_POINTS,
+                     f"fibre route {dfib:.1f} km" if dfib is not None else "")
     return _combine([
-        _Part("latency_to_metro_ms", 0.35,
-              None if lat is None else _pl(lat, [(0, 100), (target, 100), (2 * target, 60), (4 * target, 20),
-                                                 (6 * target, 0)]),
-              f"{_n(lat)} ms to metro (< {_n(target)} ms best)" if lat is not None else ""),
-        _Part("dark_fibre_on_site", 0.25, None if dark is None else (100.0 if dark else 30.0),
-              "dark fibre on site" if dark else "no dark fibre on site"),
+        _curve("latency_to_metro_ms", w["latency_to_metro_ms"], lat, scaled(LATENCY_POINTS_REL, target),
+               f"{_n(lat)} ms to metro (< {_n(target)} ms best)" if lat is not None else ""),
+        _table("dark_fibre_on_site", w["dark_fibre_on_site"], dark, DARK_FIBRE_SCORES,
+               "dark fibre on site" if dark else "no dark fibre on site"),
         fib,
-        _Part("dist_pop_km", 0.15,
-              None if dpop is None else _pl(dpop, [(0, 100), (10, 100), (50, 60), (150, 20), (300, 0)]),
-              f"PoP {dpop:.1f} km" if dpop is not None else ""),
+        _curve("dist_pop_km", w["dist_pop_km"], dpop, POP_POINTS, f"PoP {dpop:.1f} km" if dpop is not None else ""),
     ])
-
-
-_PERMIT = {"granted": 100.0, "pending": 50.0, "none": 0.0}
-_ZONING = {"industrial_approved": 100.0, "rezoning_pending": 45.0, "not_zoned": 0.0}
-_RISK = {"low": 100.0, "medium": 50.0, "high": 0.0}
 
 
 def _permits(site: Site, ctx: ScoringContext) -> SubScore:
     pp, zn, risk = site.power_permit, site.zoning, site.moratorium_risk
+    w = PART_WEIGHTS["permits_zoning"]
     return _combine([
-        _Part("power_permit", 0.4, _PERMIT.get(pp) if pp else None, f"power permit {pp}"),
-        _Part("zoning", 0.35, _ZONING.get(zn) if zn else None, f"zoning {zn}"),
-        _Part("moratorium_risk", 0.25, _RISK.get(risk) if risk else None, f"moratorium risk {risk}"),
+        _table("power_permit", w["power_permit"], pp, PERMIT_SCORES, f"power permit {pp}"),
+        _table("zoning", w["zoning"], zn, ZONING_SCORES, f"zoning {zn}"),
+        _table("moratorium_risk", w["moratorium_risk"], risk, MORATORIUM_SCORES, f"moratorium risk {risk}"),
     ])
-
-
-_DLC = {"dlc_ready": 100.0, "retrofit_planned": 70.0, "retrofit_possible": 45.0, "none": 0.0}
-# Hydro-cooled ASIC halls already run facility water loops, closer to DLC than air.
-_COOLING = {"direct_to_chip": 100.0, "hydro": 70.0, "immersion": 60.0, "mixed": 40.0, "air": 15.0}
 
 
 def _cooling(site: Site, ctx: ScoringContext) -> SubScore:
     cur, dlc = site.cooling_current, site.dlc_path
     if cur == "direct_to_chip" and dlc is None:
-        return 100.0, "direct-to-chip cooling in place", False
+        return _combine([_Part("dlc_path", 1.0, 100.0, "direct-to-chip cooling in place")])
+    w = PART_WEIGHTS["cooling_design"]
     return _combine([
-        _Part("dlc_path", 0.7, _DLC.get(dlc) if dlc else None, f"DLC path {dlc} (DLC-ready best)"),
-        _Part("cooling_current", 0.3, _COOLING.get(cur) if cur else None, f"current cooling {cur}"),
+        _table("dlc_path", w["dlc_path"], dlc, DLC_SCORES, f"DLC path {dlc} (DLC-ready best)"),
+        _table("cooling_current", w["cooling_current"], cur, COOLING_SCORES, f"current cooling {cur}"),
     ])
-
-
-_REDUNDANCY = {"N": 20.0, "N+1": 85.0, "2N": 100.0}
 
 
 def _redundancy(site: Site, ctx: ScoringContext) -> SubScore:
+    w = PART_WEIGHTS["redundancy"]
     return _combine([
-        _Part(f"redundancy_{k}", w, _REDUNDANCY.get(v) if v else None, f"{k} {v}")
-        for k, w, v in (("power", 0.5, site.redundancy_power), ("cooling", 0.25, site.redundancy_cooling),
-                        ("network", 0.25, site.redundancy_network))
+        _table(f"redundancy_{k}", w[f"redundancy_{k}"], v, REDUNDANCY_SCORES, f"{k} {v}")
+        for k, v in (("power", site.redundancy_power), ("cooling", site.redundancy_cooling),
+                     ("network", site.redundancy_network))
     ])
-
-
-_HALL = {"rack_mount_halls": 100.0, "mixed": 60.0, "greenfield": 50.0, "containers": 25.0}
 
 
 def _rack_density(site: Site, ctx: ScoringContext) -> SubScore:
     kw, hall = site.max_rack_kw, site.hall_type
     target = ctx.t("target_rack_kw")
+    w = PART_WEIGHTS["rack_density"]
     return _combine([
-        _Part("max_rack_kw", 0.75,
-              None if kw is None else _pl(kw, [(0, 0), (8.4, 10), (40, 40), (80, 70), (max(80.0, target), 100)]),
-              f"{_n(kw)} kW/rack (>= {_n(target)} kW/rack path best)" if kw is not None else ""),
-        _Part("hall_type", 0.25, _HALL.get(hall) if hall else None, f"hall type {hall}"),
+        _curve("max_rack_kw", w["max_rack_kw"], kw, rack_kw_points(target),
+               f"{_n(kw)} kW/rack (>= {_n(target)} kW/rack path best)" if kw is not None else ""),
+        _table("hall_type", w["hall_type"], hall, HALL_SCORES, f"hall type {hall}"),
     ])
 
 
 def _labour(site: Site, ctx: ScoringContext) -> SubScore:
     r = site.labour_rating
-    if r is None:
-        return None, "no data (labour_rating unknown)", True
-    return _clamp((r - 1) * 25.0), f"skilled labour rating {r}/5", False
-
-
-_EQUIP = {"owned": 100.0, "on_order": 60.0, "none": 0.0}
+    return _combine([_curve("labour_rating", 1.0, r, ((1, 0), (5, 100)),
+                            f"skilled labour rating {r}/5" if r is not None else "")])
 
 
 def _equipment(site: Site, ctx: ScoringContext) -> SubScore:
     st, lead = site.equipment_status, site.equipment_lead_time_months
     if st == "owned":
-        return 100.0, "transformers/switchgear owned (best)", False
+        return _combine([_Part("equipment_status", 1.0, 100.0, "transformers/switchgear owned (best)")])
+    w = PART_WEIGHTS["long_lead_equipment"]
     return _combine([
-        _Part("equipment_status", 0.6, _EQUIP.get(st) if st else None, f"long-lead equipment {st}"),
-        _Part("equipment_lead_time_months", 0.4,
-              None if lead is None else _pl(lead, [(0, 100), (6, 90), (12, 70), (24, 35), (36, 10), (48, 0)]),
-              f"lead time {_n(lead)} months" if lead is not None else ""),
+        _table("equipment_status", w["equipment_status"], st, EQUIPMENT_SCORES, f"long-lead equipment {st}"),
+        _curve("equipment_lead_time_months", w["equipment_lead_time_months"], lead, EQUIPMENT_LEAD_POINTS,
+               f"lead time {_n(lead)} months" if lead is not None else ""),
     ])
 
 
@@ -430,57 +498,53 @@ class Criterion:
     scorer: Callable[[Site, ScoringContext], SubScore] = field(repr=False, compare=False)
 
     def score(self, site: Site, ctx: ScoringContext | None = None) -> SubScore:
-        """Return (score 0-100 or None, one-line reason, missing) for ``site``."""
+        """The :class:`SubScore` of ``site``; unpacks to (score on known parts or None, reason, missing)."""
         return self.scorer(site, ctx or ScoringContext())
 
 
+_W = DEFAULT_WEIGHTS
 CRITERIA: tuple[Criterion, ...] = (
     Criterion("power_scale", "Power scale at one site", ("power_capacity_mw", "energized_mw", "pipeline_mw"),
-              15.0, "gross MW: 20 MW -> 20, 100 MW -> 65, >= 200 MW -> 100; < 20 MW is a hard gate", _power_scale),
+              _W["power_scale"], "log MW scale (20 MW -> 20, 200 MW -> 70, >= 1 GW -> 100): energized MW 70 %, "
+              "gross MW 30 %; < 20 MW gross is a hard gate", _power_scale),
     Criterion("time_to_power", "Time to power",
               ("energized_mw", "interconnection_status", "expected_energization_date", "power_capacity_mw"),
-              14.0, "energized now: 60 + 40 x energized share; else interconnection status and months to "
-              "expected energization (0 m -> 70, 24 m -> 40, >= 60 m -> 0)", _time_to_power),
+              _W["time_to_power"], "energized now: 60 + 40 x energized share; else interconnection status and "
+              "months to expected energization (0 m -> 70, 24 m -> 40, >= 60 m -> 0)", _time_to_power),
     Criterion("hv_infrastructure", "HV infrastructure on site",
               ("substation_owned", "substation_voltage_kv", "transformer_count", "transformers_n_plus_1"),
-              10.0, "own substation 40 %, voltage (>= 138 kV full) 35 %, N+1 transformers 25 %", _hv_infrastructure),
+              _W["hv_infrastructure"], "own substation 40 %, voltage (>= 138 kV full) 35 %, N+1 transformers 25 %",
+              _hv_infrastructure),
     Criterion("grid_proximity", "Grid proximity",
               ("dist_line_138kv_km", "dist_line_230kv_km", "dist_line_345kv_km", "dist_line_500kv_km",
                "dist_substation_km"),
-              8.0, "nearest line (345 kV+ full, 230 kV x0.85, 138 kV x0.6) 70 %, substation 30 %; "
+              _W["grid_proximity"], "nearest line (345 kV+ full, 230 kV x0.85, 138 kV x0.6) 70 %, substation 30 %; "
               "< 2 km -> 100, 10 km -> 75, 30 km -> 25, >= 60 km -> 0", _grid_proximity),
-    Criterion("land", "Land", ("land_acres", "land_expandable"), 5.0,
+    Criterion("land", "Land", ("land_acres", "land_expandable"), _W["land"],
               ">= 100 acres -> 100 (85 %), expandable (15 %)", _land),
-    Criterion("water", "Water for cooling", ("water_source", "water_stress", "water_volume_m3_per_year"), 5.0,
-              "source (rights secured best) 50 %, stress 25 %, volume vs evaporative need 25 %", _water),
+    Criterion("water", "Water for cooling", ("water_source", "water_stress", "water_volume_m3_per_year"),
+              _W["water"], "source (rights secured best) 50 %, stress 25 %, volume vs evaporative need 25 %", _water),
     Criterion("fibre_latency", "Fibre and latency",
-              ("latency_to_metro_ms", "dark_fibre_on_site", "dist_fibre_km", "dist_pop_km"), 8.0,
+              ("latency_to_metro_ms", "dark_fibre_on_site", "dist_fibre_km", "dist_pop_km"), _W["fibre_latency"],
               "latency (< 10 ms best) 35 %, dark fibre on site 25 %, fibre distance 25 %, PoP distance 15 %",
               _fibre),
-    Criterion("permits_zoning", "Permits and zoning", ("power_permit", "zoning", "moratorium_risk"), 8.0,
-              "power permit 40 %, zoning 35 %, moratorium risk 25 %; all in place best", _permits),
-    Criterion("cooling_design", "Cooling design", ("dlc_path", "cooling_current"), 7.0,
+    Criterion("permits_zoning", "Permits and zoning", ("power_permit", "zoning", "moratorium_risk"),
+              _W["permits_zoning"], "power permit 40 %, zoning 35 %, moratorium risk 25 %; all in place best",
+              _permits),
+    Criterion("cooling_design", "Cooling design", ("dlc_path", "cooling_current"), _W["cooling_design"],
               "path to direct liquid cooling 70 % (DLC-ready best), current cooling 30 %", _cooling),
-    Criterion("redundancy", "Redundancy", ("redundancy_power", "redundancy_cooling", "redundancy_network"), 5.0,
-              "N -> 20, N+1 -> 85 (AI minimum), 2N -> 100; power 50 %, cooling 25 %, network 25 %", _redundancy),
-    Criterion("rack_density", "Rack density / form factor", ("max_rack_kw", "hall_type"), 6.0,
+    Criterion("redundancy", "Redundancy", ("redundancy_power", "redundancy_cooling", "redundancy_network"),
+              _W["redundancy"], "N -> 20, N+1 -> 85 (AI minimum), 2N -> 100; power 50 %, cooling 25 %, network 25 %",
+              _redundancy),
+    Criterion("rack_density", "Rack density / form factor", ("max_rack_kw", "hall_type"), _W["rack_density"],
               "kW/rack (8.4 -> 10, 40 -> 40, >= 130 -> 100) 75 %, hall type 25 %", _rack_density),
-    Criterion("skilled_labour", "Skilled labour", ("labour_rating",), 4.0, "rating 1-5 -> 0-100", _labour),
+    Criterion("skilled_labour", "Skilled labour", ("labour_rating",), _W["skilled_labour"], "rating 1-5 -> 0-100",
+              _labour),
     Criterion("long_lead_equipment", "Long-lead equipment", ("equipment_status", "equipment_lead_time_months"),
-              5.0, "owned -> 100; else status 60 % and lead time (6 m -> 90, 24 m -> 35, >= 48 m -> 0) 40 %",
-              _equipment),
+              _W["long_lead_equipment"], "owned -> 100; else status 60 % and lead time (6 m -> 90, 24 m -> 35, "
+              ">= 48 m -> 0) 40 %", _equipment),
 )
 CRITERIA_BY_KEY: dict[str, Criterion] = {c.key: c for c in CRITERIA}
-DEFAULT_WEIGHTS: dict[str, float] = {c.key: c.default_weight for c in CRITERIA}
-
-# Named profiles shipped with the app; a profile in settings with the same name replaces it.
-BUILTIN_WEIGHTS_PROFILES: dict[str, dict[str, float]] = {
-    "default": dict(DEFAULT_WEIGHTS),
-    # Large training clusters: one big energized block matters most, latency hardly (DOMAIN 1).
-    "training_campus": {**DEFAULT_WEIGHTS, "power_scale": 22.0, "time_to_power": 18.0, "fibre_latency": 3.0},
-    # Inference close to users: latency and fibre weigh more, raw scale less.
-    "inference_latency": {**DEFAULT_WEIGHTS, "power_scale": 8.0, "fibre_latency": 18.0, "redundancy": 8.0},
-}
 
 
 # ---------------------------------------------------------------------------------------
@@ -504,7 +568,7 @@ class WeightsProfile:
             if key not in CRITERIA_BY_KEY:
                 raise ReadinessError(f"weights profile {name!r}: unknown criterion {key!r}. "
                                      f"Use one of: {', '.join(CRITERIA_BY_KEY)}")
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)):
+            if real_number(value) is None:
                 raise ReadinessError(f"weights profile {name!r}: weight for {key} = {value!r} is not a finite "
                                      "number. Enter a number >= 0")
             if value < 0:
@@ -547,11 +611,12 @@ def thresholds_from_settings(settings: Mapping[str, Any] | None) -> dict[str, fl
     out = dict(DEFAULT_THRESHOLDS)
     raw = (settings or {}).get("readiness_thresholds") or {}
     for key, value in dict(raw).items():
+        if key in RETIRED_THRESHOLDS:
+            continue
         if key not in DEFAULT_THRESHOLDS:
             raise ReadinessError(f"settings readiness_thresholds: unknown key {key!r}. "
                                  f"Use one of: {', '.join(DEFAULT_THRESHOLDS)}")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)) \
-                or value < 0:
+        if real_number(value) is None or value < 0:
             raise ReadinessError(f"settings readiness_thresholds {key} = {value!r}: must be a number >= 0. "
                                  "Enter a non-negative number")
         out[key] = float(value)
@@ -559,23 +624,8 @@ def thresholds_from_settings(settings: Mapping[str, Any] | None) -> dict[str, fl
 
 
 def critical_it_ratio(settings: Mapping[str, Any] | None) -> float:
-    """Critical IT MW per gross MW: planner.model.assumptions when available, else settings, else 0.70."""
-    try:
-        from planner.model import assumptions as _assumptions  # written by another module owner
-    except ModuleNotFoundError as e:
-        if e.name != "planner.model.assumptions":
-            raise
-        _assumptions = None  # type: ignore[assignment]
-    ratio: Any = None
-    if _assumptions is not None and hasattr(_assumptions, "assumptions_from_settings"):
-        ratio = getattr(_assumptions.assumptions_from_settings(dict(settings or {})), "critical_it_ratio", None)
-    if ratio is None:
-        ratio = ((settings or {}).get("assumptions") or {}).get("critical_it_ratio",
-                                                                DEFAULT_THRESHOLDS["critical_it_ratio_default"])
-    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < float(ratio) <= 1:
-        raise ReadinessError(f"settings assumptions critical_it_ratio = {ratio!r}: must be in (0, 1]. "
-                             "Enter e.g. 0.70")
-    return float(ratio)
+    """Critical IT MW per gross MW: the ``critical_it_ratio`` assumption in force (DOMAIN 4: 0.67-0.80)."""
+    return float(assumptions_from_settings(dict(settings or {})).critical_it_ratio)
 
 
 # ---------------------------------------------------------------------------------------
@@ -583,25 +633,34 @@ def critical_it_ratio(settings: Mapping[str, Any] | None) -> float:
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Gate:
-    """A hard gate: ``check`` returns the failure reason, or None when passed or not decidable."""
+    """A hard gate. ``check`` returns the failure reason, or None when passed or not decidable;
+    ``could_fail`` says what unknown data could still make it fail (None when it cannot)."""
 
     key: str
     label: str
     criterion: str
     rule: str
     check: Callable[[Site, ScoringContext], "str | None"] = field(repr=False, compare=False)
+    could_fail: Callable[[Site, ScoringContext], "str | None"] = field(repr=False, compare=False,
+                                                                       default=lambda s, c: None)
 
 
 def _gate_min_power(site: Site, ctx: ScoringContext) -> str | None:
     limit = ctx.t("gate_min_power_mw")
     if site.power_capacity_mw is not None:
         mw, what = site.power_capacity_mw, "gross capacity"
-    elif site.energized_mw is not None:
+    elif site.energized_mw is not None and site.energized_mw > 0:  # 0 MW energized says nothing of the scale
         mw, what = site.energized_mw, "energized (gross unknown)"
     else:
         return None
     if mw < limit:
         return f"power scale: {_n(mw)} MW {what} is below the {_n(limit)} MW minimum for an AI/HPC campus"
+    return None
+
+
+def _open_min_power(site: Site, ctx: ScoringContext) -> str | None:
+    if site.power_capacity_mw is None and not (site.energized_mw or 0) > 0:
+        return f"site MW unknown: below {_n(ctx.t('gate_min_power_mw'))} MW it fails the power gate"
     return None
 
 
@@ -616,12 +675,25 @@ def _gate_path_to_power(site: Site, ctx: ScoringContext) -> str | None:
     return None
 
 
+def _open_path_to_power(site: Site, ctx: ScoringContext) -> str | None:
+    st, en, d69 = site.interconnection_status, site.energized_mw, site.dist_line_69kv_km
+    conditions = (None if st is None else st == "none",           # interconnection 'none'
+                  None if en is None else en <= 0,                 # nothing energized
+                  None if d69 is None else d69 > ctx.t("gate_max_line_distance_km"))
+    if False in conditions or None not in conditions:
+        return None  # passes, or failed on known facts (check says so)
+    missing = [name for name, c in zip(("interconnection status", "energized MW", "distance to a >= 69 kV line"),
+                                       conditions) if c is None]
+    return f"{', '.join(missing)} unknown: with no path to power the site fails the path-to-power gate"
+
+
 GATES: dict[str, Gate] = {
     "min_power": Gate("min_power", "Minimum power scale", "power_scale",
-                      "gross capacity (energized if unknown) < gate_min_power_mw fails", _gate_min_power),
+                      "gross capacity (energized if unknown) < gate_min_power_mw fails", _gate_min_power,
+                      _open_min_power),
     "path_to_power": Gate("path_to_power", "Path to power", "time_to_power",
                           "no energized MW, interconnection 'none' and no line >= 69 kV within "
-                          "gate_max_line_distance_km fails", _gate_path_to_power),
+                          "gate_max_line_distance_km fails", _gate_path_to_power, _open_path_to_power),
 }
 
 
@@ -762,25 +834,41 @@ def compute_upgrades(site: Site, costs: Mapping[str, float], ctx: ScoringContext
 # ---------------------------------------------------------------------------------------
 # results
 # ---------------------------------------------------------------------------------------
+#: Every site field readiness reads (criteria, gates, upgrades). Status, AI partner, notes, sources,
+#: operator, location text and the ASIC fleet are not among them: they never move a score.
+INPUT_FIELDS: frozenset[str] = frozenset(
+    {f for c in CRITERIA for f in c.fields}
+    | {"dist_line_69kv_km", "dist_fibre_km", "dist_pop_km", "dark_fibre_on_site", "latency_to_metro_ms",
+       "cooling_current", "dlc_path", "max_rack_kw", "hall_type", "transformers_n_plus_1", "transformer_count",
+       "redundancy_power", "substation_owned", "substation_voltage_kv", "equipment_lead_time_months",
+       "water_source", "power_permit", "zoning"})
+
+_CLASS_ORDER = ("ready_now", "convertible_with_upgrades", "insufficient_data", "mining_only")
+
+
 @dataclass(frozen=True)
 class CriterionScore:
-    """One criterion's result for one site."""
+    """One criterion's result for one site: expected score and band (low-high), weight, reason."""
 
     key: str
     label: str
-    score: float | None
+    score: float
     weight: float
     reason: str
     missing: bool
     gate_failed: bool = False
+    low: float = 0.0
+    high: float = 100.0
+    known_pct: float = 0.0
+    unknown: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class ReadinessResult:
-    """Readiness of one site: total, class, completeness, sub-scores, gates, upgrades, timing."""
+    """Readiness of one site: expected total with its band, class, completeness, criteria, gates, upgrades."""
 
     site_id: str
-    total: float | None
+    total: float
     klass: str
     class_label: str
     completeness_pct: float
@@ -790,10 +878,25 @@ class ReadinessResult:
     capex_total_usd: float | None
     time_to_power_months: float | None
     weights_profile: str = "default"
+    total_low: float = 0.0
+    total_high: float = 100.0
+    class_low: str = "mining_only"
+    class_high: str = "ready_now"
+    gates_open: list[str] = field(default_factory=list)
+
+    @property
+    def band_text(self) -> str:
+        """``"72 (60-85)"``: expected total and its band, rounded; ``"72"`` when fully known."""
+        lo, hi = round(self.total_low), round(self.total_high)
+        return f"{self.total:.0f}" if lo == hi else f"{self.total:.0f} ({lo}-{hi})"
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict (numbers, strings, lists, None) for reports and the CLI."""
-        return asdict(self)
+        """JSON-safe dict (numbers, strings, lists, None) for reports and the CLI; ``class`` = ``klass`` and
+        ``completeness`` = ``completeness_pct`` (the names of ``planner score --json``)."""
+        d = asdict(self)
+        d["class"] = self.klass
+        d["completeness"] = self.completeness_pct
+        return d
 
     def criterion(self, key: str) -> CriterionScore:
         """The :class:`CriterionScore` of criterion ``key``."""
@@ -819,24 +922,55 @@ def _prepare(settings: Mapping[str, Any] | None, as_of: _dt.date | None) -> _Pre
     return _Prepared(profile, weights, gates_from_settings(settings), unit_costs_from_settings(settings), ctx)
 
 
+def _class_at(total: float, gated: bool, critical: bool, ctx: ScoringContext) -> str:
+    if gated:
+        return "mining_only"
+    if total >= ctx.t("ready_now_min_total") and not critical:
+        return "ready_now"
+    if total >= ctx.t("convertible_min_total"):
+        return "convertible_with_upgrades"
+    return "mining_only"
+
+
+def _decide(low: str, high: str, failed: bool) -> str:
+    """The class from the classes at both ends of the band (module docstring, rules 1-4)."""
+    if failed or (low == "mining_only" and high == "mining_only"):
+        return "mining_only"
+    if low == "ready_now":
+        return "ready_now"
+    if low != "mining_only":
+        return "convertible_with_upgrades"
+    return "insufficient_data"
+
+
 def _score(site: Site, p: _Prepared) -> ReadinessResult:
     ctx = p.ctx
     failed: list[tuple[str, str]] = []  # (criterion key, reason)
+    open_: list[str] = []
     for key in p.gates:
         reason = GATES[key].check(site, ctx)
         if reason:
             failed.append((GATES[key].criterion, reason))
+        else:
+            maybe = GATES[key].could_fail(site, ctx)
+            if maybe:
+                open_.append(maybe)
     gated = {crit for crit, _ in failed}
     scores: list[CriterionScore] = []
     for c in CRITERIA:
-        s, reason, missing = c.score(site, ctx)
-        scores.append(CriterionScore(c.key, c.label, None if s is None else round(_clamp(s), 2),
-                                     p.weights[c.key], reason, missing, c.key in gated))
+        sub = c.score(site, ctx)
+        scores.append(CriterionScore(c.key, c.label, round(sub.score, 2), p.weights[c.key], sub.reason,
+                                     sub.known_share <= 0.0, c.key in gated, round(sub.low, 2), round(sub.high, 2),
+                                     round(100.0 * sub.known_share, 1), sub.unknown))
     all_w = sum(p.weights.values())
-    known = [c for c in scores if c.score is not None and c.weight > 0]
-    known_w = sum(c.weight for c in known)
-    completeness = 100.0 * known_w / all_w
-    total = None if known_w <= 0 else round(sum(c.weight * c.score for c in known) / known_w, 2)  # type: ignore[misc]
+
+    def weighted(values: Iterable[tuple[float, float]]) -> float:
+        return round(_clamp(sum(w * v for w, v in values) / all_w), 2)
+
+    total = weighted((c.weight, c.score) for c in scores)
+    low = weighted((c.weight, c.low) for c in scores)
+    high = weighted((c.weight, c.high) for c in scores)
+    completeness = 100.0 * sum(c.weight * c.known_pct / 100.0 for c in scores) / all_w
     upgrades = compute_upgrades(site, p.costs, ctx)
     capex = None if any(u.capex_usd is None for u in upgrades) else \
         float(sum(u.capex_usd for u in upgrades))  # type: ignore[misc]
@@ -852,22 +986,16 @@ def _score(site: Site, p: _Prepared) -> ReadinessResult:
     else:
         ttp = None
     gates_failed = [reason for _, reason in failed]
-    t = ctx.t
-    if gates_failed:
-        klass = "mining_only"
-    elif completeness < t("min_completeness_pct"):
-        klass = "insufficient_data"
-    elif total is not None and total >= t("ready_now_min_total") and not any(u.critical for u in upgrades):
-        klass = "ready_now"
-    elif total is not None and total >= t("convertible_min_total"):
-        klass = "convertible_with_upgrades"
-    else:
-        klass = "mining_only"
+    critical = any(u.critical for u in upgrades)
+    class_low = _class_at(low, bool(gates_failed or open_), critical, ctx)
+    class_high = _class_at(high, bool(gates_failed), critical, ctx)
+    klass = _decide(class_low, class_high, bool(gates_failed))
     return ReadinessResult(
         site_id=site.site_id, total=total, klass=klass, class_label=READINESS_CLASSES[klass],
         completeness_pct=round(completeness, 2), criteria=scores, gates_failed=gates_failed,
         upgrades=upgrades, capex_total_usd=None if capex is None else round(capex, 2),
-        time_to_power_months=None if ttp is None else round(ttp, 1), weights_profile=p.profile)
+        time_to_power_months=None if ttp is None else round(ttp, 1), weights_profile=p.profile,
+        total_low=low, total_high=high, class_low=class_low, class_high=class_high, gates_open=open_)
 
 
 def score_site(site: Site, settings: Mapping[str, Any] | None = None, *,
@@ -886,6 +1014,89 @@ def score_portfolio(portfolio: "Portfolio", *, as_of: _dt.date | None = None) ->
 
 
 def rank_results(results: Iterable[ReadinessResult]) -> list[ReadinessResult]:
-    """Results best first: by class (gated last), then total (unknown last), then site_id."""
-    order = {"ready_now": 0, "convertible_with_upgrades": 1, "insufficient_data": 2, "mining_only": 3}
-    return sorted(results, key=lambda r: (order[r.klass], -(r.total if r.total is not None else -1.0), r.site_id))
+    """Results best first: gate failures last, then expected total, then the low end, then site_id."""
+    return sorted(results, key=lambda r: (bool(r.gates_failed), -r.total, -r.total_low, r.site_id))
+
+
+# ---------------------------------------------------------------------------------------
+# what to find out next (value of information)
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Fact:
+    """An unknown fact of a site and how far knowing it can move the site's total and class."""
+
+    key: str
+    prompt: str
+    sentence: str
+    total_min: float
+    total_max: float
+    classes: tuple[str, ...]
+    moves_class: bool
+
+    @property
+    def swing(self) -> float:
+        return round(self.total_max - self.total_min, 2)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "swing": self.swing}
+
+
+_LINE_FIELDS = tuple(f"dist_line_{kv}kv_km" for kv in (69, 138, 230, 345, 500))
+
+
+def _trials(key: str, site: Site, ctx: ScoringContext) -> list[Site]:
+    """``site`` with fact ``key`` set to each of its trial values (energized never above gross)."""
+    if key == "grid_lines":
+        return [site.with_computed({f: float(d) for f in _LINE_FIELDS}) for d in FACT_TRIAL_VALUES[key]]
+    spec = FIELDS[key]
+    if spec.kind == "enum":
+        values: Sequence[Any] = spec.choices
+    elif spec.kind == "bool":
+        values = (True, False)
+    elif spec.kind == "date":
+        values = [(ctx.as_of + _dt.timedelta(days=round(m * 30.4375))).isoformat() for m in (0, 12, 24, 48, 60)]
+    else:
+        values = FACT_TRIAL_VALUES.get(key, ())
+    if key == "energized_mw" and site.power_capacity_mw is not None:
+        values = [v for v in values if v <= site.power_capacity_mw] + [site.power_capacity_mw]
+    if key == "power_capacity_mw" and site.energized_mw is not None:
+        values = [v for v in values if v >= site.energized_mw] + [site.energized_mw]
+    base = site.to_dict()  # trial values are valid by construction: no re-validation of unrelated fields
+    return [Site({**base, key: v}) for v in dict.fromkeys(values)]
+
+
+def next_facts(site: Site, settings: Mapping[str, Any] | None = None, *, as_of: _dt.date | None = None,
+               result: ReadinessResult | None = None) -> list[Fact]:
+    """The site's unknown facts, ranked by how far knowing each can move the class, then the total.
+
+    Each fact is tried at every value of its range (enum choices, yes/no, the numbers of
+    :data:`~planner.model.readiness_rules.FACT_TRIAL_VALUES`) with every other unknown left unknown;
+    the expected totals and classes reached give the sentence, e.g. "Confirm the substation's kV:
+    can move this site from Convertible with upgrades to Ready now".
+    """
+    p = _prepare(settings, as_of)
+    base = result or _score(site, p)
+    keys: list[str] = []
+    for c in base.criteria:
+        keys.extend(k for k in c.unknown if k not in keys)
+    for key in ("energized_mw", "interconnection_status", "power_capacity_mw"):
+        if base.gates_open and site.get(key) is None and key not in keys:
+            keys.append(key)
+    if base.gates_open and site.dist_line_69kv_km is None and "grid_lines" not in keys:
+        keys.append("grid_lines")
+    facts = []
+    for key in keys:
+        results = [_score(s, p) for s in _trials(key, site, p.ctx)]
+        if not results:
+            continue
+        lo, hi = min(r.total for r in results), max(r.total for r in results)
+        classes = tuple(k for k in _CLASS_ORDER if any(r.klass == k for r in results))
+        others = [READINESS_CLASSES[k] for k in classes if k != base.klass]
+        prompt = FACT_PROMPTS.get(key, f"Find out {FIELDS[key].label.lower()}" if key in FIELDS else key)
+        if others:
+            sentence = f"{prompt}: can move this site from {base.class_label} to {' or '.join(others)}"
+        else:
+            sentence = (f"{prompt}: moves the expected total between {lo:.0f} and {hi:.0f} "
+                        f"(now {base.total:.0f}), class stays {base.class_label}")
+        facts.append(Fact(key, prompt, sentence, lo, hi, classes, bool(others)))
+    return sorted(facts, key=lambda f: (not f.moves_class, -f.swing, f.key))

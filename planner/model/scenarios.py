@@ -13,10 +13,11 @@ from planner.model.site import PlannerError, Site
 
 #: Assumptions varied by :func:`tornado` by default (the ones that move NPV most in practice).
 TORNADO_KEYS: tuple[str, ...] = (
-    "btc_price_usd", "difficulty", "difficulty_growth_per_year", "btc_price_growth_per_year",
-    "power_price_usd_per_mwh", "asic_price_usd_per_th", "uptime", "pool_fee", "fee_share",
-    "lease_rate_usd_per_kw_month", "noi_margin", "conversion_capex_usd_per_mw_it", "critical_it_ratio",
-    "build_months", "discount_rate", "hybrid_mining_share", "ai_exit_multiple_noi", "existing_fleet_age_years",
+    "btc_price_usd", "btc_price_growth_per_year", "marginal_power_usd_per_mwh", "efficiency_gain_per_year",
+    "power_price_usd_per_mwh", "asic_price_usd_per_th", "mining_opex_usd_per_mw_year", "uptime",
+    "lease_rate_usd_per_kw_month", "lease_term_years", "lease_renewal_probability", "noi_margin",
+    "conversion_capex_usd_per_mw_it", "critical_it_ratio", "discount_rate", "hybrid_mining_share",
+    "ai_exit_multiple_noi", "existing_fleet_age_years",
 )
 PATHS: tuple[str, ...] = ("mining", "ai_lease", "hybrid")
 
@@ -84,7 +85,8 @@ def tornado(site: Site, assumptions: Assumptions, keys: Sequence[str] | None = N
     out: dict[str, list[TornadoBar]] = {p: [] for p in PATHS if p in base.paths}
     for k in keys:
         site_price = k == "power_price_usd_per_mwh" and site.power_price_usd_per_mwh is not None
-        value = float(site.power_price_usd_per_mwh if site_price else assumptions[k])
+        value = float(site.power_price_usd_per_mwh if site_price and site.power_price_usd_per_mwh is not None
+                      else assumptions[k])
         if site_price:
             lo, hi = sorted((value * (1 - swing), value * (1 + swing)))
             if value == 0:

@@ -10,29 +10,25 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
-import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from planner import __version__
+from planner.fmt import (UNKNOWN, fmt_choice, fmt_fraction_pct, fmt_km, fmt_kv, fmt_months, fmt_mw,  # noqa: F401
+                         fmt_number, fmt_pct, fmt_score, fmt_usd)
+from planner.gis.kinds import kinds_feeding
 from planner.model.assumptions import ASSUMPTIONS, GROUP_LABELS as ASSUMPTION_GROUPS, Assumptions, \
     assumptions_from_settings, coerce_assumption
+from planner.model.chart_data import mining_data
 from planner.model.economics import PathComparison, PathResult, site_paths
-from planner.model.fields import FIELD_LIST, FIELDS, GROUP_LABELS, FieldSpec
-from planner.model.readiness import READINESS_CLASSES, ReadinessResult, rank_results, score_site
+from planner.model.fields import FIELD_LIST, FIELDS, GROUP_LABELS, FieldSpec, humanize_field_names
+from planner.model.readiness import READINESS_CLASSES, ReadinessResult, next_facts, rank_results, score_site
 from planner.model.site import PlannerError, Site
 
-UNKNOWN = "unknown"
 Progress = Callable[[float], None]
 
-# Layer kinds whose data feed each group of computed fields (for the "source" column).
-_COMPUTED_SOURCES: dict[str, tuple[str, ...]] = {
-    "grid": ("transmission", "substations"),
-    "fibre": ("fibre", "pops"),
-    "stranded": ("stranded", "flares"),
-}
 # Computed text fields about a line class that only clutter the table when unknown.
 _OPTIONAL_COMPUTED = re.compile(r"^line_\d+kv_(operator|name)$")
 _TABLE_SKIP = {"notes", "sources"}  # shown as their own sections
@@ -45,101 +41,6 @@ class ReportError(PlannerError, ValueError):
 # --------------------------------------------------------------------------------------------
 # formatting (one place; every template shows these strings)
 # --------------------------------------------------------------------------------------------
-def _finite(x: Any) -> float | None:
-    if x is None or isinstance(x, bool):
-        return None
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
-def fmt_number(x: Any, unit: str = "") -> str:
-    """A number with thousands separators and sensible digits, plus its unit; None -> "unknown".
-
-    >= 100: no decimals (``1,234 MW``); 1-100: one decimal, ``.0`` dropped (``9.1 km``, ``345 kV``);
-    below 1: two significant digits (``0.0044 bcm/yr``).
-    """
-    v = _finite(x)
-    if v is None:
-        return UNKNOWN
-    a = abs(v)
-    if a >= 100:
-        text = f"{v:,.0f}"
-    elif a >= 1:
-        text = f"{v:,.1f}".removesuffix(".0")
-    elif a == 0:
-        text = "0"
-    else:
-        text = f"{v:.2g}"
-    return f"{text} {unit}".rstrip() if unit else text
-
-
-def fmt_usd(x: Any) -> str:
-    """Dollars in the largest sensible unit: ``$1.23B``, ``$12.3M``, ``$450k``, ``$950``; None -> "unknown"."""
-    v = _finite(x)
-    if v is None:
-        return UNKNOWN
-    sign, a = ("-" if v < 0 else ""), abs(v)
-    if a >= 1e9:
-        body = f"{a / 1e9:,.2f}B"
-    elif a >= 1e6:
-        body = f"{a / 1e6:,.1f}M"
-    elif a >= 1e3:
-        body = f"{a / 1e3:,.0f}k"
-    else:
-        body = f"{a:,.0f}"
-    return f"{sign}${body}"
-
-
-def fmt_mw(x: Any) -> str:
-    """Megawatts, e.g. ``700 MW``."""
-    return fmt_number(x, "MW")
-
-
-def fmt_km(x: Any) -> str:
-    """Kilometres, e.g. ``9.1 km``."""
-    return fmt_number(x, "km")
-
-
-def fmt_kv(x: Any) -> str:
-    """Kilovolts, e.g. ``345 kV``."""
-    return fmt_number(x, "kV")
-
-
-def fmt_pct(x: Any, digits: int = 0) -> str:
-    """A percentage of 0-100 values (``85 %``); None -> "unknown"."""
-    v = _finite(x)
-    return UNKNOWN if v is None else f"{v:,.{digits}f} %"
-
-
-def fmt_fraction_pct(x: Any, digits: int = 1) -> str:
-    """A fraction shown as a percentage (0.057 -> ``5.7 %``); None -> "unknown"."""
-    v = _finite(x)
-    return UNKNOWN if v is None else f"{v * 100:,.{digits}f} %"
-
-
-def fmt_months(x: Any) -> str:
-    """Months, rounded (``18 months``, ``0 months``); None -> "unknown"."""
-    v = _finite(x)
-    if v is None:
-        return UNKNOWN
-    n = round(v)
-    return f"{n:,} month" + ("" if n == 1 else "s")
-
-
-def fmt_score(x: Any) -> str:
-    """A 0-100 score as a whole number; None -> "unknown"."""
-    v = _finite(x)
-    return UNKNOWN if v is None else f"{v:.0f}"
-
-
-def fmt_choice(x: Any) -> str:
-    """An enum value for people (``announced_conversion`` -> ``announced conversion``)."""
-    return UNKNOWN if x is None else str(x).replace("_", " ")
-
-
 def fmt_field(name: str, value: Any) -> str:
     """A site field's value formatted by its :class:`FieldSpec` (unit, kind); None -> "unknown"."""
     fs = FIELDS[name]
@@ -159,13 +60,21 @@ def fmt_field(name: str, value: Any) -> str:
     return str(value)
 
 
-def _lower_bound(text: str, result: ReadinessResult) -> str:
-    # with unknown fields some upgrades may not be identified yet: capex/time are lower bounds
-    if text == UNKNOWN or result.completeness_pct >= 100:
+def _lower_bound(text: str, result: ReadinessResult, short: bool = False) -> str:
+    """Upgrade capex / time to power as the reader should take them.
+
+    Nothing found on a Ready-now site, or with every field known, means nothing is needed ("none
+    needed"); nothing found while fields are unknown is not the same ("none identified: data
+    incomplete"); a found total with unknown fields is a lower bound ("≥ $12M").
+    """
+    if text == UNKNOWN:
         return text
-    if re.match(r"^\$?0(\.0+)?\b", text):  # nothing found is not the same as nothing needed
-        return f"\u2265 {text} (none found yet)"
-    return "\u2265 " + text
+    complete = result.completeness_pct >= 100
+    if re.match(r"^\$?0(\.0+)?\b", text):
+        if complete or result.klass == "ready_now":
+            return "none needed"
+        return "none identified" if short else "none identified (data incomplete)"
+    return text if complete else "\u2265 " + text
 
 
 def _sources(text: str | None) -> list[str]:
@@ -298,9 +207,14 @@ class SiteSection:
     economics: EconomicsTable
     map_image: ReportImage | None = None
     charts: list[ReportImage] = field(default_factory=list)
+    #: "band 28-91" (unknowns at worst - at best; empty when every fact is known) and the unknown facts
+    #: ranked by how far they can move the class, then the total (planner.model.readiness.next_facts)
+    band: str = ""
+    next_facts: list[str] = field(default_factory=list)
     # the model objects behind the figures, for the chart step (not shown as text)
     result: ReadinessResult | None = field(default=None, repr=False, compare=False)
     comparison: PathComparison | None = field(default=None, repr=False, compare=False)
+    mining: Any = field(default=None, repr=False, compare=False)  # planner.model.chart_data.MiningData
 
 
 @dataclass(frozen=True)
@@ -428,8 +342,8 @@ def load_attributions() -> list[Attribution]:
 def layer_sources(project: Any) -> list[str]:
     """Distinct ``title: source`` lines of the project's layers, in layer order."""
     out: list[str] = []
-    for layer in getattr(project, "layers", {}).values():
-        src = (getattr(layer, "source", "") or "").strip()
+    for layer in project.layers.values():
+        src = (layer.source or "").strip()
         line = f"{layer.title}: {src}" if src else str(layer.title)
         if line not in out:
             out.append(line)
@@ -438,7 +352,7 @@ def layer_sources(project: Any) -> list[str]:
 
 def _layer_source_by_kind(project: Any) -> dict[str, str]:
     out: dict[str, list[str]] = {}
-    for layer in getattr(project, "layers", {}).values():
+    for layer in project.layers.values():
         out.setdefault(layer.kind, []).append(str(layer.title))
     return {k: ", ".join(v) for k, v in out.items()}
 
@@ -448,6 +362,11 @@ def assumption_rows(assumptions: Assumptions) -> list[AssumptionRow]:
     rows = []
     for key, spec in ASSUMPTIONS.items():
         value = assumptions[key]
+        if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}T", value):
+            try:
+                value = _dt.datetime.fromisoformat(value)
+            except ValueError:
+                pass
         if isinstance(value, _dt.datetime):
             text = value.strftime("%Y-%m-%d %H:%M UTC") if (value.hour, value.minute) != (0, 0) \
                 else value.date().isoformat()
@@ -455,6 +374,8 @@ def assumption_rows(assumptions: Assumptions) -> list[AssumptionRow]:
             text = str(value)
         elif spec.unit == "fraction":
             text = f"{value:g} ({value * 100:.4g} %)"
+        elif spec.unit == "1/yr":
+            text = f"{value:g} ({value * 100:+.4g} %/yr)"
         elif abs(value) >= 1e6 and float(value).is_integer():
             text = f"{value:,.0f}"
         else:
@@ -478,7 +399,7 @@ def _attributes(site: Site, project: Any) -> list[AttributeRow]:
         if fs.computed and value is None and _OPTIONAL_COMPUTED.match(fs.name):
             continue
         if fs.computed:
-            kinds = _COMPUTED_SOURCES.get(fs.group, ())
+            kinds = kinds_feeding(fs.group)
             layers = [by_kind[k] for k in kinds if k in by_kind]
             source = "computed from " + "; ".join(layers) if layers else "computed (layer not in project)"
         else:
@@ -598,14 +519,14 @@ def _region(site: Site) -> str:
 
 
 def site_section(project: Any, site: Site, result: ReadinessResult, comp: PathComparison,
-                 assumptions: Assumptions, *, with_images: bool = True) -> SiteSection:
+                 assumptions: Assumptions, *, with_images: bool = True, as_of: _dt.date | None = None) -> SiteSection:
     """The content of one site (readiness, upgrades, economics, attributes, sources)."""
     notes: list[str] = []
     if site.location_precision and site.location_precision != "exact":
         notes.append(f"Location precision: {fmt_choice(site.location_precision)}; the point is not the "
                      "facility footprint, so computed distances carry errors of several km.")
     if site.notes:
-        notes += [ln.strip() for ln in str(site.notes).splitlines() if ln.strip()]
+        notes += [humanize_field_names(ln.strip()) for ln in str(site.notes).splitlines() if ln.strip()]
     if not site.has_location:
         notes.append("The site has no location: no map and no computed distances.")
     summary = [
@@ -618,10 +539,14 @@ def site_section(project: Any, site: Site, result: ReadinessResult, comp: PathCo
         KeyFigure("AI/HPC partner", site.ai_partner or "none known"),
         KeyFigure("Data completeness", fmt_pct(result.completeness_pct)),
     ]
-    criteria = [CriterionRow(c.label, "missing" if c.score is None else f"{c.score:.0f}", f"{c.weight:g}",
-                             c.reason, c.missing, c.gate_failed) for c in result.criteria]
-    upgrades = [UpgradeRow(u.label, u.detail, fmt_usd(u.capex_usd), fmt_months(u.months), u.critical,
-                           u.on_power_path) for u in result.upgrades]
+    criteria = [CriterionRow(c.label, f"{c.score:.0f}" if c.low == c.high else f"{c.score:.0f} ({c.low:.0f}-{c.high:.0f})",
+                             f"{c.weight:g}", humanize_field_names(c.reason), c.missing, c.gate_failed)
+                for c in result.criteria]
+    facts = [f.sentence for f in next_facts(site, project.portfolio.settings, as_of=as_of, result=result)]
+    band = "" if result.total_low == result.total_high else \
+        f"band {result.total_low:.0f}-{result.total_high:.0f}"
+    upgrades = [UpgradeRow(u.label, humanize_field_names(u.detail), fmt_usd(u.capex_usd), fmt_months(u.months),
+                           u.critical, u.on_power_path) for u in result.upgrades]
     images: dict[str, Any] = {}
     if with_images:
         if site.has_location:
@@ -639,16 +564,24 @@ def site_section(project: Any, site: Site, result: ReadinessResult, comp: PathCo
                         f"{comp.years} years.", 480, 330),
             ReportImage("bridge", "Bridge path: NPV by conversion year",
                         "Keep mining, convert to AI/HPC in year N.", 480, 330),
+            ReportImage("mining_outlook", "Mining outlook: hashprice vs the network's marginal cost",
+                        "Hashprice outlook, the marginal fleet's cash cost, each model's breakeven and the installed "
+                        "fleet's power cost at this site ($/PH/day).", 800, 360),
+            ReportImage("network_outlook", "Network difficulty outlook",
+                        "Difficulty implied by the outlook (hashrate = difficulty x 2^32 / 600); halvings dotted.",
+                        800, 300),
         ])
     sub = " \u00b7 ".join(p for p in (site.site_id, site.operator, _region(site)) if p and p != UNKNOWN)
     return SiteSection(
         site_id=str(site.site_id), name=str(site.name), subtitle=sub, summary=summary,
         total=fmt_score(result.total), klass=result.klass, class_label=result.class_label,
-        gates_failed=list(result.gates_failed), criteria=criteria, upgrades=upgrades,
+        gates_failed=[humanize_field_names(g) for g in result.gates_failed], criteria=criteria, upgrades=upgrades,
         capex_total=_lower_bound(fmt_usd(result.capex_total_usd), result),
         time_to_power=_lower_bound(fmt_months(result.time_to_power_months), result),
         attributes=_attributes(site, project), sources=_sources(site.sources), notes=notes,
-        economics=economics_table(comp, assumptions), result=result, comparison=comp, **images)
+        economics=economics_table(comp, assumptions), result=result, comparison=comp, band=band,
+        next_facts=[humanize_field_names(f) for f in facts],
+        mining=None if comp.unavailable_reason or not with_images else mining_data(site, assumptions), **images)
 
 
 def _meta(project: Any, title: str, subtitle: str, today: _dt.date | None, paper: str) -> ReportMeta:
@@ -677,7 +610,7 @@ def build_site_report(project: Any, site_id: str, *, paper: str = "a4", as_of: _
     assumptions = assumptions_from_settings(portfolio.settings)
     result = score_site(site, portfolio.settings, as_of=as_of)
     comp = site_paths(site, assumptions)
-    section = site_section(project, site, result, comp, assumptions)
+    section = site_section(project, site, result, comp, assumptions, as_of=as_of)
     meta = _meta(project, f"Site report: {site.name}", "AI/HPC conversion readiness and economics", today, paper)
     return SiteReport(meta, section, assumption_rows(assumptions), load_attributions(), layer_sources(project))
 
@@ -721,9 +654,9 @@ def build_portfolio_report(project: Any, *, paper: str = "a4", atlas: bool = Fal
         s = sites[r.site_id]
         ranking.append(RankingRow(
             i, r.site_id, str(s.name), s.operator or UNKNOWN, _region(s), fmt_mw(s.energized_mw),
-            fmt_mw(s.pipeline_mw), fmt_score(r.total), r.klass, r.class_label, bool(r.gates_failed),
-            fmt_pct(r.completeness_pct), _lower_bound(fmt_usd(r.capex_total_usd), r),
-            _lower_bound(fmt_months(r.time_to_power_months), r)))
+            fmt_mw(s.pipeline_mw), r.band_text, r.klass, r.class_label, bool(r.gates_failed),
+            fmt_pct(r.completeness_pct), _lower_bound(fmt_usd(r.capex_total_usd), r, short=True),
+            _lower_bound(fmt_months(r.time_to_power_months), r, short=True)))
     by_class = []
     for klass, label in READINESS_CLASSES.items():
         members = [sites[r.site_id] for r in ranked if r.klass == klass]
@@ -736,7 +669,7 @@ def build_portfolio_report(project: Any, *, paper: str = "a4", atlas: bool = Fal
                        key=lambda a: (-(a.energized_mw + a.pipeline_mw), a.label))
     total = _aggregate("All sites", list(sites.values()))
     located = sum(1 for s in sites.values() if s.has_location)
-    scored = [r.total for r in results.values() if r.total is not None]
+    scored = [r.total for r in results.values()]
     summary = [
         KeyFigure("Sites", f"{len(sites):,}", f"{located:,} with a location"),
         KeyFigure("Energized", total.energized, "sum of known values"),
@@ -753,7 +686,7 @@ def build_portfolio_report(project: Any, *, paper: str = "a4", atlas: bool = Fal
         n = len(ranked)
         for i, r in enumerate(ranked):
             s = sites[r.site_id]
-            atlas_sections.append(site_section(project, s, r, site_paths(s, assumptions), assumptions))
+            atlas_sections.append(site_section(project, s, r, site_paths(s, assumptions), assumptions, as_of=as_of))
             if progress:
                 progress((i + 1) / n)
     elif progress:
@@ -769,8 +702,10 @@ def build_portfolio_report(project: Any, *, paper: str = "a4", atlas: bool = Fal
                     "largest first.", 800, min(480, 130 + 24 * len(by_region))),
     ]
     notes = []
-    if len(scored) < len(results):
-        notes.append(f"{len(results) - len(scored)} site(s) have too little data for a total score (shown as unknown).")
+    undecided = sum(1 for r in results.values() if r.klass == "insufficient_data")
+    if undecided:
+        notes.append(f"{undecided} site(s) are 'Insufficient data': their score band (unknown facts at worst - at "
+                     "best) spans both 'keep mining' and 'convert'; each site page lists what to find out next.")
     return PortfolioReport(
         meta=_meta(project, f"Portfolio report: {portfolio.name}", "AI/HPC conversion readiness of the portfolio",
                    today, paper),

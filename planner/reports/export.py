@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyogrio
 import shapely
 
+from planner.fileio import atomic_path
 from planner.model.assumptions import assumptions_from_settings
 from planner.model.economics import site_paths
 from planner.gis.paths import safe_name
@@ -36,7 +37,9 @@ PATHS = ("mining", "ai_lease", "hybrid")
 
 # Columns added after the site fields, with their meaning (also the data dictionary of the export).
 SCORE_COLUMNS: dict[str, str] = {
-    "readiness_total": "Readiness total, 0-100 (empty: too little data)",
+    "readiness_total": "Readiness total, 0-100: expected, unknown facts at their stated prior",
+    "readiness_total_low": "Readiness total with every unknown fact at its worst, 0-100",
+    "readiness_total_high": "Readiness total with every unknown fact at its best, 0-100",
     "readiness_class": "ready_now | convertible_with_upgrades | mining_only | insufficient_data",
     "readiness_class_label": "Readiness class for people",
     "completeness_pct": "Share of scoring weight with known data, %",
@@ -102,7 +105,9 @@ def sites_table(project: Any, *, economics: bool = True, as_of: _dt.date | None 
         for f in FIELD_LIST:
             cols[f.name].append(site.get(f.name))
         r = score_site(site, settings, as_of=as_of)
-        extra["readiness_total"].append(None if r.total is None else round(r.total, 2))
+        extra["readiness_total"].append(round(r.total, 2))
+        extra["readiness_total_low"].append(round(r.total_low, 2))
+        extra["readiness_total_high"].append(round(r.total_high, 2))
         extra["readiness_class"].append(r.klass)
         extra["readiness_class_label"].append(r.class_label)
         extra["completeness_pct"].append(round(r.completeness_pct, 1))
@@ -169,6 +174,7 @@ def export_sites(project: Any, out: str | os.PathLike[str], fmt: str | None = No
     table = sites_table(project, economics=economics,
                         progress=None if progress is None else (lambda f: progress(0.9 * f)))
     suffix, driver = FORMATS[fmt]
+<<<<<<< HEAD
     # the temp name is plain (GDAL mangles control characters) and unique per process
     part = out_path.with_name(f".{safe_name(out_path.stem)}.{os.getpid()}.part{suffix}")
     try:
@@ -185,11 +191,18 @@ def export_sites(project: Any, out: str | os.PathLike[str], fmt: str | None = No
             pyogrio.write_dataframe(table, str(part), driver=driver, layer=GPKG_LAYER, use_arrow=True,
                                     dataset_options={"VERSION": "1.2"})
         os.replace(part, out_path)
+=======
+    try:
+        with atomic_path(out_path, suffix) as part:
+            if fmt == "csv":
+                csv_safe(table.drop(columns="geometry")).to_csv(part, index=False, encoding="utf-8")
+            elif fmt == "geojson":
+                table.to_file(part, driver=driver, engine="pyogrio")
+            else:
+                table.to_file(part, driver=driver, layer=GPKG_LAYER, engine="pyogrio")
+>>>>>>> main
     except OSError as e:
         raise ReportError(f"{out_path}: cannot write ({e.strerror or e}); check the folder is writable") from None
-    finally:
-        if part.exists():
-            part.unlink()
     if progress:
         progress(1.0)
     return out_path

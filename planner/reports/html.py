@@ -14,6 +14,7 @@ import jinja2
 from markupsafe import Markup
 
 from planner.assets import asset_dir
+from planner.model.readiness import READINESS_COLOURS
 from planner.reports.content import PortfolioReport, ReportImage, SiteReport, check_paper
 
 # Printable page sizes in mm (QPageLayout in render_qt uses the same names).
@@ -28,8 +29,11 @@ def _data_uri(image: ReportImage | None) -> str:
 
 
 def _css() -> Markup:
-    # our own stylesheet, read from the bundled templates folder: trusted, not user data
-    return Markup((asset_dir("resources") / "templates" / "report.css").read_text(encoding="utf-8"))
+    # our own stylesheet, read from the bundled templates folder, and the readiness class colours
+    # (one registry for map, charts and reports): trusted, not user data
+    css = (asset_dir("resources") / "templates" / "report.css").read_text(encoding="utf-8")
+    classes = "".join(f".cls-{key} {{ background: {colour}; }}\n" for key, colour in READINESS_COLOURS.items())
+    return Markup(css + classes)
 
 
 @lru_cache(maxsize=1)

@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from planner.fileio import atomic_path, atomic_write
 from planner.model.site import PlannerError
 
 log = logging.getLogger(__name__)
@@ -198,6 +199,7 @@ def html_to_pdf(html: str, out: str | os.PathLike[str], paper: str = "a4", timeo
     try:
         with tempfile.TemporaryDirectory(prefix="planner-report-") as tmp:
             _load(page, html, Path(tmp), "report.html", timeout_ms)
+<<<<<<< HEAD
             part = out_path.with_name(out_path.name + ".part")
             state: dict[str, Any] = {}
             page.pdfPrintingFinished.connect(lambda path, ok: state.setdefault("ok", bool(ok)))
@@ -210,6 +212,16 @@ def html_to_pdf(html: str, out: str | os.PathLike[str], paper: str = "a4", timeo
                 from planner.reports.pdf_meta import set_pdf_metadata
                 set_pdf_metadata(part, title, subject)
             os.replace(part, out_path)
+=======
+            with atomic_path(out_path) as part:
+                state: dict[str, Any] = {}
+                page.pdfPrintingFinished.connect(lambda path, ok: state.setdefault("ok", bool(ok)))
+                page.printToPdf(str(part), layout)
+                if not _wait(lambda: "ok" in state, timeout_ms):
+                    raise RenderError(f"{out_path}: PDF printing did not finish within {timeout_ms / 1000:.0f} s")
+                if not state["ok"] or not part.is_file():
+                    raise RenderError(f"{out_path}: PDF printing failed; check the folder is writable")
+>>>>>>> main
     finally:
         page.deleteLater()
     return out_path
@@ -218,7 +230,16 @@ def html_to_pdf(html: str, out: str | os.PathLike[str], paper: str = "a4", timeo
 # Page CSS for snapshots: no interactive controls, legend at full height, attribution kept small.
 SNAPSHOT_CSS = """
 .leaflet-control-zoom, .leaflet-control-layers, .pm-modebar, .pm-measure-out { display: none !important; }
-.pm-legend { max-height: none !important; overflow: visible !important; }
+.pm-legend { max-height: none !important; overflow: visible !important; max-width: 46%;
+              font-size: 10px !important; padding: 4px 7px !important; }
+/* the legend in two columns: about a fifth of the picture instead of half of it */
+.pm-legend .pm-legend-body { column-count: 2; column-gap: 14px; }
+.pm-legend h2 { font-size: 10.5px !important; margin: 3px 0 1px 0 !important; break-after: avoid; }
+.pm-legend .pm-row { break-inside: avoid; }
+.pm-legend-toggle { display: none !important; }
+/* while an inset of the overview is taken: the map only */
+.pm-inset .pm-legend, .pm-inset .pm-title, .pm-inset .leaflet-control-scale,
+.pm-inset .leaflet-control-attribution { visibility: hidden !important; }
 .leaflet-control-attribution { max-width: 62%; font-size: 9px !important; line-height: 1.3;
                                background: rgba(255,255,255,0.85) !important; }
 .leaflet-control-scale-line { font-size: 11px; background: rgba(255,255,255,0.85); }
@@ -354,24 +375,75 @@ class MapRenderer:
         image.setDotsPerMeterY(dpm)
         return image
 
+    def grab_overview(self, clusters: Any, max_insets: int = 4) -> Any:
+        """The portfolio map fitted to the first cluster, the others drawn as labelled insets.
+
+        ``clusters``: :func:`planner.reports.snapshot.site_clusters` (largest first). Each inset
+        is a crop around its sites at a zoom that fits them, placed along the bottom left of the
+        main map (above the scale bar) with a frame and the countries it shows.
+        """
+        from PySide6.QtCore import QRect, Qt
+        from PySide6.QtGui import QColor, QFont, QPainter, QPen
+
+        from planner.reports.snapshot import zoom_to_fit
+
+        if not clusters:
+            return self.grab()
+        self.fit_bounds(*clusters[0].bounds)
+        base = self.grab()
+        others = list(clusters[1:max_insets + 1])
+        if not others:
+            return base
+        k = self.scale
+        inset_w = int(self.width * 0.22)
+        inset_h = int(self.height * 0.24)
+        crops = []
+        self.js("document.body.classList.add('pm-inset'); true")
+        for c in others:
+            south, west, north, east = c.bounds
+            zoom = zoom_to_fit(c.bounds, inset_w * 0.7, inset_h * 0.6, max_zoom=6.0)
+            self.set_view((south + north) / 2, (west + east) / 2, zoom)
+            img = self.grab()
+            cx, cy = img.width() // 2, img.height() // 2
+            crops.append((c, img.copy(QRect(cx - int(inset_w * k) // 2, cy - int(inset_h * k) // 2,
+                                            int(inset_w * k), int(inset_h * k)))))
+        self.js("document.body.classList.remove('pm-inset'); true")
+        painter = QPainter(base)
+        try:
+            font = QFont("DejaVu Sans")
+            font.setPixelSize(int(11 * k))
+            painter.setFont(font)
+            gap, bottom = int(8 * k), int(42 * k)  # clear of the scale bar
+            x = gap
+            y = base.height() - bottom - int(inset_h * k)
+            for c, crop in crops:
+                painter.drawImage(x, y, crop)
+                painter.setPen(QPen(QColor("#333333"), max(1.0, 1.5 * k)))
+                painter.drawRect(x, y, crop.width(), crop.height())
+                label = QRect(x, y, crop.width(), int(16 * k))
+                painter.fillRect(label, QColor(255, 255, 255, 225))
+                painter.drawText(label.adjusted(int(4 * k), 0, 0, 0),
+                                 int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), c.label)
+                x += crop.width() + gap
+        finally:
+            painter.end()
+        return base
+
     def png_bytes(self) -> bytes:
         """:meth:`grab` encoded as PNG."""
         return qimage_png(self.grab())
 
-    def encoded(self, mime: str = "image/png", quality: int = 90) -> bytes:
-        """:meth:`grab` encoded as PNG or JPEG (``mime``)."""
-        return qimage_png(self.grab()) if mime == "image/png" else qimage_jpeg(self.grab(), quality)
+    def encoded(self, mime: str = "image/png", quality: int = 90, image: Any = None) -> bytes:
+        """:meth:`grab` (or ``image``) encoded as PNG or JPEG (``mime``)."""
+        image = self.grab() if image is None else image
+        return qimage_png(image) if mime == "image/png" else qimage_jpeg(image, quality)
 
-    def save_png(self, out: str | os.PathLike[str]) -> Path:
-        """:meth:`grab` written to ``out`` (atomically)."""
+    def save_png(self, out: str | os.PathLike[str], image: Any = None) -> Path:
+        """:meth:`grab` (or ``image``) written to ``out`` (atomically)."""
         out_path = Path(out).resolve()
         if not out_path.parent.is_dir():
             raise RenderError(f"{out_path}: folder does not exist; create it or choose another output path")
-        data = self.png_bytes()
-        part = out_path.with_name(out_path.name + ".part")
-        part.write_bytes(data)
-        os.replace(part, out_path)
-        return out_path
+        return atomic_write(out_path, qimage_png(self.grab() if image is None else image))
 
     def close(self) -> None:
         """Free the page and its temporary folder."""
@@ -425,9 +497,9 @@ def is_blank(image: Any, min_std: float = 6.0) -> bool:
 
 
 def chart_png(builder: Callable[[Any, Any], Any], data: Any, width: int, height: int) -> bytes:
-    """A pyqtgraph chart (builder from :mod:`planner.reports.charts`) as PNG bytes."""
+    """A pyqtgraph chart (a builder of :mod:`planner.plots`) as PNG bytes."""
     ensure_app()
-    from planner.reports.charts import render_png
+    from planner.plots import render_png
 
     with tempfile.TemporaryDirectory(prefix="planner-chart-") as tmp:
         path = render_png(builder, data, Path(tmp) / "chart.png", width=width, height=height)
@@ -442,13 +514,15 @@ MAP_MIME = "image/jpeg"  # Chromium's PDF writer embeds JPEG as is (PNG is recom
 
 
 def _site_chart(key: str, section: Any) -> tuple[Callable[[Any, Any], Any], Any]:
-    from planner.reports import charts
+    from planner import plots
 
     builders: dict[str, tuple[Callable[[Any, Any], Any], Any]] = {
-        "readiness": (charts.readiness_bars, section.result),
-        "paths_cash": (charts.paths_cash_chart, section.comparison),
-        "paths_npv": (charts.paths_npv_chart, section.comparison),
-        "bridge": (charts.bridge_chart, section.comparison),
+        "readiness": (plots.readiness_bars, section.result),
+        "paths_cash": (plots.paths_cash_chart, section.comparison),
+        "paths_npv": (plots.paths_npv_chart, section.comparison),
+        "bridge": (plots.bridge_chart, section.comparison),
+        "mining_outlook": (plots.hashprice_chart, section.mining),
+        "network_outlook": (plots.network_chart, section.mining),
     }
     if key not in builders:
         raise RenderError(f"no chart builder for {key!r}")
@@ -518,10 +592,10 @@ def portfolio_report_pdf(project: Any, out: str | os.PathLike[str], *, paper: st
     """
     from dataclasses import replace
 
-    from planner.reports import charts
+    from planner.model.chart_data import RankingData, mw_groups
+    from planner.plots import mw_groups_chart, readiness_ranking
     from planner.reports.content import build_portfolio_report, with_image
     from planner.reports.html import render_portfolio_html
-    from planner.reports.report_charts import MwGroups, mw_groups_chart
     from planner.reports.snapshot import render_site_maps
 
     def step(lo: float, hi: float) -> Callable[[float], None] | None:
@@ -539,14 +613,10 @@ def portfolio_report_pdf(project: Any, out: str | os.PathLike[str], *, paper: st
     pngs: dict[str, bytes] = {}
     for img in report.charts:
         if img.key == "ranking":
-            pngs[img.key] = chart_png(charts.readiness_ranking, charts.RankingData(report.results),
-                                      img.width_px, img.height_px)
+            pngs[img.key] = chart_png(readiness_ranking, RankingData(report.results), img.width_px, img.height_px)
         else:
             rows = report.by_class if img.key == "mw_by_class" else report.by_region
-            data = MwGroups(img.title, [r.label for r in rows], [r.energized_mw for r in rows],
-                            [r.pipeline_mw for r in rows],
-                            [max(r.unknown_energized, r.unknown_pipeline) for r in rows])
-            pngs[img.key] = chart_png(mw_groups_chart, data, img.width_px, img.height_px)
+            pngs[img.key] = chart_png(mw_groups_chart, mw_groups(img.title, rows), img.width_px, img.height_px)
     sections = []
     for i, sec in enumerate(report.atlas):
         sections.append(fill_section_images(sec, maps.get(sec.site_id), ATLAS_CHARTS))

@@ -10,9 +10,10 @@ import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
+from planner.fileio import atomic_write
+from planner.gis.project import Project
 from planner.model.readiness import score_portfolio
 from planner.model.site import Site
 from planner.reports.content import ReportError, find_site
@@ -71,11 +72,72 @@ def sites_bounds(sites: Iterable[Site]) -> tuple[float, float, float, float] | N
     return min(lats), min(lons), max(lats), max(lons)
 
 
+@dataclasses.dataclass(frozen=True)
+class SiteCluster:
+    """Located sites close to each other (for the main frame and the insets of a portfolio map)."""
+
+    sites: tuple[Site, ...]
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(south, west, north, east) of the cluster's sites."""
+        b = sites_bounds(self.sites)
+        assert b is not None  # a cluster has at least one located site
+        return b
+
+    @property
+    def label(self) -> str:
+        """Countries of the cluster (``"ET, PY"``) and its site count."""
+        countries = sorted({str(s.country) for s in self.sites if s.country}) or ["unknown country"]
+        n = len(self.sites)
+        return f"{', '.join(countries[:3])}{' …' if len(countries) > 3 else ''}: {n} site{'s' if n != 1 else ''}"
+
+
+def _km_apart(a: Site, b: Site) -> float:
+    la1, lo1, la2, lo2 = map(math.radians, (float(a.lat), float(a.lon), float(b.lat), float(b.lon)))
+    h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
+    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def site_clusters(sites: Iterable[Site], link_km: float = 1500.0) -> list[SiteCluster]:
+    """Located sites grouped by single linkage (a site within ``link_km`` of a member joins it).
+
+    Largest cluster first (ties: the one with more MW known, then west to east). The portfolio
+    map shows the first one in its main frame and the others as insets, so a portfolio in Texas
+    with two sites in Ethiopia is not drawn at world scale.
+    """
+    located = [s for s in sites if s.has_location]
+    groups: list[list[Site]] = []
+    for s in located:
+        near = [g for g in groups if any(_km_apart(s, t) <= link_km for t in g)]
+        merged = [s] + [t for g in near for t in g]
+        groups = [g for g in groups if not any(g is n for n in near)] + [merged]
+    def key(g: list[Site]) -> tuple[int, float, float]:
+        mw = sum(float(x.power_capacity_mw or 0) for x in g)
+        return (-len(g), -mw, min(float(x.lon) for x in g))
+    return [SiteCluster(tuple(g)) for g in sorted(groups, key=key)]
+
+
+def zoom_to_fit(bounds: tuple[float, float, float, float], width_px: float, height_px: float,
+                min_zoom: float = 2.0, max_zoom: float = 7.0) -> float:
+    """Web-Mercator zoom (quarter steps) at which ``bounds`` (south, west, north, east) fits ``width_px`` x ``height_px``."""
+    south, west, north, east = bounds
+
+    def y(lat: float) -> float:
+        lat = max(-85.0, min(85.0, lat))
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) / (2 * math.pi)  # fraction of the world
+
+    dx = max((east - west) / 360.0, 1e-6)
+    dy = max(abs(y(north) - y(south)), 1e-6)
+    z = math.log2(min(width_px / (256 * dx), height_px / (256 * dy)))
+    return max(min_zoom, min(max_zoom, math.floor(z * 4) / 4))
+
+
 def map_project(project: Any, kinds: Mapping[str, bool],
                 bbox: tuple[float, float, float, float] | None = None) -> Any:
     """A project view for the web map: only layer kinds shown in ``kinds``, features clipped to ``bbox``."""
     layers = {}
-    for name, layer in getattr(project, "layers", {}).items():
+    for name, layer in project.layers.items():
         if not kinds.get(layer.kind, False):
             continue
         gdf = layer.gdf
@@ -83,7 +145,7 @@ def map_project(project: Any, kinds: Mapping[str, bool],
             w, s, e, n = bbox
             gdf = gdf.cx[w:e, s:n]
         layers[name] = dataclasses.replace(layer, gdf=gdf)
-    return SimpleNamespace(portfolio=project.portfolio, layers=layers, path=getattr(project, "path", None))
+    return Project(path=project.path, portfolio=project.portfolio, layers=layers)
 
 
 def site_map_html(project: Any, site_id: str, width: int, height: int, *,
@@ -117,10 +179,7 @@ def export_map_html(project: Any, out: str | os.PathLike[str], *,
         raise ReportError(f"{out_path}: folder does not exist; create it or choose another output path")
     html = build_map(project, score_portfolio(project.portfolio),
                      MapOptions(title=str(project.portfolio.name)), progress=progress)
-    part = out_path.with_name(out_path.name + ".part")
-    part.write_text(html, encoding="utf-8")
-    os.replace(part, out_path)
-    return out_path
+    return atomic_write(out_path, html)
 
 
 def snapshot_png(project: Any, out: str | os.PathLike[str], *, site_id: str | None = None, width: int = 1600,
@@ -141,12 +200,9 @@ def snapshot_png(project: Any, out: str | os.PathLike[str], *, site_id: str | No
             r.set_view(lat, lon, zoom)
             r.highlight(site_id)
             return r.save_png(out)
-    bounds = sites_bounds(project.portfolio)
     html = portfolio_map_html(project, scores=scores)
     with MapRenderer(html, width, height, scale, timeout_ms) as r:
-        if bounds is not None:
-            r.fit_bounds(*bounds)
-        return r.save_png(out)
+        return r.save_png(out, r.grab_overview(site_clusters(project.portfolio)))
 
 
 def render_site_maps(project: Any, site_ids: Sequence[str], width: int, height: int, scale: float, *,
@@ -183,11 +239,8 @@ def render_site_maps(project: Any, site_ids: Sequence[str], width: int, height: 
     html = portfolio_map_html(project, scores=scores, kinds=kinds)
     with MapRenderer(html, width, height, scale, timeout_ms) as r:
         if portfolio_view:
-            bounds = sites_bounds(project.portfolio)
             r.set_layers({k: PORTFOLIO_LAYERS.get(k, False) for k in kinds})
-            if bounds is not None:
-                r.fit_bounds(*bounds)
-            out["__portfolio__"] = r.encoded(mime)
+            out["__portfolio__"] = r.encoded(mime, image=r.grab_overview(site_clusters(project.portfolio)))
             r.set_layers(kinds)
             done += 1
             if progress:

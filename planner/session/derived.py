@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from planner.model.assumptions import Assumptions
+from planner.model.chart_data import MiningData, mining_data
 from planner.model.economics import PathComparison, site_paths
 from planner.model.hybrid import HybridParams, HybridResult, simulate_hybrid
 from planner.model.scenarios import TornadoBar, tornado
@@ -35,6 +36,12 @@ def _simulate(params: HybridParams, seed: int) -> HybridResult:
     return simulate_hybrid(params, seed=seed)
 
 
+@lru_cache(maxsize=64)
+def cached_mining(site: Site, assumptions: Assumptions) -> MiningData:
+    """:func:`planner.model.chart_data.mining_data`, cached per (site, assumptions)."""
+    return mining_data(site, assumptions)
+
+
 @lru_cache(maxsize=32)
 def cached_tornado(site: Site, assumptions: Assumptions) -> dict[str, list[TornadoBar]]:
     """:func:`planner.model.scenarios.tornado` (about 30 path comparisons), cached per (site, assumptions)."""
@@ -43,5 +50,5 @@ def cached_tornado(site: Site, assumptions: Assumptions) -> dict[str, list[Torna
 
 def clear_caches() -> None:
     """Drop every cached result (benchmarks measure cold recomputes with this)."""
-    for f in (cached_paths, _simulate, cached_tornado):
+    for f in (cached_paths, cached_mining, _simulate, cached_tornado):
         f.cache_clear()

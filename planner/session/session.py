@@ -29,14 +29,14 @@ from psygnal import Signal
 
 from planner.assets import AssetError, sample_project
 from planner.gis.project import MapLayer, Project
-from planner.gis.proximity import LAYER_KINDS_USED, apply_proximity
+from planner.gis.proximity import PROXIMITY_KINDS, apply_proximity
 from planner.model.assumptions import Assumptions, assumptions_from_settings
 from planner.model.fields import COMPUTED_FIELDS
 from planner.model.portfolio import Portfolio
 from planner.model.readiness import ReadinessResult, score_portfolio, score_site
 from planner.model.site import PlannerError, Site, first_line
 from planner.session import commands as cmd
-from planner.session.imports import DEFAULT_POLICY, ImportPlan, ImportPolicy, prepare_import
+from planner.session.imports import DEFAULT_POLICY, ImportPlan, prepare_import
 from planner.session.stack import CommandStack, UndoStack
 
 Progress = Callable[[float], None]
@@ -83,8 +83,9 @@ class Session:
     message = Signal(str)
 
     def __init__(self, project: Project | None = None, stack: UndoStack | None = None,
-                 import_policy: ImportPolicy = DEFAULT_POLICY):
+                 import_policy: str = DEFAULT_POLICY):
         self.stack: UndoStack = stack if stack is not None else CommandStack()
+        #: ``merge``, ``rename`` or ``reject`` (:mod:`planner.gis.import_policy`)
         self.import_policy = import_policy
         self.project = Project()
         self.scores: dict[str, ReadinessResult] = {}
@@ -276,10 +277,19 @@ class Session:
     def notify_layers_changed(self, name: str) -> None:
         """A layer was added or removed (layer commands call this): re-measure when it matters."""
         layer = self.project.layers.get(name)
-        kinds = {layer.kind} if layer is not None else set(LAYER_KINDS_USED)
-        if kinds & set(LAYER_KINDS_USED):
+        kinds = {layer.kind} if layer is not None else set(PROXIMITY_KINDS)
+        if kinds & set(PROXIMITY_KINDS):
             self.queue_proximity()
         self.layers_changed.emit(name)
+
+    def set_layer_visible(self, name: str, visible: bool) -> bool:
+        """Show or hide a layer: its saved ``style["visible"]`` is the one place visibility lives
+        (Layers panel, map page, legend, exports and the project file read it). False for an unknown layer."""
+        layer = self.project.layers.get(name)
+        if layer is None:
+            return False
+        layer.style["visible"] = bool(visible)
+        return True
 
     # == commands ==============================================================================
     def execute(self, command: cmd.Command) -> None:
@@ -339,19 +349,22 @@ class Session:
         policy = self.import_policy
 
         def job(progress: Progress) -> ImportPlan:
-            return prepare_import(path, portfolio, layers, policy, progress)
+            return prepare_import(Path(path), portfolio, layers, policy, progress)
         return job
 
     def apply_import(self, plan: ImportPlan, source: str) -> int:
         """Apply a prepared import as one undo step; returns how many sites it added or updated.
 
-        IDs taken since the plan was made (an edit during the import) are refused whole.
+        A plan made before an edit it would overlap (a site added under one of its IDs, a site it
+        updates edited meanwhile) is refused whole: import the file again.
         """
         if plan.empty:
             return 0
-        clash = [s.site_id for s in plan.additions if s.site_id in self.portfolio]
+        p = self.portfolio
+        clash = [s.site_id for s in plan.additions if s.site_id in p]
+        clash += [old.site_id for old, _ in plan.updates if old.site_id not in p or p.get(old.site_id) != old]
         if clash:
-            raise PlannerError(f"{source}: site IDs {', '.join(clash[:3])} were added while the file was read; "
+            raise PlannerError(f"{source}: sites {', '.join(clash[:3])} changed while the file was read; "
                                "import it again")
         self.execute(plan.command(self.portfolio, source))
         return len(plan.additions) + len(plan.updates)

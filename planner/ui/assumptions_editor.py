@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import math
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QUndoCommand
+from PySide6.QtGui import QFont, QUndoCommand, QValidator
 from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox,
                                QHBoxLayout, QInputDialog, QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox,
                                QTabWidget, QToolButton, QVBoxLayout, QWidget)
@@ -51,12 +52,77 @@ class SetWeightCommand(SetSettingCommand):
 def _fmt(spec: AssumptionSpec, value: Any) -> str:
     if spec.kind in ("str", "datetime"):
         return str(value)
+    scaled = _display_scale(spec)
+    if scaled is not None:
+        factor, digits, suffix = scaled
+        text = f"{float(value) * factor:,.{digits}f}"
+        return (text.rstrip("0").rstrip(".") if "." in text else text) + suffix
     if spec.kind == "int":
         return f"{int(value):,}"
     v = float(value)
     if abs(v) >= 1e6:
         return f"{v:,.6g}"
     return f"{v:,.6g}"
+
+
+def _display_scale(spec: AssumptionSpec) -> tuple[float, int, str] | None:
+    """How a float assumption reads best: (factor, digits, suffix), or None to show it as stored.
+
+    Rates and shares as percentages (0.30 1/yr -> ``30 %/yr``), network difficulty in T
+    (152000000000000 -> ``152 T``); the stored value keeps its unit.
+    """
+    if spec.kind != "float":
+        return None
+    if spec.unit == "1/yr":
+        return 100.0, 2, " %/yr"
+    if spec.unit == "fraction":
+        return 100.0, 2, " %"
+    if spec.key == "difficulty" or (spec.minimum or 0) >= 1e12:
+        return 1e-12, 1, " T"
+    return None
+
+
+class ScaledSpinBox(QDoubleSpinBox):
+    """A spin box whose value is in the model's unit but whose text is scaled (percent, T)."""
+
+    def __init__(self, factor: float, digits: int, suffix: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.factor, self.digits = factor, digits
+        self.setDecimals(max(0, digits + round(math.log10(factor))))  # model-unit decimals behind the shown digits
+        self.setSuffix(suffix)
+
+    def _number(self, text: str) -> float | None:
+        t = text.strip()
+        if self.suffix() and t.endswith(self.suffix().strip()):
+            t = t[: -len(self.suffix().strip())]
+        t = t.strip().replace(self.locale().groupSeparator(), "").replace(",", "")
+        try:
+            return float(t) / self.factor
+        except ValueError:
+            return None
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 - Qt override
+        return f"{value * self.factor:,.{self.digits}f}"
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802 - Qt override
+        v = self._number(text)
+        return self.value() if v is None else v
+
+    def validate(self, text: str, pos: int) -> object:
+        t = text.strip()
+        core = t[: -len(self.suffix().strip())].strip() if self.suffix() and t.endswith(self.suffix().strip()) else t
+        if core in ("", "-", "+", ".", "-.", "+."):
+            return QValidator.State.Intermediate, text, pos
+        v = self._number(text)
+        if v is None:
+            return QValidator.State.Invalid, text, pos
+        ok = self.minimum() - 1e-12 <= v <= self.maximum() + 1e-12
+        return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
+
+
+def _unit(spec: AssumptionSpec) -> str:
+    """The unit written after :func:`_fmt` (empty when the scaled text carries its own)."""
+    return "" if _display_scale(spec) is not None else spec.unit
 
 
 def _decimals(spec: AssumptionSpec) -> int:
@@ -113,6 +179,11 @@ class AssumptionsEditor(QWidget):
         self.save_scenario_button = QPushButton("Save as scenario\u2026", tab)
         self.save_scenario_button.setToolTip("Store the values in force as a named custom scenario")
         top.addWidget(self.save_scenario_button)
+        self.curve_button = QPushButton("Forward curve\u2026", tab)
+        self.curve_button.setObjectName("forwardCurve")
+        self.curve_button.setToolTip("Paste or import a hashprice forward curve (date, $/PH/day per line, e.g. a "
+                                     "published forwards table) and use it as the outlook")
+        top.addWidget(self.curve_button)
         self.reset_all_button = QPushButton("Reset all", tab)
         self.reset_all_button.setObjectName("resetAll")
         self.reset_all_button.setToolTip("Remove every user override (back to the scenario's values)")
@@ -146,8 +217,8 @@ class AssumptionsEditor(QWidget):
 
     def _add_row(self, grid: QGridLayout, row: int, spec: AssumptionSpec, parent: QWidget) -> None:
         tip = (f"<b>{spec.label}</b> ({spec.key})<br>{spec.source}<br>Default: {_fmt(spec, spec.default)} "
-               f"{spec.unit}" + (f"<br>Range: {spec.minimum:g} to {spec.maximum:g} {spec.unit}"
-                                 if spec.minimum is not None and spec.maximum is not None else ""))
+               f"{_unit(spec)}" + (f"<br>Range: {_fmt(spec, spec.minimum)} to {_fmt(spec, spec.maximum)} {_unit(spec)}"
+                                   if spec.minimum is not None and spec.maximum is not None else ""))
         name = QLabel(spec.label, parent)
         name.setToolTip(tip)
         name.setWordWrap(True)
@@ -157,8 +228,10 @@ class AssumptionsEditor(QWidget):
         editor.setObjectName(f"edit_{spec.key}")
         editor.setMaximumWidth(150)
         editor.setToolTip(tip)
-        unit = QLabel(f"{spec.unit}<br><span style='color:#888; font-size:7pt'>default "
-                      f"{_fmt(spec, spec.default)}</span>" if spec.unit else
+        scaled = _display_scale(spec)
+        unit_text = scaled[2].strip() if scaled is not None else spec.unit
+        unit = QLabel(f"{unit_text}<br><span style='color:#888; font-size:7pt'>default "
+                      f"{_fmt(spec, spec.default)}</span>" if unit_text else
                       f"<span style='color:#888; font-size:7pt'>default {_fmt(spec, spec.default)}</span>", parent)
         unit.setObjectName(f"unit_{spec.key}")
         unit.setStyleSheet("color: #555;")
@@ -166,7 +239,7 @@ class AssumptionsEditor(QWidget):
         reset = QToolButton(parent)
         reset.setText("\u21ba")
         reset.setObjectName(f"reset_{spec.key}")
-        reset.setToolTip(f"Reset {spec.label} to the default {_fmt(spec, spec.default)} {spec.unit} "
+        reset.setToolTip(f"Reset {spec.label} to the default {_fmt(spec, spec.default)} {_unit(spec)} "
                          "(or the scenario's value)")
         reset.clicked.connect(lambda _c=False, k=spec.key: self.reset_assumption(k))
         self.reset_buttons[spec.key] = reset
@@ -178,6 +251,15 @@ class AssumptionsEditor(QWidget):
 
     def _make_editor(self, spec: AssumptionSpec, parent: QWidget) -> QWidget:
         key = spec.key
+        scaled = _display_scale(spec)
+        if scaled is not None:
+            factor, digits, suffix = scaled
+            ws = ScaledSpinBox(factor, digits, suffix, parent)
+            ws.setRange(float(spec.minimum), float(spec.maximum))  # type: ignore[arg-type]
+            ws.setSingleStep(1.0 / factor if factor < 1 else 0.01 if factor == 100.0 else 1.0)
+            ws.setKeyboardTracking(False)
+            ws.valueChanged.connect(lambda v, k=key: self.set_assumption(k, float(v)))
+            return ws
         if spec.kind == "float":
             w = QDoubleSpinBox(parent)
             w.setDecimals(_decimals(spec))
@@ -245,6 +327,7 @@ class AssumptionsEditor(QWidget):
         self.scenario_combo.activated.connect(lambda _i: self.set_scenario(self.scenario_combo.currentData()))
         self.reset_all_button.clicked.connect(lambda _c=False: self.reset_all())
         self.save_scenario_button.clicked.connect(lambda _c=False: self._on_save_scenario_clicked())
+        self.curve_button.clicked.connect(lambda _c=False: self._on_forward_curve_clicked())
         self.profile_combo.activated.connect(lambda _i: self.set_profile(self.profile_combo.currentData()))
         self.new_profile_button.clicked.connect(lambda _c=False: self._on_new_profile_clicked())
         self.rename_profile_button.clicked.connect(lambda _c=False: self._on_rename_profile_clicked())
@@ -279,8 +362,7 @@ class AssumptionsEditor(QWidget):
     def _reject(self, message: str) -> None:
         self.message.setText(message)
         self.edit_rejected.emit(message)
-        if hasattr(self.host, "show_status"):
-            self.host.show_status(message)
+        self.host.show_status(message)
         self.sync_from_settings()
 
     # == assumptions ================================================================================
@@ -309,7 +391,7 @@ class AssumptionsEditor(QWidget):
             self._reject(str(e).splitlines()[0])
             return False
         self._push(SetAssumptionCommand(self.portfolio, key, over,
-                                        f"Set {spec.label} = {_fmt(spec, checked)} {spec.unit}".rstrip()))
+                                        f"Set {spec.label} = {_fmt(spec, checked)} {_unit(spec)}".rstrip()))
         return True
 
     def _scenario_value(self, key: str) -> Any:
@@ -374,6 +456,62 @@ class AssumptionsEditor(QWidget):
         finally:
             stack.endMacro()
         return True
+
+    def set_forward_curve(self, text: str) -> bool:
+        """Store the pasted/imported hashprice forward curve and use it as the outlook (one undo step).
+
+        Empty text removes the curve and returns to the cost-floor outlook.
+        """
+        from planner.model.assumptions import AssumptionError as _AE
+        from planner.model.outlook import parse_forward_curve_text
+
+        overrides = dict(self.overrides())
+        if not text.strip():
+            overrides.pop("outlook_model", None)
+            curve: list[list[Any]] | None = None
+            label = "Remove the hashprice forward curve"
+        else:
+            try:
+                curve = [list(p) for p in parse_forward_curve_text(text, "pasted forward curve")]
+            except _AE as e:
+                self._reject(str(e))
+                return False
+            overrides["outlook_model"] = "forward_curve"
+            label = f"Hashprice forward curve ({len(curve)} points)"
+        stack = self.host.undo_stack
+        stack.beginMacro(label)
+        try:
+            stack.push(SetSettingCommand(self.portfolio, "hashprice_forward_curve", curve, merge=False))
+            stack.push(SetSettingCommand(self.portfolio, "assumptions", overrides, merge=False))
+        finally:
+            stack.endMacro()
+        return True
+
+    def _on_forward_curve_clicked(self) -> None:
+        from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+        current = "\n".join(f"{d},{v:g}" for d, v in (self.settings.get("hashprice_forward_curve") or []))
+        box = QMessageBox(self)
+        box.setWindowTitle("Hashprice forward curve")
+        box.setText("Paste the curve (one 'YYYY-MM-DD, $/PH/day' line per point) or import a CSV file. "
+                    "Hashprice is interpolated between the points and held flat outside them.")
+        paste = box.addButton("Paste\u2026", QMessageBox.ButtonRole.AcceptRole)
+        load = box.addButton("Import CSV\u2026", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        if box.clickedButton() is paste:
+            text, ok = QInputDialog.getMultiLineText(self, "Hashprice forward curve",
+                                                     "date, $/PH/day (empty removes the curve):", current)
+            if ok:
+                self.set_forward_curve(text)
+        elif box.clickedButton() is load:
+            path, _ = QFileDialog.getOpenFileName(self, "Import hashprice forward curve", "", "CSV (*.csv *.txt)")
+            if path:
+                try:
+                    with open(path, encoding="utf-8-sig") as fh:
+                        self.set_forward_curve(fh.read())
+                except OSError as e:
+                    self._reject(f"{path}: cannot read the forward curve ({e.strerror or e})")
 
     def _on_save_scenario_clicked(self) -> None:
         name, ok = QInputDialog.getText(self, "Save scenario", "Name of the custom scenario:")

@@ -22,8 +22,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from planner.fileio import atomic_write
 from planner.gis.lock import ProjectLock, pid_alive  # noqa: F401  (ProjectLock: one lock for CLI and app)
-from planner.model.site import PlannerError
+from planner.model.site import PlannerError, first_line
 from planner.settings import data_dir
 
 RECOVERY_DIRNAME = "recovery"
@@ -35,9 +36,7 @@ def _host() -> str:
 
 
 def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(data, indent=1))
 
 
 @dataclass(frozen=True)
@@ -135,7 +134,7 @@ class Autosaver(QObject):
         try:
             self.save_now()
         except (PlannerError, OSError) as e:  # autosave must never take the session down
-            self.failed.emit(f"autosave failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
+            self.failed.emit(f"autosave failed: {first_line(e)}")
 
     def save_now(self, force: bool = False) -> Path | None:
         """Write a recovery copy if the project has unsaved edits (or ``force``); returns its path."""

@@ -5,13 +5,14 @@ changes the project.
 """
 from __future__ import annotations
 
-import html
+import re
 from pathlib import Path
 from typing import Any, Literal
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QTextDocument
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QInputDialog,
-                               QLabel, QMessageBox, QVBoxLayout, QWidget)
+                               QLabel, QMessageBox, QTextBrowser, QVBoxLayout, QWidget)
 
 from planner import APP_NAME, __version__
 from planner.model.fields import EDITABLE_FIELDS, FIELDS
@@ -160,20 +161,82 @@ SOFTWARE_LICENCES: tuple[tuple[str, str], ...] = (
 )
 
 
+def _md(text: str) -> str:
+    """Text from files and projects shown literally inside Markdown (no markup, no links, no HTML)."""
+    return re.sub(r"([\\`*_{}\[\]()#+!|<>~-])", r"\\\1", str(text))
+
+
+def about_markdown(attribution: str) -> str:
+    """The About text as Markdown: version, licences table, data attribution (the bundled Markdown file)
+    and the sources of the project's layers (escaped: they come from user files)."""
+    main, _, project_layers = attribution.partition("Layers in this project:\n")
+    rows = "\n".join(f"| {_md(name)} | {_md(lic)} |" for name, lic in SOFTWARE_LICENCES)
+    text = (f"# {_md(APP_NAME)} {_md(__version__)}\n\n"
+            "Which Bitcoin-mining sites can become AI/HPC data centers, what it takes, "
+            "and what each path earns per MW.\n\n"
+            "## Software licences\n\n| Component | Licence |\n|---|---|\n" + rows + "\n\n"
+            + main.strip() + "\n")
+    if project_layers.strip():
+        text += "\n## Layers in this project\n\n" + "\n".join(
+            f"- {_md(line)}" for line in project_layers.splitlines() if line.strip()) + "\n"
+    return text
+
+
 def about_text(attribution: str) -> str:
-    """HTML for the About box; every inserted string is escaped."""
-    return (f"<h3>{html.escape(APP_NAME)} {html.escape(__version__)}</h3>"
-            "<p>Which Bitcoin-mining sites can become AI/HPC data centers, what it takes, "
-            "and what each path earns per MW.</p>"
-            "<h4>Software licences</h4><ul>"
-            + "".join(f"<li>{html.escape(name)}: {html.escape(lic)}</li>" for name, lic in SOFTWARE_LICENCES)
-            + "</ul>"
-            f"<h4>Data attribution</h4><pre style='white-space: pre-wrap'>{html.escape(attribution)}</pre>")
+    """The About text as HTML (rendered from :func:`about_markdown`, raw HTML in the text disabled)."""
+    from PySide6.QtGui import QTextDocument
+
+    doc = QTextDocument()
+    doc.setMarkdown(about_markdown(attribution), QTextDocument.MarkdownFeature.MarkdownDialectGitHub
+                    | QTextDocument.MarkdownFeature.MarkdownNoHTML)  # type: ignore[operator]
+    return doc.toHtml()
+
+
+class MarkdownDialog(QDialog):
+    """A scrollable rich-text dialog showing Markdown (About, Help): fits the screen, links open outside."""
+
+    def __init__(self, title: str, markdown: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.browser = QTextBrowser(self)
+        self.browser.setOpenLinks(False)
+        self.browser.anchorClicked.connect(self._on_browser_anchor_clicked)
+        self.browser.document().setMarkdown(
+            markdown, QTextDocument.MarkdownFeature.MarkdownDialectGitHub
+            | QTextDocument.MarkdownFeature.MarkdownNoHTML)  # type: ignore[operator]
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.browser, 1)
+        layout.addWidget(buttons)
+        screen = (parent.screen() if parent is not None else None) or QGuiApplication.primaryScreen()
+        avail = screen.availableGeometry() if screen is not None else None
+        w = min(760, int(avail.width() * 0.85)) if avail is not None else 760
+        h = min(680, int(avail.height() * 0.85)) if avail is not None else 680
+        self.resize(w, h)
+
+    def _on_browser_anchor_clicked(self, url: QUrl) -> None:
+        if url.scheme() in ("http", "https"):
+            QDesktopServices.openUrl(url)
+
+
+def show_markdown(parent: QWidget | None, title: str, markdown: str) -> None:
+    MarkdownDialog(title, markdown, parent).exec()
 
 
 def show_about(parent: QWidget | None, attribution: str) -> None:
-    box = QMessageBox(parent)
-    box.setWindowTitle(f"About {APP_NAME}")
-    box.setTextFormat(Qt.TextFormat.RichText)
-    box.setText(about_text(attribution))
-    box.exec()
+    show_markdown(parent, f"About {APP_NAME}", about_markdown(attribution))
+
+
+def help_markdown() -> str:
+    """The bundled quick help (resources/help.md)."""
+    from planner.assets import AssetError, asset_path
+
+    try:
+        return asset_path("resources", "help.md").read_text(encoding="utf-8")
+    except (AssetError, OSError):
+        return f"# {APP_NAME}\n\nThe help file is not bundled with this copy; see README.md."
+
+
+def show_help(parent: QWidget | None) -> None:
+    show_markdown(parent, f"{APP_NAME} help", help_markdown())

@@ -33,7 +33,8 @@ class LayersPanel(QWidget):
     def _build_ui(self) -> None:
         self.list = QListWidget(self)
         self.list.setObjectName("layersList")
-        self.list.setUniformItemSizes(True)
+        self.list.setWordWrap(True)  # long layer titles wrap instead of being cut
+        self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.empty_label = QLabel("No map layers. Use Import layer to add one.", self)
         self.empty_label.setTextFormat(Qt.TextFormat.PlainText)
         self.empty_label.setWordWrap(True)
@@ -58,7 +59,7 @@ class LayersPanel(QWidget):
         self.remove_button.clicked.connect(self._on_remove_clicked)
 
     def set_layers(self, layers: dict[str, Any]) -> None:
-        """Show ``layers`` (name -> MapLayer), keeping each layer's visibility by name."""
+        """Show ``layers`` (name -> MapLayer), ticked as their ``style["visible"]`` says."""
         self._filling = True
         try:
             current = self.current_layer()
@@ -75,6 +76,12 @@ class LayersPanel(QWidget):
                 item.setToolTip(f"<pre>{html.escape(tip)}</pre>")
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
                               | Qt.ItemFlag.ItemIsUserCheckable)
+                # the layer's style says whether it is drawn (the map and the exports read the same flag)
+                style = getattr(layer, "style", None) or {}
+                if style.get("visible", True) is False:
+                    self._hidden.add(name)
+                else:
+                    self._hidden.discard(name)
                 item.setCheckState(Qt.CheckState.Unchecked if name in self._hidden else Qt.CheckState.Checked)
                 self.list.addItem(item)
                 if name == current:

@@ -31,6 +31,7 @@ from planner.ui.autosave import Autosaver, RecoveryInfo
 from planner.ui.commands import QtUndoAdapter
 from planner.ui.imports import ImportActions
 from planner.ui.input_guard import guard_wheel_in
+from planner.ui.layout import scrollable
 from planner.ui.layers_panel import LayersPanel
 from planner.ui.menus import build_actions, build_menus
 from planner.ui.project_files import ProjectFiles
@@ -68,6 +69,7 @@ class MainWindow(QMainWindow):
                                          lambda t, m: self.show_error(t, m), self)
         self.files = ProjectFiles(self)
         self.last_message = ""
+        self._selecting_from_map = False
         self._map_factory = map_factory or _default_map_factory
         self.panel_docks: list[QDockWidget] = []
         self.autosave = Autosaver(lambda: self.project, self.is_dirty, self.settings.autosave_interval_s, parent=self)
@@ -144,7 +146,7 @@ class MainWindow(QMainWindow):
         for name in ("site_clicked", "map_clicked", "site_moved"):
             if not hasattr(self.map_view, name):
                 raise TypeError(f"map widget {type(self.map_view).__name__} lacks the {name} signal")
-        self.map_view.site_clicked.connect(self.set_current_site)
+        self.map_view.site_clicked.connect(self._on_map_site_clicked)
         self.map_view.map_clicked.connect(self._on_map_map_clicked)
         self.map_view.site_moved.connect(self.move_site)
         self._map_timer.timeout.connect(self._on_map_timer_timeout)
@@ -158,8 +160,13 @@ class MainWindow(QMainWindow):
     def _on_undo_stack_index_changed(self, _index: int) -> None:
         self._update_counts()
 
-    def _on_layers_visibility_changed(self, _name: str, kind: str, visible: bool) -> None:
-        self.map_view.set_layer_visible(kind, visible)
+    def _on_layers_visibility_changed(self, name: str, kind: str, visible: bool) -> None:
+        self.session.set_layer_visible(name, visible)
+        by_name = getattr(self.map_view, "set_layer_visible_by_name", None)
+        if callable(by_name):
+            by_name(name, visible)
+        else:
+            self.map_view.set_layer_visible(kind, visible)
 
     def _on_mode_group_triggered(self, action: QAction) -> None:
         self.set_map_mode(action.data())
@@ -168,13 +175,17 @@ class MainWindow(QMainWindow):
         self.map_view.refresh(self.scores)
 
     def _on_layers_timer_timeout(self) -> None:
-        self.map_view.set_project(self.project, self.scores)
+        reload = getattr(self.map_view, "reload", None)  # keeps view, selection and legend state
+        if callable(reload):
+            reload(self.scores)
+        else:
+            self.map_view.set_project(self.project, self.scores)
 
     def add_panel_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea,
                        name: str | None = None) -> QDockWidget:
         """Add a panel as a dock (layout restored between runs) with a toggle in View > Panels."""
         object_name = name or "panel_" + (re.sub(r"[^A-Za-z0-9]+", "_", title).strip("_").lower() or "panel")
-        dock = self._make_dock(title, widget, object_name, area)
+        dock = self._make_dock(title, scrollable(widget), object_name, area)
         guard_wheel_in(widget)
         self.restoreDockWidget(dock)  # takes the place saved by restoreState() if there is one
         self.docks_menu.addAction(dock.toggleViewAction())
@@ -271,9 +282,22 @@ class MainWindow(QMainWindow):
     def _on_session_current_site_changed(self, site_id: str) -> None:
         self.sites.select(site_id)
         self.site_form.set_site(site_id, self.scores.get(site_id))
-        if site_id:
-            self.map_view.select_site(site_id)
+        # the selection drives the map's highlight and popup; a click on the map does not move the view
+        self.map_view.select_site(site_id, pan=not self._selecting_from_map)
         self.current_site_changed.emit(site_id)
+
+    def _on_map_site_clicked(self, site_id: str) -> None:
+        self._selecting_from_map = True
+        try:
+            self.set_current_site(site_id)
+        finally:
+            self._selecting_from_map = False
+
+    def zoom_to_sites(self) -> None:
+        """View > Zoom to all sites."""
+        zoom = getattr(self.map_view, "zoom_to_sites", None)
+        if callable(zoom):
+            zoom()
 
     def _on_session_scores_changed(self, scores: dict[str, ReadinessResult]) -> None:
         self.sites.set_scores(scores)
@@ -333,6 +357,8 @@ class MainWindow(QMainWindow):
                  "move": "Drag a site to move it; distances and scores update after the drop"}
         if mode in hints:
             self.show_status(hints[mode], 0)
+        elif self.statusBar().currentMessage() in hints.values():
+            self.statusBar().clearMessage()  # the hint of the mode just left (it had no timeout)
 
     def _on_map_map_clicked(self, lon: float, lat: float) -> None:
         if self.mode_actions["add"].isChecked():

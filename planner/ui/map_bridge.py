@@ -18,6 +18,8 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Signal, Slot
 
+from planner.fmt import real_number
+
 log = logging.getLogger(__name__)
 
 MAX_SITE_ID_CHARS = 64
@@ -97,8 +99,7 @@ class MapBridge(QObject):
 
     @Slot("QVariant")
     def measureFinished(self, km: Any) -> None:  # noqa: N802
-        if isinstance(km, bool) or not isinstance(km, (int, float)) or not math.isfinite(km) \
-                or not 0 <= km <= 100_000:
+        if real_number(km) is None or not 0 <= km <= 100_000:
             self._reject("measureFinished", f"km must be a finite number 0..100000, got {km!r}")
             return
         self.measure_finished.emit(float(km))

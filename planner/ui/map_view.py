@@ -36,7 +36,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from planner.reports.render_qt import add_chromium_security_flags, lock_down_page
 from planner.ui.map_bridge import BridgeProxy, MapBridge
 from planner.webmap import MapOptions, build_map, tile_url_template
-from planner.webmap.builder import MODES
+from planner.webmap.builder import MODES, sites_update
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,10 @@ class MapView(QWidget):
 
     def __init__(self, parent: QWidget | None = None, options: MapOptions | None = None) -> None:
         super().__init__(parent)
-        self.options = options or MapOptions()
+        # the Layers panel is the map's layer switch: no second one inside the page
+        self.options = options or MapOptions(layer_control=False)
+        self._legend_layers: list[dict[str, Any]] | None = None
+        self._selected = ""
         self._project: Any = None
         self._scores: Any = None
         self._loaded = False
@@ -151,12 +154,31 @@ class MapView(QWidget):
         """Build the map of ``project`` (coloured by ``scores``) and load it."""
         self._project = project
         self._scores = scores
+        self._selected = ""
         if options is not None:
             self.options = options
         self._rebuild(self.options)
 
     def refresh(self, scores: Any = None) -> None:
-        """Rebuild the page (new ``scores`` when given, else the last ones) keeping centre and zoom."""
+        """Show the current sites (new ``scores`` when given) without rebuilding the page.
+
+        Markers, popups, the legend's counts and the subtitle are updated in place through
+        ``plannerMap.updateSites``: view, selection, legend state and layer visibility stay.
+        Before the page has loaded (or without a build) the page is built instead.
+        """
+        if scores is not None:
+            self._scores = scores
+        if self._project is None:
+            return
+        if self._legend_layers is None:  # never built
+            self._rebuild(self.options)
+            return
+        update = sites_update(self._project, self._scores, self._legend_layers)
+        self.bridge.set_site_ids(e["id"] for e in update["sites"])
+        self.run_js(f"window.plannerMap && plannerMap.updateSites({json.dumps(update)})")
+
+    def reload(self, scores: Any = None) -> None:
+        """Rebuild the page (layers changed) keeping centre, zoom, selection and the legend's state."""
         if scores is not None:
             self._scores = scores
         if self._project is None:
@@ -167,18 +189,26 @@ class MapView(QWidget):
 
         def _with_view(result: Any) -> None:
             opts = self.options
+            collapsed: bool | None = None
             try:
                 v = json.loads(result) if isinstance(result, str) else None
                 opts = dataclasses.replace(opts, center_lat_lon=(float(v["lat"]), float(v["lon"])),
                                            zoom=int(v["zoom"]))
-            except (TypeError, ValueError, KeyError):
+                collapsed = bool(v.get("legend_collapsed"))
+            except (TypeError, ValueError, KeyError, AttributeError):
                 log.debug("map: could not read the current view (%r); rebuilding with defaults", result)
             self._rebuild(opts)
+            if collapsed is not None:  # as the user left it (a small map starts folded)
+                self.run_js(f"window.plannerMap && plannerMap.setLegendCollapsed({'true' if collapsed else 'false'})")
+            if self._selected:
+                self.select_site(self._selected, pan=False)
 
         self.run_js("window.plannerMap ? plannerMap.getView() : null", _with_view)
 
     def _rebuild(self, options: MapOptions) -> None:
-        html = build_map(self._project, self._scores, options)
+        meta: dict[str, Any] = {}
+        html = build_map(self._project, self._scores, options, meta=meta)
+        self._legend_layers = meta.get("legend_layers", [])
         self._builds += 1
         path = self._tmpdir / f"map-{self._builds}.html"
         tmp = path.with_suffix(".tmp")
@@ -227,9 +257,23 @@ class MapView(QWidget):
         else:
             self.page.runJavaScript(code, 0, callback)
 
-    def select_site(self, site_id: str) -> None:
-        """Highlight ``site_id`` on the map and pan to it."""
-        self.run_js(f"window.plannerMap && plannerMap.selectSite({json.dumps(str(site_id))})")
+    def select_site(self, site_id: str, pan: bool = True) -> None:
+        """Highlight ``site_id`` ("" clears) and open its popup; ``pan`` brings it into view.
+
+        The popup always shows the selected site (the selection drives it, not the click).
+        """
+        self._selected = str(site_id or "")
+        self.run_js(f"window.plannerMap && plannerMap.selectSite({json.dumps(self._selected)}, "
+                    f"{'true' if pan else 'false'})")
+
+    def zoom_to_sites(self) -> None:
+        """Fit the view to every located site (View > Zoom to all sites)."""
+        self.run_js("window.plannerMap && plannerMap.zoomToSites()")
+
+    def set_layer_visible_by_name(self, name: str, visible: bool) -> None:
+        """Show or hide the project layer ``name`` (the Layers panel's switch) without a rebuild."""
+        self.run_js(f"window.plannerMap && plannerMap.setLayerVisibleByName({json.dumps(str(name))}, "
+                    f"{'true' if visible else 'false'})")
 
     def set_mode(self, mode: str) -> None:
         """Switch the interaction mode: "browse", "add" (map clicks), "move" (drag sites), "measure"."""

@@ -42,12 +42,14 @@ def build_actions(w: MainWindow) -> None:
     w.redo_action.setShortcuts(K.Redo)  # Ctrl+Y and Ctrl+Shift+Z
     w.add_site_action = act("&Add site", lambda: w.set_map_mode("add"), "Ctrl+Shift+A",
                             "Click on the map to place a new site")
-    w.delete_action = act("&Delete sites", lambda: w.delete_sites(w.selected_site_ids()), K.Delete,
-                          "Delete the selected sites")
+    w.delete_action = act("&Delete sites…", lambda: _delete(w), K.Delete, "Delete the selected sites (asks first)")
     w.duplicate_action = act("D&uplicate site", lambda: w.duplicate_site(w.current_site), "Ctrl+D",
                              "Copy the current site under a new ID")
     w.bulk_edit_action = act("&Bulk edit…", lambda: _bulk_edit(w), "Ctrl+B", "Set one field on all selected sites")
     w.about_action = act("&About", lambda: dialogs.show_about(w, w.attribution_text()))
+    w.help_action = act("&Help", lambda: dialogs.show_help(w), K.HelpContents, "How to use the planner (F1)")
+    w.find_action = act("&Find sites", lambda: _find(w), K.Find, "Type in the sites filter (Ctrl+F)")
+    w.zoom_to_sites_action = act("&Zoom to all sites", w.zoom_to_sites, "Ctrl+0", "Fit the map to every located site")
     w.mode_group = QActionGroup(w)
     w.mode_group.setExclusive(True)
     w.mode_actions = {}
@@ -76,14 +78,17 @@ def build_menus(w: MainWindow) -> None:
     w.edit_menu.addActions([w.undo_action, w.redo_action])
     w.edit_menu.addSeparator()
     w.edit_menu.addActions([w.add_site_action, w.delete_action, w.duplicate_action, w.bulk_edit_action])
+    w.edit_menu.addSeparator()
+    w.edit_menu.addAction(w.find_action)
     w.view_menu = mb.addMenu("&View")
     w.docks_menu = w.view_menu.addMenu("&Panels")
     for dock in (w.sites_dock, w.form_dock, w.layers_dock):
         w.docks_menu.addAction(dock.toggleViewAction())
     w.map_mode_menu = w.view_menu.addMenu("&Map mode")
     w.map_mode_menu.addActions(list(w.mode_actions.values()))
+    w.view_menu.addAction(w.zoom_to_sites_action)
     w.help_menu = mb.addMenu("&Help")
-    w.help_menu.addAction(w.about_action)
+    w.help_menu.addActions([w.help_action, w.about_action])
 
 
 def _new(w: MainWindow) -> None:
@@ -95,6 +100,27 @@ def _open(w: MainWindow) -> None:
     recent = w.settings.recent_files
     if w.maybe_save() and (path := dialogs.ask_open_path(w, str(Path(recent[0]).parent) if recent else "")):
         w.open_project(path)
+
+
+def _delete(w: MainWindow) -> None:
+    ids = w.selected_site_ids()
+    if not ids:
+        w.show_status("Select one or more sites to delete")
+        return
+    names = ", ".join(f"{w.portfolio.get(i).name} ({i})" for i in ids[:5]) + (f" and {len(ids) - 5} more"
+                                                                             if len(ids) > 5 else "")
+    if dialogs.ask_yes_no(w, "Delete sites", f"Delete {len(ids)} site{'s' if len(ids) != 1 else ''}: {names}?\n\n"
+                          "Edit > Undo brings them back."):
+        w.delete_sites(ids)
+        w.show_status(f"Deleted {len(ids)} site{'s' if len(ids) != 1 else ''}; Edit > Undo brings "
+                      f"{'them' if len(ids) != 1 else 'it'} back")
+
+
+def _find(w: MainWindow) -> None:
+    w.sites_dock.show()
+    w.sites_dock.raise_()
+    w.filter_edit.setFocus()
+    w.filter_edit.selectAll()
 
 
 def _bulk_edit(w: MainWindow) -> None:

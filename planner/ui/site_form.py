@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QFormLayout, QGroupB
 
 from planner.model.fields import FIELD_LIST, FIELDS, GROUP_LABELS, FieldSpec
 from planner.model.portfolio import Portfolio
+from planner.model.readiness import ReadinessResult, next_facts
 from planner.model.site import PlannerError, SiteError
 from planner.ui.commands import EditSiteCommand
 from planner.ui.delegates import create_editor, editor_value, format_value, set_editor_value
@@ -53,6 +54,7 @@ class SiteForm(QWidget):
         self.score_label = QLabel(self)
         self.score_label.setTextFormat(Qt.TextFormat.PlainText)
         self.score_label.setStyleSheet(COMPUTED_STYLE)
+        self.score_label.setWordWrap(True)
         self.score_label.setToolTip("Readiness (computed from the fields below and the weights profile)")
         self.error_label = QLabel(self)
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -208,11 +210,16 @@ class SiteForm(QWidget):
         if r is None:
             self.score_label.setText("Readiness: not scored")
             return
-        total = getattr(r, "total", None)
-        total_s = f"{total:.0f} / 100" if total is not None else "unknown"
+        band = getattr(r, "band_text", None)
+        total_s = f"{band} / 100" if band is not None else "unknown"
         comp = getattr(r, "completeness_pct", None)
         comp_s = f", data {comp:.0f} % complete" if comp is not None else ""
-        self.score_label.setText(f"Readiness (computed): {total_s}, {getattr(r, 'class_label', '')}{comp_s}")
+        text = f"Readiness (computed): {total_s}, {getattr(r, 'class_label', '')}{comp_s}"
+        site = self._portfolio.get(self._site_id) if self._portfolio is not None else None
+        if isinstance(r, ReadinessResult) and site is not None:
+            facts = next_facts(site, self._portfolio.settings, result=r)  # type: ignore[union-attr]
+            text += f"\nNext fact: {facts[0].sentence}" if facts else "\nEvery scored fact is known."
+        self.score_label.setText(text)
 
     # -- editing ------------------------------------------------------------------------
     def _commit(self, name: str) -> None:

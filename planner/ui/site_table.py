@@ -58,7 +58,8 @@ def _field_column(name: str) -> Column:
 
 
 SCORE_COLUMNS: tuple[Column, ...] = (
-    Column("score:total", "Readiness (0-100)", "Readiness score 0-100 (computed)"),
+    Column("score:total", "Readiness (band)", "Readiness 0-100: expected total, band (unknowns at worst-best) "
+           "in brackets; sorts by the expected total (computed)"),
     Column("score:class_label", "Readiness class", "Readiness class (computed)"),
     Column("score:completeness_pct", "Data completeness (%)",
            "Share of readiness inputs that are known, % (computed)"),
@@ -222,8 +223,10 @@ class SiteTableModel(QAbstractTableModel):
                 return UNKNOWN_DISPLAY
             if col.spec is not None:
                 return format_value(col.spec, value)
-            if col.key == "score:total" or col.key == "score:completeness_pct":
-                return f"{float(value):.0f}" if col.key == "score:total" else f"{float(value):.0f} %"
+            if col.key == "score:total":  # "72 (60-85)": expected total and band
+                return _score_attr(self._scores.get(self._ids[index.row()]), "band_text") or f"{float(value):.0f}"
+            if col.key == "score:completeness_pct":
+                return f"{float(value):.0f} %"
             return str(value)
         if role == Qt.ItemDataRole.EditRole:
             return value

@@ -28,6 +28,7 @@ class SitesDock(QWidget):
     def __init__(self, undo_stack: QUndoStack, parent: QWidget | None = None):
         super().__init__(parent)
         self._columns_fitted = False
+        self._announced = ""  # the site last announced by current_site_changed
         self._build_ui(undo_stack)
         self._connect()
 
@@ -86,6 +87,8 @@ class SitesDock(QWidget):
     def _connect(self) -> None:
         self.table_model.modelReset.connect(self._fit_columns)
         self.table.selectionModel().currentRowChanged.connect(self._on_table_current_row_changed)
+        # selecting the row the cursor already sits on changes no current row: announce it from here
+        self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         for sig in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.layoutChanged):
             sig.connect(self._on_proxy_rows_changed)
         self.filter_edit.textChanged.connect(self._on_filters_changed)
@@ -118,6 +121,7 @@ class SitesDock(QWidget):
     # -- selection ------------------------------------------------------------------------------
     def select(self, site_id: str) -> None:
         """Make ``site_id`` the current row ("" clears the selection) without re-announcing it."""
+        self._announced = site_id
         sm = self.table.selectionModel()
         row = self.table_model.row_of(site_id) if site_id else -1
         proxy_index = self.proxy.mapFromSource(self.table_model.index(row, 0)) if row >= 0 else QModelIndex()
@@ -137,8 +141,21 @@ class SitesDock(QWidget):
         rows = sorted({self.proxy.mapToSource(i).row() for i in self.table.selectionModel().selectedRows()})
         return [sid for r in rows if (sid := self.table_model.site_id_at(r))]
 
+    def _on_table_selection_changed(self, *_: Any) -> None:
+        current = self.table.currentIndex()
+        if current.isValid() and self.table.selectionModel().isRowSelected(current.row(), current.parent()):
+            sid = current.data(SITE_ID_ROLE) or ""
+            if sid != self._announced:
+                self._announced = sid
+                self.current_site_changed.emit(sid)
+
     def _on_table_current_row_changed(self, current: QModelIndex | QPersistentModelIndex, _previous: Any) -> None:
+        if current.isValid() and not self.table.selectionModel().isRowSelected(current.row(), current.parent()):
+            # the view moves its cursor without selecting (focus arriving on the table puts it on the
+            # first row): that is not a choice of site; the app stays on the portfolio overview
+            return
         sid = current.data(SITE_ID_ROLE) if current.isValid() else ""
+        self._announced = sid or ""
         self.current_site_changed.emit(sid or "")
 
     # -- filters --------------------------------------------------------------------------------

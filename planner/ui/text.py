@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtGui import Qt
 
-from planner.model.fields import FIELDS
+from planner.model.fields import FIELDS, humanize_field_names
 from planner.model.site import SiteError
 
 
@@ -20,15 +20,12 @@ def plain_tooltip(text: str | None) -> str:
     return Qt.convertFromPlainText(text or "") if text else ""
 
 
-# names with an underscore (``energized_mw``) and lon/lat: plain words such as "name" stay as they are
-_FIELD_NAME = re.compile(r"\b(" + "|".join(sorted((re.escape(n) for n in FIELDS if "_" in n or n in ("lon", "lat")),
-                                                    key=len, reverse=True)) + r")\b")
 _BIG_NUMBER = re.compile(r"(?<![\d.,])(\d{5,})(\.\d+)?(?![\d])")
 
 
 def humanize(text: str) -> str:
     """Field names (``power_capacity_mw``) become their labels and long numbers get thousands separators."""
-    text = _FIELD_NAME.sub(lambda m: FIELDS[m.group(1)].label, text)
+    text = humanize_field_names(text)
     return _BIG_NUMBER.sub(lambda m: f"{int(m.group(1)):,d}{m.group(2) or ''}", text)
 
 
@@ -62,7 +59,7 @@ def user_message(e: BaseException) -> str:
     if e.value is None and rule.startswith("is "):
         text = f"{label}{who} {rule}"  # "Name of X is required"
     elif re.search(rf"\b{re.escape(e.field)}\b", e.rule):
-        text = f"{label}{who}: {rule}"  # the rule names the fields itself (cross-field checks)
+        text = f"{label}{who}: {rule[:1].upper()}{rule[1:]}"  # the rule names the fields (cross-field checks)
     elif rule.startswith(("is ", "must ", "has ", "cannot ")):
         text = f"{label}{who}: {_shown_value(e.field, e.value)} {rule}"
     else:

@@ -5,9 +5,9 @@ from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QMainWindow
 
 from planner.settings import config_dir
+from planner.ui.layout import first_layout
 
-WINDOW_STATE_VERSION = 1
-DEFAULT_SIZE = (1400, 900)
+WINDOW_STATE_VERSION = 2  # 2: panels in scroll areas (a layout saved by version 1 is not reused)
 
 
 def _window_settings() -> QSettings:
@@ -27,8 +27,8 @@ def restore_window_state(window: QMainWindow) -> bool:
     s = _window_settings()
     geometry, state = s.value("geometry"), s.value("state")
     ok = isinstance(geometry, QByteArray) and not geometry.isEmpty() and window.restoreGeometry(geometry)
-    if not ok:
-        window.resize(*DEFAULT_SIZE)
-    if isinstance(state, QByteArray) and not state.isEmpty():
-        ok = window.restoreState(state, WINDOW_STATE_VERSION) and ok
-    return ok
+    restored = isinstance(state, QByteArray) and not state.isEmpty() \
+        and window.restoreState(state, WINDOW_STATE_VERSION)
+    if not ok or not restored:
+        first_layout(window)  # sized to the screen (maximised on laptops), docks in proportion
+    return bool(ok and restored)

@@ -25,20 +25,20 @@ import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from planner.fmt import finite
+from planner.gis.kinds import DRAW_ORDER
 from planner.model.fields import FIELDS
+from planner.model.readiness import READINESS_COLOURS, READINESS_LABELS
 from planner.model.site import PlannerError
 from planner.webmap import assets
 from planner.webmap.escape import esc, json_for_script
 from planner.webmap.geometry import MAX_DECIMALS, encode_lines, encode_point, encode_polygons
-from planner.webmap.styles import (NO_VALUE_COLOUR, READINESS_COLOURS, READINESS_LABELS, VOLTAGE_CLASSES,
-                                   VOLTAGE_COLOURS, class_breaks, class_index, flare_radius_px, graduated_spec,
-                                   merged_style, ramp_colours, site_radius_px, voltage_class)
+from planner.webmap.styles import (NO_VALUE_COLOUR, VOLTAGE_CLASSES, VOLTAGE_COLOURS, class_breaks, class_index,
+                                   flare_radius_px, graduated_spec, merged_style, ramp_colours, site_radius_px,
+                                   voltage_class)
 
 MODES = ("browse", "add", "move", "measure")
 DEFAULT_ONLINE_PROVIDER = "OpenStreetMap.Mapnik"
-# order in which layer kinds are drawn (bottom to top) and listed
-KIND_ORDER = ("countries", "states", "stranded", "basins", "fibre", "transmission", "other",
-              "substations", "pops", "flares")
 _LABEL_COLUMNS = ("name", "NAME", "region", "basin", "node", "title", "label", "network")
 
 
@@ -64,6 +64,8 @@ class MapOptions:
     # graduated point layers up to this size keep one Leaflet marker (with tooltip) per point
     max_graduated_markers: int = 5_000
     cluster_flares: bool = True
+    # Leaflet's own layer switch (exported pages); the app's map leaves it out: the Layers panel switches
+    layer_control: bool = True
     # kind -> shown at start; overrides each layer's style["visible"] (set by MapView.set_layer_visible)
     layer_visibility: Mapping[str, bool] = field(default_factory=dict)
 
@@ -137,9 +139,12 @@ _LEGEND = _ENV.from_string(
     "{{ label }} ({{ n }})</div>{% endfor %}<div class=\"pm-note\">{{ g.note }}</div>{% endfor %}"
     "{% if voltage %}<h2>{{ tx_title }}</h2>{% for colour, label in voltage %}<div class=\"pm-row\">"
     "<span class=\"pm-line\" style=\"border-color:{{ colour }}\"></span>{{ label }}</div>{% endfor %}{% endif %}"
-    "{% if others %}<h2>Layers</h2>{% for colour, fill, label in others %}<div class=\"pm-row\">"
-    "<span class=\"pm-swatch\" style=\"border-color:{{ colour }};background:{{ fill }}\"></span>{{ label }}</div>"
-    "{% endfor %}{% endif %}"
+    "{% if others %}<h2>Layers</h2>{% for colour, fill, label, name, shape in others %}"
+    "<div class=\"pm-row\" data-layer=\"{{ name }}\">{% if shape == 'line' %}"
+    "<span class=\"pm-line\" style=\"border-color:{{ colour }}\"></span>{% elif shape == 'dot' %}"
+    "<span class=\"pm-dot\" style=\"width:9px;height:9px;border-color:{{ colour }};background:{{ fill }}\"></span>"
+    "{% else %}<span class=\"pm-swatch\" style=\"border-color:{{ colour }};background:{{ fill }}\"></span>{% endif %}"
+    "{{ label }}</div>{% endfor %}{% endif %}"
     "{% for note in notes %}<div class=\"pm-note\">{{ note }}</div>{% endfor %}")
 _LAYER_TITLE = _ENV.from_string(
     "<span class=\"pm-swatch\" style=\"border-color:{{ colour }};background:{{ fill }}\"></span>{{ title }}")
@@ -171,17 +176,6 @@ class _PlannerLayers(MacroElement):
 
 
 # --------------------------------------------------------------------------- values
-def _num(value: Any) -> float | None:
-    """A finite float or None (None, NaN, '', text -> None)."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
 def _text(value: Any) -> str | None:
     if value is None:
         return None
@@ -204,7 +198,7 @@ def _fmt(value: Any, unit: str = "") -> str:
 
 def _site_mw(site: Any) -> float | None:
     for name in ("power_capacity_mw", "energized_mw", "pipeline_mw"):
-        v = _num(getattr(site, name, None))
+        v = finite(getattr(site, name, None))
         if v is not None:
             return v
     return None
@@ -220,17 +214,19 @@ def _site_entry(site: Any, score: Any | None, max_mw: float | None) -> dict[str,
     klass = getattr(score, "klass", None) if score is not None else None
     colour_key = klass if klass in READINESS_COLOURS else "not_scored"
     label = getattr(score, "class_label", None) if score is not None else None
-    total = _num(getattr(score, "total", None)) if score is not None else None
+    total = finite(getattr(score, "total", None)) if score is not None else None
+    band = getattr(score, "band_text", None) if score is not None else None  # "72 (60-85)": expected (band)
     readiness = READINESS_LABELS["not_scored"] if score is None else (
         f"{label or READINESS_LABELS.get(colour_key, klass)}"
-        + (f" ({total:.0f}/100)" if total is not None else " (no total)"))
+        + (f" ({band or f'{total:.0f}'}/100)" if total is not None else " (no total)"))
     rows: list[tuple[str, str]] = [("Readiness", readiness)]
     for name in _POPUP_FIELDS:
         fs = FIELDS[name]
         value = getattr(site, name, None)
         if value is None and name not in ("power_capacity_mw", "energized_mw"):
             continue
-        rows.append((fs.label, _fmt(value, fs.unit)))
+        text = _fmt(value, fs.unit)
+        rows.append((fs.label, text.replace("_", " ") if fs.kind == "enum" else text))  # "town centroid"
     name = _text(site.name) or site.site_id
     mw = _site_mw(site)
     tip = f"{name} · {_fmt(mw, 'MW')}"
@@ -395,7 +391,7 @@ def _encode_layer(name: str, layer: Any, options: MapOptions) -> dict[str, Any]:
         idx = np.flatnonzero(is_line)
         if kind == "transmission":
             kv_col = "voltage_kv" if "voltage_kv" in gdf.columns else ("max_kv" if "max_kv" in gdf.columns else None)
-            kvs = [_num(v) for v in gdf[kv_col].to_numpy()[idx]] if kv_col else [None] * len(idx)
+            kvs = [finite(v) for v in gdf[kv_col].to_numpy()[idx]] if kv_col else [None] * len(idx)
             groups: list[Any] = [voltage_class(v) for v in kvs]
             out["group_colours"] = VOLTAGE_COLOURS
         elif classes is not None:
@@ -453,7 +449,7 @@ def _encode_layer(name: str, layer: Any, options: MapOptions) -> dict[str, Any]:
             radius = None
             bits = []
             if kind == "flares" and vols is not None:
-                vol = _num(vols[i])
+                vol = finite(vols[i])
                 radius = flare_radius_px(vol)
                 if countries is not None and _text(countries[i]):
                     bits.append(_text(countries[i]) + " flare")
@@ -461,8 +457,8 @@ def _encode_layer(name: str, layer: Any, options: MapOptions) -> dict[str, Any]:
             else:
                 if labels[i]:
                     bits.append(labels[i])
-                if kv_arr is not None and _num(kv_arr[i]) is not None:
-                    bits.append(_fmt(_num(kv_arr[i]), "kV"))
+                if kv_arr is not None and finite(kv_arr[i]) is not None:
+                    bits.append(_fmt(finite(kv_arr[i]), "kV"))
             if classes is not None and values is not None:
                 v = values[i]
                 bits.append(f"{spec['column']} {_fmt(float(v), spec['unit'])}" if math.isfinite(v)
@@ -494,7 +490,10 @@ def _legend_html(class_counts: Counter[str], max_mw: float | None, layers: list[
         if lay["kind"] == "transmission" or lay.get("_graduated"):
             continue
         st = lay["style"]
-        others.append((st.get("color", "#555"), st.get("fillColor", "transparent"), lay["_title"]))
+        shape = "line" if lay.get("lines") or lay.get("_shape") == "line" else \
+            "dot" if lay.get("points") or lay.get("_shape") == "dot" else "swatch"
+        fill = st.get("fillColor") or (st.get("color", "#555") if shape == "dot" else "transparent")
+        others.append((st.get("color", "#555"), fill, lay["_title"], lay.get("name", ""), shape))
     notes = [f"{unlocated} site(s) without a location are not shown"] if unlocated else []
     notes += [lay["_note"] for lay in layers if lay.get("_note")]
     return _LEGEND.render(classes=classes, sizes=sizes, graduated=graduated, voltage=voltage, tx_title=tx_title,
@@ -534,8 +533,33 @@ def focus_bounds(points: list[tuple[float, float]], trim: float = 0.1) -> list[l
     return [[lats[lo], lons[lo]], [lats[hi], lons[hi]]]
 
 
+def _legend_layer(lay: dict[str, Any]) -> dict[str, Any]:
+    """What the legend needs of an encoded layer (no geometry)."""
+    out = {k: lay[k] for k in ("name", "kind", "style", "_title", "_graduated", "_note") if k in lay}
+    out["_shape"] = "line" if lay.get("lines") else "dot" if lay.get("points") else "swatch"
+    return out
+
+
+def sites_update(project: Any, scores: Mapping[str, Any] | None, legend_layers: list[dict[str, Any]]) -> dict[str, Any]:
+    """The sites part of a built map, for ``plannerMap.updateSites`` (no page rebuild).
+
+    ``legend_layers``: ``meta["legend_layers"]`` from the :func:`build_map` call that built the page
+    (the layers did not change; the readiness counts and MW sizes in the legend may have).
+    """
+    scores = scores or {}
+    sites = list(getattr(project, "portfolio", []))
+    located = [s for s in sites if s.lat is not None and s.lon is not None]
+    mws = [m for m in (_site_mw(s) for s in located) if m is not None]
+    max_mw = max(mws) if mws else None
+    entries = [_site_entry(s, scores.get(s.site_id), max_mw) for s in located]
+    return {"sites": entries,
+            "legend_html": _legend_html(Counter(e["k"] for e in entries), max_mw, legend_layers,
+                                        len(sites) - len(located)),
+            "subtitle": f"{len(located)} of {len(sites)} sites shown"}
+
+
 def build_map(project: Any, scores: Mapping[str, Any] | None = None, options: MapOptions = MapOptions(),
-              progress: Callable[[float], None] | None = None) -> str:
+              progress: Callable[[float], None] | None = None, meta: dict[str, Any] | None = None) -> str:
     """Build the self-contained HTML map of ``project`` (sites coloured by readiness ``scores``).
 
     Parameters
@@ -549,6 +573,8 @@ def build_map(project: Any, scores: Mapping[str, Any] | None = None, options: Ma
         :class:`MapOptions`.
     progress
         Optional callback receiving the fraction done (0..1).
+    meta
+        Optional dict that receives ``legend_layers`` (for :func:`sites_update`).
 
     Returns
     -------
@@ -559,7 +585,7 @@ def build_map(project: Any, scores: Mapping[str, Any] | None = None, options: Ma
     t0 = time.perf_counter()
     scores = scores or {}
     layers_in = list(getattr(project, "layers", {}).items())
-    order = {k: i for i, k in enumerate(KIND_ORDER)}
+    order = {k: i for i, k in enumerate(DRAW_ORDER)}
     layers_in.sort(key=lambda kv: order.get(getattr(kv[1], "kind", "other"), order["other"]))
 
     layers: list[dict[str, Any]] = []
@@ -570,6 +596,8 @@ def build_map(project: Any, scores: Mapping[str, Any] | None = None, options: Ma
         if progress:
             progress(0.8 * (n + 1) / max(1, len(layers_in)))
 
+    if meta is not None:
+        meta["legend_layers"] = [_legend_layer(lay) for lay in layers]
     sites = list(getattr(project, "portfolio", []))
     located = [s for s in sites if s.lat is not None and s.lon is not None]
     mws = [m for m in (_site_mw(s) for s in located) if m is not None]
@@ -610,6 +638,7 @@ def build_map(project: Any, scores: Mapping[str, Any] | None = None, options: Ma
         "sites_hidden": options.layer_visibility.get("sites", True) is False,
         "layers": [{k: v for k, v in lay.items() if not k.startswith("_")} for lay in layers],
         "attributions_html": attributions,
+        "layer_control": bool(options.layer_control),
         "tiles": tiles,
         "build_seconds": None,
     }

@@ -5,23 +5,9 @@ import math
 import re
 from typing import Any
 
+from planner.gis.kinds import default_style
 from planner.model.fields import VOLTAGE_CLASSES_KV
 
-# Readiness classes of planner.model.readiness, plus "not_scored" for sites without a result.
-READINESS_COLOURS: dict[str, str] = {
-    "ready_now": "#1a9850",
-    "convertible_with_upgrades": "#f39c12",
-    "mining_only": "#d73027",
-    "insufficient_data": "#8c8c8c",
-    "not_scored": "#3b6fb6",
-}
-READINESS_LABELS: dict[str, str] = {
-    "ready_now": "Ready now",
-    "convertible_with_upgrades": "Convertible with upgrades",
-    "mining_only": "Mining only",
-    "insufficient_data": "Insufficient data",
-    "not_scored": "Not scored",
-}
 
 # Transmission voltage classes of DOMAIN section 6; the bounds come from VOLTAGE_CLASSES_KV.
 _V69, _V138, _V230, _V345, _V500 = VOLTAGE_CLASSES_KV
@@ -68,31 +54,15 @@ def flare_radius_px(volume_bcm: float | None) -> float:
     return round(min(18.0, 2.0 + 17.0 * math.sqrt(volume_bcm / 0.5)), 1)
 
 
-# Default vector styles per layer kind (Leaflet path options).
-KIND_STYLES: dict[str, dict[str, Any]] = {
-    "countries": {"color": "#9aa5b1", "weight": 0.8, "fillColor": "#f4f1ea", "fillOpacity": 1.0},
-    "states": {"color": "#b4bcc6", "weight": 0.7, "fill": False},
-    "stranded": {"color": "#e08214", "weight": 1.2, "fillColor": "#fdb863", "fillOpacity": 0.25, "dashArray": "4 3"},
-    "basins": {"color": "#8c6d31", "weight": 0.8, "fillColor": "#d8b365", "fillOpacity": 0.18},
-    "transmission": {"weight": 1.6, "opacity": 0.85},
-    "substations": {"color": "#4d4d4d", "weight": 1, "fillColor": "#ffffff", "fillOpacity": 1.0, "radius": 3},
-    "fibre": {"color": "#7b3294", "weight": 1.0, "opacity": 0.55, "dashArray": "3 3"},
-    "pops": {"color": "#7b3294", "weight": 1, "fillColor": "#c2a5cf", "fillOpacity": 0.9, "radius": 3},
-    "flares": {"color": "#d7301f", "weight": 0.5, "fillColor": "#fc8d59", "fillOpacity": 0.7},
-    "other": {"color": "#555555", "weight": 1.2, "fillColor": "#999999", "fillOpacity": 0.2, "radius": 4},
-}
-
 _COLOUR = re.compile(r"^(#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,20})$")
 _DASH = re.compile(r"^[0-9 ,.]{1,40}$")
-# planner.gis.project stores styles with snake_case keys
+# saved styles use snake_case keys (planner.gis.kinds); Leaflet's path options are camelCase
 _ALIASES = {"fill_opacity": "fillOpacity", "fill_color": "fillColor", "dash": "dashArray", "dash_array": "dashArray"}
 _NUMERIC_KEYS = {"weight": (0, 20), "opacity": (0, 1), "fillOpacity": (0, 1), "radius": (0, 40)}
 
 
-def merged_style(kind: str, overrides: dict[str, Any] | None) -> dict[str, Any]:
-    """Kind default style with the layer's own ``style`` overrides, keeping only safe, valid keys."""
-    out = dict(KIND_STYLES.get(kind, KIND_STYLES["other"]))
-    for key, value in (overrides or {}).items():
+def _apply_style(out: dict[str, Any], kind: str, style: dict[str, Any]) -> None:
+    for key, value in style.items():
         key = _ALIASES.get(key, key)
         if key in ("color", "color_by") and kind == "transmission":
             continue  # coloured by voltage class
@@ -108,6 +78,14 @@ def merged_style(kind: str, overrides: dict[str, Any] | None) -> dict[str, Any]:
             out[key] = value
         elif key == "dashArray" and isinstance(value, str) and _DASH.match(value):
             out[key] = value
+
+
+def merged_style(kind: str, overrides: dict[str, Any] | None) -> dict[str, Any]:
+    """Leaflet options of a layer: its kind's default style (:mod:`planner.gis.kinds`) with the layer's
+    own ``style`` overrides on top, keeping only safe, valid keys (an invalid override keeps the default)."""
+    out: dict[str, Any] = {}
+    for style in (default_style(kind), overrides or {}):
+        _apply_style(out, kind, style)
     if "color_by" in out and not any(_ALIASES.get(k, k) == "fillOpacity" for k in (overrides or {})):
         out["fillOpacity"] = 0.75  # value colours must read clearly; the kind default is a faint tint
     return out

@@ -18,7 +18,6 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Iterable
-from functools import lru_cache
 from typing import Any
 
 import pyqtgraph as pg
@@ -31,30 +30,19 @@ from planner.model.assumptions import Assumptions
 from planner.model.portfolio import Portfolio
 from planner.model.readiness import ReadinessResult
 from planner.model.site import PlannerError, Site, first_line
-from planner.reports.charts import Builder, Chart, MiningData, finish_legend, mining_data, new_plot_widget
+from planner.plots import Builder, Chart, finish_legend, new_plot_widget
 from planner.session import Session
-from planner.session.derived import cached_hybrid, cached_paths, cached_tornado
-from planner.session.derived import clear_caches as _clear_derived
+from planner.session.derived import cached_hybrid, cached_mining, cached_paths, cached_tornado, clear_caches
 from planner.ui.commands import QtUndoAdapter
 from planner.ui.text import plain_tooltip
 
 __all__ = ["ECONOMICS_KEYS", "ChartPanel", "PanelHost", "cached_hybrid", "cached_mining", "cached_paths",
            "cached_tornado", "clear_caches", "first_line", "run_standalone"]
 
-#: Settings keys that change the economics (assumptions, scenario, ASIC catalogue).
-ECONOMICS_KEYS = frozenset({"assumptions", "scenario", "scenarios", "asic_catalogue"})
-
-
-@lru_cache(maxsize=64)
-def cached_mining(site: Site, assumptions: Assumptions) -> MiningData:
-    """:func:`planner.reports.charts.mining_data`, cached per (site, assumptions)."""
-    return mining_data(site, assumptions)
-
-
-def clear_caches() -> None:
-    """Drop every cached result (benchmarks measure cold recomputes with this)."""
-    _clear_derived()
-    cached_mining.cache_clear()
+#: Settings keys that change the economics (assumptions, scenario, ASIC catalogue, upgrade unit costs that price
+#: the conversion, the hashprice forward curve).
+ECONOMICS_KEYS = frozenset({"assumptions", "scenario", "scenarios", "asic_catalogue", "unit_costs",
+                            "hashprice_forward_curve"})
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -247,6 +235,10 @@ class ChartPanel(QWidget):
     def _refresh(self) -> None:  # pragma: no cover - every panel overrides it
         raise NotImplementedError
 
+    def wait_for_background(self, timeout_s: float = 30.0) -> bool:
+        """Block until work the panel started in the background was drawn (report grabs); True when done."""
+        return True
+
     def show_problem(self, message: str) -> None:
         """Say why nothing can be drawn (caption in red); charts keep their last state cleared."""
         for w in self.plots.values():
@@ -364,8 +356,7 @@ def run_standalone(panel_cls: Callable[[Any], ChartPanel], argv: Iterable[str] |
         panel.show()
         app.processEvents()
         panel.flush()
-        if hasattr(panel, "wait_for_tornado"):
-            panel.wait_for_tornado()
+        panel.wait_for_background()
         app.processEvents()
         if not panel.grab().save(args.png):
             print(f"error: could not write {args.png}", file=sys.stderr)

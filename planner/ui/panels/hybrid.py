@@ -5,9 +5,9 @@ import html
 
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSpinBox, QWidget
 
+from planner.model.chart_data import WEEKS_PER_YEAR, HybridWeek, hybrid_caption, hybrid_figures
 from planner.model.hybrid import HybridResult
-from planner.reports.charts import (WEEKS_PER_YEAR, HybridWeek, hybrid_caption, hybrid_figures,
-                                    hybrid_week_chart, load_duration_chart)
+from planner.plots import hybrid_week_chart, load_duration_chart
 from planner.ui.panels.base import ChartPanel, cached_hybrid, run_standalone
 
 DEFAULT_WEEK = 30  # a late-July week: summer prices, ERCOT 4CP alert hours

@@ -1,9 +1,11 @@
-"""Mining economics panel: hashprice path vs fleet breakevens, revenue per MW-day, dynamic payback."""
+"""Mining economics panel: hashprice outlook vs marginal cost and breakevens, network difficulty, revenue per
+MW-day, dynamic payback."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import QGridLayout
 
-from planner.reports.charts import (MiningData, hashprice_chart, mining_revenue_chart, payback_chart)
+from planner.model.chart_data import MiningData
+from planner.plots import hashprice_chart, mining_revenue_chart, network_chart, payback_chart
 from planner.ui.panels.base import ChartPanel, cached_mining, run_standalone
 
 
@@ -17,11 +19,11 @@ class MiningPanel(ChartPanel):
         grid.setContentsMargins(0, 0, 0, 0)
         # one row: the panel usually sits in the wide, low bottom dock
         grid.addWidget(self.add_plot("hashprice", min_height=240), 0, 0)
-        grid.addWidget(self.add_plot("revenue", min_height=240), 0, 1)
-        grid.addWidget(self.add_plot("payback", min_height=240), 0, 2)
-        grid.setColumnStretch(0, 4)
-        grid.setColumnStretch(1, 3)
-        grid.setColumnStretch(2, 3)
+        grid.addWidget(self.add_plot("network", min_height=240), 0, 1)
+        grid.addWidget(self.add_plot("revenue", min_height=240), 0, 2)
+        grid.addWidget(self.add_plot("payback", min_height=240), 0, 3)
+        for col, stretch in enumerate((4, 3, 3, 3)):
+            grid.setColumnStretch(col, stretch)
         self.data: MiningData | None = None
         self._layout(grid)
 
@@ -32,8 +34,8 @@ class MiningPanel(ChartPanel):
             self.show_problem("Select a site to see its mining economics")
             return
         self.data = cached_mining(site, self.assumptions())
-        for key, builder in (("hashprice", hashprice_chart), ("revenue", mining_revenue_chart),
-                             ("payback", payback_chart)):
+        for key, builder in (("hashprice", hashprice_chart), ("network", network_chart),
+                             ("revenue", mining_revenue_chart), ("payback", payback_chart)):
             self.draw(key, builder, self.data)
         self.set_caption(self.data.caption)
 

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QWidg
 from planner.model.assumptions import Assumptions
 from planner.model.economics import PathComparison
 from planner.model.site import PlannerError, Site
-from planner.reports.charts import (PATH_SHORT, TornadoData, bridge_chart, paths_caption, paths_cash_chart,
-                                    paths_npv_chart, tornado_chart)
+from planner.model.chart_data import PATH_SHORT, TornadoData, paths_caption
+from planner.plots import bridge_chart, paths_cash_chart, paths_npv_chart, tornado_chart
 from planner.ui.panels.base import ChartPanel, cached_paths, cached_tornado, first_line, run_standalone
 from planner.ui.workers import Task, start_task
 
@@ -144,6 +144,10 @@ class PathsPanel(ChartPanel):
         self._tornado_timer.stop()
         self._pending = False
         super().closeEvent(event)
+
+    def wait_for_background(self, timeout_s: float = 30.0) -> bool:
+        """The sensitivity run (see :meth:`wait_for_tornado`)."""
+        return self.wait_for_tornado(timeout_s)
 
     def wait_for_tornado(self, timeout_s: float = 30.0) -> bool:
         """Block until the sensitivity run finished and was drawn (tests, report grabs)."""

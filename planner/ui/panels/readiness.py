@@ -4,14 +4,16 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QScrollArea, QSplitter
+from PySide6.QtWidgets import QLabel, QScrollArea, QSplitter
 
-from planner.model.readiness import (ReadinessResult, gates_from_settings, score_site,
+from planner.model.chart_data import RankingData
+from planner.model.readiness import (ReadinessResult, gates_from_settings, next_facts, score_site,
                                      thresholds_from_settings, weights_from_settings)
-from planner.reports.charts import RankingData, readiness_bars, readiness_ranking
+from planner.plots import readiness_bars, readiness_ranking
 from planner.ui.panels.base import ChartPanel, run_standalone
 
 RANK_ROW_PX = 16  # height per site in the ranking so every site ID label fits
+NEXT_FACTS_SHOWN = 3  # unknown facts listed above the charts, ranked by how far they move class / total
 
 
 class ReadinessPanel(ChartPanel):
@@ -33,7 +35,12 @@ class ReadinessPanel(ChartPanel):
         split.addWidget(self.ranking_scroll)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)
-        self._layout(split)
+        self.next_label = QLabel(self)
+        self.next_label.setObjectName("next_facts")
+        self.next_label.setTextFormat(Qt.TextFormat.PlainText)  # sentences quote site facts
+        self.next_label.setWordWrap(True)
+        self.next_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._layout(split, header=self.next_label)
 
     def result(self) -> ReadinessResult | None:
         """Readiness of the current site: the host's score, else scored here."""
@@ -50,6 +57,14 @@ class ReadinessPanel(ChartPanel):
         settings = self.portfolio.settings
         res = self.result()
         self.draw("criteria", readiness_bars, res)
+        site = self.site
+        if res is None or site is None:
+            self.next_label.setText("What to find out next: select a site")
+        else:
+            facts = next_facts(site, settings, result=res)[:NEXT_FACTS_SHOWN]
+            self.next_label.setText("What to find out next: " + (
+                "  ".join(f"{i}. {f.sentence}." for i, f in enumerate(facts, start=1)) if facts
+                else "nothing, every scored fact is known."))
         scores = {k: v for k, v in (getattr(self.host, "scores", {}) or {}).items()
                   if isinstance(v, ReadinessResult) and k in self.portfolio}
         self.plots["ranking"].setMinimumHeight(max(200, RANK_ROW_PX * len(scores) + 130))
@@ -58,9 +73,10 @@ class ReadinessPanel(ChartPanel):
         t = thresholds_from_settings(settings)
         gates = ", ".join(gates_from_settings(settings)) or "none"
         self.set_caption(
-            f"Weights profile '{profile}' \u00b7 total = weighted mean of criteria with data \u00b7 classes: ready now "
-            f">= {t['ready_now_min_total']:g} with no critical upgrade, convertible >= {t['convertible_min_total']:g}, "
-            f"insufficient data below {t['min_completeness_pct']:g} % of weight known \u00b7 hard gates: {gates} "
+            f"Weights profile '{profile}' \u00b7 total = weighted mean of all criteria, unknowns at their prior, band = "
+            f"unknowns at worst - at best \u00b7 classes on the band: ready now when the low end >= "
+            f"{t['ready_now_min_total']:g} with no critical upgrade, convertible >= {t['convertible_min_total']:g}, "
+            f"insufficient data when the band spans both \u00b7 hard gates: {gates} "
             f"(min {t['gate_min_power_mw']:g} MW) \u00b7 hatched = no data, red = gate failed \u00b7 colours as on the map")
 
 

@@ -150,7 +150,10 @@
     map.attributionControl.setPrefix("Leaflet");
     (data.attributions_html || []).forEach(function (a) { map.attributionControl.addAttribution(a); });
 
-    var control = L.control.layers(null, null, {collapsed: true, position: "topright"}).addTo(map);
+    // the in-app map has no layer control of its own: the Layers panel is the one switch (exported pages keep it)
+    var control = data.layer_control === false ? {addOverlay: function () {}}
+      : L.control.layers(null, null, {collapsed: true, position: "topright"}).addTo(map);
+    var nameGroups = {};  // layer name -> its group (the Layers panel switches layers by name)
 
     var titleBox = L.control({position: "topleft"});
     titleBox.onAdd = function () {
@@ -180,11 +183,7 @@
       toggle.title = "Show or hide the legend";
       var body = L.DomUtil.create("div", "pm-legend-body", div);
       body.innerHTML = data.legend_html;  // escaped in Python
-      L.DomEvent.on(toggle, "click", function () {
-        var collapsed = L.DomUtil.hasClass(div, "pm-collapsed");
-        if (collapsed) { L.DomUtil.removeClass(div, "pm-collapsed"); } else { L.DomUtil.addClass(div, "pm-collapsed"); }
-        toggle.textContent = collapsed ? "Legend \u25BE" : "Legend \u25B8";
-      });
+      L.DomEvent.on(toggle, "click", function () { api.setLegendCollapsed(!L.DomUtil.hasClass(div, "pm-collapsed")); });
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
       return div;
@@ -244,6 +243,7 @@
       if (!layer.hidden) { group.addTo(map); }
       control.addOverlay(group, layer.title_html);
       remember(layer.kind, group);
+      nameGroups[layer.name] = group;
     });
 
     // ---- sites -----------------------------------------------------------------------
@@ -252,23 +252,29 @@
     var siteMarkers = {};
     var siteBase = {};
     var dragging = null;
-    data.sites.forEach(function (s) {
+    // one popup, always of the selected site: it opens when a site is selected (click or table)
+    // and never shows another site than the selection
+    var sitePopup = L.popup({maxWidth: 360, autoPan: true, autoPanPadding: [40, 40]});
+    var pops = {};
+    function addSiteMarker(s) {
       var base = {pane: siteWhere.pane, renderer: siteWhere.renderer, radius: s.r, color: "#222222",
                   weight: 1, fillColor: s.c, fillOpacity: 0.85, bubblingMouseEvents: false};
       var m = L.circleMarker([s.lat, s.lon], base);
       m.bindTooltip(s.tip, {direction: "top"});
-      m.bindPopup(s.pop, {maxWidth: 360, autoPan: true});
+      pops[s.id] = s.pop;
       m.on("click", function (ev) { onSiteClick(s.id, ev); });
       m.on("mousedown", function (ev) {
         if (api.mode !== "move") { return; }
         dragging = s.id;
         map.dragging.disable();
-        m.closePopup(); m.closeTooltip();
+        map.closePopup(); m.closeTooltip();
         L.DomEvent.stop(ev);
       });
       siteMarkers[s.id] = m; siteBase[s.id] = base;
       sitesGroup.addLayer(m); counts.sites += 1;
-    });
+      return m;
+    }
+    data.sites.forEach(addSiteMarker);
     if (!data.sites_hidden) { sitesGroup.addTo(map); }
     control.addOverlay(sitesGroup, data.sites_title_html);
     remember("sites", sitesGroup);
@@ -278,8 +284,7 @@
         api.selectSite(id, false);
         emit("siteClicked", [id]);
       } else {
-        var m = siteMarkers[id];
-        if (m) { m.closePopup(); }
+        map.closePopup();
         if (api.mode === "measure" && ev && ev.latlng) { addMeasurePoint(ev.latlng); }
       }
     }
@@ -335,15 +340,98 @@
     map.on("dblclick", function () { if (api.mode === "measure") { finishMeasure(); } });
 
     // ---- API for Python ----------------------------------------------------------------
+    function openSitePopup() {
+      var m = api.selected ? siteMarkers[api.selected] : null;
+      if (!m || api.mode !== "browse" || !map.hasLayer(sitesGroup)) { map.closePopup(sitePopup); return; }
+      // on a laptop-sized map the popup scrolls instead of covering the whole view
+      sitePopup.options.maxHeight = Math.max(140, Math.round(map.getSize().y * 0.5));
+      sitePopup.setLatLng(m.getLatLng()).setContent(pops[api.selected] || "");
+      if (!map.hasLayer(sitePopup)) { map.openPopup(sitePopup); }
+    }
     api.selectSite = function (id, pan) {
       if (api.selected && siteMarkers[api.selected]) { siteMarkers[api.selected].setStyle({color: "#222222", weight: 1}); }
       var m = Object.prototype.hasOwnProperty.call(siteMarkers, id) ? siteMarkers[id] : null;
       api.selected = m ? id : null;
-      if (!m) { return false; }
+      if (!m) { map.closePopup(sitePopup); return false; }
       m.setStyle({color: "#00e5ff", weight: 4});
       m.bringToFront();
-      // from the table: bring the site into view close enough to see its grid context
-      if (pan !== false) { map.setView(m.getLatLng(), Math.max(map.getZoom(), 9), {animate: false}); }
+      // from the table: bring the site into view; zoomed out (< 7) close enough to see its grid
+      // context, zoomed in: keep the zoom and pan only when the site is off screen
+      if (pan !== false) {
+        var ll = m.getLatLng();
+        if (map.getZoom() < 7) { map.setView(ll, 9, {animate: false}); }
+        else if (!map.getBounds().pad(-0.1).contains(ll)) { map.panTo(ll, {animate: false}); }
+      }
+      openSitePopup();
+      return true;
+    };
+    // sites changed in Python (edits, scores, moves, adds, deletes): markers, popups and legend are
+    // updated in place; view, selection, legend state and layer visibility stay as they are
+    api.updateSites = function (u) {
+      var seen = {};
+      u.sites.forEach(function (s) {
+        seen[s.id] = true;
+        var m = Object.prototype.hasOwnProperty.call(siteMarkers, s.id) ? siteMarkers[s.id] : null;
+        if (!m) { addSiteMarker(s); return; }
+        siteBase[s.id].radius = s.r; siteBase[s.id].fillColor = s.c;
+        m.setLatLng([s.lat, s.lon]); m.setRadius(s.r); m.setStyle({fillColor: s.c});
+        m.setTooltipContent(s.tip);
+        pops[s.id] = s.pop;
+      });
+      Object.keys(siteMarkers).forEach(function (id) {
+        if (seen[id]) { return; }
+        sitesGroup.removeLayer(siteMarkers[id]);
+        delete siteMarkers[id]; delete siteBase[id]; delete pops[id];
+        counts.sites -= 1;
+        if (api.selected === id) { api.selected = null; map.closePopup(sitePopup); }
+      });
+      var body = document.querySelector(".pm-legend-body");
+      if (body && typeof u.legend_html === "string") { body.innerHTML = u.legend_html; }  // escaped in Python
+      var sub = document.querySelector(".pm-title .pm-sub");
+      if (sub && typeof u.subtitle === "string") { sub.textContent = u.subtitle; }
+      markHiddenLayers();
+      if (api.selected) {
+        var autoPan = sitePopup.options.autoPan;
+        sitePopup.options.autoPan = false;  // new content must not move the view
+        api.selectSite(api.selected, false);
+        sitePopup.options.autoPan = autoPan;
+      }
+      return counts.sites;
+    };
+    api.setLegendCollapsed = function (collapsed) {
+      var div = document.querySelector(".pm-legend");
+      if (!div) { return false; }
+      if (collapsed) { L.DomUtil.addClass(div, "pm-collapsed"); } else { L.DomUtil.removeClass(div, "pm-collapsed"); }
+      var t = div.querySelector(".pm-legend-toggle");
+      if (t) { t.textContent = collapsed ? "Legend \u25B8" : "Legend \u25BE"; }
+      return true;
+    };
+    api.legendCollapsed = function () {
+      var div = document.querySelector(".pm-legend");
+      return !!div && L.DomUtil.hasClass(div, "pm-collapsed");
+    };
+    // legend rows of hidden layers are greyed (the legend says what the map shows)
+    function markHiddenLayers() {
+      var rows = document.querySelectorAll(".pm-legend [data-layer]");
+      for (var i = 0; i < rows.length; i++) {
+        var g = nameGroups[rows[i].getAttribute("data-layer")];
+        rows[i].classList.toggle("pm-off", !!g && !map.hasLayer(g));
+      }
+    }
+    api.setLayerVisibleByName = function (name, on) {
+      var g = Object.prototype.hasOwnProperty.call(nameGroups, name) ? nameGroups[name] : null;
+      if (!g) { return false; }
+      if (on) { g.addTo(map); } else { map.removeLayer(g); }
+      markHiddenLayers();
+      return true;
+    };
+    api.layerVisibleByName = function (name) {
+      var g = Object.prototype.hasOwnProperty.call(nameGroups, name) ? nameGroups[name] : null;
+      return !!g && map.hasLayer(g);
+    };
+    api.zoomToSites = function () {
+      if (!sitesGroup.getLayers().length) { return false; }
+      map.fitBounds(sitesGroup.getBounds().pad(0.1), {maxZoom: 9, animate: false});
       return true;
     };
     api.setMode = function (mode) {
@@ -370,6 +458,8 @@
     api.setLayerVisible = function (kind, on) {
       var groups = kindGroups[kind] || [];
       groups.forEach(function (g) { if (on) { g.addTo(map); } else { map.removeLayer(g); } });
+      markHiddenLayers();
+      if (kind === "sites") { openSitePopup(); }
       return groups.length;
     };
     api.layerVisible = function (kind) {
@@ -378,7 +468,8 @@
     };
     api.getView = function () {
       var c = map.getCenter();
-      return JSON.stringify({lat: c.lat, lon: c.lng, zoom: map.getZoom()});
+      return JSON.stringify({lat: c.lat, lon: c.lng, zoom: map.getZoom(), legend_collapsed: api.legendCollapsed(),
+                             selected: api.selected});
     };
     api.setView = function (lat, lon, zoom) { map.setView([lat, lon], zoom, {animate: false}); };
     api.marker = function (id) { return Object.prototype.hasOwnProperty.call(siteMarkers, id) ? siteMarkers[id] : null; };
@@ -398,6 +489,9 @@
       map.fitBounds(sitesGroup.getBounds().pad(0.15), {maxZoom: 9, animate: false});
     }
     api.setMode(data.mode || "browse");
+    markHiddenLayers();
+    // a small map (a laptop window with its docks) opens with the legend folded: the sites stay visible
+    if (map.getSize().y < 560 || map.getSize().x < 760) { api.setLegendCollapsed(true); }
 
     // ---- Qt bridge (QWebChannel is injected by planner.ui.map_view) ----------------------
     if (typeof qt !== "undefined" && qt && qt.webChannelTransport && typeof QWebChannel !== "undefined") {

@@ -1,0 +1,181 @@
+"""What every chart builder shares: :class:`Chart`, plot styling, text and bars, the off-screen PNG.
+
+A builder is ``builder(plot: pg.PlotItem, data) -> Chart``: it clears ``plot`` and draws ``data``
+(plain numbers built by the pure functions of :mod:`planner.model.chart_data` or taken straight
+from the engine) with labelled axes (units in brackets), a legend and value labels. It computes
+nothing: every number it writes comes with the data. The returned :class:`Chart` carries a
+``hover(x, y) -> str | None`` read-out (view coordinates) that the panels wire to mouse moves,
+and the plotted arrays (``values``) for tests and reports.
+
+
+Builders create no widgets; :func:`render_png` hosts one in an off-screen ``pg.PlotWidget`` and
+writes a PNG of the requested size with ``pyqtgraph.exporters.ImageExporter``.
+"""
+from __future__ import annotations
+
+import textwrap
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+
+from planner.plots.style import BACKGROUND, TEXT_COLOUR, mk_font
+from planner.plots.workarounds import BelowLegend, bar_item, finish_legend, item_pool, label_layer
+
+
+HoverFn = Callable[[float, float], "str | None"]
+
+
+@dataclass
+class Chart:
+    """What a builder drew: the hover read-out and the plotted arrays by series name."""
+
+    hover: HoverFn
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def no_hover(_x: float, _y: float) -> str | None:
+    return None
+
+
+Builder = Callable[[pg.PlotItem, Any], Chart]
+
+
+def reset_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str, *, legend: bool = True,
+               legend_cols: int = 3, grid: bool = True) -> pg.LegendItem | None:
+    """Clear ``plot`` and style it: title, axis labels with units, grid, pens, legend below the axes.
+
+    The legend sits in the plot item's layout under the x axis, so it never hides data; items
+    added with ``name=...`` join it (``plot.legend`` points at it).
+    """
+    lg0 = getattr(plot, "_planner_legend", None)
+    if lg0 is not None:
+        lg0.begin()  # keep legend entries through clear() for reuse
+    item_pool(plot).begin(plot)  # items of the last drawing stay for reuse (clear() when some are not pooled)
+    label_layer(plot).clear()
+    for name in ("left", "bottom"):
+        ax = plot.getAxis(name)
+        ax.setTicks(None)
+        ax.enableAutoSIPrefix(False)
+        ax.setPen(pg.mkPen("#555555"))
+        ax.setTextPen(pg.mkPen(TEXT_COLOUR))
+        ax.setStyle(tickFont=mk_font(8))
+    plot.getAxis("left").setWidth(None)
+    plot.setTitle(title, color=TEXT_COLOUR, size="10pt")
+    plot.setLabel("bottom", x_label, color=TEXT_COLOUR)
+    plot.setLabel("left", y_label, color=TEXT_COLOUR)
+    plot.showAxis("left", True)
+    plot.showGrid(x=grid, y=grid, alpha=0.25)
+    plot.getViewBox().setMouseEnabled(x=True, y=True)
+    plot.getViewBox().invertY(False)
+    plot.enableAutoRange()
+    lg = getattr(plot, "_planner_legend", None)
+    if lg is None:
+        lg = BelowLegend(plot, legend_cols)
+        plot.layout.addItem(lg, 4, 1)
+        plot.layout.setRowStretchFactor(2, 100)  # the view box takes the spare height, not the legend row
+        plot.layout.setRowStretchFactor(4, 0)
+        plot._planner_legend = lg
+    lg.begin()
+    lg.max_cols = max(1, legend_cols)
+    lg.setVisible(legend)
+    plot.legend = lg if legend else None
+    return lg if legend else None
+
+
+def fit_left_axis(plot: pg.PlotItem, labels: Sequence[str], max_chars: int = 42) -> list[str]:
+    """Size the left axis to its tick labels (pyqtgraph drops labels that do not fit); long ones are elided."""
+    from PySide6.QtGui import QFontMetrics
+
+    out = [lab if len(lab) <= max_chars else lab[: max_chars - 1] + "\u2026" for lab in labels]
+    fm = QFontMetrics(mk_font(8))
+    widest = max((fm.horizontalAdvance(lab) for lab in out), default=20)
+    plot.getAxis("left").setWidth(widest + 16)
+    return out
+
+
+def row_labels(plot: pg.PlotItem, ys: Sequence[float] | np.ndarray, labels: Sequence[str],
+               max_chars: int = 42) -> list[str]:
+    """Label the rows at ``ys`` on the left axis (sized to fit, long labels elided); returns the shown labels."""
+    shown = fit_left_axis(plot, labels, max_chars)
+    plot.getAxis("left").setTicks([[(float(y), lab) for y, lab in zip(ys, shown)]])
+    return shown
+
+
+def text_label(plot: pg.PlotItem, text: str, x: float, y: float, anchor: tuple[float, float] = (0, 0.5),
+               colour: str = TEXT_COLOUR, size: float = 8.0, bold: bool = False) -> None:
+    label_layer(plot).add(text, x, y, anchor, colour, mk_font(size, bold))
+
+
+MESSAGE_CHARS_PER_LINE = 38  # ~270 px at 9 pt: fits the narrowest dock
+
+
+def message_chart(plot: pg.PlotItem, title: str, message: str) -> Chart:
+    """An empty chart that says why there is nothing to show."""
+    reset_plot(plot, title, "", "", legend=False, grid=False)
+    plot.getAxis("left").setTicks([[]])
+    plot.getAxis("bottom").setTicks([[]])
+    # wrapped and centred: a one-line message wider than a narrow dock was cut off at both ends
+    wrapped = "\n".join(textwrap.wrap(message, width=MESSAGE_CHARS_PER_LINE, break_long_words=True)) or message
+    text_label(plot, wrapped, 0.5, 0.5, anchor=(0.5, 0.5), colour="#555555", size=9)
+    plot.setXRange(0, 1, padding=0)
+    plot.setYRange(0, 1, padding=0)
+    return Chart(no_hover, {"message": message})
+
+
+def hbars(plot: pg.PlotItem, y: np.ndarray, x0: np.ndarray | float, width: np.ndarray, brush: Any,
+          pen: Any = None, height: float = 0.62, name: str | None = None) -> pg.BarGraphItem:
+    return bar_item(plot, x0=x0, y=y, width=width, height=height, brush=brush,
+                    pen=pen if pen is not None else pg.mkPen("#444444", width=0.6), name=name)
+
+
+def new_plot_widget(parent: Any = None) -> pg.PlotWidget:
+    """A white-background PlotWidget with antialiasing, the host every builder draws into."""
+    w = pg.PlotWidget(parent=parent, background=BACKGROUND)
+    w.setAntialiasing(True)
+    w.getPlotItem().setMenuEnabled(False)
+    return w
+
+
+def render_png(builder: Builder, data: Any, path: str | Path, width: int = 900, height: int = 500) -> Path:
+    """Draw ``builder(plot, data)`` off screen and write a ``width`` x ``height`` PNG to ``path``.
+
+    Needs a QApplication (one is created when none exists; use ``QT_QPA_PLATFORM=offscreen``
+    without a display).
+    """
+    from PySide6.QtWidgets import QApplication
+    from pyqtgraph.exporters import ImageExporter
+
+    if width < 50 or height < 50:
+        raise ValueError(f"render_png: size {width}x{height} px is too small; use at least 50x50")
+    app = QApplication.instance() or pg.mkQApp()
+    widget = new_plot_widget()
+    try:
+        # lay the plot out at the exact size without a visible window (the exporter keeps the
+        # plot item's aspect ratio, so its geometry must already be width x height)
+        widget.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+        widget.resize(int(width), int(height))
+        widget.show()
+        builder(widget.getPlotItem(), data)
+        finish_legend(widget.getPlotItem())
+        app.processEvents()
+        exporter = ImageExporter(widget.getPlotItem())
+        params = exporter.parameters()
+        # width and height are linked by aspect ratio: set both without their change handlers
+        params.param("width").setValue(int(width), blockSignal=exporter.widthChanged)
+        params.param("height").setValue(int(height), blockSignal=exporter.heightChanged)
+        params["background"] = QColor("white")
+        params["antialias"] = True
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        exporter.export(str(out))
+        return out
+    finally:
+        widget.close()
+        widget.deleteLater()

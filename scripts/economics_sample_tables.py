@@ -1,0 +1,86 @@
+"""Print the sample-project tables of docs/economics.md (outlook, sites, Rockdale sensitivities), as Markdown.
+
+    python scripts/economics_sample_tables.py [PROJECT.gpkg]
+
+Run it after the sample or the engine changes and paste the output into the doc.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from collections import Counter
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+SITES = ("RIOT-RKD", "CORZ-DEN", "CIFR-BL", "WULF-LM", "IREN-CHI", "IREN-PG", "BTCM-ETH")
+
+
+def main(argv: list[str]) -> int:
+    from planner.gis.project import open_project
+    from planner.model.assumptions import assumptions_from_settings
+    from planner.model.economics import portfolio_paths, site_paths
+    from planner.model.outlook import build_outlook
+
+    path = argv[0] if argv else os.path.join(os.path.dirname(__file__), "..", "maps", "sample_portfolio.gpkg")
+    project = open_project(path)
+    a = assumptions_from_settings(project.portfolio.settings)
+    o = build_outlook(a)
+    print("| year | hashprice $/PH/day | marginal cash cost $/PH/day | hashrate EH/s | ASIC $/TH |")
+    print("|---|---|---|---|---|")
+    dates = o.month_dates()
+    for i in range(0, o.months, 12):
+        print(f"| {dates[i]:%b %Y} | {o.hashprice_usd_per_ph_day[i]:.1f} | {o.marginal_cost_usd_per_ph_day[i]:.1f} | "
+              f"{o.hashrate_eh_s[i]:,.0f} | {o.asic_usd_per_th[i]:.1f} |")
+    sites = {s.site_id: s for s in project.portfolio}
+    comps = portfolio_paths(list(project.portfolio), a)
+    print()
+    print("| site | gross / energized MW | mining | AI lease | AI without exit value | AI IRR / equity IRR | "
+          "hybrid | sell | best | build (months) | AI capex $M/MW IT |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+
+    def m(x: float) -> str:
+        return f"{x / 1e6:,.0f}"
+
+    for sid in SITES:
+        if sid not in comps:
+            continue
+        c, name = comps[sid], sites[sid].name.split(" (")[0]
+        if c.unavailable_reason:
+            print(f"| {sid} {name} | unknown | - | - | - | - | - | - | n/a | - | - |")
+            continue
+        ai = c.ai_lease
+        en = "unknown" if c.energized_mw is None else f"{c.energized_mw:,.0f}"
+        print(f"| {sid} {name} | {c.gross_mw:,.0f} / {en} | {m(c.mining.npv_usd)} | {m(ai.npv_usd)} | "
+              f"{m(ai.npv_excl_terminal_usd)} | {ai.irr * 100:.1f} % / {ai.equity_irr * 100:.1f} % | "
+              f"{m(c.hybrid.npv_usd)} | {m(c.sell.npv_usd)} | {c.best_path} | {c.build_months:.0f} | "
+              f"{c.conversion_capex_usd / 1e6 / c.it_mw:.1f} |")
+    known = [c for c in comps.values() if not c.unavailable_reason]
+    no_exit = a.replace(ai_exit_multiple_noi=0.0)
+    print()
+    print(f"best paths ({len(known)} sites with MW): {dict(Counter(c.best_path for c in known))}; "
+          f"exit multiple 0: {dict(Counter(site_paths(sites[c.site_id], no_exit).best_path for c in known))}")
+    rkd = sites.get("RIOT-RKD")
+    if rkd is None:
+        return 0
+    from planner.model.assumptions import assumptions_from_settings as afs
+    cases = [("base", a, rkd), ("exit multiple 0", no_exit, rkd),
+             ("lease term 15 yr", a.replace(lease_term_years=15), rkd),
+             ("lease term 5 yr", a.replace(lease_term_years=5), rkd),
+             ("hyperscaler tenant", a.replace(tenant_class="hyperscaler"), rkd),
+             ("unrated tenant", a.replace(tenant_class="unrated"), rkd),
+             ("lease rate $184 (CBRE asking)", a.replace(lease_rate_usd_per_kw_month=184.0), rkd),
+             ("power $30/MWh", a, rkd.replace(power_price_usd_per_mwh=30.0)),
+             ("bear scenario", afs(project.portfolio.settings, scenario="bear"), rkd),
+             ("bull scenario", afs(project.portfolio.settings, scenario="bull"), rkd)]
+    print()
+    print("| Rockdale case | mining | AI lease | AI without exit | hybrid | sell | best |")
+    print("|---|---|---|---|---|---|---|")
+    for label, aa, site in cases:
+        c = site_paths(site, aa)
+        print(f"| {label} | {m(c.mining.npv_usd)} | {m(c.ai_lease.npv_usd)} | {m(c.ai_lease.npv_excl_terminal_usd)} | "
+              f"{m(c.hybrid.npv_usd)} | {m(c.sell.npv_usd)} | {c.best_path} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
