@@ -69,13 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except Exception as e:  # one line for users; traceback only on request
             if os.environ.get("PLANNER_DEBUG"):
                 raise
-<<<<<<< HEAD
             logging.getLogger("planner.cli").info("planner %s failed", args.command, exc_info=True)
             print(f"planner {args.command}: error: {_one_line(e)}", file=sys.stderr)
-=======
-            from planner.model.site import first_line
-            print(f"planner {args.command}: error: {first_line(e)}", file=sys.stderr)
->>>>>>> main
             return 1
     if argv and not argv[0].startswith("-") and not argv[0].lower().endswith(".gpkg") and not os.path.exists(argv[0]):
         names = ", ".join(sorted(mods))

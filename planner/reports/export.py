@@ -174,33 +174,20 @@ def export_sites(project: Any, out: str | os.PathLike[str], fmt: str | None = No
     table = sites_table(project, economics=economics,
                         progress=None if progress is None else (lambda f: progress(0.9 * f)))
     suffix, driver = FORMATS[fmt]
-<<<<<<< HEAD
-    # the temp name is plain (GDAL mangles control characters) and unique per process
-    part = out_path.with_name(f".{safe_name(out_path.stem)}.{os.getpid()}.part{suffix}")
-    try:
-        if fmt == "csv":
-            csv_safe(table.drop(columns="geometry")).to_csv(part, index=False, encoding="utf-8")
-        elif fmt == "geojson":
-            # RFC 7946: WGS84 lon/lat, no "crs" member; the collection is named after the file, not the temp
-            pyogrio.write_dataframe(table, str(part), driver=driver, layer=safe_name(out_path.stem), RFC7946="YES",
-                                    WRITE_NAME="YES")
-        else:
-            for name in _DATE_COLUMNS:  # GeoPackage DATE columns, not text
-                table[name] = pd.Series(pd.to_datetime(table[name], errors="coerce").dt.date,
-                                        index=table.index).astype(pd.ArrowDtype(pa.date32()))
-            pyogrio.write_dataframe(table, str(part), driver=driver, layer=GPKG_LAYER, use_arrow=True,
-                                    dataset_options={"VERSION": "1.2"})
-        os.replace(part, out_path)
-=======
     try:
         with atomic_path(out_path, suffix) as part:
             if fmt == "csv":
                 csv_safe(table.drop(columns="geometry")).to_csv(part, index=False, encoding="utf-8")
             elif fmt == "geojson":
-                table.to_file(part, driver=driver, engine="pyogrio")
+                # RFC 7946: WGS84 lon/lat, no "crs" member; the collection is named after the file, not the temp
+                pyogrio.write_dataframe(table, str(part), driver=driver, layer=safe_name(out_path.stem),
+                                        RFC7946="YES", WRITE_NAME="YES")
             else:
-                table.to_file(part, driver=driver, layer=GPKG_LAYER, engine="pyogrio")
->>>>>>> main
+                for name in _DATE_COLUMNS:  # GeoPackage DATE columns, not text
+                    table[name] = pd.Series(pd.to_datetime(table[name], errors="coerce").dt.date,
+                                            index=table.index).astype(pd.ArrowDtype(pa.date32()))
+                pyogrio.write_dataframe(table, str(part), driver=driver, layer=GPKG_LAYER, use_arrow=True,
+                                        dataset_options={"VERSION": "1.2"})
     except OSError as e:
         raise ReportError(f"{out_path}: cannot write ({e.strerror or e}); check the folder is writable") from None
     if progress:

@@ -199,20 +199,6 @@ def html_to_pdf(html: str, out: str | os.PathLike[str], paper: str = "a4", timeo
     try:
         with tempfile.TemporaryDirectory(prefix="planner-report-") as tmp:
             _load(page, html, Path(tmp), "report.html", timeout_ms)
-<<<<<<< HEAD
-            part = out_path.with_name(out_path.name + ".part")
-            state: dict[str, Any] = {}
-            page.pdfPrintingFinished.connect(lambda path, ok: state.setdefault("ok", bool(ok)))
-            page.printToPdf(str(part), layout)
-            if not _wait(lambda: "ok" in state, timeout_ms):
-                raise RenderError(f"{out_path}: PDF printing did not finish within {timeout_ms / 1000:.0f} s")
-            if not state["ok"] or not part.is_file():
-                raise RenderError(f"{out_path}: PDF printing failed; check the folder is writable")
-            if title:
-                from planner.reports.pdf_meta import set_pdf_metadata
-                set_pdf_metadata(part, title, subject)
-            os.replace(part, out_path)
-=======
             with atomic_path(out_path) as part:
                 state: dict[str, Any] = {}
                 page.pdfPrintingFinished.connect(lambda path, ok: state.setdefault("ok", bool(ok)))
@@ -221,7 +207,9 @@ def html_to_pdf(html: str, out: str | os.PathLike[str], paper: str = "a4", timeo
                     raise RenderError(f"{out_path}: PDF printing did not finish within {timeout_ms / 1000:.0f} s")
                 if not state["ok"] or not part.is_file():
                     raise RenderError(f"{out_path}: PDF printing failed; check the folder is writable")
->>>>>>> main
+                if title:
+                    from planner.reports.pdf_meta import set_pdf_metadata
+                    set_pdf_metadata(part, title, subject)
     finally:
         page.deleteLater()
     return out_path
