@@ -3,7 +3,7 @@
 Run on demand (not part of the tests)::
 
     python benchmarks/bench_screening.py [--cells 1000000] [--segments 100000] [--seed 7]
-                                         [--modes local,dask,sjoin,exact] [--texas]
+                                         [--modes local,dask,dask2,sjoin,exact] [--texas] [--conus]
 
 Synthetic national case over the CONUS box (lon -124.5..-67, lat 25..49): the 100,000 seeded
 line segments of ``bench_proximity.synthetic`` (69-765 kV), 5,000 substations, 3,000 fibre
@@ -11,16 +11,21 @@ links, 2,000 PoPs, 3 stranded-energy polygons and 5,000 flares; the region is th
 the cell size is chosen to give ``--cells`` cells. Each mode runs in its own child process so
 its peak memory (max RSS) is its own:
 
-- ``local``: :func:`planner.gis.screening.screen` with ``engine="local"``;
+- ``local``: :func:`planner.gis.screening.screen` with ``engine="local"`` (``cells="pool"``, as
+  the CLI);
 - ``dask``: the same with ``engine="dask"`` on the default LocalCluster (in-process, 2 threads);
+- ``dask2``: the same on a LocalCluster of 2 worker processes (``workers=2``); the table adds
+  each worker's peak memory;
 - ``sjoin``: the usual geopandas recipe, measured in the same run: the same cell centres in
   EPSG:5070, ``sjoin_nearest`` to each of the 5 line classes, substations, fibre and PoPs
-  (distances only, no stranded/flares, no scoring, no exclusions); above 100,000 cells it is
-  timed on a random 100,000-cell sample and extrapolated linearly;
+  (distances only, no stranded/flares, no scoring, no exclusions); above 20,000 cells it is
+  timed on a random 20,000-cell sample and extrapolated linearly;
 - ``exact``: ``compute_proximity`` (exact geodesic) on a 5,000-cell sample, extrapolated to all
   cells: the cost of scoring every cell exactly, which the two-stage screen avoids.
 
-``--texas`` also times the done-when case: the bundled sample project, Texas at 2 km cells.
+``--texas`` also times the bundled sample project, Texas at 2 km cells; ``--conus`` the bundled
+sample over CONUS at 1 km (what ``planner screen P --region CONUS --cell-km 1`` runs), locally and
+on 2 dask worker processes.
 """
 from __future__ import annotations
 
@@ -46,7 +51,8 @@ from planner.gis.project import MapLayer  # noqa: E402
 from planner.model.portfolio import Portfolio  # noqa: E402
 
 
-SJOIN_SAMPLE = 100_000
+SJOIN_SAMPLE = 20_000
+SAMPLE_MODES = ("texas", "conus1", "conus1-dask2")
 
 
 def _points(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -95,20 +101,24 @@ def run_mode(mode: str, cells: int, segments: int, seed: int) -> dict[str, objec
     cell_km = cell_km_for(cells)
     out: dict[str, object] = {"mode": mode, "cell_km": cell_km}
     t = time.perf_counter()
-    if mode in ("local", "dask"):
-        res = screen(project, box, cell_km, top=50, engine=mode)
+    if mode in ("local", "dask", "dask2"):
+        kw = {"engine": "dask", "workers": 2} if mode == "dask2" else {"engine": mode}
+        res = screen(project, box, cell_km, top=50, cells="pool", **kw)
         out.update(n_cells=res.n_cells, n_refined=res.n_refined, timing=res.timing_s,
-                   top1=res.top[0].reason if res.top else None)
+                   workers_mb=res.worker_memory_mb, top1=res.top[0].reason if res.top else None)
     elif mode == "sjoin":
-        from planner.gis.screening import _band_cells, _bands, _prepare, resolve_region, screening_weights, \
-            StrandedRules
+        from planner.gis.screening import StrandedRules, _bands, _prepare, _raster_band, resolve_region, \
+            screening_weights
         plan, _ = _prepare(project, resolve_region(project, box), cell_km, [], screening_weights(None),
                            StrandedRules())
-        pts = gpd.pd.concat([_band_cells(plan, b) for b in _bands(plan, None)], ignore_index=True)
-        pts = gpd.GeoDataFrame(pts[["cell_id"]], geometry=gpd.points_from_xy(pts["x"], pts["y"]), crs=5070)
-        n_all = len(pts)
-        if n_all > SJOIN_SAMPLE:  # ~20x slower than the screen: time a random sample, extrapolate
-            pts = pts.sample(SJOIN_SAMPLE, random_state=seed)
+        cells = [_raster_band(plan, b) for b in _bands(plan, None)]
+        gx = np.concatenate([b.gx for b in cells])
+        gy = np.concatenate([b.gy for b in cells])
+        n_all = len(gx)
+        rng = np.random.default_rng(seed)
+        pick = rng.choice(n_all, min(n_all, SJOIN_SAMPLE), replace=False)  # ~20x slower: time a sample
+        pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy((gx[pick] + 0.5) * plan.cell_m,
+                                                           (gy[pick] + 0.5) * plan.cell_m), crs=5070)
         t = time.perf_counter()  # the grid above is the screen's; time only the baseline itself
         lines = project.layers["transmission"].gdf.to_crs(5070)
         for kv in (69, 138, 230, 345, 500):
@@ -131,17 +141,21 @@ def run_mode(mode: str, cells: int, segments: int, seed: int) -> dict[str, objec
     return out
 
 
-def run_texas() -> dict[str, object]:
-    """The done-when case: bundled sample, Texas, 2 km cells, local engine."""
+def run_sample(mode: str) -> dict[str, object]:
+    """The bundled sample project: ``texas`` (Texas at 2 km) or ``conus1`` / ``conus1-dask2`` (CONUS at 1 km)."""
     from planner.assets import sample_project
     from planner.gis.project import open_project
     from planner.gis.screening import screen
 
     project = open_project(sample_project())
     t = time.perf_counter()
-    res = screen(project, "TX", 2.0, top=50)
-    return {"mode": "texas-2km", "seconds": time.perf_counter() - t, "n_cells": res.n_cells,
-            "n_refined": res.n_refined, "timing": res.timing_s,
+    if mode == "texas":
+        res = screen(project, "TX", 2.0, top=50)
+    else:   # what `planner screen P --region CONUS --cell-km 1` runs
+        kw = {"engine": "dask", "workers": 2} if mode.endswith("dask2") else {}
+        res = screen(project, "CONUS", 1.0, top=50, cells="pool", **kw)
+    return {"mode": mode, "seconds": time.perf_counter() - t, "n_cells": res.n_cells,
+            "n_refined": res.n_refined, "timing": res.timing_s, "workers_mb": res.worker_memory_mb,
             "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -150,30 +164,36 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cells", type=int, default=1_000_000)
     p.add_argument("--segments", type=int, default=100_000)
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--modes", default="local,dask,sjoin,exact")
+    p.add_argument("--modes", default="local,dask,dask2,sjoin,exact")
     p.add_argument("--texas", action="store_true", help="also time Texas at 2 km on the bundled sample")
+    p.add_argument("--conus", action="store_true",
+                   help="also time the bundled sample over CONUS at 1 km (local, and dask with 2 worker processes)")
     p.add_argument("--child", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
-        result = run_texas() if args.child == "texas" else run_mode(args.child, args.cells, args.segments, args.seed)
+        result = (run_sample(args.child) if args.child in SAMPLE_MODES
+                  else run_mode(args.child, args.cells, args.segments, args.seed))
         print("RESULT " + json.dumps(result))
         return 0
-    modes = [m for m in args.modes.split(",") if m] + (["texas"] if args.texas else [])
-    print(f"load average at start: {os.getloadavg()[0]:.1f}")
+    modes = ([m for m in args.modes.split(",") if m] + (["texas"] if args.texas else [])
+             + (["conus1", "conus1-dask2"] if args.conus else []))
+    print(f"load average at start: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
     rows = []
     for mode in modes:
         cmd = [sys.executable, __file__, "--child", mode, "--cells", str(args.cells),
                "--segments", str(args.segments), "--seed", str(args.seed)]
+        load = os.getloadavg()[0]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
         if proc.returncode or not line:
             print(f"{mode}: failed\n{proc.stderr[-2000:]}")
             continue
         r = json.loads(line[0][7:])
+        r["load_before"] = load
         rows.append(r)
         print(json.dumps(r))
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
-    print("\n| mode | cells | time | max RSS |\n|---|---|---|---|")
+    print("\n| mode | cells | time | max RSS (client; workers) | load before |\n|---|---|---|---|---|")
     for r in rows:
         if "extrapolated_s" in r:
             t = (f"{r['extrapolated_s']:.0f} s extrapolated ({r['sample']:,}-cell sample, "
@@ -181,7 +201,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             t = f"{r['seconds']:.1f} s"
         n = r.get("n_cells") or args.cells
-        print(f"| {r['mode']} | {n:,} | {t} | {r['max_rss_mb']:.0f} MB |")
+        workers = "; ".join(f"{mb:.0f}" for mb in (r.get("workers_mb") or {}).values())
+        mem = f"{r['max_rss_mb']:.0f} MB" + (f" ({workers} MB)" if workers and len(r["workers_mb"]) > 1 else "")
+        print(f"| {r['mode']} | {n:,} | {t} | {mem} | {r['load_before']:.1f} |")
     return 0
 
 

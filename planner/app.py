@@ -7,11 +7,15 @@ left by a crashed session is offered first.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
+import time
 import warnings
 from pathlib import Path
+from typing import Any
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -47,9 +51,63 @@ def choose_start_path(project_path: str | os.PathLike[str] | None, settings: App
         return None
 
 
+class StartupTrace:
+    """``PLANNER_STARTUP_TRACE=FILE``: append when the window, its table and the map page are ready.
+
+    One JSON line per event (``{"event": "window"|"table"|"map", "t": <time.time()>}``), for
+    ``benchmarks/bench_startup.py``; ``PLANNER_STARTUP_EXIT=1`` quits once the map is ready.
+    The map counts as ready when the page reports ``plannerMap.ready`` with the project's sites drawn.
+    """
+
+    def __init__(self, path: str, app: QApplication, window: Any):
+        self.path, self.app, self.window = path, app, window
+        self.done: set[str] = set()
+        self.n_sites = 0
+
+    def mark(self, event: str) -> None:
+        if event in self.done:
+            return
+        self.done.add(event)
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"event": event, "t": time.time()}) + "\n")
+
+    def after_paint(self, event: str) -> None:
+        """Mark ``event`` once the event loop has run (the window has painted what it shows)."""
+        QTimer.singleShot(0, lambda: self.mark(event))
+
+    def watch_table(self) -> None:
+        """Mark ``table`` once the sites table, reset with a non-empty portfolio, has painted."""
+        model = self.window.sites.table_model
+
+        def reset() -> None:
+            if model.rowCount() > 0:
+                self.after_paint("table")  # posted before the deferred map build: after the table's paint
+        model.modelReset.connect(reset)
+
+    def watch_map(self, n_sites: int) -> None:
+        """Poll the page until it is ready with ``n_sites`` site markers drawn."""
+        self.n_sites = n_sites
+        self._poll()
+
+    def _poll(self) -> None:
+        js = "window.plannerMap && plannerMap.ready ? plannerMap.countFeatures() : ''"
+        self.window.map_view.run_js(js, self._on_counts)
+
+    def _on_counts(self, result: Any) -> None:
+        try:
+            counts = json.loads(result) if isinstance(result, str) and result else None
+        except ValueError:
+            counts = None
+        if counts is not None and int(counts.get("sites", 0)) >= self.n_sites:
+            self.mark("map")
+            if os.environ.get("PLANNER_STARTUP_EXIT") == "1":
+                QTimer.singleShot(0, self.app.quit)
+            return
+        QTimer.singleShot(25, self._poll)
+
+
 def run_gui(project_path: str | os.PathLike[str] | None = None) -> int:
     """Start the desktop application and return its exit code."""
-    from planner.ui import dialogs
     from planner.ui.main_window import MainWindow
 
     from planner.reports.render_qt import add_chromium_security_flags
@@ -69,8 +127,25 @@ def run_gui(project_path: str | os.PathLike[str] | None = None) -> int:
     window = MainWindow(settings)
     window.setWindowIcon(app_icon())
     window.show()
+    trace_path = os.environ.get("PLANNER_STARTUP_TRACE")
+    trace = StartupTrace(trace_path, app, window) if trace_path else None
+    if trace is not None:
+        trace.after_paint("window")
+        trace.watch_table()
     for n in notices:
         window.show_status(n)
+
+    # the project opens once the window has painted; the map page (WebEngine started with the
+    # window's empty page) is built after the sites table has painted (MainWindow defers it)
+    app.processEvents()
+    QTimer.singleShot(0, lambda: _open_start(window, project_path, settings, trace))
+    return int(app.exec())
+
+
+def _open_start(window: Any, project_path: str | os.PathLike[str] | None, settings: AppSettings,
+                trace: StartupTrace | None) -> None:
+    """Recover autosaved work or open the start project (see :func:`choose_start_path`)."""
+    from planner.ui import dialogs
 
     recovered = False
     found = window.autosave.find_recovery()
@@ -90,7 +165,8 @@ def run_gui(project_path: str | os.PathLike[str] | None = None) -> int:
         if start is not None and not window.open_project(start) and project_path is None \
                 and start != _safe_sample():
             window.open_project(sample_project())  # a broken last project: fall back to the sample
-    return int(app.exec())
+    if trace is not None:
+        trace.watch_map(sum(1 for site in window.portfolio if site.lat is not None and site.lon is not None))
 
 
 def _safe_sample() -> Path | None:

@@ -48,6 +48,12 @@ def data_dir() -> Path:
     return Path(env) if env else Path(platformdirs.user_data_dir("planner"))
 
 
+def cache_dir() -> Path:
+    """Folder for caches that may be deleted at any time (``PLANNER_CACHE_DIR`` or the platform cache dir)."""
+    env = os.environ.get("PLANNER_CACHE_DIR")
+    return Path(env) if env else Path(platformdirs.user_cache_dir("planner"))
+
+
 def settings_path() -> Path:
     """Full path of the TOML settings file."""
     return config_dir() / SETTINGS_FILE

@@ -1,8 +1,10 @@
-"""Print the sample-project tables of docs/economics.md (outlook, sites, Rockdale sensitivities), as Markdown.
+"""Print the tables of docs/economics.md as Markdown: the sample-project results, or the assumptions.
 
-    python scripts/economics_sample_tables.py [PROJECT.gpkg]
+    python scripts/economics_sample_tables.py [PROJECT.gpkg]     # outlook, sites, Rockdale sensitivities
+    python scripts/economics_sample_tables.py --assumptions      # every assumption: unit, default, range, source
 
-Run it after the sample or the engine changes and paste the output into the doc.
+Run it after the sample, the engine or an assumption changes and paste the output into the doc
+(tests/test_economics_doc.py fails when an assumption or its unit/default is missing there).
 """
 from __future__ import annotations
 
@@ -15,7 +17,32 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 SITES = ("RIOT-RKD", "CORZ-DEN", "CIFR-BL", "WULF-LM", "IREN-CHI", "IREN-PG", "BTCM-ETH")
 
 
+def assumption_tables() -> str:
+    """The assumption registry as one Markdown table per group."""
+    from planner.model.assumptions import ASSUMPTIONS, GROUP_LABELS
+    from planner.model.drivers import _fmt
+
+    groups: dict[str, list] = {}
+    for spec in ASSUMPTIONS.values():
+        groups.setdefault(spec.group, []).append(spec)
+    lines: list[str] = []
+    for group in ["market", "outlook", "mining", "power", "ai", "finance", "hybrid", "network"] + \
+            [g for g in groups if g not in ("market", "outlook", "mining", "power", "ai", "finance", "hybrid",
+                                            "network")]:
+        lines += [f"\n### {GROUP_LABELS.get(group, group)}\n", "| key | meaning | unit | default | range | source |",
+                  "|---|---|---|---|---|---|"]
+        for s in groups.get(group, []):
+            rng = "/".join(s.choices) if s.choices else (
+                "" if s.minimum is None else f"{_fmt(s.minimum)} to {_fmt(s.maximum)}")
+            lines.append(f"| `{s.key}` | {s.label} | {s.unit} | {_fmt(s.default)} | {rng} | "
+                         f"{s.source.replace('|', '/')} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--assumptions"]:
+        print(assumption_tables())
+        return 0
     from planner.gis.project import open_project
     from planner.model.assumptions import assumptions_from_settings
     from planner.model.economics import portfolio_paths, site_paths

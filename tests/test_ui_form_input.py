@@ -123,3 +123,7 @@ def test_out_of_range_typing_is_refused_with_a_message_not_clamped(win, qtbot, t
     assert form.error_text.startswith(needle)
     assert "energized_mw" not in form.error_text and win.last_message == form.error_text
     assert editor_value(en, FIELDS["energized_mw"]) == before
+    assert win.statusBar().currentMessage() == form.error_text
+    _type(qtbot, en, "12")  # the next accepted edit clears the stale refusal from the status bar
+    qtbot.keyClick(en, Qt.Key.Key_Return)
+    assert win.project.portfolio.get(SID).energized_mw == 12.0 and win.statusBar().currentMessage() == ""

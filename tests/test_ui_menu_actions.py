@@ -34,12 +34,18 @@ class Answers:
     """Answers for QFileDialog / QInputDialog static getters; records what was asked."""
 
     def __init__(self, monkeypatch, save: Path | None = None, open_: Path | None = None,
-                 items: dict[str, str] | None = None):
+                 items: dict[str, str] | None = None, report: tuple[str | None, str, bool] = (None, "a4", False)):
+        from planner.ui import dialogs
         self.asked: list[str] = []
-        self.save, self.open_, self.items = save, open_, items or {}
+        self.save, self.open_, self.items, self.report = save, open_, items or {}, report
         monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(self._save))
         monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(self._open))
         monkeypatch.setattr(QInputDialog, "getItem", staticmethod(self._item))
+        monkeypatch.setattr(dialogs, "ask_report_options", self._report)
+
+    def _report(self, parent, title, sites=None, atlas=False):
+        self.asked.append(f"options:{title}" + (":sites" if sites else "") + (":atlas" if atlas else ""))
+        return self.report
 
     def _save(self, parent, title, start="", filters="", *a, **k):
         self.asked.append(f"save:{title}")
@@ -90,10 +96,10 @@ def test_interactive_map_from_the_menu(win, tmp_path, monkeypatch, errors, qtbot
 
 def test_site_report_from_the_menu(win, tmp_path, monkeypatch, errors):
     out = tmp_path / "site.pdf"
-    answers = Answers(monkeypatch, save=out, items={"Paper": "Letter"})
+    answers = Answers(monkeypatch, save=out, report=(None, "letter", False))
     win.set_current_site(SID)
     _export_action(win, "Site &report").trigger()
-    assert "save:Export site report" in answers.asked
+    assert answers.asked == ["options:Site report", "save:Export site report"]  # one options dialog, one file
     from pypdf import PdfReader
     reader = PdfReader(str(out))
     assert len(reader.pages) >= 1 and SID in "".join(p.extract_text() for p in reader.pages)
@@ -104,17 +110,18 @@ def test_site_report_from_the_menu(win, tmp_path, monkeypatch, errors):
 def test_site_report_without_a_current_site_asks_which(win, tmp_path, monkeypatch, errors):
     out = tmp_path / "site.pdf"
     win.set_current_site("")
-    answers = Answers(monkeypatch, save=out, items={"Site": "IREN-CHI"})
+    answers = Answers(monkeypatch, save=out, report=("IREN-CHI", "a4", False))
     _export_action(win, "Site &report").trigger()
-    assert answers.asked[0] == "item:Site report"
+    assert answers.asked[0] == "options:Site report:sites"  # the site is chosen in the same dialog
     from pypdf import PdfReader
     assert "IREN-CHI" in PdfReader(str(out)).pages[0].extract_text() and errors == []
 
 
 def test_portfolio_report_from_the_menu(win, tmp_path, monkeypatch, errors):
     out = tmp_path / "portfolio.pdf"
-    Answers(monkeypatch, save=out)
+    answers = Answers(monkeypatch, save=out)
     _export_action(win, "Portfolio").trigger()
+    assert answers.asked == ["options:Portfolio report:atlas", "save:Export portfolio report"]
     from pypdf import PdfReader
     text = "".join(p.extract_text() for p in PdfReader(str(out)).pages)
     assert "Portfolio" in text and errors == []
@@ -132,6 +139,15 @@ def test_sites_data_from_the_menu(win, tmp_path, monkeypatch, errors, qtbot, nam
     else:
         assert SID in out.read_text(encoding="utf-8")
     assert errors == []
+
+
+def test_report_options_dialog_offers_paper_site_and_atlas(win, qtbot):
+    from planner.ui import dialogs
+    dlg = dialogs.ReportOptionsDialog("Portfolio report", win, sites=[("A", "Alpha")], atlas=True)
+    qtbot.addWidget(dlg)
+    dlg.paper_combo.setCurrentIndex(1)
+    dlg.atlas_check.setChecked(True)
+    assert dlg.choices() == ("A", "letter", True)
 
 
 def test_cancelled_file_dialog_writes_nothing(win, tmp_path, monkeypatch, errors):

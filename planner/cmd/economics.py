@@ -135,7 +135,8 @@ def market_summary(a: Assumptions) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     """Compute and print portfolio economics (or the market outlook without a project)."""
     from planner.cmd import open_project_arg
-    from planner.model.economics import site_paths
+    from planner.model.drivers import assumption_drivers
+    from planner.model.economics import portfolio_paths
 
     if args.project is None:
         a = assumptions_from_args(args, None)
@@ -154,10 +155,11 @@ def run(args: argparse.Namespace) -> int:
         print("Breakeven power price today (hash revenue per MWh at the meter):")
         for m in summary["models"]:
             print(f"  {m['model']:<22} {m['j_per_th']:>6.1f} J/TH  {m['breakeven_usd_per_mwh']:>8,.1f} $/MWh")
+        print_drivers([d for d in assumption_drivers(a) if d.group == "Market and outlook"])
         return 0
     project = open_project_arg(args.project)
     a = assumptions_from_args(args, project.portfolio.settings)
-    comps = [site_paths(site_with_price(s, args.power_usd_mwh), a) for s in project.portfolio]
+    comps = list(portfolio_paths([site_with_price(s, args.power_usd_mwh) for s in project.portfolio], a).values())
     if args.json:
         out = {"project": str(args.project), "scenario": a.scenario, "horizon_years": a.horizon_years,
                "assumptions": a.to_dict(), "sites": [c.to_dict() for c in comps]}
@@ -182,4 +184,18 @@ def run(args: argparse.Namespace) -> int:
               f"{_m(c.sell.npv_usd):>8} {_pct(ai.irr):>7} {_pct(ai.equity_irr):>8}")
     print("AI ex-TV: NPV without the terminal (exit) value; TV share: that value's share of the NPV. "
           "`planner compare PROJECT --site ID` prints one site's drivers with units and sources.")
+    print_drivers(assumption_drivers(a))
     return 0
+
+
+def print_drivers(drivers: list[Any]) -> None:
+    """Drivers grouped, one line each: label, value, unit and (shortened) source."""
+    import textwrap
+
+    group = None
+    for d in drivers:
+        if d.group != group:
+            group = d.group
+            print(f"drivers - {group}:")
+        unit = f" {d.unit}" if d.unit else ""
+        print(f"  {d.label}: {d.value}{unit}  [{textwrap.shorten(d.source, width=150, placeholder=' ...')}]")

@@ -39,7 +39,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from pyproj import CRS, Proj, Transformer
-from scipy import ndimage, signal
+
+# scipy is imported inside the functions: the desktop app imports this module with the screening
+# dialog at start-up, and scipy.ndimage/scipy.fft cost ~0.5 s each to import on a loaded laptop
 
 __all__ = ["Samples", "ScaleField", "disk_sums", "geodesic_bounds", "nearest_bounds", "sample_features"]
 
@@ -95,6 +97,8 @@ def nearest_bounds(samples: Samples, cell_m: float, window: tuple[int, int, int,
     ``window`` = (ix0, iy0, ix1, iy1), pixel index bounds (end exclusive) holding every query cell
     ``(qx, qy)`` (pixel indices). Returns ``(lo, hi)``; ``hi`` is inf when no sample lies in the window.
     """
+    from scipy import ndimage
+
     wx0, wy0, wx1, wy1 = window
     h, w = wy1 - wy0, wx1 - wx0
     qr, qc = qy.astype(np.int64) - wy0, qx.astype(np.int64) - wx0
@@ -123,6 +127,8 @@ class ScaleField:
 
     def __init__(self, crs_wkt: str, bounds: tuple[float, float, float, float], pad_m: float,
                  step_m: float = _SCALE_STEP_M):
+        from scipy import ndimage
+
         x0, y0, x1, y1 = bounds
         self.pad_m, self.step = float(pad_m), float(step_m)
         margin = pad_m + 2 * step_m
@@ -171,6 +177,19 @@ def _disk(radius_px: float) -> np.ndarray:
     return (np.hypot(*np.meshgrid(o, o)) <= radius_px).astype(float)
 
 
+def _convolve_same(grid: np.ndarray, kernel: np.ndarray, spectrum: dict[tuple[int, int], np.ndarray]) -> np.ndarray:
+    """``grid`` convolved with an odd square ``kernel``, same shape (FFT, zero padded: no wrap-around)."""
+    from scipy import fft
+
+    h, w = grid.shape
+    r = kernel.shape[0] // 2
+    shape = (fft.next_fast_len(h + 2 * r, real=True), fft.next_fast_len(w + 2 * r, real=True))
+    if shape not in spectrum:   # the grid's transform, shared by kernels of the same padded size
+        spectrum[shape] = fft.rfft2(grid, shape)
+    full = np.asarray(fft.irfft2(spectrum[shape] * fft.rfft2(kernel, shape), shape), dtype=float)
+    return full[r:r + h, r:r + w]
+
+
 def disk_sums(ix: np.ndarray, iy: np.ndarray, values: np.ndarray, cell_m: float,
               window: tuple[int, int, int, int], qx: np.ndarray, qy: np.ndarray,
               radii_m: dict[str, tuple[float, str]]) -> dict[str, np.ndarray]:
@@ -193,6 +212,7 @@ def disk_sums(ix: np.ndarray, iy: np.ndarray, values: np.ndarray, cell_m: float,
     total = float(grid.sum())
     qr, qc = qy.astype(np.int64) - wy0, qx.astype(np.int64) - wx0
     out: dict[str, np.ndarray] = {}
+    spectrum: dict[tuple[int, int], np.ndarray] = {}
     for name, (radius, mode) in radii_m.items():
         if total <= 0:
             out[name] = np.zeros(len(qx))
@@ -202,7 +222,7 @@ def disk_sums(ix: np.ndarray, iy: np.ndarray, values: np.ndarray, cell_m: float,
         if r_px < 0:
             out[name] = np.zeros(len(qx))
             continue
-        conv = signal.fftconvolve(grid, _disk(r_px), mode="same")[qr, qc]
+        conv = _convolve_same(grid, _disk(r_px), spectrum)[qr, qc]
         eps = _FFT_REL_EPS * total
         if mode == "lo":
             out[name] = np.maximum(conv - eps, 0.0)

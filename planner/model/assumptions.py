@@ -130,7 +130,8 @@ _SPECS: list[AssumptionSpec] = [
        "Protocol target 10 min; observed 2024-2025 average slightly below (~9.8) as hashrate grew",
        "market"),
     _s("difficulty_growth_per_year", "Difficulty growth", "1/yr", DIFFICULTY_GROWTH_BASE, -0.5, 2.0,
-       "Assumption: difficulty rose ~40 % Jan-Nov 2025 and ~100 % in 2023-2024; 30 %/yr is a "
+       "Assumption, used only by outlook_model = constant_growth (the cost-floor outlook derives difficulty "
+       "from the marginal fleet's margin): difficulty rose ~40 % Jan-Nov 2025 and ~100 % in 2023-2024; 30 %/yr is a "
        f"middle path. With the base BTC price growth ({BTC_PRICE_GROWTH_BASE:.0%}/yr) hashprice then "
        f"falls ~{HASHPRICE_DECLINE_BASE:.0%}/yr (= 1 - (1 + g_price) / (1 + g_difficulty)) before the "
        "halving (April 2028, -50 % of the subsidy): a conservative, mining-bearish base case", "market"),
@@ -156,7 +157,7 @@ _SPECS: list[AssumptionSpec] = [
     _s("marginal_power_usd_per_mwh", "Marginal miner's power price", "$/MWh", 70.0, 10.0, 200.0,
        "Many US miners pay $70-80/MWh all-in (the best $30-45), " + _DOM3 + "; the marginal fleet "
        "runs at the high end", "outlook"),
-    _s("hashrate_response_per_year", "Hashrate response to margin", "1/yr", 1.0, 0.1, 5.0,
+    _s("hashrate_response_per_year", "Hashrate response to margin", "1/yr per ln ratio", 1.0, 0.1, 5.0,
        _A + ": network hashrate grows by this x ln(hashprice / marginal cash cost) a year (capped "
        "below): 1.0 turns a 20 % margin into ~18 %/yr growth and closes a gap in ~1-2 years, close "
        "to the 2023-2025 pace after halvings and price moves", "outlook"),
@@ -321,11 +322,12 @@ _SPECS: list[AssumptionSpec] = [
     _s("horizon_years", "Horizon", "yr", 15, 2, 25, _A + ": matches the 10-15 year terms of public miner-AI leases",
        "finance", "int"),
     _s("ai_exit_multiple_noi", "AI exit multiple", "x final-year NOI", 10.0, 0.0, 30.0,
-       _A + ": terminal value of the leased data center at the horizon = multiple x final-year lease "
-       "NOI at run rate (last month x 12) (AI lease path, AI part of the hybrid, bridge path once "
-       "converted). Data-center operators "
-       "trade at ~20-25x EV/EBITDA (VanEck, Aug 2024, " + _DOM4 + "); 10x is a conservative haircut "
-       "for a single-tenant converted site. 0 disables the terminal value", "finance"),
+       _A + ": terminal value of the leased data center at the horizon = multiple x the let run-rate NOI "
+       "(month's escalated rent x 12 x margin) less the buyer's expected cost of the next term end (non-renewed "
+       "share's downtime rent and re-fit, discounted) (AI lease path, AI part of the hybrid, bridge path once "
+       "converted). Data-center operators trade at ~20-25x EV/EBITDA (VanEck, Aug 2024, " + _DOM4 + "); 10x is "
+       "a conservative haircut for a single-tenant converted site. 0 disables the terminal value; every NPV is "
+       "also shown without it", "finance"),
     _s("ev_ebitda_miner", "EV/EBITDA multiple, miners (estimate)", "x", 9.0, 1.0, 40.0,
        "Estimate: public miners ~6-12x EV/EBITDA (VanEck, Aug 2024), " + _DOM4, "finance"),
     _s("ev_ebitda_datacenter", "EV/EBITDA multiple, data centers (estimate)", "x", 22.0, 1.0, 40.0,

@@ -9,9 +9,9 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QLocale, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QTextDocument
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QInputDialog,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QInputDialog,
                                QLabel, QMessageBox, QTextBrowser, QVBoxLayout, QWidget)
 
 from planner import APP_NAME, __version__
@@ -240,3 +240,48 @@ def help_markdown() -> str:
 
 def show_help(parent: QWidget | None) -> None:
     show_markdown(parent, f"{APP_NAME} help", help_markdown())
+
+
+class ReportOptionsDialog(QDialog):
+    """All the choices of a PDF report in one dialog: the site (when none is selected), paper, atlas."""
+
+    def __init__(self, title: str, parent: QWidget | None = None, *, sites: list[tuple[str, str]] | None = None,
+                 atlas: bool = False):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        form = QFormLayout()
+        self.site_combo: QComboBox | None = None
+        if sites:
+            self.site_combo = QComboBox(self)
+            for sid, name in sites:
+                self.site_combo.addItem(f"{name} ({sid})", sid)
+            form.addRow("Site", self.site_combo)
+        self.paper_combo = QComboBox(self)
+        self.paper_combo.addItem("A4", "a4")
+        self.paper_combo.addItem("Letter", "letter")
+        imperial = QLocale().measurementSystem() == QLocale.MeasurementSystem.ImperialUSSystem
+        self.paper_combo.setCurrentIndex(1 if imperial else 0)
+        form.addRow("Paper", self.paper_combo)
+        self.atlas_check: QCheckBox | None = None
+        if atlas:
+            self.atlas_check = QCheckBox("Add one section per site (atlas)", self)
+            form.addRow("Content", self.atlas_check)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Choose file…")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def choices(self) -> tuple[str | None, str, bool]:
+        """(site_id or None, paper "a4"/"letter", atlas)."""
+        sid = self.site_combo.currentData() if self.site_combo is not None else None
+        return sid, str(self.paper_combo.currentData()), bool(self.atlas_check and self.atlas_check.isChecked())
+
+
+def ask_report_options(parent: QWidget | None, title: str, *, sites: list[tuple[str, str]] | None = None,
+                       atlas: bool = False) -> tuple[str | None, str, bool] | None:
+    """One dialog for a report's options; None when cancelled."""
+    dlg = ReportOptionsDialog(title, parent, sites=sites, atlas=atlas)
+    return dlg.choices() if dlg.exec() == QDialog.DialogCode.Accepted else None

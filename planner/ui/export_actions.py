@@ -14,9 +14,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QProgressDialog, QWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QProgressDialog, QWidget
 
 from planner.model.site import PlannerError, first_line
+from planner.ui import dialogs
 from planner.ui.workers import Task, TaskCancelled
 
 _SCALE = 1000
@@ -60,16 +61,6 @@ class ExportActions(QObject):
         start = str(Path(self.window.save_path).parent / name) if self.window.save_path else name
         path, _ = QFileDialog.getSaveFileName(self.window, title, start, filters)
         return Path(path) if path else None
-
-    def _site_id(self) -> str | None:
-        sid = self.window.current_site
-        if sid:
-            return str(sid)
-        ids = self.window.project.portfolio.ids()
-        if not ids:
-            return None
-        choice, ok = QInputDialog.getItem(self.window, "Site report", "Site:", ids, 0, False)
-        return str(choice) if ok else None
 
     def _done(self, path: Path) -> Path:
         self.last_written = path
@@ -150,10 +141,6 @@ class ExportActions(QObject):
                                     on_done=self._done, on_error=lambda e: self._fail("Sites data", e))
 
     # -- menu slots ---------------------------------------------------------------------------
-    def _paper(self) -> str | None:
-        choice, ok = QInputDialog.getItem(self.window, "Paper", "Paper size:", ["A4", "Letter"], 0, False)
-        return choice.lower() if ok else None
-
     def _on_snapshot_triggered(self) -> None:
         sid = self.window.current_site or None
         path = self._ask_path("Export map snapshot", f"{sid or 'portfolio'}_map.png", "PNG image (*.png)")
@@ -169,26 +156,29 @@ class ExportActions(QObject):
             self.export_html_map(path)
 
     def _on_site_report_triggered(self) -> None:
-        sid = self._site_id()
-        if not sid:
+        # one dialog for the options (the site too when none is selected), then the file
+        sid = self.window.current_site or None
+        sites = None if sid else [(s.site_id, s.name) for s in self.window.project.portfolio]
+        if not sid and not sites:
             self.window.show_status("No site to report on")
             return
-        paper = self._paper()
-        path = self._ask_path("Export site report", f"{sid}_report.pdf", "PDF (*.pdf)") if paper else None
-        if path:
+        options = dialogs.ask_report_options(self.window, "Site report", sites=sites)
+        if options is None:
+            return
+        sid = sid or options[0]
+        path = self._ask_path("Export site report", f"{sid}_report.pdf", "PDF (*.pdf)")
+        if path and sid:
             try:
-                self.export_site_report(path, sid, paper or "a4")
+                self.export_site_report(path, sid, options[1])
             except BaseException as e:  # noqa: BLE001
                 self._fail("Site report", e)
 
     def _on_portfolio_report_triggered(self) -> None:
-        atlas, ok = QInputDialog.getItem(self.window, "Portfolio report", "Content:",
-                                         ["Summary only", "Summary and one section per site (atlas)"], 0, False)
-        paper = self._paper() if ok else None
-        path = self._ask_path("Export portfolio report", "portfolio_report.pdf", "PDF (*.pdf)") if paper else None
-        if path:
+        options = dialogs.ask_report_options(self.window, "Portfolio report", atlas=True)
+        path = self._ask_path("Export portfolio report", "portfolio_report.pdf", "PDF (*.pdf)") if options else None
+        if path and options:
             try:
-                self.export_portfolio_report(path, atlas=atlas.endswith("(atlas)"), paper=paper or "a4")
+                self.export_portfolio_report(path, atlas=options[2], paper=options[1])
             except BaseException as e:  # noqa: BLE001
                 self._fail("Portfolio report", e)
 

@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
                                          lambda t, m: self.show_error(t, m), self)
         self.files = ProjectFiles(self)
         self.last_message = ""
+        self._refusal = ""  # the status-bar refusal of the last rejected edit (cleared by the next edit)
         self._selecting_from_map = False
         self._map_factory = map_factory or _default_map_factory
         self.panel_docks: list[QDockWidget] = []
@@ -159,6 +160,10 @@ class MainWindow(QMainWindow):
 
     def _on_undo_stack_index_changed(self, _index: int) -> None:
         self._update_counts()
+        if self._refusal and self.statusBar().currentMessage() == self._refusal:
+            self.statusBar().clearMessage()  # an edit went through: the last refusal no longer applies
+            QToolTip.hideText()
+        self._refusal = ""
 
     def _on_layers_visibility_changed(self, name: str, kind: str, visible: bool) -> None:
         self.session.set_layer_visible(name, visible)
@@ -180,6 +185,24 @@ class MainWindow(QMainWindow):
             reload(self.scores)
         else:
             self.map_view.set_project(self.project, self.scores)
+
+    def _set_map_project(self) -> None:
+        key = self._map_cache_key()
+        if key is not None and getattr(self.map_view, "caches_pages", False):
+            self.map_view.set_project(self.project, self.scores, cache_key=key)
+        else:
+            self.map_view.set_project(self.project, self.scores)
+
+    def _map_cache_key(self) -> str | None:
+        """The opened file's identity while the project is unedited (its map page may come from the cache)."""
+        src = getattr(self.files, "opened_from", None)
+        if src is None or not self.undo_stack.isClean():
+            return None
+        try:
+            st = Path(src).stat()
+        except OSError:
+            return None
+        return f"{Path(src).resolve()}|{st.st_size}|{st.st_mtime_ns}"
 
     def add_panel_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea,
                        name: str | None = None) -> QDockWidget:
@@ -275,7 +298,7 @@ class MainWindow(QMainWindow):
         self.sites.set_portfolio(project.portfolio, self.scores)
         self.site_form.set_portfolio(project.portfolio, self.undo_stack)
         self.layers_panel.set_layers(project.layers)
-        self.map_view.set_project(project, self.scores)
+        self._set_map_project()
         self._update_counts()
         self.project_changed.emit(project)
 
@@ -303,7 +326,8 @@ class MainWindow(QMainWindow):
         self.sites.set_scores(scores)
         self.site_form.set_score(scores.get(self.current_site))
         self._update_counts()
-        self._map_timer.start()
+        if scores is not getattr(self.map_view, "scores", None):  # a new project's page has them already
+            self._map_timer.start()
         self.scores_changed.emit(scores)
 
     def _on_session_site_added(self, _site_id: str) -> None:
@@ -337,6 +361,7 @@ class MainWindow(QMainWindow):
 
     def _on_edit_rejected(self, message: str) -> None:
         self.show_status(message)
+        self._refusal = message
         QToolTip.showText(QCursor.pos(), message, self.table.viewport())
 
     # == edits (validated by the session's commands; a refusal shows its one line) ===============

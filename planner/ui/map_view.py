@@ -16,8 +16,10 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -33,12 +35,17 @@ from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineScript, QWebEngine
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from planner import __version__
 from planner.reports.render_qt import add_chromium_security_flags, lock_down_page
+from planner.settings import cache_dir
 from planner.ui.map_bridge import BridgeProxy, MapBridge
 from planner.webmap import MapOptions, build_map, tile_url_template
 from planner.webmap.builder import MODES, sites_update
 
 log = logging.getLogger(__name__)
+
+#: Map pages kept in the cache folder (most recently used first); each is a few MB.
+PAGE_CACHE_SIZE = 8
 
 add_chromium_security_flags()  # read by Chromium when WebEngine starts (the first page), not later
 
@@ -47,6 +54,62 @@ def _host_pattern(template: str) -> re.Pattern[str]:
     """Regex of the host(s) of a Leaflet tile URL template (``{s}`` = any subdomain label)."""
     host = urlsplit(template.replace("{s}", "SUBDOMAIN")).hostname or ""
     return re.compile("^" + re.escape(host).replace("SUBDOMAIN", "[a-z0-9-]{1,20}") + "$", re.IGNORECASE)
+
+
+def _webmap_stamp() -> str:
+    """Names and change times of the page builder's files: a cached page dies with any change to them."""
+    import planner.webmap as webmap
+
+    root = Path(webmap.__file__).parent
+    parts = []
+    for f in sorted(root.rglob("*")):
+        if f.is_file() and f.suffix in (".py", ".js", ".css", ".html"):
+            st = f.stat()
+            parts.append(f"{f.relative_to(root)}:{st.st_size}:{st.st_mtime_ns}")
+    return ";".join(parts)
+
+
+def _cached_page(cache_key: str, scores: Any, options: MapOptions) -> Path:
+    """Where the page of this project version, scores, options and builder is cached."""
+    score_text = "" if not scores else "\n".join(sorted(f"{k}={v!r}" for k, v in dict(scores).items()))
+    digest = hashlib.sha256("\n".join([__version__, cache_key, repr(options), score_text, _webmap_stamp()])
+                            .encode("utf-8")).hexdigest()[:32]
+    return cache_dir() / "map-pages" / f"{digest}.html"
+
+
+def _copy(src: Path, dst: Path) -> bool:
+    try:
+        shutil.copyfile(src, dst)
+        os.utime(src)  # most recently used
+        return True
+    except OSError:
+        return False
+
+
+def _cached_meta(page: Path) -> dict[str, Any] | None:
+    """What :func:`build_map` reported about a cached page (None: not cached, or unreadable)."""
+    try:
+        meta = json.loads(page.with_suffix(".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) and page.is_file() else None
+
+
+def _store_page(page: Path, target: Path, meta: dict[str, Any]) -> None:
+    """Keep ``page`` as ``target`` with its build ``meta`` (atomic); drop the least recently used beyond the size."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(f".{os.getpid()}.tmp")
+        shutil.copyfile(page, tmp)
+        tmp.replace(target)
+        tmp.write_text(json.dumps(meta), encoding="utf-8")
+        tmp.replace(target.with_suffix(".json"))  # written last: a page counts as cached once its meta exists
+        pages = sorted(target.parent.glob("*.html"), key=lambda f: f.stat().st_mtime, reverse=True)
+        for old in pages[PAGE_CACHE_SIZE:]:
+            old.unlink(missing_ok=True)
+            old.with_suffix(".json").unlink(missing_ok=True)
+    except OSError as e:   # a cache: never a reason to fail showing the map
+        log.info("map: page not cached (%s)", e)
 
 
 class MapPage(QWebEnginePage):
@@ -103,6 +166,8 @@ class MapView(QWidget):
     site_moved = Signal(str, float, float)  # site_id, lon, lat
     measure_finished = Signal(float)  # km
     load_finished = Signal(bool)
+    #: :meth:`set_project` takes a ``cache_key`` (the main window passes one for unedited files)
+    caches_pages = True
 
     def __init__(self, parent: QWidget | None = None, options: MapOptions | None = None) -> None:
         super().__init__(parent)
@@ -118,6 +183,8 @@ class MapView(QWidget):
         self._finalizer = weakref.finalize(self, shutil.rmtree, str(self._tmpdir), True)
         self._builds = 0
         self._html_path: Path | None = None
+        self._pending_build: tuple[MapOptions, str | None] | None = None
+        self._released = False
         self._build_ui()
         self._connect()
 
@@ -136,6 +203,10 @@ class MapView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
+        # warm-up: a blank page starts WebEngine's processes now, while the caller loads the project
+        blank = QUrl("about:blank")
+        self.page.allowed_url = blank
+        self.view.load(blank)
 
     def _connect(self) -> None:
         self.page.loadFinished.connect(self._on_page_load_finished)
@@ -150,14 +221,43 @@ class MapView(QWidget):
         """The file of the current page (None before the first build)."""
         return self._html_path
 
-    def set_project(self, project: Any, scores: Any = None, options: MapOptions | None = None) -> None:
-        """Build the map of ``project`` (coloured by ``scores``) and load it."""
+    @property
+    def scores(self) -> Any:
+        """The readiness scores the current page is coloured by."""
+        return self._scores
+
+    def set_project(self, project: Any, scores: Any = None, options: MapOptions | None = None,
+                    cache_key: str | None = None) -> None:
+        """Build the map of ``project`` (coloured by ``scores``) and load it.
+
+        ``cache_key`` names an unmodified project version (e.g. the file's path, size and
+        modification time): the page built for it, these scores, options and this planner
+        version is kept in the cache folder and reused on the next start instead of rebuilt.
+        """
         self._project = project
         self._scores = scores
         self._selected = ""
         if options is not None:
             self.options = options
-        self._rebuild(self.options)
+        self._schedule(self.options, cache_key)
+
+    def _schedule(self, options: MapOptions, cache_key: str | None = None) -> None:
+        """Build the page on the next turn of the event loop (what else changed paints first); last request wins."""
+        first = self._pending_build is None
+        self._pending_build = (options, cache_key)
+        self._loaded = False  # JavaScript waits for the new page
+        if first:
+            QTimer.singleShot(0, self._build_pending)
+
+    def _build_pending(self) -> None:
+        if self._pending_build is None or self._released:
+            return
+        options, cache_key = self._pending_build
+        self._pending_build = None
+        project = self._project
+        if project is not None and not getattr(project, "layers", None) and not len(project.portfolio):
+            return  # an empty project (before the first open): the blank page stays, no Leaflet page to build
+        self._rebuild(options, cache_key)
 
     def refresh(self, scores: Any = None) -> None:
         """Show the current sites (new ``scores`` when given) without rebuilding the page.
@@ -168,10 +268,10 @@ class MapView(QWidget):
         """
         if scores is not None:
             self._scores = scores
-        if self._project is None:
-            return
+        if self._project is None or self._pending_build is not None:
+            return  # the page about to be built shows the latest scores
         if self._legend_layers is None:  # never built
-            self._rebuild(self.options)
+            self._schedule(self.options)
             return
         update = sites_update(self._project, self._scores, self._legend_layers)
         self.bridge.set_site_ids(e["id"] for e in update["sites"])
@@ -184,7 +284,7 @@ class MapView(QWidget):
         if self._project is None:
             return
         if not self._loaded:
-            self._rebuild(self.options)
+            self._schedule(self.options)
             return
 
         def _with_view(result: Any) -> None:
@@ -205,14 +305,21 @@ class MapView(QWidget):
 
         self.run_js("window.plannerMap ? plannerMap.getView() : null", _with_view)
 
-    def _rebuild(self, options: MapOptions) -> None:
-        meta: dict[str, Any] = {}
-        html = build_map(self._project, self._scores, options, meta=meta)
-        self._legend_layers = meta.get("legend_layers", [])
+    def _rebuild(self, options: MapOptions, cache_key: str | None = None) -> None:
         self._builds += 1
         path = self._tmpdir / f"map-{self._builds}.html"
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(html, encoding="utf-8")
+        cached = _cached_page(cache_key, self._scores, options) if cache_key else None
+        meta = _cached_meta(cached) if cached is not None else None
+        if meta is not None and _copy(cached, tmp):  # type: ignore[arg-type]
+            log.debug("map: page from the cache (%s)", cached.name)  # type: ignore[union-attr]
+        else:
+            meta = {}
+            html = build_map(self._project, self._scores, options, meta=meta)
+            tmp.write_text(html, encoding="utf-8")
+            if cached is not None:
+                _store_page(tmp, cached, meta)
+        self._legend_layers = meta.get("legend_layers", [])
         tmp.replace(path)
         old, self._html_path = self._html_path, path
         template = tile_url_template(options)
@@ -233,6 +340,8 @@ class MapView(QWidget):
             old.unlink(missing_ok=True)
 
     def _on_page_load_finished(self, ok: bool) -> None:
+        if self._pending_build is not None:
+            return  # an older page finished loading; queued JavaScript waits for the page being built
         if self._loaded and not ok:
             # a refused navigation away from the map also ends in loadFinished(False);
             # the map page itself is still there and working
@@ -293,6 +402,8 @@ class MapView(QWidget):
 
     def release(self) -> None:
         """Delete the page now (before the QApplication ends) so its profile is freed cleanly."""
+        self._released = True
+        self._pending_build = None
         page = self.page
         self.view.setPage(None)  # type: ignore[arg-type]
         page.deleteLater()

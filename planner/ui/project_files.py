@@ -36,6 +36,8 @@ class ProjectFiles(QObject):
         self.save_path: Path | None = None
         self.display_name = "Untitled"
         self.lock: ProjectLock | None = None
+        #: the file the unedited project was read from or last saved to (None for new projects)
+        self.opened_from: Path | None = None
 
     def _switch_lock(self, path: Path | None) -> bool:
         """Hold the lock of ``path`` (releasing the previous one); False when it cannot be taken."""
@@ -83,6 +85,7 @@ class ProjectFiles(QObject):
             # never let any code path overwrite the installed sample, a read-only or a locked file
             project.path = None
             self._switch_lock(None)
+            self.opened_from = p
             self._show(project, None, f"{p.name} (read-only copy)")
             w.show_status(f"{p.name} {why}: opened as a copy, Save asks for a new file")
         else:
@@ -95,6 +98,7 @@ class ProjectFiles(QObject):
         """Replace the project with an empty one (basemap only); the caller confirms unsaved edits."""
         self._switch_lock(None)
         self.window.autosave.clear()
+        self.opened_from = None
         self._show(new_project(), None, "Untitled")
 
     def save(self) -> bool:
@@ -136,6 +140,7 @@ class ProjectFiles(QObject):
         if self.save_path is None or written.resolve() != Path(self.save_path).resolve():
             self._switch_lock(written)
         self.save_path = written
+        self.opened_from = written
         self.display_name = written.name
         w.undo_stack.setClean()
         w.autosave.clear()
@@ -169,6 +174,7 @@ class ProjectFiles(QObject):
         if not writable:
             project.path = None
         self._switch_lock(original if writable else None)
+        self.opened_from = None  # recovered edits are not the file's content
         self._show(project, original if writable else None,
                    original.name if writable and original else "Recovered project")
         w.undo_stack.resetClean()  # unsaved until the user saves

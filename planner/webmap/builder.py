@@ -8,6 +8,7 @@ it that becomes HTML was escaped here (Jinja2 autoescape or ``html.escape``).
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -17,12 +18,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import folium
 import jinja2
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from planner.fmt import finite
@@ -150,29 +149,36 @@ _LAYER_TITLE = _ENV.from_string(
     "<span class=\"pm-swatch\" style=\"border-color:{{ colour }};background:{{ fill }}\"></span>{{ title }}")
 
 
-class _RawElement(Element):
-    """A branca element whose text is emitted as is (never parsed as a Jinja template)."""
+@functools.lru_cache(maxsize=1)
+def _elements() -> tuple[type, type]:
+    """The two branca element classes of the page (folium/branca are imported on the first build:
+    ~0.4-1.2 s that the desktop app's start-up would otherwise pay before its window shows)."""
+    from branca.element import Element, MacroElement
 
-    _template = Template("{{ this.raw }}")
+    class _RawElement(Element):
+        """A branca element whose text is emitted as is (never parsed as a Jinja template)."""
 
-    def __init__(self, raw: str) -> None:
-        super().__init__()
-        self._name = "RawElement"
-        self.raw = raw
+        _template = Template("{{ this.raw }}")
 
+        def __init__(self, raw: str) -> None:
+            super().__init__()
+            self._name = "RawElement"
+            self.raw = raw
 
-class _PlannerLayers(MacroElement):
-    """Child of the folium map: runs ``PlannerMap.init`` after ``L.map`` exists."""
+    class _PlannerLayers(MacroElement):
+        """Child of the folium map: runs ``PlannerMap.init`` after ``L.map`` exists."""
 
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        "window.plannerMap = PlannerMap.init({{ this._parent.get_name() }}, "
-        "JSON.parse(document.getElementById('planner-data').textContent));"
-        "{% endmacro %}")
+        _template = Template(
+            "{% macro script(this, kwargs) %}"
+            "window.plannerMap = PlannerMap.init({{ this._parent.get_name() }}, "
+            "JSON.parse(document.getElementById('planner-data').textContent));"
+            "{% endmacro %}")
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._name = "PlannerLayers"
+        def __init__(self) -> None:
+            super().__init__()
+            self._name = "PlannerLayers"
+
+    return _RawElement, _PlannerLayers
 
 
 # --------------------------------------------------------------------------- values
@@ -643,6 +649,9 @@ def build_map(project: Any, scores: Mapping[str, Any] | None = None, options: Ma
         "build_seconds": None,
     }
 
+    import folium
+
+    _RawElement, _PlannerLayers = _elements()
     m = folium.Map(location=list(options.center_lat_lon or (39.0, -98.0)), zoom_start=options.zoom or 4,
                    tiles=None, prefer_canvas=True, control_scale=True)
     m.default_js = []  # folium's CDN links; the vendored copies are inlined below
