@@ -226,3 +226,13 @@ def test_cancelled_batch_writes_nothing(qapp, atlas_project, tmp_path):
     with pytest.raises(TaskCancelled):
         portfolio_report_pdf(atlas_project, out, atlas=True, progress=progress)
     assert not list(tmp_path.iterdir()) and max(seen) < 0.6
+
+
+def test_pdfs_carry_title_and_subject(site_pdf, portfolio_pdf):
+    from pypdf import PdfReader
+
+    for pdf in (site_pdf, portfolio_pdf):
+        info = PdfReader(pdf).metadata
+        assert info.title and info.subject and "project" in info.subject, (pdf, info)
+        assert "Site Conversion Planner" in info.creator
+    assert PdfReader(site_pdf).metadata.title != PdfReader(portfolio_pdf).metadata.title
