@@ -1264,6 +1264,12 @@ def _fleet(site: Site, a: Assumptions, energized: float | None) -> tuple[float, 
     return mw, j, age, src, notes
 
 
+def _readiness_settings(a: Assumptions) -> dict[str, Any]:
+    """The settings readiness needs to find a site's upgrades: unit costs, thresholds, critical-IT share."""
+    return {"unit_costs": a.unit_costs, "readiness_thresholds": a.readiness_thresholds,
+            "assumptions": {"critical_it_ratio": a.critical_it_ratio}}
+
+
 def conversion_plan(site: Site, a: Assumptions, it_mw: float, readiness: Any = None
                     ) -> tuple[tuple[CapexItem, ...], float, str, list[str]]:
     """The site's AI conversion capex items, build months and what set them.
@@ -1276,8 +1282,8 @@ def conversion_plan(site: Site, a: Assumptions, it_mw: float, readiness: Any = N
     from planner.model.readiness import score_site
 
     if readiness is None:
-        settings = {"unit_costs": a.unit_costs, "assumptions": {"critical_it_ratio": a.critical_it_ratio}}
-        readiness = score_site(site, settings, as_of=parse_utc("market_data_date", a.market_data_date).date())
+        readiness = score_site(site, _readiness_settings(a),
+                               as_of=parse_utc("market_data_date", a.market_data_date).date())
     notes: list[str] = []
     tenant = a.fitout_funded_by == "tenant"
     share = 1.0 - float(a.tenant_funded_capex_share) if tenant else 1.0   # landlord's share of hall items
@@ -1607,8 +1613,8 @@ def portfolio_paths(sites: Sequence[Site], assumptions: Assumptions, years: int 
 
     a = assumptions
     sites = list(sites)
-    settings = {"unit_costs": a.unit_costs, "assumptions": {"critical_it_ratio": a.critical_it_ratio}}
-    ready = score_portfolio(Portfolio(sites, settings), as_of=parse_utc("market_data_date", a.market_data_date).date())
+    ready = score_portfolio(Portfolio(sites, _readiness_settings(a)),
+                            as_of=parse_utc("market_data_date", a.market_data_date).date())
     return {s.site_id: site_paths(s, a, years, readiness=ready[s.site_id]) for s in sites}
 
 
