@@ -203,7 +203,7 @@ def test_html_export_offline_features_and_escaping(qtbot, project, tmp_path):
     assert counts["substations"] == layers["substations"]
     assert counts["stranded"] == layers["stranded"]
     # open the payload site's popup: its name must be text, not an element
-    js(f"plannerMap.marker({json.dumps(XSS_ID)}).openPopup(); true")
+    js(f"plannerMap.selectSite({json.dumps(XSS_ID)}, true); true")  # selection opens the one site popup
     qtbot.wait(300)
     assert js("document.querySelectorAll('img[src=\"x\"]').length") == 0
     assert XSS in js("document.querySelector('.leaflet-popup-content').textContent")
