@@ -113,6 +113,9 @@ def run_gui(project_path: str | os.PathLike[str] | None = None) -> int:
     from planner.reports.render_qt import add_chromium_security_flags
 
     add_chromium_security_flags()  # WebRTC without non-proxied UDP; Chromium reads it once, at start
+    from planner.logs import setup_logging
+
+    setup_logging()  # library warnings go to the log file, not to the terminal
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setDesktopFileName("site-conversion-planner")  # matches packaging/*.desktop (Wayland app id)

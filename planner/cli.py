@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -37,8 +38,22 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
     return p, mods
 
 
+def _one_line(e: BaseException) -> str:
+    """The message on one line: a short multi-line message (e.g. a file name with a newline) keeps
+    its text with the breaks shown as \\n; a long one (library detail) keeps its first line."""
+    text = str(e).strip()
+    if not text:
+        return type(e).__name__
+    if "\n" in text and len(text) <= 400:
+        return text.replace("\r", "\\r").replace("\n", "\\n")
+    return text.splitlines()[0]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    from planner.logs import setup_logging
+
+    setup_logging()  # library warnings go to the log file, not to the terminal
     parser, mods = build_parser()
     if argv and argv[0] in mods:
         sub = argparse.ArgumentParser(prog="planner")
@@ -54,8 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except Exception as e:  # one line for users; traceback only on request
             if os.environ.get("PLANNER_DEBUG"):
                 raise
-            from planner.model.site import first_line
-            print(f"planner {args.command}: error: {first_line(e)}", file=sys.stderr)
+            logging.getLogger("planner.cli").info("planner %s failed", args.command, exc_info=True)
+            print(f"planner {args.command}: error: {_one_line(e)}", file=sys.stderr)
             return 1
     if argv and not argv[0].startswith("-") and not argv[0].lower().endswith(".gpkg") and not os.path.exists(argv[0]):
         names = ", ".join(sorted(mods))

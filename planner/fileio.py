@@ -39,8 +39,10 @@ def fsync_dir(path: str | os.PathLike[str]) -> None:
 
 
 def temp_path_for(target: Path, suffix: str = "") -> Path:
-    """A hidden temporary name beside ``target`` unique to this process (``.name.<pid>.part<suffix>``)."""
-    return target.with_name(f".{target.name}.{os.getpid()}.part{suffix}")
+    """A hidden temporary name beside ``target`` unique to this process (``.name.<pid>.part<suffix>``).
+    Control characters in the name become ``_``: GDAL writes a different file for a name with a newline."""
+    plain = "".join("_" if ord(c) < 32 or ord(c) == 127 else c for c in target.name)
+    return target.with_name(f".{plain}.{os.getpid()}.part{suffix}")
 
 
 @contextlib.contextmanager

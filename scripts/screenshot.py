@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         loop.exec()
 
     window = MainWindow()
+    from PySide6.QtCore import Qt
+    window.setWindowState(Qt.WindowState.WindowNoState)  # the first layout maximises on small screens
     window.resize(width, height)
     window.open_project(sample_project())
     window.show()

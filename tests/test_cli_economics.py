@@ -10,6 +10,21 @@ from planner.cli import main
 
 SAMPLE = str(Path(__file__).resolve().parents[1] / "maps" / "sample_portfolio.gpkg")
 PATH_KEYS = {"npv_usd", "irr", "npv_excl_terminal_usd", "equity_irr", "cash_flows_usd"}
+SITES = ("RIOT-RKD", "CORZ-DEN", "CIFR-BL", "WULF-LM", "IREN-CF")
+
+
+@pytest.fixture(scope="module")
+def econ_project(tmp_path_factory):
+    """Five sample sites without the map layers: the economics commands never read layers, and the
+    sample's 22,000 grid lines would be loaded on every command."""
+    from planner.gis.project import Project, open_project, save_project
+    from planner.model.portfolio import Portfolio
+
+    sample = open_project(SAMPLE)
+    p = sample.portfolio
+    out = tmp_path_factory.mktemp("econ") / "econ.gpkg"
+    save_project(Project(path=out, portfolio=Portfolio([p.get(s) for s in SITES], dict(p.settings), p.name)), out)
+    return str(out)
 
 
 def _json(capsys, *argv):
@@ -17,8 +32,8 @@ def _json(capsys, *argv):
     return json.loads(capsys.readouterr().out)
 
 
-def test_compare_json_has_every_path_with_the_required_fields(capsys):
-    d = _json(capsys, "compare", SAMPLE, "--site", "RIOT-RKD", "--json")
+def test_compare_json_has_every_path_with_the_required_fields(capsys, econ_project):
+    d = _json(capsys, "compare", econ_project, "--site", "RIOT-RKD", "--json")
     assert d["site_id"] == "RIOT-RKD" and d["best_path"] in d["paths"]
     assert set(d["paths"]) == {"mining", "ai_lease", "hybrid", "sell"}
     for name, p in d["paths"].items():
@@ -31,21 +46,21 @@ def test_compare_json_has_every_path_with_the_required_fields(capsys):
     assert any(x["label"] == "Lease term" and x["unit"] == "yr" and x["source"] for x in d["drivers"])
 
 
-def test_compare_overrides_move_the_answer_the_expected_way(capsys):
-    base = _json(capsys, "compare", SAMPLE, "--site", "RIOT-RKD", "--json")["paths"]
-    no_tv = _json(capsys, "compare", SAMPLE, "--site", "RIOT-RKD", "--json", "--exit-multiple", "0")["paths"]
+def test_compare_overrides_move_the_answer_the_expected_way(capsys, econ_project):
+    base = _json(capsys, "compare", econ_project, "--site", "RIOT-RKD", "--json")["paths"]
+    no_tv = _json(capsys, "compare", econ_project, "--site", "RIOT-RKD", "--json", "--exit-multiple", "0")["paths"]
     assert no_tv["ai_lease"]["npv_usd"] == pytest.approx(no_tv["ai_lease"]["npv_excl_terminal_usd"])
     assert no_tv["ai_lease"]["npv_usd"] < base["ai_lease"]["npv_usd"]
-    short = _json(capsys, "compare", SAMPLE, "--site", "RIOT-RKD", "--json", "--lease-term-years", "5")["paths"]
+    short = _json(capsys, "compare", econ_project, "--site", "RIOT-RKD", "--json", "--lease-term-years", "5")["paths"]
     assert short["ai_lease"]["npv_usd"] < base["ai_lease"]["npv_usd"]
-    dear = _json(capsys, "compare", SAMPLE, "--site", "RIOT-RKD", "--json", "--power-usd-mwh", "90")["paths"]
+    dear = _json(capsys, "compare", econ_project, "--site", "RIOT-RKD", "--json", "--power-usd-mwh", "90")["paths"]
     assert dear["mining"]["npv_usd"] < base["mining"]["npv_usd"]
-    bear = _json(capsys, "compare", SAMPLE, "--site", "RIOT-RKD", "--json", "--scenario", "bear")
+    bear = _json(capsys, "compare", econ_project, "--site", "RIOT-RKD", "--json", "--scenario", "bear")
     assert bear["scenario"] == "bear" and bear["paths"]["ai_lease"]["npv_usd"] < base["ai_lease"]["npv_usd"]
 
 
-def test_compare_text_prints_drivers_with_units_and_sources(capsys):
-    assert main(["compare", SAMPLE, "--site", "CORZ-DEN"]) == 0
+def test_compare_text_prints_drivers_with_units_and_sources(capsys, econ_project):
+    assert main(["compare", econ_project, "--site", "CORZ-DEN"]) == 0
     out = capsys.readouterr().out
     assert "best path by NPV" in out and "ex-TV $M" in out and "bridge:" in out
     assert "Lease term: 12 yr  [Public miner-AI leases run 10-15 years" in out
@@ -53,13 +68,13 @@ def test_compare_text_prints_drivers_with_units_and_sources(capsys):
     assert "Marginal fleet cash cost today / in 5 years" in out and "$/PH/day" in out
 
 
-def test_economics_portfolio_json_and_text(capsys):
-    d = _json(capsys, "economics", SAMPLE, "--json")
+def test_economics_portfolio_json_and_text(capsys, econ_project):
+    d = _json(capsys, "economics", econ_project, "--json")
     sites = {s["site_id"]: s for s in d["sites"]}
-    assert len(sites) == 40 and sites["IREN-CF"]["unavailable_reason"]
+    assert len(sites) == len(SITES) and sites["IREN-CF"]["unavailable_reason"]
     assert sites["CIFR-BL"]["energized_range"]["sell"][0] == 0        # energized unknown: a range
     assert sites["WULF-LM"]["unavailable_reason"]                      # MW unknown: no numbers, not zeros
-    assert main(["economics", SAMPLE, "--tenant-class", "hyperscaler"]) == 0
+    assert main(["economics", econ_project, "--tenant-class", "hyperscaler"]) == 0
     out = capsys.readouterr().out
     assert "hyperscaler spread" in out and "RIOT-RKD" in out and "TV share" in out
 

@@ -346,3 +346,15 @@ def test_mining_view_takes_every_number_from_the_engine():
     # status never decides anything here either
     other = mining_view(_site(energized_mw=60.0, power_price_usd_per_mwh=45.0, status="pipeline"), a)
     assert other == mining_view(_site(energized_mw=60.0, power_price_usd_per_mwh=45.0), a)
+
+
+def test_conversion_upgrades_follow_the_project_readiness_thresholds():
+    from planner.model.assumptions import assumptions_from_settings
+
+    site = _site(max_rack_kw=100.0)   # rack-mount halls at 100 kW/rack
+    base = assumptions_from_settings({})
+    strict = assumptions_from_settings({"readiness_thresholds": {"target_rack_kw": 130}})
+    relaxed = assumptions_from_settings({"readiness_thresholds": {"target_rack_kw": 80}})
+    keys = lambda a: [i.key for i in e.site_paths(site, a).capex_items]  # noqa: E731
+    assert "rack_density" in keys(strict) and "rack_density" not in keys(relaxed)
+    assert keys(base) == keys(strict)   # 130 kW/rack is the default target

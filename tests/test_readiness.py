@@ -250,7 +250,7 @@ def test_time_to_power_when_not_energized():
     r = score_site(queued, as_of=AS_OF)
     assert r.time_to_power_months == 36.0   # DOMAIN: 2-4 years for new interconnections
     tp = r.criterion("time_to_power")
-    assert tp.score is not None and tp.score < 30 and "in_queue" in tp.reason
+    assert tp.score is not None and tp.score < 30 and "in queue" in tp.reason
     dated = Site.create(**base, interconnection_status="approved", expected_energization_date="2026-07-01")
     r = score_site(dated, as_of=AS_OF)
     # substation expansion (24 months) is longer than the 18 months to the expected date

@@ -39,10 +39,21 @@ def test_labels_reasons_and_dates_are_for_readers():
     from planner.reports.content import build_portfolio_report, build_site_report
     from planner.model.readiness import score_portfolio
     project = full_project()
+    # No public sample site is "Ready now" (the band's low end must clear 70); give RIOT-RKD the site facts
+    # that make it so while skilled labour stays unknown (Ready now, nothing to build, data incomplete:
+    # the case that printed "≥ $0 (none found yet)").
+    rkd = project.portfolio.get("RIOT-RKD").replace(
+        substation_owned=True, substation_voltage_kv=345, transformer_count=4, transformers_n_plus_1=True,
+        land_expandable=True, water_source="rights_secured", water_stress="low", water_volume_m3_per_year=1e7,
+        dark_fibre_on_site=True, latency_to_metro_ms=5, power_permit="granted", zoning="industrial_approved",
+        moratorium_risk="low", cooling_current="direct_to_chip", dlc_path="dlc_ready", redundancy_power="2N",
+        redundancy_cooling="N+1", redundancy_network="2N", max_rack_kw=140, hall_type="rack_mount_halls",
+        equipment_status="owned")
+    project.portfolio.replace_sites([rkd])
     results = score_portfolio(project.portfolio)
     ready = [sid for sid, r in results.items()
              if r.klass == "ready_now" and r.capex_total_usd == 0 and r.completeness_pct < 100]
-    assert ready  # Ready now with nothing to build, data incomplete (the case that printed "≥ $0 (none found yet)")
+    assert ready == ["RIOT-RKD"]
     report = build_site_report(project, ready[0])
     site = report.site
     assert site.capex_total == "none needed" and "none found" not in site.time_to_power

@@ -203,7 +203,7 @@ def test_html_export_offline_features_and_escaping(qtbot, project, tmp_path):
     assert counts["substations"] == layers["substations"]
     assert counts["stranded"] == layers["stranded"]
     # open the payload site's popup: its name must be text, not an element
-    js(f"plannerMap.marker({json.dumps(XSS_ID)}).openPopup(); true")
+    js(f"plannerMap.selectSite({json.dumps(XSS_ID)}, true); true")  # selection opens the one site popup
     qtbot.wait(300)
     assert js("document.querySelectorAll('img[src=\"x\"]').length") == 0
     assert XSS in js("document.querySelector('.leaflet-popup-content').textContent")
@@ -226,3 +226,13 @@ def test_cancelled_batch_writes_nothing(qapp, atlas_project, tmp_path):
     with pytest.raises(TaskCancelled):
         portfolio_report_pdf(atlas_project, out, atlas=True, progress=progress)
     assert not list(tmp_path.iterdir()) and max(seen) < 0.6
+
+
+def test_pdfs_carry_title_and_subject(site_pdf, portfolio_pdf):
+    from pypdf import PdfReader
+
+    for pdf in (site_pdf, portfolio_pdf):
+        info = PdfReader(pdf).metadata
+        assert info.title and info.subject and "project" in info.subject, (pdf, info)
+        assert "Site Conversion Planner" in info.creator
+    assert PdfReader(site_pdf).metadata.title != PdfReader(portfolio_pdf).metadata.title

@@ -263,3 +263,43 @@ def test_chart_labels_fit(qapp):
     message_chart(plot, "Paths", message)
     shown = label_layer(plot).labels[-1][2]
     assert shown.replace("\n", " ") == message and max(map(len, shown.split("\n"))) <= MESSAGE_CHARS_PER_LINE
+
+
+def test_every_menu_action_runs_without_an_error(win, monkeypatch, qtbot):
+    """Each action of every menu, fired as a click would, with every dialog answered 'Cancel'.
+
+    pytest-qt fails the test on any exception raised in a slot (the broken snapshot action only
+    printed a TypeError to stderr).
+    """
+    from PySide6.QtWidgets import QMenu
+    from planner.ui import dialogs
+    Answers(monkeypatch, save=None, report=None)
+    monkeypatch.setattr(dialogs, "ask_report_options", lambda *a, **k: None)
+    for name in ("ask_open_path", "ask_save_path", "ask_import_path", "ask_layer_kind", "ask_choice", "ask_bulk_edit"):
+        monkeypatch.setattr(dialogs, name, lambda *a, **k: None)
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda *a, **k: False)
+    shown: list[str] = []
+    monkeypatch.setattr(dialogs, "show_markdown", lambda parent, title, md: shown.append(title))
+    win.set_current_site(SID)
+    last = {win.quit_action, win.new_action}  # they end or replace the project: fired at the end
+    fired: list[str] = []
+
+    def walk(menu: QMenu):
+        for a in menu.actions():
+            if a.menu() is not None:
+                yield from walk(a.menu())
+            elif not a.isSeparator() and a.isEnabled() and a not in last:
+                yield a
+
+    for menu_action in win.menuBar().actions():
+        for a in walk(menu_action.menu()):
+            a.trigger()
+            fired.append(a.text())
+    qtbot.wait(200)
+    for a in (win.new_action, win.quit_action):
+        a.trigger()
+        fired.append(a.text())
+    assert len(fired) >= 25 and {"&Help", "&About"} <= set(fired) and len(shown) == 2
+    screening = getattr(win, "screening_dialog", None)
+    if screening is not None:
+        screening.close()

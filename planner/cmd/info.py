@@ -40,7 +40,10 @@ def inspect(path: Path) -> dict[str, Any]:
                 "layers": [{"name": lyr.name, "kind": lyr.kind, "geometry": sorted(set(lyr.gdf.geom_type.dropna())),
                             "crs": "EPSG:4326", "features": len(lyr.gdf), "title": lyr.title}
                            for lyr in project.layers.values()],
-                "warnings": list(project.warnings)}
+                "warnings": list(project.warnings),
+                "problems": [{"row": pr.row, "site_id": pr.site_id, "field": pr.field, "value": repr(pr.value),
+                              "rule": pr.rule, "fix": pr.fix, "text": pr.describe()} for pr in project.open_problems()],
+                "kept_not_ours": list(project.kept)}
     if path.suffix.lower() in (".csv", ".txt", ".tsv"):
         gdf, report = read_layer(path)
         return {"file": path.name, "kind": "csv", "crs": "EPSG:4326", "rows": report.rows_read,
@@ -69,7 +72,11 @@ def describe(path: Path) -> list[str]:
         for lyr in d["layers"]:
             lines.append(f"  layer {lyr['name']}: kind {lyr['kind']}, {'/'.join(lyr['geometry']) or 'empty'}, "
                          f"{lyr['crs']}, {lyr['features']} features - {lyr['title']}")
-        return lines + [f"  warning: {w}" for w in d["warnings"]]
+        lines += [f"  warning: {w}" for w in d["warnings"]]
+        if d["problems"]:
+            lines.append(f"  problems: {len(d['problems'])} (the project opens; fix them in the planner or in QGIS)")
+            lines += [f"    {pr['text']}" for pr in d["problems"]]
+        return lines + [f"  kept, not ours: {k}" for k in d["kept_not_ours"]]
     if d["kind"] == "csv":
         return [f"{d['file']}: CSV points from lon/lat columns, EPSG:4326, {d['rows']} rows "
                 f"({d['rows_with_coordinates']} with valid coordinates), columns: " + ", ".join(d["columns"])]

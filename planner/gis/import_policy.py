@@ -22,7 +22,11 @@ from planner.model.fields import COMPUTED_FIELDS
 from planner.model.site import Site, SiteError
 
 POLICIES: tuple[str, ...] = ("merge", "rename", "reject")
+_COMPUTED = frozenset(COMPUTED_FIELDS)
 _ID_MAX = 64
+# letters that Unicode does not decompose into ASCII
+_LATIN = str.maketrans({"Ø": "O", "ø": "o", "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe", "ß": "ss", "Ł": "L",
+                        "ł": "l", "Đ": "D", "đ": "d", "Þ": "TH", "þ": "th", "ı": "i"})
 
 
 def id_from_name(name: Any, taken: set[str] | Mapping[str, Any], fallback: str = "SITE") -> str:
@@ -31,7 +35,7 @@ def id_from_name(name: Any, taken: set[str] | Mapping[str, Any], fallback: str =
     Stable: the same name gives the same ID as long as it is free (``Rockdale (TX)`` -> ``ROCKDALE-TX``),
     a clash gets ``-2``, ``-3``... Callers add the result to ``taken``.
     """
-    text = unicodedata.normalize("NFKD", str(name or "")).encode("ascii", "ignore").decode()
+    text = unicodedata.normalize("NFKD", str(name or "").translate(_LATIN)).encode("ascii", "ignore").decode()
     base = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").upper()[:_ID_MAX - 4] or fallback
     candidate, n = base, 2
     while candidate in taken:
@@ -93,8 +97,9 @@ def plan_site_import(existing: Mapping[str, Site] | Iterable[Site], incoming: It
             plan.renamed.append((s.site_id, new_id))
             plan.additions.append(s.replace(site_id=new_id))
         else:
-            changes = {k: v for k, v in s.to_dict().items()
-                       if v is not None and k not in COMPUTED_FIELDS and old.get(k) != v}
+            old_values = old._values  # read-only peek: no copy of ~80 fields per row
+            changes = {k: v for k, v in s._values.items()
+                       if v is not None and k not in _COMPUTED and old_values.get(k) != v}
             if not changes:
                 plan.unchanged += 1
                 continue

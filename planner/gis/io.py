@@ -236,6 +236,75 @@ def _shp_has_dbf(path: Path, src: str) -> bool:
     return any(shp.with_suffix(s).exists() for s in (".dbf", ".DBF"))
 
 
+def _dbf_bytes(path: Path, src: str) -> bytes | None:
+    """The .dbf beside the .shp named by ``src`` (plain or inside the zip ``path``)."""
+    try:
+        if src.startswith("/vsizip/"):
+            member = src[len(f"/vsizip/{path.resolve().as_posix()}/"):]
+            with zipfile.ZipFile(path) as zf:
+                names = {n.lower(): n for n in zf.namelist()}
+                name = names.get(member[:-4].lower() + ".dbf")
+                return zf.read(name) if name else None
+        shp = Path(src)
+        for suffix in (".dbf", ".DBF"):
+            if shp.with_suffix(suffix).exists():
+                return shp.with_suffix(suffix).read_bytes()
+    except (OSError, zipfile.BadZipFile):
+        return None
+    return None
+
+
+def _dbf_text_in_numbers(data: bytes) -> dict[str, tuple[np.ndarray, list[str]]]:
+    """Numeric .dbf fields holding text (e.g. VOLTAGE = 'WNER'): {field: (row indexes, texts)}.
+    GDAL reads such a cell as 0, which would pass for a real zero."""
+    if len(data) < 32:
+        return {}
+    nrec = struct.unpack_from("<I", data, 4)[0]
+    hlen, rlen = struct.unpack_from("<HH", data, 8)
+    fields: list[tuple[str, str, int, int]] = []
+    off, pos = 32, 1  # each record starts with its deletion flag
+    while off + 32 <= len(data) and data[off] != 0x0D:
+        name = data[off:off + 11].split(b"\0")[0].decode("latin-1")
+        fields.append((name, chr(data[off + 11]), pos, data[off + 16]))
+        pos += data[off + 16]
+        off += 32
+    nrec = min(nrec, max(0, (len(data) - hlen) // max(rlen, 1)))
+    if not nrec or not fields:
+        return {}
+    recs = np.frombuffer(data, np.uint8, count=nrec * rlen, offset=hlen).reshape(nrec, rlen)
+    out: dict[str, tuple[np.ndarray, list[str]]] = {}
+    for name, ftype, start, width in fields:
+        if ftype not in "NF" or width == 0:
+            continue
+        cells = pd.Series(np.ascontiguousarray(recs[:, start:start + width]).view(f"S{width}").ravel()) \
+            .str.decode("latin-1").str.strip()
+        filled = cells.ne("") & ~cells.str.fullmatch(r"\*+")  # '***' = overflow, GDAL reads it as null
+        bad = filled & pd.to_numeric(cells.where(filled), errors="coerce").isna()
+        if bad.any():
+            rows = np.flatnonzero(bad.to_numpy())
+            out[name] = (rows, cells.iloc[rows].tolist())
+    return out
+
+
+def _unknown_for_dbf_text(gdf: gpd.GeoDataFrame, dbf: bytes | None, report: ImportReport) -> gpd.GeoDataFrame:
+    """Cells GDAL read as 0 from text in a numeric .dbf field become unknown, with a warning."""
+    if not dbf:
+        return gdf
+    found = _dbf_text_in_numbers(dbf)
+    lower = {str(c).lower(): c for c in gdf.columns}
+    for name, (rows, texts) in found.items():
+        col = lower.get(name.lower())
+        if col is None or len(gdf) != len(texts) and rows.max(initial=-1) >= len(gdf):
+            continue
+        gdf[col] = gdf[col].astype("float64")
+        gdf.loc[gdf.index[rows], col] = np.nan
+        shown = ", ".join(repr(t) for t in list(dict.fromkeys(texts))[:3])
+        report.warnings.append(f"{len(rows)} {col} value{'s' if len(rows) != 1 else ''} in the .dbf "
+                               f"{'are' if len(rows) != 1 else 'is'} text, not a number ({shown}); read as "
+                               "unknown, not 0.")
+    return gdf
+
+
 def _gdal_source(path: Path, layer: str | None, max_zip_bytes: int) -> tuple[str, str | None]:
     if _format_of(path) == "Zip":
         return _zip_target(path, layer, max_zip_bytes)
@@ -575,6 +644,8 @@ def _read(path: str | Path, layer: str | None, crs: Any, kind: str, progress: Pr
             raise _fail(p, f"layer {chosen!r} is a table without geometry; choose a spatial layer")
         if src.lower().endswith(".shp") and not _shp_has_dbf(p, src):
             report.warnings.append("The shapefile has no .dbf: features were imported without attributes.")
+        elif src.lower().endswith(".shp"):
+            gdf = _unknown_for_dbf_text(gdf, _dbf_bytes(p, src), report)
         if fmt == "KML":  # LIBKML adds its standard fields; keep only those holding data
             empty = [c for c in _KML_STANDARD_FIELDS if c in gdf.columns and gdf[c].isna().all()]
             gdf = gdf.drop(columns=empty)

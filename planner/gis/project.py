@@ -57,6 +57,7 @@ from planner.gis.crs import CRSError, ensure_wgs84
 from planner.gis.import_policy import id_from_name
 from planner.gis.kinds import BASEMAP_KINDS, KINDS, LAYER_KINDS, PROXIMITY_KINDS, default_style
 from planner.gis.lock import ProjectLockedError, pid_alive, real_project_path, write_lock
+from planner.gis.paths import gdal_path, gdal_unsafe, safe_name
 from planner.model.fields import COMPUTED_FIELDS, FIELD_LIST, FIELDS
 from planner.model.portfolio import Portfolio
 from planner.model.problems import Problem
@@ -613,7 +614,7 @@ def save_project(project: Project, path: str | Path | None = None, *,
             raise ProjectChangedError(f"{target.name} changed on disk since it was opened (QGIS or a colleague); "
                                       "save under another name, or confirm to replace the sites with yours")
         existed = real.exists() and _is_sqlite(real)
-        tmp = real.parent / f".{real.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.saving.gpkg"
+        tmp = real.parent / f".{safe_name(real.name)}.{os.getpid()}.{uuid.uuid4().hex[:8]}.saving.gpkg"
         scratch = Path(f"{tmp}-sites.gpkg")
         try:
             if existed:
@@ -629,6 +630,8 @@ def save_project(project: Project, path: str | Path | None = None, *,
                 os.chmod(tmp, 0o666 & ~umask)
                 os.replace(tmp, real)
                 _fsync_dir(real.parent)
+            if not real.is_file():
+                raise ProjectError("the file did not appear after writing")
         except BaseException as e:
             if not isinstance(e, Exception):
                 raise
@@ -654,8 +657,9 @@ def save_project(project: Project, path: str | Path | None = None, *,
 
 def _remove_stale_temps(target: Path) -> None:
     """Delete temp files left by saves of ``target`` whose process was killed mid-save."""
-    for leftover in target.parent.glob(f".{glob.escape(target.name)}.*.saving.gpkg*"):
-        pid = leftover.name[len(target.name) + 2:].split(".", 1)[0]
+    name = safe_name(target.name)
+    for leftover in target.parent.glob(f".{glob.escape(name)}.*.saving.gpkg*"):
+        pid = leftover.name[len(name) + 2:].split(".", 1)[0]
         if pid.isdigit() and pid_alive(int(pid)):
             continue  # another live process is saving right now
         try:
@@ -801,6 +805,12 @@ def open_project(path: str | Path) -> Project:
     """Open a project GeoPackage (migrating older schemas); raises :class:`ProjectError` only when
     the file cannot be read at all. Invalid rows open and are listed in ``project.problems``."""
     p = Path(path).absolute()
+    if gdal_unsafe(p) and p.is_file():  # GDAL mangles such names: read through a plain-named link
+        with gdal_path(p) as plain:
+            project = open_project(plain)
+        project.path = p
+        project.stored_in = str(real_project_path(p))
+        return project
     file_layers = _check_gpkg(p)
     try:
         return _open(p, file_layers)

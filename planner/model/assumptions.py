@@ -574,16 +574,17 @@ class Assumptions:
         network_avg_j_per_th: float
     # -- end of typed fields --
 
-    __slots__ = ("_values", "_catalogue", "_scenario", "_unit_costs", "_forward_curve")
+    __slots__ = ("_values", "_catalogue", "_scenario", "_unit_costs", "_forward_curve", "_thresholds")
     _values: dict[str, Any]
     _catalogue: dict[str, AsicSpec]
     _scenario: str
     _unit_costs: dict[str, float]
     _forward_curve: tuple[tuple[str, float], ...]
+    _thresholds: tuple[tuple[str, Any], ...]
 
     def __init__(self, values: Mapping[str, Any] | None = None, *, scenario: str = "base",
                  catalogue: Mapping[str, AsicSpec] | None = None, unit_costs: Mapping[str, float] | None = None,
-                 forward_curve: Any = None):
+                 forward_curve: Any = None, readiness_thresholds: Mapping[str, Any] | None = None):
         cat = dict(ASIC_CATALOGUE if catalogue is None else catalogue)
         merged = {k: s.default for k, s in ASSUMPTIONS.items()}
         merged.update(values or {})
@@ -595,6 +596,8 @@ class Assumptions:
         costs.update(unit_costs or {})
         object.__setattr__(self, "_unit_costs", costs)
         object.__setattr__(self, "_forward_curve", parse_forward_curve(forward_curve))
+        raw = readiness_thresholds if isinstance(readiness_thresholds, Mapping) else {}
+        object.__setattr__(self, "_thresholds", tuple(sorted((str(k), v) for k, v in raw.items())))
 
     if not TYPE_CHECKING:  # the type checker sees the typed fields above, so a misspelt field is an error
         def __getattr__(self, name: str) -> Any:
@@ -615,11 +618,12 @@ class Assumptions:
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, Assumptions) and other._values == self._values
                 and other._catalogue == self._catalogue and other._unit_costs == self._unit_costs
+                and other._thresholds == self._thresholds
                 and other._forward_curve == self._forward_curve)
 
     def __hash__(self) -> int:
         return hash((tuple(sorted((k, str(v)) for k, v in self._values.items())), self._forward_curve,
-                     tuple(sorted(self._unit_costs.items()))))
+                     tuple(sorted(self._unit_costs.items())), tuple((k, str(v)) for k, v in self._thresholds)))
 
     def __repr__(self) -> str:
         changed = {k: v for k, v in self._values.items() if v != ASSUMPTIONS[k].default}
@@ -639,6 +643,11 @@ class Assumptions:
     def unit_costs(self) -> dict[str, float]:
         """Unit costs of site upgrades in force (planner.model.costs defaults plus settings overrides)."""
         return dict(self._unit_costs)
+
+    @property
+    def readiness_thresholds(self) -> dict[str, Any]:
+        """The project's readiness threshold overrides (they decide which upgrades a conversion needs)."""
+        return dict(self._thresholds)
 
     @property
     def forward_curve(self) -> tuple[tuple[str, float], ...]:
@@ -663,12 +672,13 @@ class Assumptions:
         vals = dict(self._values)
         vals.update(changes)
         return Assumptions(vals, scenario=self._scenario, catalogue=self._catalogue, unit_costs=self._unit_costs,
-                           forward_curve=self._forward_curve)
+                           forward_curve=self._forward_curve, readiness_thresholds=dict(self._thresholds))
 
     def with_forward_curve(self, points: Any) -> "Assumptions":
         """A copy with a hashprice forward curve (see :func:`parse_forward_curve`)."""
         return Assumptions(self._values, scenario=self._scenario, catalogue=self._catalogue,
-                           unit_costs=self._unit_costs, forward_curve=points)
+                           unit_costs=self._unit_costs, forward_curve=points,
+                           readiness_thresholds=dict(self._thresholds))
 
 
 def scenario_overrides(name: str, settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -703,7 +713,8 @@ def assumptions_from_settings(settings: Mapping[str, Any] | None = None,
     values.update(user)
     return Assumptions(values, scenario=str(name), catalogue=catalogue_from_settings(settings),
                        unit_costs=unit_costs_from_settings(settings),
-                       forward_curve=settings.get("hashprice_forward_curve"))
+                       forward_curve=settings.get("hashprice_forward_curve"),
+                       readiness_thresholds=settings.get("readiness_thresholds"))
 
 
 def parse_forward_curve(raw: Any) -> tuple[tuple[str, float], ...]:

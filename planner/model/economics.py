@@ -1,41 +1,23 @@
-"""Mining, AI-lease and hybrid economics (docs/DOMAIN.md sections 3 and 4), pure Python/numpy.
+"""Mining, AI-lease, hybrid and sell economics (docs/DOMAIN.md sections 3-5), pure Python/numpy.
 
-The first half are the textbook formulas, one function each, with units in the names. The
-second half (:func:`site_paths`) turns a :class:`~planner.model.site.Site` and an
-:class:`~planner.model.assumptions.Assumptions` into annual cash flows for three paths
-(mining, AI lease, hybrid), their NPV/IRR/payback, the "value of an electron" and the bridge
-path (mine first, convert in year N).
+The first half are the textbook formulas, one function each, with units in the names. The second
+half (:func:`site_paths`) turns a :class:`~planner.model.site.Site` and an
+:class:`~planner.model.assumptions.Assumptions` into annual cash flows of four paths (stay a miner,
+convert to an AI/HPC lease, hybrid, sell the site) and the bridge path (mine, convert in year N), with
+NPV with and without terminal value, IRR, payback, financing (equity NPV/IRR, minimum DSCR) and the
+"value of an electron". docs/economics.md states every rule; in short:
 
-Cash-flow conventions
----------------------
-* Year 0 holds the initial capex; years 1..H hold the operating cash of each year (end-of-year
-  discounting, as numpy-financial ``npv``).
-* The model starts on ``market_data_date``; month m of the horizon falls in calendar month
-  ``(start month + m) % 12`` of a representative hourly year (``planner.model.hybrid``).
-* Mining dispatch is hourly: the fleet runs in an hour only when the price is below its
-  breakeven (= hash revenue per MWh consumed) and the hour is not a demand-response or ERCOT
-  4CP alert hour. Hashprice moves monthly with price/difficulty growth and the halvings.
-* AI lease: power is passed through to the tenant; the landlord earns lease * NOI margin from
-  the end of the build period. No revenue while building.
-
-Incremental (decision-relevant) cash flows of an operating miner
-----------------------------------------------------------------
-* The fleet and mining infrastructure already on the energized MW are sunk for every path. Only
-  MW that are not yet energized need fleet capex (``asic_price_usd_per_th``) and infrastructure
-  capex (``mining_capex_usd_per_mw``) in year 0. The installed fleet is
-  ``existing_fleet_age_years`` old, so its first refresh falls in year
-  ``max(0, fleet_refresh_years - existing_fleet_age_years)``; new machines are first refreshed
-  after ``fleet_refresh_years``. Each fleet cohort is refreshed only when the refresh pays back
-  over the next interval, otherwise it retires (see :func:`_fleet_plan`).
-* Installed machines a path does not use (all of them for the AI lease, those beyond the hybrid's
-  mining block) are sold in year 0 at ``asic_resale_usd_per_th``; so is a fleet that retires, and
-  the bridge path's fleet when it stops mining (stream ``fleet_resale``).
-* Terminal value at the horizon (``PathResult.terminal_value_usd``, stream ``terminal_value``,
-  booked in year H of ``cash_flows_usd`` and so in NPV and IRR but not in payback or $/MWh):
-  ``ai_exit_multiple_noi`` x final-year lease NOI at run rate (last month x 12, so a lease that
-  starts during year H is not undervalued; 0 while still building) for the AI lease, the AI part
-  of the hybrid and the converted bridge path; ``mining_exit_multiple`` x final-year mining operating cash
-  (if positive) for mining fleets still running at the horizon (default 0: the fleet is obsolete).
+* Cash flows are annual, year 0 = ``market_data_date``, end-of-year discounting. Money spent during
+  model month m falls in year ``m // 12 + 1``; an event at the start of month m in ``ceil(m / 12)``.
+* Hashprice follows :func:`planner.model.outlook.build_outlook` (cost floor by default). New machines
+  follow the efficiency frontier and cost ``asic_price_usd_per_th`` x hashprice(t) / hashprice(0).
+* Only energized MW carry an installed fleet (site ``fleet_*`` fields, else the public-miner default);
+  status never decides. Fleet cohorts are kept, refreshed or sold at their review dates, whichever is
+  worth most over the next interval. Dispatch is hourly against the site's price year (shifted
+  additively, ERCOT floor and cap) through :class:`DispatchCurve`; the site price is net of curtailment
+  credits by default (counted once).
+* The AI lease prices this site's conversion (fit-out + readiness upgrades) over its own build time,
+  with term, escalator, renewal/downtime/re-fit, prepayment, tenant credit spread and an explicit exit.
 """
 from __future__ import annotations
 
@@ -1282,6 +1264,12 @@ def _fleet(site: Site, a: Assumptions, energized: float | None) -> tuple[float, 
     return mw, j, age, src, notes
 
 
+def _readiness_settings(a: Assumptions) -> dict[str, Any]:
+    """The settings readiness needs to find a site's upgrades: unit costs, thresholds, critical-IT share."""
+    return {"unit_costs": a.unit_costs, "readiness_thresholds": a.readiness_thresholds,
+            "assumptions": {"critical_it_ratio": a.critical_it_ratio}}
+
+
 def conversion_plan(site: Site, a: Assumptions, it_mw: float, readiness: Any = None
                     ) -> tuple[tuple[CapexItem, ...], float, str, list[str]]:
     """The site's AI conversion capex items, build months and what set them.
@@ -1294,8 +1282,8 @@ def conversion_plan(site: Site, a: Assumptions, it_mw: float, readiness: Any = N
     from planner.model.readiness import score_site
 
     if readiness is None:
-        settings = {"unit_costs": a.unit_costs, "assumptions": {"critical_it_ratio": a.critical_it_ratio}}
-        readiness = score_site(site, settings, as_of=parse_utc("market_data_date", a.market_data_date).date())
+        readiness = score_site(site, _readiness_settings(a),
+                               as_of=parse_utc("market_data_date", a.market_data_date).date())
     notes: list[str] = []
     tenant = a.fitout_funded_by == "tenant"
     share = 1.0 - float(a.tenant_funded_capex_share) if tenant else 1.0   # landlord's share of hall items
@@ -1625,8 +1613,8 @@ def portfolio_paths(sites: Sequence[Site], assumptions: Assumptions, years: int 
 
     a = assumptions
     sites = list(sites)
-    settings = {"unit_costs": a.unit_costs, "assumptions": {"critical_it_ratio": a.critical_it_ratio}}
-    ready = score_portfolio(Portfolio(sites, settings), as_of=parse_utc("market_data_date", a.market_data_date).date())
+    ready = score_portfolio(Portfolio(sites, _readiness_settings(a)),
+                            as_of=parse_utc("market_data_date", a.market_data_date).date())
     return {s.site_id: site_paths(s, a, years, readiness=ready[s.site_id]) for s in sites}
 
 

@@ -118,6 +118,11 @@ def _n(x: float) -> str:
     return f"{x:.1f}"
 
 
+def _c(choice: Any) -> str:
+    """A choice value for a reason: ``rights_secured`` -> ``rights secured`` (readers, not code)."""
+    return str(choice).replace("_", " ")
+
+
 def _clamp(score: float) -> float:
     return max(0.0, min(100.0, float(score)))
 
@@ -285,23 +290,24 @@ def _time_to_power(site: Site, ctx: ScoringContext) -> SubScore:
         site.power_capacity_mw
     if (en is not None and en > 0) or (en is None and status == "energized"):
         what = f"{_n(en)} MW energized now" if en is not None else "interconnection energized (MW unknown)"
+        # 60 for power energized now + 40 x the energized share of gross
+        now = _Part("energized_mw" if en is not None else "interconnection_status", 0.6, 100.0,
+                    f"{what}; energized now >> queued")
         if en is not None and cap is not None and cap > 0:
             share = min(1.0, en / cap)
-            return _combine([_Part("power_capacity_mw", 1.0, _clamp(60.0 + 40.0 * share),
-                                   f"{what} ({share * 100:.0f} % of {_n(cap)} MW gross); energized now >> queued")])
+            return _combine([now, _Part("power_capacity_mw", 0.4, 100.0 * share,
+                                        f"{share * 100:.0f} % of {_n(cap)} MW gross energized")])
         # the energized share of an unknown gross is somewhere in (0, 1]
-        sub = _combine([_unknown("power_capacity_mw" if en is not None else "energized_mw", 1.0, 60.0, 100.0)])
-        return SubScore(sub.score, sub.low, sub.high, f"{what}; energized share unknown (band 60-100)",
-                        sub.known_share, sub.unknown, sub.known_score)
+        return _combine([now, _unknown("power_capacity_mw" if en is not None else "energized_mw", 0.4)])
     if en is None and status is None:
         # energized now (60-100) or not (down to 0): wait for the energized MW / interconnection status
         return _combine([_unknown("energized_mw", 1.0, 0.0, 100.0)])
     w = PART_WEIGHTS["time_to_power"]
-    nothing = "nothing energized (0 MW)" if en is not None else f"nothing energized (interconnection {status})"
+    nothing = "nothing energized (0 MW)" if en is not None else f"nothing energized (interconnection {_c(status)})"
     parts = [_Part("energized_mw", w["energized_mw"], 0.0, nothing)]
     if status is not None:
         parts.append(_Part("interconnection_status", w["interconnection_status"], INTERCONNECTION_SCORES[status],
-                           f"interconnection {status}"))
+                           f"interconnection {_c(status)}"))
     else:  # 0 MW energized: anything up to "approved"
         not_energized = {k: v for k, v in INTERCONNECTION_SCORES.items() if k != "energized"}
         parts.append(_unknown("interconnection_status", w["interconnection_status"], min(not_energized.values()),
@@ -401,8 +407,8 @@ def _water(site: Site, ctx: ScoringContext) -> SubScore:
                          f"{_n(vol)} m3/yr = {ratio * 100:.0f} % of evaporative need {_n(need_m3)} m3/yr "
                          f"({_n(it_mw)} MW IT{ref_note})")
     return _combine([
-        _table("water_source", w["water_source"], src, WATER_SOURCE_SCORES, f"water source {src} (rights secured best)"),
-        _table("water_stress", w["water_stress"], stress, WATER_STRESS_SCORES, f"water stress {stress}"),
+        _table("water_source", w["water_source"], src, WATER_SOURCE_SCORES, f"water source {_c(src)} (rights secured best)"),
+        _table("water_stress", w["water_stress"], stress, WATER_STRESS_SCORES, f"water stress {_c(stress)}"),
         vol_part,
     ])
 
@@ -431,9 +437,9 @@ def _permits(site: Site, ctx: ScoringContext) -> SubScore:
     pp, zn, risk = site.power_permit, site.zoning, site.moratorium_risk
     w = PART_WEIGHTS["permits_zoning"]
     return _combine([
-        _table("power_permit", w["power_permit"], pp, PERMIT_SCORES, f"power permit {pp}"),
-        _table("zoning", w["zoning"], zn, ZONING_SCORES, f"zoning {zn}"),
-        _table("moratorium_risk", w["moratorium_risk"], risk, MORATORIUM_SCORES, f"moratorium risk {risk}"),
+        _table("power_permit", w["power_permit"], pp, PERMIT_SCORES, f"power permit {_c(pp)}"),
+        _table("zoning", w["zoning"], zn, ZONING_SCORES, f"zoning {_c(zn)}"),
+        _table("moratorium_risk", w["moratorium_risk"], risk, MORATORIUM_SCORES, f"moratorium risk {_c(risk)}"),
     ])
 
 
@@ -443,15 +449,15 @@ def _cooling(site: Site, ctx: ScoringContext) -> SubScore:
         return _combine([_Part("dlc_path", 1.0, 100.0, "direct-to-chip cooling in place")])
     w = PART_WEIGHTS["cooling_design"]
     return _combine([
-        _table("dlc_path", w["dlc_path"], dlc, DLC_SCORES, f"DLC path {dlc} (DLC-ready best)"),
-        _table("cooling_current", w["cooling_current"], cur, COOLING_SCORES, f"current cooling {cur}"),
+        _table("dlc_path", w["dlc_path"], dlc, DLC_SCORES, f"DLC path {_c(dlc)} (DLC-ready best)"),
+        _table("cooling_current", w["cooling_current"], cur, COOLING_SCORES, f"current cooling {_c(cur)}"),
     ])
 
 
 def _redundancy(site: Site, ctx: ScoringContext) -> SubScore:
     w = PART_WEIGHTS["redundancy"]
     return _combine([
-        _table(f"redundancy_{k}", w[f"redundancy_{k}"], v, REDUNDANCY_SCORES, f"{k} {v}")
+        _table(f"redundancy_{k}", w[f"redundancy_{k}"], v, REDUNDANCY_SCORES, f"{k} {_c(v)}")
         for k, v in (("power", site.redundancy_power), ("cooling", site.redundancy_cooling),
                      ("network", site.redundancy_network))
     ])
@@ -464,7 +470,7 @@ def _rack_density(site: Site, ctx: ScoringContext) -> SubScore:
     return _combine([
         _curve("max_rack_kw", w["max_rack_kw"], kw, rack_kw_points(target),
                f"{_n(kw)} kW/rack (>= {_n(target)} kW/rack path best)" if kw is not None else ""),
-        _table("hall_type", w["hall_type"], hall, HALL_SCORES, f"hall type {hall}"),
+        _table("hall_type", w["hall_type"], hall, HALL_SCORES, f"hall type {_c(hall)}"),
     ])
 
 
@@ -480,7 +486,7 @@ def _equipment(site: Site, ctx: ScoringContext) -> SubScore:
         return _combine([_Part("equipment_status", 1.0, 100.0, "transformers/switchgear owned (best)")])
     w = PART_WEIGHTS["long_lead_equipment"]
     return _combine([
-        _table("equipment_status", w["equipment_status"], st, EQUIPMENT_SCORES, f"long-lead equipment {st}"),
+        _table("equipment_status", w["equipment_status"], st, EQUIPMENT_SCORES, f"long-lead equipment {_c(st)}"),
         _curve("equipment_lead_time_months", w["equipment_lead_time_months"], lead, EQUIPMENT_LEAD_POINTS,
                f"lead time {_n(lead)} months" if lead is not None else ""),
     ])
@@ -751,13 +757,13 @@ def compute_upgrades(site: Site, costs: Mapping[str, float], ctx: ScoringContext
     cur, dlc = site.cooling_current, site.dlc_path
     if cur != "direct_to_chip" and dlc is not None and dlc != "dlc_ready":
         out.append(Upgrade("dlc_retrofit", "Direct-to-chip cooling retrofit",
-                           f"DLC path {dlc}: {it_txt} x {_usd(costs['dlc_retrofit_usd_per_mw_it'])}/MW",
+                           f"DLC path {_c(dlc)}: {it_txt} x {_usd(costs['dlc_retrofit_usd_per_mw_it'])}/MW",
                            per_it("dlc_retrofit_usd_per_mw_it"), costs["dlc_retrofit_months"]))
     # racks / halls
     kw, hall = site.max_rack_kw, site.hall_type
     target_kw = ctx.t("target_rack_kw")
     if hall in ("containers", "greenfield") or (kw is not None and kw < target_kw and hall != "rack_mount_halls"):
-        why = f"hall type {hall}" if hall else f"{_n(kw)} kW/rack < {_n(target_kw)}"  # type: ignore[arg-type]
+        why = f"hall type {_c(hall)}" if hall else f"{_n(kw)} kW/rack < {_n(target_kw)}"  # type: ignore[arg-type]
         out.append(Upgrade("hall_buildout", f"Rack hall build-out for >= {_n(target_kw)} kW/rack",
                            f"{why}: {it_txt} x {_usd(costs['hall_buildout_usd_per_mw_it'])}/MW",
                            per_it("hall_buildout_usd_per_mw_it"), costs["hall_buildout_months"]))
@@ -822,8 +828,8 @@ def compute_upgrades(site: Site, costs: Mapping[str, float], ctx: ScoringContext
                            costs["water_rights_months"]))
     # permits
     pp, zn = site.power_permit, site.zoning
-    todo = [t for t, bad in ((f"power permit {pp}", pp in ("pending", "none")),
-                             (f"zoning {zn}", zn in ("rezoning_pending", "not_zoned"))) if bad]
+    todo = [t for t, bad in ((f"power permit {_c(pp)}", pp in ("pending", "none")),
+                             (f"zoning {_c(zn)}", zn in ("rezoning_pending", "not_zoned"))) if bad]
     if todo:
         out.append(Upgrade("permitting", "Permits and zoning", ", ".join(todo) +
                            f": lump sum {_usd(costs['permitting_usd'])}", costs["permitting_usd"],

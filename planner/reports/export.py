@@ -14,11 +14,14 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow as pa
+import pyogrio
 import shapely
 
 from planner.fileio import atomic_path
 from planner.model.assumptions import assumptions_from_settings
 from planner.model.economics import site_paths
+from planner.gis.paths import safe_name
 from planner.model.fields import FIELD_LIST
 from planner.model.readiness import CRITERIA, score_site
 from planner.reports.content import ReportError
@@ -29,6 +32,7 @@ FORMATS: dict[str, tuple[str, str]] = {  # name -> (suffix, GDAL driver)
     "gpkg": (".gpkg", "GPKG"),
 }
 GPKG_LAYER = "sites_scored"
+_DATE_COLUMNS = tuple(f.name for f in FIELD_LIST if f.kind == "date")
 PATHS = ("mining", "ai_lease", "hybrid")
 
 # Columns added after the site fields, with their meaning (also the data dictionary of the export).
@@ -175,9 +179,15 @@ def export_sites(project: Any, out: str | os.PathLike[str], fmt: str | None = No
             if fmt == "csv":
                 csv_safe(table.drop(columns="geometry")).to_csv(part, index=False, encoding="utf-8")
             elif fmt == "geojson":
-                table.to_file(part, driver=driver, engine="pyogrio")
+                # RFC 7946: WGS84 lon/lat, no "crs" member; the collection is named after the file, not the temp
+                pyogrio.write_dataframe(table, str(part), driver=driver, layer=safe_name(out_path.stem),
+                                        RFC7946="YES", WRITE_NAME="YES")
             else:
-                table.to_file(part, driver=driver, layer=GPKG_LAYER, engine="pyogrio")
+                for name in _DATE_COLUMNS:  # GeoPackage DATE columns, not text
+                    table[name] = pd.Series(pd.to_datetime(table[name], errors="coerce").dt.date,
+                                            index=table.index).astype(pd.ArrowDtype(pa.date32()))
+                pyogrio.write_dataframe(table, str(part), driver=driver, layer=GPKG_LAYER, use_arrow=True,
+                                        dataset_options={"VERSION": "1.2"})
     except OSError as e:
         raise ReportError(f"{out_path}: cannot write ({e.strerror or e}); check the folder is writable") from None
     if progress:

@@ -183,8 +183,10 @@ def _load(page: Any, html: str, folder: Path, name: str, timeout_ms: int) -> Non
         raise RenderError("page failed to load")
 
 
-def html_to_pdf(html: str, out: str | os.PathLike[str], paper: str = "a4", timeout_ms: int = 120_000) -> Path:
-    """Print ``html`` to the PDF ``out`` on A4 or Letter paper; returns the path written."""
+def html_to_pdf(html: str, out: str | os.PathLike[str], paper: str = "a4", timeout_ms: int = 120_000,
+                title: str = "", subject: str = "") -> Path:
+    """Print ``html`` to the PDF ``out`` on A4 or Letter paper (document ``title`` and ``subject`` set
+    when given); returns the path written."""
     ensure_app()
     from PySide6.QtWebEngineCore import QWebEnginePage
 
@@ -205,6 +207,9 @@ def html_to_pdf(html: str, out: str | os.PathLike[str], paper: str = "a4", timeo
                     raise RenderError(f"{out_path}: PDF printing did not finish within {timeout_ms / 1000:.0f} s")
                 if not state["ok"] or not part.is_file():
                     raise RenderError(f"{out_path}: PDF printing failed; check the folder is writable")
+                if title:
+                    from planner.reports.pdf_meta import set_pdf_metadata
+                    set_pdf_metadata(part, title, subject)
     finally:
         page.deleteLater()
     return out_path
@@ -531,6 +536,11 @@ def fill_section_images(section: Any, map_image: bytes | None, chart_keys: Any =
     return replace(section, map_image=image, charts=charts)
 
 
+def _pdf_subject(meta: Any) -> str:
+    return "; ".join(x for x in (meta.subtitle, f"project {meta.project}", f"scenario {meta.scenario}",
+                                 f"{meta.date}") if x)
+
+
 def site_report_pdf(project: Any, site_id: str, out: str | os.PathLike[str], *, paper: str = "a4",
                     as_of: Any = None, progress: Callable[[float], None] | None = None) -> Path:
     """Write the PDF report of ``site_id``: readiness, upgrades, economics, map, charts, assumptions."""
@@ -551,7 +561,8 @@ def site_report_pdf(project: Any, site_id: str, out: str | os.PathLike[str], *, 
     section = fill_section_images(report.site, maps.get(site_id))
     if progress:
         progress(0.7)
-    out_path = html_to_pdf(render_site_html(replace(report, site=section)), out, report.meta.paper)
+    out_path = html_to_pdf(render_site_html(replace(report, site=section)), out, report.meta.paper,
+                           title=report.meta.title, subject=_pdf_subject(report.meta))
     if progress:
         progress(1.0)
     return out_path
@@ -604,7 +615,7 @@ def portfolio_report_pdf(project: Any, out: str | os.PathLike[str], *, paper: st
     html = render_portfolio_html(report)
     if progress:
         progress(0.92)
-    out_path = html_to_pdf(html, out, report.meta.paper)
+    out_path = html_to_pdf(html, out, report.meta.paper, title=report.meta.title, subject=_pdf_subject(report.meta))
     if progress:
         progress(1.0)
     return out_path

@@ -71,7 +71,8 @@ def prepare_import(path: str | Path, portfolio: Portfolio, layers: dict[str, Map
     if policy not in POLICIES:
         raise ValueError(f"unknown import policy {policy!r}; use one of {', '.join(POLICIES)}")
     step: Progress = progress or (lambda _f: None)
-    sites, report = gis_io.import_sites(Path(path), progress=lambda f: step(0.7 * f))
+    # bad rows are left out and listed in the report while the good rows import (as in the CLI)
+    sites, report = gis_io.import_sites(Path(path), progress=lambda f: step(0.7 * f), strict=False)
     existing = {s.site_id: s for s in portfolio}
     planned = plan_site_import(existing, sites, policy)
     plan = ImportPlan(list(planned.additions), [(existing[s.site_id], s) for s in planned.updates], planned, report)

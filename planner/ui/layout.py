@@ -46,6 +46,14 @@ def first_layout(window: QMainWindow) -> None:
         window.setWindowState(window.windowState() | Qt.WindowState.WindowMaximized)
         w, h = avail.width(), avail.height()
     docks = {name: getattr(window, name, None) for name in ("sites_dock", "form_dock", "layers_dock")}
+    if docks["sites_dock"] is not None and w < 1600:
+        # below 1600 px every bottom dock shares the sites' tabs: side by side they left each chart a sliver
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        tabbed = set(window.tabifiedDockWidgets(docks["sites_dock"]))
+        for dock in getattr(window, "panel_docks", []):
+            if dock not in tabbed and window.dockWidgetArea(dock) == bottom and not dock.isFloating():
+                window.tabifyDockWidget(docks["sites_dock"], dock)
+        docks["sites_dock"].raise_()
     if docks["sites_dock"] is not None:
         window.resizeDocks([docks["sites_dock"]], [int(h * 0.38)], Qt.Orientation.Vertical)
     horizontal = [(d, size) for d, size in ((docks["form_dock"], min(460, max(260, int(w * 0.30)))),

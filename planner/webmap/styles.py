@@ -5,6 +5,7 @@ import math
 import re
 from typing import Any
 
+from planner.fmt import real_number
 from planner.gis.kinds import default_style
 from planner.model.fields import VOLTAGE_CLASSES_KV
 
@@ -41,7 +42,7 @@ def voltage_class(voltage_kv: float | None) -> str:
 
 def site_radius_px(mw: float | None, max_mw: float | None = None) -> float:
     """Circle radius in pixels on a square-root scale of MW (area ~ MW); unknown MW -> 5 px."""
-    if mw is None or not math.isfinite(mw) or mw <= 0:
+    if mw is None or real_number(mw) is None or mw <= 0:
         return 5.0
     top = max(max_mw or 0.0, mw, 1.0)
     return round(5.0 + 19.0 * math.sqrt(mw / top), 1)
@@ -49,7 +50,7 @@ def site_radius_px(mw: float | None, max_mw: float | None = None) -> float:
 
 def flare_radius_px(volume_bcm: float | None) -> float:
     """Flare radius in pixels on a square-root scale of flared volume (0.5 bcm -> ~14 px)."""
-    if volume_bcm is None or not math.isfinite(volume_bcm) or volume_bcm <= 0:
+    if volume_bcm is None or real_number(volume_bcm) is None or volume_bcm <= 0:
         return 2.0
     return round(min(18.0, 2.0 + 17.0 * math.sqrt(volume_bcm / 0.5)), 1)
 
@@ -70,10 +71,9 @@ def _apply_style(out: dict[str, Any], kind: str, style: dict[str, Any]) -> None:
             continue
         if key in ("color", "fillColor") and isinstance(value, str) and _COLOUR.match(value):
             out[key] = value
-        elif key in _NUMERIC_KEYS and isinstance(value, (int, float)) and not isinstance(value, bool):
+        elif key in _NUMERIC_KEYS and (number := real_number(value)) is not None:
             lo, hi = _NUMERIC_KEYS[key]
-            if math.isfinite(value):
-                out[key] = min(hi, max(lo, float(value)))
+            out[key] = min(hi, max(lo, number))
         elif key in ("fill", "on_top") and isinstance(value, bool):
             out[key] = value
         elif key == "dashArray" and isinstance(value, str) and _DASH.match(value):
@@ -185,9 +185,9 @@ def _graduated_key(key: str, value: Any, out: dict[str, Any]) -> bool:
         if isinstance(value, str) and len(value) <= 24:
             out[key] = value
     elif key == "cell_km":
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
-                and 0 < value <= 500:
-            out[key] = float(value)
+        number = real_number(value)
+        if number is not None and 0 < number <= 500:
+            out[key] = number
     else:
         return False
     return True

@@ -42,7 +42,7 @@ __all__ = ["ECONOMICS_KEYS", "ChartPanel", "PanelHost", "cached_hybrid", "cached
 #: Settings keys that change the economics (assumptions, scenario, ASIC catalogue, upgrade unit costs that price
 #: the conversion, the hashprice forward curve).
 ECONOMICS_KEYS = frozenset({"assumptions", "scenario", "scenarios", "asic_catalogue", "unit_costs",
-                            "hashprice_forward_curve"})
+                            "hashprice_forward_curve", "readiness_thresholds"})
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -1,14 +1,12 @@
 """Readiness panel: the selected site's criterion sub-scores and the portfolio ranking by class."""
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QScrollArea, QSplitter
 
 from planner.model.chart_data import RankingData
-from planner.model.readiness import (ReadinessResult, gates_from_settings, next_facts, score_site,
-                                     thresholds_from_settings, weights_from_settings)
+from planner.model.readiness import (ReadinessResult, gates_from_settings, next_facts, thresholds_from_settings,
+                                     weights_from_settings)
 from planner.plots import readiness_bars, readiness_ranking
 from planner.ui.panels.base import ChartPanel, run_standalone
 
@@ -43,15 +41,8 @@ class ReadinessPanel(ChartPanel):
         self._layout(split, header=self.next_label)
 
     def result(self) -> ReadinessResult | None:
-        """Readiness of the current site: the host's score, else scored here."""
-        site = self.site
-        if site is None:
-            return None
-        scores: dict[str, Any] = getattr(self.host, "scores", {}) or {}
-        res = scores.get(site.site_id)
-        if isinstance(res, ReadinessResult):
-            return res
-        return score_site(site, self.portfolio.settings)
+        """Readiness of the current site, as the session scored it (None: no site, or not scored)."""
+        return self.host.session.scores.get(self.site_id) if self.site_id else None
 
     def _refresh(self) -> None:
         settings = self.portfolio.settings
@@ -65,8 +56,7 @@ class ReadinessPanel(ChartPanel):
             self.next_label.setText("What to find out next: " + (
                 "  ".join(f"{i}. {f.sentence}." for i, f in enumerate(facts, start=1)) if facts
                 else "nothing, every scored fact is known."))
-        scores = {k: v for k, v in (getattr(self.host, "scores", {}) or {}).items()
-                  if isinstance(v, ReadinessResult) and k in self.portfolio}
+        scores = self.host.session.scores
         self.plots["ranking"].setMinimumHeight(max(200, RANK_ROW_PX * len(scores) + 130))
         self.draw("ranking", readiness_ranking, RankingData(scores, self.site_id or None))
         profile, _weights = weights_from_settings(settings)
