@@ -127,23 +127,23 @@ _POPUP = _ENV.from_string(
 _TITLE = _ENV.from_string(
     "<h1>{{ title }}</h1><div class=\"pm-sub\">{{ subtitle }}</div>")
 _LEGEND = _ENV.from_string(
-    "<h2>Sites by readiness</h2>"
+    "<div class=\"pm-sec\"><h2>Sites by readiness</h2>"
     "{% for colour, label, n in classes %}<div class=\"pm-row\"><span class=\"pm-dot\" "
-    "style=\"width:10px;height:10px;background:{{ colour }}\"></span>{{ label }} ({{ n }})</div>{% endfor %}"
-    "{% if sizes %}<h2>Site size (sqrt of MW)</h2>{% for px, label in sizes %}<div class=\"pm-row\">"
+    "style=\"width:10px;height:10px;background:{{ colour }}\"></span>{{ label }} ({{ n }})</div>{% endfor %}</div>"
+    "{% if sizes %}<div class=\"pm-sec\"><h2>Site size (sqrt of MW)</h2>{% for px, label in sizes %}<div class=\"pm-row\">"
     "<span class=\"pm-dot\" style=\"width:{{ px }}px;height:{{ px }}px;background:#ddd\"></span>{{ label }}</div>"
-    "{% endfor %}{% endif %}"
-    "{% for g in graduated %}<h2>{{ g.title }}</h2>{% for colour, label, n in g.rows %}<div class=\"pm-row\">"
+    "{% endfor %}</div>{% endif %}"
+    "{% for g in graduated %}<div class=\"pm-sec\"><h2>{{ g.title }}</h2>{% for colour, label, n in g.rows %}<div class=\"pm-row\">"
     "<span class=\"pm-swatch pm-class\" style=\"border-color:{{ colour }};background:{{ colour }}\"></span>"
-    "{{ label }} ({{ n }})</div>{% endfor %}<div class=\"pm-note\">{{ g.note }}</div>{% endfor %}"
-    "{% if voltage %}<h2>{{ tx_title }}</h2>{% for colour, label in voltage %}<div class=\"pm-row\">"
-    "<span class=\"pm-line\" style=\"border-color:{{ colour }}\"></span>{{ label }}</div>{% endfor %}{% endif %}"
-    "{% if others %}<h2>Layers</h2>{% for colour, fill, label, name, shape in others %}"
+    "{{ label }} ({{ n }})</div>{% endfor %}<div class=\"pm-note\">{{ g.note }}</div></div>{% endfor %}"
+    "{% if voltage %}<div class=\"pm-sec\"><h2>{{ tx_title }}</h2>{% for colour, label in voltage %}<div class=\"pm-row\">"
+    "<span class=\"pm-line\" style=\"border-color:{{ colour }}\"></span>{{ label }}</div>{% endfor %}</div>{% endif %}"
+    "{% if others %}<div class=\"pm-sec\"><h2>Layers</h2>{% for colour, fill, label, name, shape in others %}"
     "<div class=\"pm-row\" data-layer=\"{{ name }}\">{% if shape == 'line' %}"
     "<span class=\"pm-line\" style=\"border-color:{{ colour }}\"></span>{% elif shape == 'dot' %}"
     "<span class=\"pm-dot\" style=\"width:9px;height:9px;border-color:{{ colour }};background:{{ fill }}\"></span>"
     "{% else %}<span class=\"pm-swatch\" style=\"border-color:{{ colour }};background:{{ fill }}\"></span>{% endif %}"
-    "{{ label }}</div>{% endfor %}{% endif %}"
+    "{{ label }}</div>{% endfor %}</div>{% endif %}"
     "{% for note in notes %}<div class=\"pm-note\">{{ note }}</div>{% endfor %}")
 _LAYER_TITLE = _ENV.from_string(
     "<span class=\"pm-swatch\" style=\"border-color:{{ colour }};background:{{ fill }}\"></span>{{ title }}")
