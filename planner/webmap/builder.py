@@ -32,7 +32,7 @@ from planner.model.site import PlannerError
 from planner.webmap import assets
 from planner.webmap.escape import esc, json_for_script
 from planner.webmap.geometry import MAX_DECIMALS, encode_lines, encode_point, encode_polygons
-from planner.webmap.styles import (NO_VALUE_COLOUR, VOLTAGE_CLASSES, VOLTAGE_COLOURS, class_breaks, class_index,
+from planner.webmap.styles import (MIN_ZOOM, NO_VALUE_COLOUR, VOLTAGE_CLASSES, VOLTAGE_COLOURS, class_breaks, class_index,
                                    flare_radius_px, graduated_spec, merged_style, ramp_colours, site_radius_px,
                                    voltage_class)
 
@@ -367,6 +367,7 @@ def _encode_layer(name: str, layer: Any, options: MapOptions) -> dict[str, Any]:
     label_col = _label_column(gdf)
     labels = [_text(v) for v in gdf[label_col].tolist()] if label_col else [None] * len(gdf)
     out: dict[str, Any] = {"name": name, "kind": kind, "style": style, "hidden": not _visible(kind, layer, options),
+                           "min_zoom": MIN_ZOOM.get(kind, 0),
                            "title_html": _LAYER_TITLE.render(title=title, colour=style.get("color", "#555"),
                                                              fill=style.get("fillColor", "transparent"))}
     dec = options.coord_decimals
@@ -598,6 +599,8 @@ def build_map(project: Any, scores: Mapping[str, Any] | None = None, options: Ma
     for n, (name, layer) in enumerate(layers_in):
         enc = _encode_layer(str(name), layer, options)
         enc["_title"] = _text(getattr(layer, "title", None)) or str(name)
+        if enc.get("min_zoom"):
+            enc["_title"] += f" (shown from zoom {enc['min_zoom']})"
         layers.append(enc)
         if progress:
             progress(0.8 * (n + 1) / max(1, len(layers_in)))
