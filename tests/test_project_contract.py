@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 import geopandas as gpd
+from PySide6.QtCore import Qt
 import pytest
 import shapely
 
@@ -359,3 +360,31 @@ def test_site_moved_in_qgis_gets_fresh_distances_and_lonlat_edit_is_reported(tmp
     _gdal("ogrinfo", str(proj), "-sql", "DELETE FROM tx")
     again = open_project(proj)
     assert again.portfolio.get("A").dist_line_345kv_km is None
+
+
+@needs_gdal
+@pytest.mark.gui
+def test_problems_are_listed_in_the_app_shaded_in_the_table_and_leave_when_fixed(tmp_path, qtbot, monkeypatch):
+    from planner.settings import AppSettings
+    from planner.ui import dialogs
+    from planner.ui.main_window import MainWindow
+    from planner.ui.site_table import PROBLEM_BRUSH
+    from test_ui_main_window import FakeMap
+
+    monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent, name: "discard")
+    proj = tmp_path / "p.gpkg"
+    save_project(_project(proj))
+    _gdal("ogrinfo", str(proj), "-sql", "UPDATE sites SET land_acres = -40 WHERE site_id = 'B'")
+    w = MainWindow(AppSettings(), map_factory=FakeMap)
+    qtbot.addWidget(w)
+    assert w.open_project(proj)
+    panel = w.problems_panel
+    assert panel.count() == 1 and "land_acres = -40" in panel.list.item(0).text()
+    m = w.table_model
+    cell = m.index(m.row_of("B"), m.column_of("land_acres"))
+    assert m.data(cell, Qt.ItemDataRole.BackgroundRole) == PROBLEM_BRUSH
+    assert "is below the minimum 0" in m.data(cell, Qt.ItemDataRole.ToolTipRole).replace("\xa0", " ")
+    panel.list.itemClicked.emit(panel.list.item(0))
+    assert w.current_site == "B"
+    assert m.setData(cell, 40)  # fixed in the table: an undoable edit
+    assert panel.count() == 0 and m.data(cell, Qt.ItemDataRole.BackgroundRole) != PROBLEM_BRUSH

@@ -88,7 +88,9 @@ def _overflowing(qtbot, html: str, tmp_path: Path) -> dict:
         "(function(){var W=document.querySelector('main').getBoundingClientRect().right; var out=[];"
         "document.querySelectorAll('main *').forEach(function(e){var r=e.getBoundingClientRect();"
         " if(r.right>W+1 && out.length<5){out.push(e.tagName+'.'+e.className+': '+(e.textContent||'').trim()"
-        ".slice(0,40));}}); return JSON.stringify({W:W, doc:document.documentElement.scrollWidth, out:out});})()",
+        ".slice(0,40));}}); var spill=[]; document.querySelectorAll('table.data td, table.data th').forEach("
+        "function(c){if(c.scrollWidth>c.clientWidth+1 && spill.length<5){spill.push(c.textContent.trim().slice(0,40));}});"
+        " return JSON.stringify({W:W, doc:document.documentElement.scrollWidth, out:out, spill:spill});})()",
         0, lambda r: box.setdefault("r", r))
     qtbot.waitUntil(lambda: "r" in box, timeout=30_000)
     return json.loads(box["r"])
@@ -104,6 +106,7 @@ def test_report_tables_wrap_inside_the_printable_width(qtbot, tmp_path):
         got = _overflowing(qtbot, html, tmp_path)
         # Chromium shrinks the whole document to its widest element: a wide table made all text tiny
         assert got["out"] == [] and got["doc"] <= round(got["W"]) + 1, got
+        assert got["spill"] == [], got  # no cell's text runs into its neighbour (dates over Unit)
 
 
 # -- pages: no near-empty page in the atlas --------------------------------------------------------
@@ -132,3 +135,14 @@ def test_portfolio_map_frames_the_main_group_and_insets_the_rest():
     paraguay = next(c for c in clusters if any(s.site_id == "HIVE-YGZ" for s in c.sites))
     assert paraguay.label == "PY: 1 site"
     assert zoom_to_fit(main.bounds, 900, 580) >= 3  # not the world view (zoom 2) of before
+
+
+@pytest.mark.gui
+def test_map_picture_legend_is_sized_to_the_map(qapp):
+    from planner.reports.render_qt import MapRenderer
+    from planner.reports.snapshot import portfolio_map_html
+    project = small_project(("RIOT-RKD", "CORZ-PEC", "IREN-CHI"))
+    with MapRenderer(portfolio_map_html(project), 900, 580, 1.0) as r:
+        share = r.js("(function(){var b=document.querySelector('.pm-legend').getBoundingClientRect();"
+                     "return b.width*b.height/(window.innerWidth*window.innerHeight);})()")
+    assert 0 < share <= 0.25  # it covered ~40 % of a site map before (one tall column)

@@ -51,8 +51,9 @@ def is_bundled_sample(path: str | os.PathLike[str]) -> bool:
 
 
 def writable_project(path: str | os.PathLike[str]) -> bool:
-    """Whether edits may be saved back to ``path`` (not the sample, file and folder writable)."""
-    p = Path(path)
+    """Whether edits may be saved back to ``path`` (not the sample, file and folder writable; a symlink
+    is judged by the file and folder it points to, which is what a save writes)."""
+    p = Path(os.path.realpath(path))
     return not is_bundled_sample(p) and os.access(p, os.W_OK) and os.access(p.parent, os.W_OK)
 
 

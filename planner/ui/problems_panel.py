@@ -1,6 +1,6 @@
 """The Problems list: invalid values a project opened with (field, rule, fix) and what the file keeps
 that the planner did not make. Clicking a problem selects its site so it can be fixed in the form;
-a fixed problem leaves the list.
+a fixed problem leaves the list. The same cells are shaded in the sites table with the rule as tooltip.
 
 Wired into the main window by :func:`install_problems_panel` (one dock, one signal each way).
 """
@@ -18,6 +18,7 @@ class ProblemsPanel(QWidget):
     """A plain-text list of ``project.open_problems()`` and ``project.kept``."""
 
     site_activated = Signal(str)
+    problems_changed = Signal(object)  # the open problems, for the sites table
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -53,6 +54,7 @@ class ProblemsPanel(QWidget):
         problems = project.open_problems() if hasattr(project, "open_problems") else []
         kept = list(getattr(project, "kept", []) or [])
         warnings = list(getattr(project, "warnings", []) or [])
+        self.problems_changed.emit(problems)
         for pr in problems:
             item = QListWidgetItem(pr.describe())
             item.setData(SITE_ROLE, pr.site_id or "")
@@ -81,5 +83,8 @@ def install_problems_panel(window: Any) -> ProblemsPanel:
     window.add_panel_dock("Problems", panel, Qt.DockWidgetArea.BottomDockWidgetArea, name="problemsDock")
     window.project_changed.connect(panel.set_project)
     panel.site_activated.connect(window.set_current_site)
+    model = getattr(getattr(window, "sites", None), "table_model", None)
+    if model is not None and hasattr(model, "set_problems"):  # shade the cells in the sites table too
+        panel.problems_changed.connect(model.set_problems)
     panel.set_project(window.project)
     return panel

@@ -26,6 +26,7 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 2   # numbers / text for sorting (unknown
 SITE_ID_ROLE = Qt.ItemDataRole.UserRole + 3
 COMPUTED_BRUSH = QBrush(QColor(236, 242, 250))
 UNKNOWN_BRUSH = QBrush(QColor(140, 140, 140))
+PROBLEM_BRUSH = QBrush(QColor(253, 226, 225))  # a value the project opened with that breaks a rule
 UNKNOWN_DISPLAY = "\u2014"  # em dash; the tooltip says "unknown"
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -99,6 +100,7 @@ class SiteTableModel(QAbstractTableModel):
         self._portfolio: Portfolio | None = None
         self._ids: list[str] = []
         self._scores: Mapping[str, Any] = {}
+        self._problems: dict[tuple[str, str], Any] = {}  # (site_id, field) -> planner.model.problems.Problem
         self.set_portfolio(portfolio)
 
     # -- wiring ------------------------------------------------------------------------
@@ -121,6 +123,19 @@ class SiteTableModel(QAbstractTableModel):
             portfolio.site_added.connect(self._on_portfolio_site_added)
             portfolio.site_removed.connect(self._on_portfolio_site_removed)
         self.endResetModel()
+
+    def set_problems(self, problems: Any) -> None:
+        """Flag the cells of open problems (shaded, the rule and fix in the tooltip)."""
+        self._problems = {(p.site_id, p.field): p for p in problems or () if p.site_id}
+        if self._ids:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._ids) - 1, len(self.columns) - 1))
+
+    def _problem(self, row: int, col: Any) -> Any:
+        if not self._problems or col.spec is None:
+            return None
+        p = self._problems.get((self._ids[row], col.spec.name))
+        site = self.site_at(row) if p is not None else None
+        return p if site is not None and p.is_open(site.get(col.spec.name)) else None
 
     def set_scores(self, scores: Mapping[str, Any] | None) -> None:
         """Use new readiness results; repaints the computed score columns."""
@@ -216,6 +231,8 @@ class SiteTableModel(QAbstractTableModel):
         if role == SITE_ID_ROLE:
             return self._ids[index.row()]
         if role == Qt.ItemDataRole.BackgroundRole:
+            if self._problem(index.row(), col) is not None:
+                return PROBLEM_BRUSH
             return COMPUTED_BRUSH if col.computed else None
         value = self._raw(index.row(), col)
         if role == Qt.ItemDataRole.DisplayRole:
@@ -240,6 +257,9 @@ class SiteTableModel(QAbstractTableModel):
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
+            problem = self._problem(index.row(), col)
+            if problem is not None:
+                return plain_tooltip(f"{col.header}: {problem.describe()}")
             if value is None:
                 return plain_tooltip(f"{col.header}: unknown")
             return plain_tooltip(f"{col.header}: {value}")
