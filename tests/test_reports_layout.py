@@ -135,3 +135,14 @@ def test_portfolio_map_frames_the_main_group_and_insets_the_rest():
     paraguay = next(c for c in clusters if any(s.site_id == "HIVE-YGZ" for s in c.sites))
     assert paraguay.label == "PY: 1 site"
     assert zoom_to_fit(main.bounds, 900, 580) >= 3  # not the world view (zoom 2) of before
+
+
+@pytest.mark.gui
+def test_map_picture_legend_is_sized_to_the_map(qapp):
+    from planner.reports.render_qt import MapRenderer
+    from planner.reports.snapshot import portfolio_map_html
+    project = small_project(("RIOT-RKD", "CORZ-PEC", "IREN-CHI"))
+    with MapRenderer(portfolio_map_html(project), 900, 580, 1.0) as r:
+        share = r.js("(function(){var b=document.querySelector('.pm-legend').getBoundingClientRect();"
+                     "return b.width*b.height/(window.innerWidth*window.innerHeight);})()")
+    assert 0 < share <= 0.25  # it covered ~40 % of a site map before (one tall column)
