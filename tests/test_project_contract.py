@@ -388,3 +388,50 @@ def test_problems_are_listed_in_the_app_shaded_in_the_table_and_leave_when_fixed
     assert w.current_site == "B"
     assert m.setData(cell, 40)  # fixed in the table: an undoable edit
     assert panel.count() == 0 and m.data(cell, Qt.ItemDataRole.BackgroundRole) != PROBLEM_BRUSH
+
+
+@pytest.mark.gui
+def test_a_last_project_that_breaks_opening_does_not_block_the_next_start(tmp_path, qapp, monkeypatch):
+    from PySide6.QtWidgets import QApplication
+
+    from planner import app as app_mod
+    from planner.settings import load_settings, save_settings
+    from planner.ui import dialogs, main_window
+
+    broken = tmp_path / "broken.gpkg"
+    save_project(_project(broken))
+    with sqlite3.connect(broken) as c:
+        c.execute("UPDATE planner_metadata SET value = '[1,2]' WHERE key = 'layers'")
+    settings = load_settings()
+    settings.last_project = str(broken)
+    save_settings(settings)
+    errors: list[str] = []
+    windows: list = []
+    monkeypatch.setattr(dialogs, "show_error", lambda parent, title, message: errors.append(message))
+    monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent, name: "discard")
+    monkeypatch.setattr(QApplication, "exec", lambda self: 0)
+    real_window = main_window.MainWindow
+
+    def light_window(settings):
+        from test_ui_main_window import FakeMap
+        w = real_window(settings, map_factory=FakeMap)
+        windows.append(w)
+        return w
+
+    monkeypatch.setattr(main_window, "MainWindow", light_window)
+
+    def exploding_open(path):
+        raise AttributeError("'int' object has no attribute 'get'")  # what a damaged file did before
+
+    from planner.ui import project_files
+    monkeypatch.setattr(project_files, "gis_open_project", exploding_open)
+    assert app_mod.run_gui() == 0
+    for _ in range(10):  # the start project opens from a timer once the window has painted
+        qapp.processEvents()
+    assert errors and "has no attribute" in errors[0]  # said, and the app kept running
+    assert windows and windows[0].save_path is None
+    assert load_settings().last_project != str(broken)  # ... and the next start does not try it again
+    for w in windows:
+        w.close()
+    # the damaged metadata itself opens with a warning, no error at all
+    assert any("damaged" in w for w in open_project(broken).warnings)

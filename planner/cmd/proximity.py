@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from planner.cmd import open_project_arg
-from planner.gis.project import save_project
+from planner.gis.project import record_fresh, save_project
 from planner.gis.proximity import (
     ProximityConfig,
     apply_proximity,
@@ -71,7 +71,17 @@ def format_table(rows: list[dict[str, Any]], config: ProximityConfig) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Compute and print proximity for the project's sites; 0 on success."""
+    """Compute and print proximity for the project's sites; 0 on success. ``--save`` reads, measures and
+    saves while holding the project's lock (see :mod:`planner.gis.lock`)."""
+    if args.save:
+        from planner.gis.lock import write_lock
+
+        with write_lock(args.project, program="planner proximity", wait_s=120.0, purpose="save distances into it"):
+            return _run(args)
+    return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     project = open_project_arg(args.project)
     portfolio = project.portfolio
     ids = list(dict.fromkeys(args.site)) if args.site else portfolio.ids()
@@ -79,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     config = ProximityConfig.from_settings(portfolio.settings.get("proximity"))
     if args.save:
         apply_proximity(project, ids)
+        record_fresh(project, ids)  # measured from the current positions and layers
         save_project(project)
         sites = [portfolio.get(i) for i in ids]
         table = {s.site_id: {k: s.to_dict()[k] for k in COMPUTED_FIELDS} for s in sites}
