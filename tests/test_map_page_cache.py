@@ -73,11 +73,11 @@ def test_window_uses_the_cache_only_for_an_unedited_file(qtbot, tmp_path):
 
     window = MainWindow(AppSettings())
     qtbot.addWidget(window)
-    assert window._map_cache_key() is None  # new, unsaved project
+    assert window.map.cache_key() is None  # new, unsaved project
     assert window.open_project(sample_project())
-    key = window._map_cache_key()
+    key = window.map.cache_key()
     assert key is not None and str(sample_project().resolve()) in key
     window.add_site(-97.0, 31.0)  # an edit: the page no longer matches the file
-    assert window._map_cache_key() is None
+    assert window.map.cache_key() is None
     window.undo_stack.undo()
-    assert window._map_cache_key() == key
+    assert window.map.cache_key() == key

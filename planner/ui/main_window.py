@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QCursor, QUndoStack
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QCursor, QUndoStack
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QToolTip, QWidget
 
 from planner import APP_NAME
@@ -33,6 +33,7 @@ from planner.ui.imports import ImportActions
 from planner.ui.input_guard import guard_wheel_in
 from planner.ui.layout import scrollable
 from planner.ui.layers_panel import LayersPanel
+from planner.ui.map_controller import MapController
 from planner.ui.menus import build_actions, build_menus
 from planner.ui.project_files import ProjectFiles
 from planner.ui.proximity_runner import ProximityRunner
@@ -70,7 +71,6 @@ class MainWindow(QMainWindow):
         self.files = ProjectFiles(self)
         self.last_message = ""
         self._refusal = ""  # the status-bar refusal of the last rejected edit (cleared by the next edit)
-        self._selecting_from_map = False
         self._map_factory = map_factory or _default_map_factory
         self.panel_docks: list[QDockWidget] = []
         self.autosave = Autosaver(lambda: self.project, self.is_dirty, self.settings.autosave_interval_s, parent=self)
@@ -108,14 +108,6 @@ class MainWindow(QMainWindow):
                                            Qt.DockWidgetArea.LeftDockWidgetArea)
         self.count_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.count_label)
-        self._map_timer = self._single_shot(50)  # coalesces map refreshes after score bursts
-        self._layers_timer = self._single_shot(0)  # one map rebuild for a step adding several layers
-
-    def _single_shot(self, interval_ms: int) -> QTimer:
-        timer = QTimer(self)
-        timer.setSingleShot(True)
-        timer.setInterval(interval_ms)
-        return timer
 
     def _make_dock(self, title: str, widget: QWidget, name: str, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -139,19 +131,10 @@ class MainWindow(QMainWindow):
         self.site_form.edit_rejected.connect(self._on_edit_rejected)
         self.sites.current_site_changed.connect(self.set_current_site)
         self.sites.shown_changed.connect(self._update_counts)
-        self.layers_panel.layer_visibility_changed.connect(self._on_layers_visibility_changed)
         self.layers_panel.import_requested.connect(self.imports.ask_import_layer)
         self.layers_panel.remove_requested.connect(self.remove_layer)
-        self.mode_group.triggered.connect(self._on_mode_group_triggered)
         self.autosave.failed.connect(self.show_status)
-        for name in ("site_clicked", "map_clicked", "site_moved"):
-            if not hasattr(self.map_view, name):
-                raise TypeError(f"map widget {type(self.map_view).__name__} lacks the {name} signal")
-        self.map_view.site_clicked.connect(self._on_map_site_clicked)
-        self.map_view.map_clicked.connect(self._on_map_map_clicked)
-        self.map_view.site_moved.connect(self.move_site)
-        self._map_timer.timeout.connect(self._on_map_timer_timeout)
-        self._layers_timer.timeout.connect(self._on_layers_timer_timeout)
+        self.map = MapController(self)
 
     # bound methods, not lambdas: Qt drops them with the window, so a child's last signal
     # during teardown never reaches a deleted window
@@ -164,45 +147,6 @@ class MainWindow(QMainWindow):
             self.statusBar().clearMessage()  # an edit went through: the last refusal no longer applies
             QToolTip.hideText()
         self._refusal = ""
-
-    def _on_layers_visibility_changed(self, name: str, kind: str, visible: bool) -> None:
-        self.session.set_layer_visible(name, visible)
-        by_name = getattr(self.map_view, "set_layer_visible_by_name", None)
-        if callable(by_name):
-            by_name(name, visible)
-        else:
-            self.map_view.set_layer_visible(kind, visible)
-
-    def _on_mode_group_triggered(self, action: QAction) -> None:
-        self.set_map_mode(action.data())
-
-    def _on_map_timer_timeout(self) -> None:
-        self.map_view.refresh(self.scores)
-
-    def _on_layers_timer_timeout(self) -> None:
-        reload = getattr(self.map_view, "reload", None)  # keeps view, selection and legend state
-        if callable(reload):
-            reload(self.scores)
-        else:
-            self.map_view.set_project(self.project, self.scores)
-
-    def _set_map_project(self) -> None:
-        key = self._map_cache_key()
-        if key is not None and getattr(self.map_view, "caches_pages", False):
-            self.map_view.set_project(self.project, self.scores, cache_key=key)
-        else:
-            self.map_view.set_project(self.project, self.scores)
-
-    def _map_cache_key(self) -> str | None:
-        """The opened file's identity while the project is unedited (its map page may come from the cache)."""
-        src = getattr(self.files, "opened_from", None)
-        if src is None or not self.undo_stack.isClean():
-            return None
-        try:
-            st = Path(src).stat()
-        except OSError:
-            return None
-        return f"{Path(src).resolve()}|{st.st_size}|{st.st_mtime_ns}"
 
     def add_panel_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea,
                        name: str | None = None) -> QDockWidget:
@@ -283,8 +227,8 @@ class MainWindow(QMainWindow):
             return
         self.tasks.cancel_all()
         self.autosave.stop()
-        for timer in (self.proximity, self._map_timer, self._layers_timer):
-            timer.stop()
+        self.proximity.stop()
+        self.map.stop()
         self.autosave.clear()
         self.files.close()
         save_window_state(self)
@@ -298,36 +242,25 @@ class MainWindow(QMainWindow):
         self.sites.set_portfolio(project.portfolio, self.scores)
         self.site_form.set_portfolio(project.portfolio, self.undo_stack)
         self.layers_panel.set_layers(project.layers)
-        self._set_map_project()
+        self.map.show_project()
         self._update_counts()
         self.project_changed.emit(project)
 
     def _on_session_current_site_changed(self, site_id: str) -> None:
         self.sites.select(site_id)
         self.site_form.set_site(site_id, self.scores.get(site_id))
-        # the selection drives the map's highlight and popup; a click on the map does not move the view
-        self.map_view.select_site(site_id, pan=not self._selecting_from_map)
+        self.map.select(site_id)  # the selection drives the map's highlight and popup
         self.current_site_changed.emit(site_id)
-
-    def _on_map_site_clicked(self, site_id: str) -> None:
-        self._selecting_from_map = True
-        try:
-            self.set_current_site(site_id)
-        finally:
-            self._selecting_from_map = False
 
     def zoom_to_sites(self) -> None:
         """View > Zoom to all sites."""
-        zoom = getattr(self.map_view, "zoom_to_sites", None)
-        if callable(zoom):
-            zoom()
+        self.map.zoom_to_sites()
 
     def _on_session_scores_changed(self, scores: dict[str, ReadinessResult]) -> None:
         self.sites.set_scores(scores)
         self.site_form.set_score(scores.get(self.current_site))
         self._update_counts()
-        if scores is not getattr(self.map_view, "scores", None):  # a new project's page has them already
-            self._map_timer.start()
+        self.map.scores_changed(scores)
         self.scores_changed.emit(scores)
 
     def _on_session_site_added(self, _site_id: str) -> None:
@@ -336,7 +269,7 @@ class MainWindow(QMainWindow):
     def _on_session_layers_changed(self, _name: str) -> None:
         self.layers_panel.set_layers(self.project.layers)
         self._update_counts()
-        self._layers_timer.start()
+        self.map.reload_timer.start()
 
     # == title, status ============================================================================
     def update_title(self) -> None:
@@ -374,21 +307,7 @@ class MainWindow(QMainWindow):
 
     def set_map_mode(self, mode: str) -> None:
         """Switch the map between browse, add, move and measure."""
-        if mode not in self.mode_actions:
-            raise ValueError(f"unknown map mode {mode!r}; use one of {', '.join(self.mode_actions)}")
-        self.mode_actions[mode].setChecked(True)
-        self.map_view.set_mode(mode)
-        hints = {"add": "Click on the map to place the new site (Esc: View > Map mode > Browse)",
-                 "move": "Drag a site to move it; distances and scores update after the drop"}
-        if mode in hints:
-            self.show_status(hints[mode], 0)
-        elif self.statusBar().currentMessage() in hints.values():
-            self.statusBar().clearMessage()  # the hint of the mode just left (it had no timeout)
-
-    def _on_map_map_clicked(self, lon: float, lat: float) -> None:
-        if self.mode_actions["add"].isChecked():
-            self.add_site(lon, lat)
-            self.set_map_mode("browse")
+        self.map.set_mode(mode)
 
     def add_site(self, lon: float | None = None, lat: float | None = None) -> str:
         """Add a new site (optionally at lon/lat) as one undo step; returns its ID ("" if refused)."""
@@ -410,7 +329,7 @@ class MainWindow(QMainWindow):
     def move_site(self, site_id: str, lon: float, lat: float) -> bool:
         """Move a site (undoable); proximity and readiness follow."""
         if self._try("Cannot move site", lambda: self.session.move_site(site_id, lon, lat) or True) is None:
-            self._map_timer.start()  # put the marker back where the store says
+            self.map.refresh_timer.start()  # put the marker back where the store says
             return False
         return True
 

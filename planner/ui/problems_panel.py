@@ -6,23 +6,28 @@ Wired into the main window by :func:`install_problems_panel` (one dock, one sign
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+from planner.session import Session
+
+if TYPE_CHECKING:
+    from planner.ui.main_window import MainWindow
 
 SITE_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class ProblemsPanel(QWidget):
-    """A plain-text list of ``project.open_problems()`` and ``project.kept``."""
+    """A plain-text list of the session project's ``open_problems()`` and ``kept`` items."""
 
     site_activated = Signal(str)
     problems_changed = Signal(object)  # the open problems, for the sites table
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
-        self._project: Any = None
+        self.session = session
         self.summary = QLabel(self)
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         self.summary.setWordWrap(True)
@@ -34,42 +39,35 @@ class ProblemsPanel(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.summary)
         lay.addWidget(self.list)
-
-    def set_project(self, project: Any) -> None:
-        old = getattr(self._project, "portfolio", None)
-        if old is not None:
-            try:
-                old.sites_changed.disconnect(self.refresh)
-            except (ValueError, RuntimeError, TypeError):
-                pass
-        self._project = project
-        portfolio = getattr(project, "portfolio", None)
-        if portfolio is not None:
-            portfolio.sites_changed.connect(self.refresh)
+        # the session re-emits the portfolio's changes of whichever project is open
+        session.project_changed.connect(self._on_session_changed)
+        session.sites_changed.connect(self._on_session_changed)
+        session.site_removed.connect(self._on_session_changed)
         self.refresh()
 
-    def refresh(self, *_: Any) -> None:
+    def _on_session_changed(self, *_: Any) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
         self.list.clear()
-        project = self._project
-        problems = project.open_problems() if hasattr(project, "open_problems") else []
-        kept = list(getattr(project, "kept", []) or [])
-        warnings = list(getattr(project, "warnings", []) or [])
+        project = self.session.project
+        problems = project.open_problems()
         self.problems_changed.emit(problems)
         for pr in problems:
             item = QListWidgetItem(pr.describe())
             item.setData(SITE_ROLE, pr.site_id or "")
             item.setToolTip("Click to select the site, then fix the value in the site form")
             self.list.addItem(item)
-        for w in warnings:
+        for w in project.warnings:
             self.list.addItem(QListWidgetItem(f"note: {w}"))
-        for k in kept:
+        for k in project.kept:
             self.list.addItem(QListWidgetItem(f"kept, not ours: {k}"))
+        kept = len(project.kept)
         self.summary.setText(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} to fix"
-                             + (f"; {len(kept)} item{'s' if len(kept) != 1 else ''} in the file kept as they are"
-                                if kept else ""))
+                             + (f"; {kept} item{'s' if kept != 1 else ''} in the file kept as they are" if kept else ""))
 
     def count(self) -> int:
-        return len(self._project.open_problems()) if hasattr(self._project, "open_problems") else 0
+        return len(self.session.project.open_problems())
 
     def _on_item(self, item: QListWidgetItem) -> None:
         sid = item.data(SITE_ROLE)
@@ -77,14 +75,11 @@ class ProblemsPanel(QWidget):
             self.site_activated.emit(str(sid))
 
 
-def install_problems_panel(window: Any) -> ProblemsPanel:
-    """Add the Problems dock to ``window`` (a MainWindow) and keep it in step with the project."""
-    panel = ProblemsPanel(window)
+def install_problems_panel(window: MainWindow) -> ProblemsPanel:
+    """Add the Problems dock to ``window`` and keep it in step with the session's project."""
+    panel = ProblemsPanel(window.session, window)
     window.add_panel_dock("Problems", panel, Qt.DockWidgetArea.BottomDockWidgetArea, name="problemsDock")
-    window.project_changed.connect(panel.set_project)
     panel.site_activated.connect(window.set_current_site)
-    model = getattr(getattr(window, "sites", None), "table_model", None)
-    if model is not None and hasattr(model, "set_problems"):  # shade the cells in the sites table too
-        panel.problems_changed.connect(model.set_problems)
-    panel.set_project(window.project)
+    panel.problems_changed.connect(window.sites.table_model.set_problems)  # shade the cells in the table too
+    panel.refresh()
     return panel
