@@ -1365,7 +1365,8 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
     gross = site_gross_mw(site)
     if gross is None:
         return PathComparison(sid, h_years, unavailable_reason=(
-            f"{sid}: power_capacity_mw and energized_mw are unknown. Enter the site's MW to compare paths"))
+            f"{sid}: Power capacity (gross) and Energized MW are both unknown. Enter the site's MW (either "
+            "field) to compare mining, AI lease, hybrid and selling"))
     if gross <= 0:
         return PathComparison(sid, h_years, gross_mw=gross, unavailable_reason=(
             f"{sid}: power capacity is 0 MW. Enter the site's gross MW to compare paths"))
