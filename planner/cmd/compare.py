@@ -68,9 +68,8 @@ def format_comparison(comp: Any, a: Any, name: str = "") -> str:
         if d.group != group:
             group = d.group
             lines.append(f"  drivers - {group}:")
-        unit = f" {d.unit}" if d.unit else ""
         src = textwrap.shorten(d.source, width=150, placeholder=" ...")
-        lines.append(f"    {d.label}: {d.value}{unit}  [{src}]")
+        lines.append(f"    {d.label}: {d.text}  [{src}]")
     return "\n".join(lines)
 
 
