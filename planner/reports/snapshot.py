@@ -12,6 +12,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import shapely
+
 from planner.fileio import atomic_write
 from planner.gis.project import Project
 from planner.model.readiness import score_portfolio
@@ -134,8 +137,12 @@ def zoom_to_fit(bounds: tuple[float, float, float, float], width_px: float, heig
 
 
 def map_project(project: Any, kinds: Mapping[str, bool],
-                bbox: tuple[float, float, float, float] | None = None) -> Any:
-    """A project view for the web map: only layer kinds shown in ``kinds``, features clipped to ``bbox``."""
+                bbox: tuple[float, float, float, float] | None = None,
+                boxes: Sequence[tuple[float, float, float, float]] | None = None) -> Any:
+    """A project view for the web map: only layer kinds shown in ``kinds``, features clipped to ``bbox``.
+
+    ``boxes`` (west, south, east, north each) keeps the features whose bounds meet any of them.
+    """
     layers = {}
     for name, layer in project.layers.items():
         if not kinds.get(layer.kind, False):
@@ -144,6 +151,10 @@ def map_project(project: Any, kinds: Mapping[str, bool],
         if bbox is not None and len(gdf):
             w, s, e, n = bbox
             gdf = gdf.cx[w:e, s:n]
+        if boxes is not None and len(gdf):
+            w, s, e, n = (np.array(v, dtype=float) for v in zip(*boxes)) if boxes else ([],) * 4
+            hit = shapely.STRtree(gdf.geometry.to_numpy()).query(shapely.box(w, s, e, n))[1]
+            gdf = gdf.iloc[np.unique(hit)]
         layers[name] = dataclasses.replace(layer, gdf=gdf)
     return Project(path=project.path, portfolio=project.portfolio, layers=layers)
 
@@ -236,15 +247,22 @@ def render_site_maps(project: Any, site_ids: Sequence[str], width: int, height: 
     if not total:
         return out
     kinds = dict(SITE_LAYERS) if located else dict(PORTFOLIO_LAYERS)
-    html = portfolio_map_html(project, scores=scores, kinds=kinds)
-    with MapRenderer(html, width, height, scale, timeout_ms) as r:
-        if portfolio_view:
+    if portfolio_view:  # every feature; the site layers' legend, their portfolio subset shown
+        html = portfolio_map_html(project, scores=scores, kinds=kinds)
+        with MapRenderer(html, width, height, scale, timeout_ms) as r:
             r.set_layers({k: PORTFOLIO_LAYERS.get(k, False) for k in kinds})
             out["__portfolio__"] = r.encoded(mime, image=r.grab_overview(site_clusters(project.portfolio)))
-            r.set_layers(kinds)
-            done += 1
-            if progress:
-                progress(done / total)
+        done += 1
+        if progress:
+            progress(done / total)
+    if not located:
+        return out
+    # the site views share one page holding only the features near some site (a national grid
+    # drawn 40 times is most of an atlas otherwise)
+    boxes = [site_bbox(s, site_radius_km(s)) for s in located]
+    html = portfolio_map_html(map_project(project, SITE_LAYERS, boxes=boxes), scores=scores, kinds=SITE_LAYERS,
+                              title=str(project.portfolio.name))
+    with MapRenderer(html, width, height, scale, timeout_ms) as r:
         views = [(zoom_for_radius(float(s.lat), site_radius_km(s), width, height), i, s) for i, s in enumerate(located)]
         for zoom, _, s in sorted(views, key=lambda v: (v[0], v[1])):
             r.set_title(str(s.name), site_subtitle(s))
