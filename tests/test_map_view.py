@@ -249,3 +249,25 @@ def test_hostile_name_renders_as_text(qtbot, hostile_view, tmp_path):
     png = view.grab_png(tmp_path / "map.png", 640, 480)
     assert png.stat().st_size > 5_000
     assert view.js_errors == []
+
+
+def test_substations_are_drawn_only_from_a_readable_zoom(sample_view, sample):
+    """10,538 substation circles hid the continental map: their pane shows (and takes the pointer)
+    only from zoom 7 on, the layer stays on, and the legend says from which zoom."""
+    from planner.webmap.styles import MIN_ZOOM
+    z = MIN_ZOOM["substations"]
+    sub = next(iter(sample.layers_of_kind("substations"))).gdf.geometry.iloc[0]
+    probe = ("(function(){var p=plannerMap.map.getPane('pm-points-z%d');"
+             "return p ? getComputedStyle(p).display : 'missing';})()" % z)
+    try:
+        sample_view.run_js(f"plannerMap.setView({sub.y}, {sub.x}, 4)")
+        assert sample_view.eval_js("plannerMap.map.getZoom()") == 4
+        assert sample_view.eval_js(probe) == "none"
+        sample_view.run_js(f"plannerMap.setView({sub.y}, {sub.x}, {z})")
+        assert sample_view.eval_js(probe) == "block"
+    finally:
+        sample_view.run_js("plannerMap.setView(39, -98, 4)")
+    counts = json.loads(sample_view.eval_js("plannerMap.countFeatures()"))
+    assert counts["substations"] == sum(len(lyr.gdf) for lyr in sample.layers_of_kind("substations"))
+    legend = sample_view.eval_js("document.querySelector('.pm-legend').textContent")
+    assert f"(shown from zoom {z})" in legend

@@ -146,3 +146,36 @@ def test_map_picture_legend_is_sized_to_the_map(qapp):
         share = r.js("(function(){var b=document.querySelector('.pm-legend').getBoundingClientRect();"
                      "return b.width*b.height/(window.innerWidth*window.innerHeight);})()")
     assert 0 < share <= 0.25  # it covered ~40 % of a site map before (one tall column)
+
+
+@pytest.mark.gui
+def test_portfolio_overview_keeps_the_main_group_clear_of_insets_and_legend(qapp):
+    """No located site of the main group lies under an inset, the legend or the title box (the
+    PY/NO/BT insets hid the Texas sites), and no legend heading is split from its rows."""
+    from planner.reports.render_qt import MapRenderer
+    from planner.reports.snapshot import portfolio_map_html, site_clusters
+    project = full_project()
+    clusters = site_clusters(project.portfolio)
+    assert len(clusters) >= 3
+    with MapRenderer(portfolio_map_html(project), 1600, 1000, 1.0) as r:
+        r.grab_overview(clusters)
+        assert len(r.inset_rects) >= 2 and r.overview_view is not None
+        r.set_view(*r.overview_view)
+        boxes = json.loads(r.js(
+            "JSON.stringify(['.pm-legend', '.pm-title'].map(function(q){var b=document.querySelector(q)"
+            ".getBoundingClientRect(); return [b.left, b.top, b.width, b.height];}))"))
+        pts = json.loads(r.js("JSON.stringify(%s.map(function(p){var c=plannerMap.map.latLngToContainerPoint(p);"
+                              " return [c.x, c.y];}))" % json.dumps([[float(s.lat), float(s.lon)]
+                                                                     for s in clusters[0].sites])))
+        split = json.loads(r.js(
+            "JSON.stringify(Array.prototype.filter.call(document.querySelectorAll('.pm-legend h2'), function(h){"
+            "var n=h.nextElementSibling; return n && Math.abs(n.getBoundingClientRect().left"
+            " - h.getBoundingClientRect().left) > 2;}).map(function(h){return h.textContent;}))"))
+    under = []
+    for (px, py), site in zip(pts, clusters[0].sites):
+        for x, y, w, h in list(r.inset_rects) + [tuple(b) for b in boxes]:
+            if x - 4 <= px <= x + w + 4 and y - 4 <= py <= y + h + 4:
+                under.append(site.site_id)
+    assert under == [], under
+    assert all(0 <= px <= 1600 and 0 <= py <= 1000 for px, py in pts)
+    assert split == []

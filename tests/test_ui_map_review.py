@@ -96,6 +96,30 @@ def test_popup_follows_the_table_selection(review, qtbot):
     _wait(lambda: _popup(review).startswith("0|"))
 
 
+def test_site_popup_is_drawn_over_the_title_box(review, qtbot):
+    """On a small map the title box ("Site Conversion Planner / 38 of 40 sites shown") drew over
+    the popup: the popup is on top wherever they overlap."""
+    review.set_current_site("CORZ-DEN")
+    _wait(lambda: "Denton" in _popup(review))
+    qtbot.wait(600)  # the popup's auto-pan settles
+    # move the view so that the popup's top-left corner lands inside the title box
+    review.map_view.run_js(
+        "(function(){var p=document.querySelector('.leaflet-popup').getBoundingClientRect();"
+        "var t=document.querySelector('.pm-title').getBoundingClientRect();"
+        "plannerMap.map.panBy([p.left - (t.left + 20), p.top - (t.top + 20)], {animate: false});})()")
+    qtbot.wait(300)
+    probe = ("(function(){var p=document.querySelector('.leaflet-popup').getBoundingClientRect();"
+             "var t=document.querySelector('.pm-title').getBoundingClientRect();"
+             "var x=(Math.max(p.left,t.left)+Math.min(p.right,t.right))/2, y=(Math.max(p.top,t.top)+Math.min(p.bottom,t.bottom))/2;"
+             "var overlap=Math.min(p.right,t.right)>Math.max(p.left,t.left) && Math.min(p.bottom,t.bottom)>Math.max(p.top,t.top);"
+             "var e=document.elementFromPoint(x, y);"
+             "return overlap + '|' + !!(e && e.closest('.leaflet-popup'));})()")
+    _wait(lambda: _js(review, probe) == "true|true")
+    review.set_current_site("")
+    _wait(lambda: _popup(review).startswith("0|"))
+    assert _js(review, "document.querySelector('.pm-title').classList.contains('pm-under-popup')") is False
+
+
 def test_layers_panel_page_and_legend_agree(review):
     panel = review.layers_panel
     for kind in ("pops", "flares", "fibre"):

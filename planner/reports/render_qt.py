@@ -9,6 +9,7 @@ was moved, two animation frames have passed and the grabbed image is not blank.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -224,6 +225,8 @@ SNAPSHOT_CSS = """
 .pm-legend .pm-legend-body { column-count: 2; column-gap: 14px; }
 .pm-legend h2 { font-size: 10.5px !important; margin: 3px 0 1px 0 !important; break-after: avoid; }
 .pm-legend .pm-row { break-inside: avoid; }
+/* a heading stays with its rows (Chromium ignores break-after on the heading alone) */
+.pm-legend .pm-sec { break-inside: avoid; }
 .pm-legend-toggle { display: none !important; }
 /* while an inset of the overview is taken: the map only */
 .pm-inset .pm-legend, .pm-inset .pm-title, .pm-inset .leaflet-control-scale,
@@ -306,13 +309,17 @@ class MapRenderer:
         for kind, on in visible.items():
             self.js(f"plannerMap.setLayerVisible({json.dumps(str(kind))}, {'true' if on else 'false'})")
 
-    def fit_bounds(self, south: float, west: float, north: float, east: float, max_zoom: float = 9) -> None:
-        """Fit the view to a lon/lat box (numbers only reach the page)."""
-        vals = [float(v) for v in (south, west, north, east, max_zoom)]
-        # keep the sites clear of the title box (top left) and the legend (right)
+    def fit_bounds(self, south: float, west: float, north: float, east: float, max_zoom: float = 9,
+                   pad_bottom: float = 40) -> None:
+        """Fit the view to a lon/lat box (numbers only reach the page).
+
+        ``pad_bottom``: CSS px kept free at the bottom (the overview's insets are drawn there).
+        """
+        vals = [float(v) for v in (south, west, north, east, max_zoom, pad_bottom)]
+        # keep the sites clear of the title box (top left), the legend (right) and the bottom strip
         self.js("(function(){var lg=document.querySelector('.pm-legend'); var w=lg?lg.offsetWidth+30:40;"
                 "plannerMap.map.fitBounds([[%r,%r],[%r,%r]], {maxZoom: %r, animate: false,"
-                "paddingTopLeft: [30, 80], paddingBottomRight: [w, 40]}); return true;})()" % tuple(vals))
+                "paddingTopLeft: [30, 80], paddingBottomRight: [w, %r]}); return true;})()" % tuple(vals))
 
     def set_view(self, lat: float, lon: float, zoom: float) -> None:
         """Centre the view on ``lat``/``lon`` at ``zoom``."""
@@ -375,16 +382,25 @@ class MapRenderer:
 
         from planner.reports.snapshot import zoom_to_fit
 
+        self.inset_rects: list[tuple[int, int, int, int]] = []  # (x, y, w, h) CSS px, for checks
+        self.overview_view: tuple[float, ...] | None = None
         if not clusters:
             return self.grab()
-        self.fit_bounds(*clusters[0].bounds)
-        base = self.grab()
         others = list(clusters[1:max_insets + 1])
-        if not others:
-            return base
         k = self.scale
         inset_w = int(self.width * 0.22)
         inset_h = int(self.height * 0.24)
+        gap_css, bottom_css = 8, 42  # clear of the scale bar
+        # the insets take a strip along the bottom: the main group is fitted above it, so no site of
+        # it is drawn under an inset (a Texas-heavy portfolio has most of its sites at the bottom)
+        self.fit_bounds(*clusters[0].bounds,
+                        pad_bottom=(bottom_css + inset_h + 2 * gap_css) if others else 40)
+        view = self.js("JSON.stringify([plannerMap.map.getCenter().lat, plannerMap.map.getCenter().lng,"
+                       " plannerMap.map.getZoom()])")
+        self.overview_view = tuple(json.loads(view)) if isinstance(view, str) else None  # (lat, lon, zoom)
+        base = self.grab()
+        if not others:
+            return base
         crops = []
         self.js("document.body.classList.add('pm-inset'); true")
         for c in others:
@@ -401,11 +417,12 @@ class MapRenderer:
             font = QFont("DejaVu Sans")
             font.setPixelSize(int(11 * k))
             painter.setFont(font)
-            gap, bottom = int(8 * k), int(42 * k)  # clear of the scale bar
+            gap, bottom = int(gap_css * k), int(bottom_css * k)
             x = gap
             y = base.height() - bottom - int(inset_h * k)
             for c, crop in crops:
                 painter.drawImage(x, y, crop)
+                self.inset_rects.append((int(x / k), int(y / k), int(crop.width() / k), int(crop.height() / k)))
                 painter.setPen(QPen(QColor("#333333"), max(1.0, 1.5 * k)))
                 painter.drawRect(x, y, crop.width(), crop.height())
                 label = QRect(x, y, crop.width(), int(16 * k))

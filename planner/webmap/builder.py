@@ -32,7 +32,7 @@ from planner.model.site import PlannerError
 from planner.webmap import assets
 from planner.webmap.escape import esc, json_for_script
 from planner.webmap.geometry import MAX_DECIMALS, encode_lines, encode_point, encode_polygons
-from planner.webmap.styles import (NO_VALUE_COLOUR, VOLTAGE_CLASSES, VOLTAGE_COLOURS, class_breaks, class_index,
+from planner.webmap.styles import (MIN_ZOOM, NO_VALUE_COLOUR, VOLTAGE_CLASSES, VOLTAGE_COLOURS, class_breaks, class_index,
                                    flare_radius_px, graduated_spec, merged_style, ramp_colours, site_radius_px,
                                    voltage_class)
 
@@ -127,23 +127,23 @@ _POPUP = _ENV.from_string(
 _TITLE = _ENV.from_string(
     "<h1>{{ title }}</h1><div class=\"pm-sub\">{{ subtitle }}</div>")
 _LEGEND = _ENV.from_string(
-    "<h2>Sites by readiness</h2>"
+    "<div class=\"pm-sec\"><h2>Sites by readiness</h2>"
     "{% for colour, label, n in classes %}<div class=\"pm-row\"><span class=\"pm-dot\" "
-    "style=\"width:10px;height:10px;background:{{ colour }}\"></span>{{ label }} ({{ n }})</div>{% endfor %}"
-    "{% if sizes %}<h2>Site size (sqrt of MW)</h2>{% for px, label in sizes %}<div class=\"pm-row\">"
+    "style=\"width:10px;height:10px;background:{{ colour }}\"></span>{{ label }} ({{ n }})</div>{% endfor %}</div>"
+    "{% if sizes %}<div class=\"pm-sec\"><h2>Site size (sqrt of MW)</h2>{% for px, label in sizes %}<div class=\"pm-row\">"
     "<span class=\"pm-dot\" style=\"width:{{ px }}px;height:{{ px }}px;background:#ddd\"></span>{{ label }}</div>"
-    "{% endfor %}{% endif %}"
-    "{% for g in graduated %}<h2>{{ g.title }}</h2>{% for colour, label, n in g.rows %}<div class=\"pm-row\">"
+    "{% endfor %}</div>{% endif %}"
+    "{% for g in graduated %}<div class=\"pm-sec\"><h2>{{ g.title }}</h2>{% for colour, label, n in g.rows %}<div class=\"pm-row\">"
     "<span class=\"pm-swatch pm-class\" style=\"border-color:{{ colour }};background:{{ colour }}\"></span>"
-    "{{ label }} ({{ n }})</div>{% endfor %}<div class=\"pm-note\">{{ g.note }}</div>{% endfor %}"
-    "{% if voltage %}<h2>{{ tx_title }}</h2>{% for colour, label in voltage %}<div class=\"pm-row\">"
-    "<span class=\"pm-line\" style=\"border-color:{{ colour }}\"></span>{{ label }}</div>{% endfor %}{% endif %}"
-    "{% if others %}<h2>Layers</h2>{% for colour, fill, label, name, shape in others %}"
+    "{{ label }} ({{ n }})</div>{% endfor %}<div class=\"pm-note\">{{ g.note }}</div></div>{% endfor %}"
+    "{% if voltage %}<div class=\"pm-sec\"><h2>{{ tx_title }}</h2>{% for colour, label in voltage %}<div class=\"pm-row\">"
+    "<span class=\"pm-line\" style=\"border-color:{{ colour }}\"></span>{{ label }}</div>{% endfor %}</div>{% endif %}"
+    "{% if others %}<div class=\"pm-sec\"><h2>Layers</h2>{% for colour, fill, label, name, shape in others %}"
     "<div class=\"pm-row\" data-layer=\"{{ name }}\">{% if shape == 'line' %}"
     "<span class=\"pm-line\" style=\"border-color:{{ colour }}\"></span>{% elif shape == 'dot' %}"
     "<span class=\"pm-dot\" style=\"width:9px;height:9px;border-color:{{ colour }};background:{{ fill }}\"></span>"
     "{% else %}<span class=\"pm-swatch\" style=\"border-color:{{ colour }};background:{{ fill }}\"></span>{% endif %}"
-    "{{ label }}</div>{% endfor %}{% endif %}"
+    "{{ label }}</div>{% endfor %}</div>{% endif %}"
     "{% for note in notes %}<div class=\"pm-note\">{{ note }}</div>{% endfor %}")
 _LAYER_TITLE = _ENV.from_string(
     "<span class=\"pm-swatch\" style=\"border-color:{{ colour }};background:{{ fill }}\"></span>{{ title }}")
@@ -367,6 +367,7 @@ def _encode_layer(name: str, layer: Any, options: MapOptions) -> dict[str, Any]:
     label_col = _label_column(gdf)
     labels = [_text(v) for v in gdf[label_col].tolist()] if label_col else [None] * len(gdf)
     out: dict[str, Any] = {"name": name, "kind": kind, "style": style, "hidden": not _visible(kind, layer, options),
+                           "min_zoom": MIN_ZOOM.get(kind, 0),
                            "title_html": _LAYER_TITLE.render(title=title, colour=style.get("color", "#555"),
                                                              fill=style.get("fillColor", "transparent"))}
     dec = options.coord_decimals
@@ -598,6 +599,8 @@ def build_map(project: Any, scores: Mapping[str, Any] | None = None, options: Ma
     for n, (name, layer) in enumerate(layers_in):
         enc = _encode_layer(str(name), layer, options)
         enc["_title"] = _text(getattr(layer, "title", None)) or str(name)
+        if enc.get("min_zoom"):
+            enc["_title"] += f" (shown from zoom {enc['min_zoom']})"
         layers.append(enc)
         if progress:
             progress(0.8 * (n + 1) / max(1, len(layers_in)))

@@ -57,6 +57,10 @@ def flare_radius_px(volume_bcm: float | None) -> float:
 
 _COLOUR = re.compile(r"^(#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,20})$")
 _DASH = re.compile(r"^[0-9 ,.]{1,40}$")
+# Point layers too dense to read at continental scale: drawn (and clickable) only from this zoom on
+# (10,538 substations as circles hid the whole sample map at zoom 4-5). Zoom 7 is about a state.
+MIN_ZOOM: dict[str, int] = {"substations": 7}
+
 # saved styles use snake_case keys (planner.gis.kinds); Leaflet's path options are camelCase
 _ALIASES = {"fill_opacity": "fillOpacity", "fill_color": "fillColor", "dash": "dashArray", "dash_array": "dashArray"}
 _NUMERIC_KEYS = {"weight": (0, 20), "opacity": (0, 1), "fillOpacity": (0, 1), "radius": (0, 40)}

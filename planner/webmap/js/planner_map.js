@@ -198,8 +198,24 @@
     }
 
     // ---- vector layers -------------------------------------------------------------
+    // layers too dense for a continental view (substations) sit in a pane of their own that is
+    // shown, and takes clicks, only from their minimum zoom on; the layer itself stays "on"
+    var minZoomPanes = {};
+    function showMinZoomPanes() {
+      Object.keys(minZoomPanes).forEach(function (p) {
+        map.getPane(p).style.display = map.getZoom() >= minZoomPanes[p] ? "" : "none";
+      });
+    }
+    map.on("zoomend", showMinZoomPanes);
     data.layers.forEach(function (layer) {
       var where = paneFor(layer.style.on_top ? "top" : layer.kind);
+      if (layer.min_zoom > 0 && !layer.style.on_top) {
+        var zp = "pm-points-z" + layer.min_zoom;
+        if (!map.getPane(zp)) { map.createPane(zp).style.zIndex = 421; }
+        if (!renderers[zp]) { renderers[zp] = L.canvas({pane: zp, padding: 0.3}); }
+        minZoomPanes[zp] = layer.min_zoom;
+        where = {pane: zp, renderer: renderers[zp]};
+      }
       var style = extend(layer.style, {pane: where.pane, renderer: where.renderer});
       var group = (layer.cluster && L.markerClusterGroup)
         ? L.markerClusterGroup({chunkedLoading: true, maxClusterRadius: 40, showCoverageOnHover: false})
@@ -245,6 +261,8 @@
       remember(layer.kind, group);
       nameGroups[layer.name] = group;
     });
+
+    showMinZoomPanes();
 
     // ---- sites -----------------------------------------------------------------------
     var siteWhere = paneFor("sites");
@@ -348,6 +366,20 @@
       sitePopup.setLatLng(m.getLatLng()).setContent(pops[api.selected] || "");
       if (!map.hasLayer(sitePopup)) { map.openPopup(sitePopup); }
     }
+    // the popup is drawn in the map pane, below every control: a control box it overlaps (the title
+    // box on a small map, the legend) steps aside while it is open, so the popup is always on top
+    function uncoverPopup(ev) {
+      var el = ev && ev.type === "popupclose" ? null : (map.hasLayer(sitePopup) ? sitePopup.getElement() : null);
+      var pr = el ? el.getBoundingClientRect() : null;
+      var boxes = map.getContainer().querySelectorAll(".leaflet-control");
+      for (var i = 0; i < boxes.length; i++) {
+        var r = boxes[i].getBoundingClientRect();
+        var hit = !!pr && r.width > 0 && !(r.right <= pr.left || r.left >= pr.right || r.bottom <= pr.top || r.top >= pr.bottom);
+        L.DomUtil[hit ? "addClass" : "removeClass"](boxes[i], "pm-under-popup");
+      }
+    }
+    map.on("popupopen popupclose moveend zoomend resize", uncoverPopup);
+    sitePopup.on("contentupdate", uncoverPopup);
     api.selectSite = function (id, pan) {
       if (api.selected && siteMarkers[api.selected]) { siteMarkers[api.selected].setStyle({color: "#222222", weight: 1}); }
       var m = Object.prototype.hasOwnProperty.call(siteMarkers, id) ? siteMarkers[id] : null;
