@@ -123,3 +123,43 @@ def test_sites_table_text_and_lean_filter(qapp, project, scores):
     assert ids == {"U", "N"}
     proxy.set_classes({"insufficient_data:mining_only"})
     assert proxy.rowCount() == 0
+
+
+def test_decision_gaps():
+    from planner.model.readiness import decision_gaps
+    gaps = decision_gaps(_sites()[2])  # N: 50 MW, no location
+    assert len(gaps) == 1 and gaps[0].startswith("no location")
+    assert decision_gaps(Site.create(site_id="X", name="X"))[1].startswith("no MW")
+    assert decision_gaps(_sites()[0]) == []
+
+
+@pytest.mark.gui
+def test_problems_panel_lists_data_gaps_with_the_next_fact(qtbot):
+    from planner.gis.project import Project
+    from planner.session import Session
+    from planner.ui.problems_panel import GAPS_HEADER, ProblemsPanel
+    sites = _sites() + [Site.create(site_id="Z", name="No MW", lon=-99.0, lat=33.0)]
+    session = Session(Project(portfolio=Portfolio(sites)))
+    panel = ProblemsPanel(session)
+    qtbot.addWidget(panel)
+    texts = [panel.list.item(i).text() for i in range(panel.list.count())]
+    assert texts[0] == f"{GAPS_HEADER} (2 sites)"
+    assert "0 problems to fix; 2 sites with data gaps that block decisions" == panel.summary.text()
+    want = {"N": next_facts(session.portfolio.get("N"), session.portfolio.settings)[0].sentence,
+            "Z": next_facts(session.portfolio.get("Z"), session.portfolio.settings)[0].sentence}
+
+    def item(sid):
+        return next(panel.list.item(i) for i in range(panel.list.count()) if panel.list.item(i).text().startswith(sid))
+    qtbot.waitUntil(lambda: "next:" in item("N").text() and "next:" in item("Z").text(), timeout=5000)
+    assert item("N").text() == ("N No place: no location: not on the map, and its grid, fibre and metro distances "
+                                f"cannot be measured (enter lon/lat, then run proximity) \u2014 next: {want['N']}")
+    assert "Z No MW: no MW (gross, energized and pipeline unknown)" in item("Z").text()
+    assert want["Z"] in item("Z").text()
+    activated = []
+    panel.site_activated.connect(activated.append)
+    panel.list.itemClicked.emit(item("Z"))
+    assert activated == ["Z"]
+    # entering the MW closes the gap: the site leaves the section
+    session.portfolio.replace_sites([Site.create(site_id="Z", name="No MW", lon=-99.0, lat=33.0, power_capacity_mw=80)])
+    texts = [panel.list.item(i).text() for i in range(panel.list.count())]
+    assert texts[0] == f"{GAPS_HEADER} (1 site)" and not any(t.startswith("Z ") for t in texts)

@@ -91,7 +91,7 @@ __all__ = [
     "INTERCONNECTION_MONTHS", "INPUT_FIELDS", "NOT_SCORED", "READINESS_CLASSES", "READINESS_COLOURS",
     "READINESS_LABELS", "READINESS_SHORT_LABELS", "Criterion", "CriterionScore", "Fact",
     "Gate", "ReadinessError", "ReadinessResult", "ScoringContext", "SubScore", "Upgrade", "WeightsProfile",
-    "LEANING_FILTERS", "class_keys", "counts_text",
+    "LEANING_FILTERS", "class_keys", "counts_text", "decision_gaps",
     "compute_upgrades", "critical_it_ratio", "gates_from_settings", "next_facts", "rank_results",
     "score_portfolio", "score_site", "site_power_mw", "thresholds_from_settings", "weights_from_settings",
     "weights_profiles",
@@ -1079,6 +1079,20 @@ def counts_text(results: Iterable[Any]) -> str:
         lean = ", ".join(f"{leaning[k]} lean {READINESS_SHORT_LABELS[k].lower()}" for k in _CLASS_ORDER if leaning.get(k))
         parts.append(f"{undecided} undecided" + (f" ({lean})" if lean else ""))
     return " \u00b7 ".join(parts)
+
+
+def decision_gaps(site: Site) -> list[str]:
+    """Missing facts that keep a decision on ``site`` from being made, each with what it blocks:
+    no location (not on the map, no grid / fibre / metro distances) and no MW at all (the
+    minimum-power gate stays open, no economics). Empty when neither is missing."""
+    gaps = []
+    if site.lat is None or site.lon is None:
+        gaps.append("no location: not on the map, and its grid, fibre and metro distances cannot be measured "
+                    "(enter lon/lat, then run proximity)")
+    if site_power_mw(site)[0] is None:
+        gaps.append("no MW (gross, energized and pipeline unknown): the minimum-power gate stays open and "
+                    "no economics can run")
+    return gaps
 
 
 def rank_results(results: Iterable[ReadinessResult]) -> list[ReadinessResult]:
