@@ -29,13 +29,35 @@ def _available_subcommands() -> dict[str, object]:
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
-    p = argparse.ArgumentParser(prog="planner", description="Site Conversion Planner")
+    mods = _available_subcommands()
+    p = argparse.ArgumentParser(
+        prog="planner", usage="%(prog)s [-h] [--version] [--selftest] [PROJECT.gpkg]\n       %(prog)s COMMAND ...",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Site Conversion Planner: without a command, opens the desktop app (GUI) on PROJECT "
+                    "(default: the last project or the sample).",
+        epilog=_commands_epilog(mods))
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("--selftest", action="store_true",
                    help="open the main window offscreen on the sample, export a snapshot and a report, check them")
     p.add_argument("project", nargs="?", help="project (.gpkg) to open in the GUI; default: last or sample")
-    mods = _available_subcommands()
     return p, mods
+
+
+def subcommand_help(mods: dict[str, object]) -> dict[str, str]:
+    """One-line description of each headless command (the ``help`` its module registers)."""
+    sub = argparse.ArgumentParser(prog="planner")
+    subs = sub.add_subparsers(dest="command")
+    for m in mods.values():
+        m.add_parser(subs)  # type: ignore[attr-defined]
+    return {a.dest: str(a.help or "") for a in subs._choices_actions}
+
+
+def _commands_epilog(mods: dict[str, object]) -> str:
+    helps = subcommand_help(mods)
+    width = max((len(n) for n in helps), default=0)
+    lines = ["headless commands (planner COMMAND --help for the options of one):"]
+    lines += [f"  {name:<{width}}  {text}" for name, text in helps.items()]
+    return "\n".join(lines)
 
 
 def _one_line(e: BaseException) -> str:

@@ -142,3 +142,66 @@ def fmt_usd_m(usd: float | None) -> str:
     if m >= 10:
         return f"{sign}${m:,.1f}M"
     return f"{sign}${m:,.2f}M"
+
+
+def _trim(text: str) -> str:
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _plain(v: float, max_digits: int = 2) -> str:
+    """A number with separators and up to ``max_digits`` decimals, trailing zeros dropped (2.5, 30, 1,234)."""
+    return _trim(f"{v:,.{max_digits}f}") if v != 0 else "0"
+
+
+#: Dimensionless inputs at least this large read with the tera prefix (network difficulty 152e12 -> 152.0 T).
+TERA = 1e12
+
+
+def quantity_parts(x: Any, unit: str) -> tuple[str, str]:
+    """A value in its model unit as (number text, unit people read); the one rule for every table.
+
+    - rates ``1/yr`` as ``%/yr`` (0.025 -> ``2.5``, ``%/yr``); shares ``fraction`` (and ``fraction of ...``)
+      as ``%`` (0.6 -> ``60``, ``%``);
+    - money per something ``$/X`` of a million or more in $M (1.5e6 ``$/MW IT`` -> ``1.50``, ``$M/MW IT``),
+      else whole dollars below 1,000 keep their cents-level digits (``153.3``, ``$/kW-month``);
+    - dimensionless values of 1e12 or more in T (152e12 -> ``152.0``, ``T``); ``ratio`` drops its unit;
+    - anything else :func:`fmt_number`'s digits with separators. None/NaN -> ("unknown", "").
+    """
+    v = finite(x)
+    if v is None:
+        return UNKNOWN, ""
+    if unit == "1/yr":
+        return _plain(v * 100), "%/yr"
+    if unit == "fraction" or unit.startswith("fraction "):
+        return _plain(v * 100), "%" + unit[len("fraction"):]
+    if unit.startswith("$/"):
+        if abs(v) >= 1e6:
+            return f"{v / 1e6:,.2f}", "$M/" + unit[2:]
+        return (f"{v:,.0f}" if abs(v) >= 1000 else _plain(v)), unit
+    if unit == "" and abs(v) >= TERA:
+        return f"{v / TERA:,.1f}", "T"
+    if unit == "ratio":
+        return _plain(v, 3), ""
+    if unit.startswith("x"):
+        return _plain(v), unit
+    if float(v).is_integer() and abs(v) >= 1000:
+        return f"{v:,.0f}", unit
+    return (_plain(v, 3) if abs(v) < 1 else fmt_number(v)), unit
+
+
+def fmt_quantity(x: Any, unit: str) -> str:
+    """:func:`quantity_parts` as one string for lines of text (CLI, captions, notes).
+
+    ``2.5 %/yr``, ``60 %``, ``$1.50M/MW IT``, ``$90,000/BTC``, ``$45/MWh``, ``152.0 T``, ``10x final-year NOI``,
+    ``12 yr``; None -> "unknown".
+    """
+    text, shown = quantity_parts(x, unit)
+    if text == UNKNOWN:
+        return text
+    if shown.startswith("$M/"):
+        return f"${text}M/{shown[3:]}"
+    if shown.startswith("$/"):
+        return f"${text}/{shown[2:]}"
+    if shown.startswith("x"):
+        return f"{text}{shown}"
+    return f"{text} {shown}".rstrip()

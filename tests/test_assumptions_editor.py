@@ -54,7 +54,7 @@ def test_every_assumption_has_a_ranged_editor_with_unit_default_and_source(edito
         assert spec.source in w.toolTip()
         unit_label = editor.findChild(type(editor.name_labels[key]), f"unit_{key}").text()
         shown_unit = {"1/yr": "%/yr", "fraction": "%"}.get(spec.unit, "T" if key == "difficulty" else spec.unit)
-        assert shown_unit in unit_label and "default" in unit_label
+        assert shown_unit.split(" ")[-1] in unit_label and f"default {spec.display(spec.default)}" in unit_label
         if spec.kind == "float":
             assert isinstance(w, QDoubleSpinBox)
             assert (w.minimum(), w.maximum()) == (spec.minimum, spec.maximum)
@@ -63,7 +63,9 @@ def test_every_assumption_has_a_ranged_editor_with_unit_default_and_source(edito
             assert isinstance(w, QSpinBox) and w.minimum() == spec.minimum
             assert w.value() == spec.default
         elif spec.kind == "str":
-            assert isinstance(w, QComboBox) and w.currentText() == spec.default
+            assert isinstance(w, QComboBox) and w.currentData() == spec.default
+            if spec.choices:  # shown by its label, as in the CLI and the reports
+                assert w.currentText() == spec.display(spec.default)
         else:
             assert isinstance(w, QLineEdit)
     w = editor.editors["btc_price_usd"]

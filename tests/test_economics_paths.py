@@ -324,8 +324,10 @@ def test_ai_npv_never_rises_with_a_higher_credit_spread(s1, s2, exit_mult):
 @given(status=st.sampled_from(["pipeline", "announced_conversion", "ai_new_build"]),
        energized=st.one_of(st.none(), st.floats(0.0, 100.0)))
 def test_a_status_change_alone_never_changes_any_npv(status, energized):
-    base = e.site_paths(_site(energized_mw=energized, status="operating"), _A)
-    other = e.site_paths(_site(energized_mw=energized, status=status), _A)
+    # a site with 0 MW energized cannot say its interconnection is energized (a cross-field rule)
+    grid = {"interconnection_status": "approved"} if energized == 0 else {}
+    base = e.site_paths(_site(energized_mw=energized, status="operating", **grid), _A)
+    other = e.site_paths(_site(energized_mw=energized, status=status, **grid), _A)
     for k, p in base.all_paths.items():
         assert other.all_paths[k].npv_usd == p.npv_usd
     np.testing.assert_array_equal(base.bridge_npv_usd, other.bridge_npv_usd)

@@ -68,9 +68,8 @@ def format_comparison(comp: Any, a: Any, name: str = "") -> str:
         if d.group != group:
             group = d.group
             lines.append(f"  drivers - {group}:")
-        unit = f" {d.unit}" if d.unit else ""
         src = textwrap.shorten(d.source, width=150, placeholder=" ...")
-        lines.append(f"    {d.label}: {d.value}{unit}  [{src}]")
+        lines.append(f"    {d.label}: {d.text}  [{src}]")
     return "\n".join(lines)
 
 
@@ -81,10 +80,12 @@ def run(args: argparse.Namespace) -> int:
 
     project = open_project_arg(args.project)
     portfolio = project.portfolio
-    site = next((s for s in portfolio if s.site_id == args.site), None)
-    if site is None:
-        raise EconomicsCommandError(f"{args.project}: no site with site_id {args.site!r}; "
-                                    f"choose one of: {', '.join(s.site_id for s in portfolio) or '(none)'}")
+    from planner.reports.content import ReportError, find_site
+
+    try:
+        site = find_site(portfolio, args.site)
+    except ReportError as e:
+        raise EconomicsCommandError(f"{args.project}: {e}") from None
     a = assumptions_from_args(args, portfolio.settings)
     comp = site_paths(site_with_price(site, args.power_usd_mwh), a)
     if args.json:
@@ -93,6 +94,9 @@ def run(args: argparse.Namespace) -> int:
         from planner.model.drivers import site_drivers
         out["drivers"] = [d.to_dict() for d in site_drivers(comp, a)]
         sys.stdout.write(json.dumps(out, indent=2) + "\n")
+    elif comp.unavailable_reason:  # nothing to compare: say why and how to fix it, exit non-zero
+        print(f"planner compare: {comp.unavailable_reason}", file=sys.stderr)
+        return 1
     else:
         sys.stdout.write(format_comparison(comp, a, site.name or "") + "\n")
     return 0

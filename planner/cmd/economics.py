@@ -197,5 +197,4 @@ def print_drivers(drivers: list[Any]) -> None:
         if d.group != group:
             group = d.group
             print(f"drivers - {group}:")
-        unit = f" {d.unit}" if d.unit else ""
-        print(f"  {d.label}: {d.value}{unit}  [{textwrap.shorten(d.source, width=150, placeholder=' ...')}]")
+        print(f"  {d.label}: {d.text}  [{textwrap.shorten(d.source, width=150, placeholder=' ...')}]")

@@ -52,9 +52,17 @@ def _months(m: float | None) -> str:
     return "unknown" if m is None else f"{m:.0f} mo"
 
 
-def _bound(text: str, result: ReadinessResult) -> str:
-    # With unknown fields some upgrades may not be identified yet: the figure is a lower bound.
-    return text if result.completeness_pct >= 100 or text == "unknown" else ">=" + text
+def _bound(value: float | None, text: str, result: ReadinessResult) -> str:
+    """Upgrade capex / time to power as a reader should take them.
+
+    With unknown fields some upgrades may not be identified yet: a found figure is a lower bound
+    (``>=$12.0M``) and nothing found is "unknown", never a free, immediate ``>=$0.0M``.
+    """
+    if value is None or result.completeness_pct >= 100:
+        return text
+    if value <= 0:
+        return "none" if result.klass == "ready_now" else "unknown"
+    return ">=" + text
 
 
 def _clip(text: str, width: int) -> str:
@@ -77,7 +85,7 @@ def format_ranking(results: Sequence[ReadinessResult], names: Mapping[str, str] 
         nxt = facts.get(r.site_id) or ()
         lines.append(f"{i:>3} {_clip(r.site_id, 10):<10} {_clip(names.get(r.site_id, ''), 24):<24} "
                      f"{r.band_text:>13} {_clip(label, 26):<26} {r.completeness_pct:>4.0f}% "
-                     f"{_bound(_money(r.capex_total_usd), r):>10} {_bound(_months(r.time_to_power_months), r):>9}  "
+                     f"{_bound(r.capex_total_usd, _money(r.capex_total_usd), r):>10} {_bound(r.time_to_power_months, _months(r.time_to_power_months), r):>9}  "
                      f"{nxt[0].sentence if nxt else '-'}")
     return "\n".join(lines)
 
@@ -90,8 +98,8 @@ def format_site(result: ReadinessResult, name: str = "", facts: Sequence[Fact] =
            f"{r.class_label}, data completeness {r.completeness_pct:.0f} % (weights profile {r.weights_profile!r})",
            f"  class at the low end {READINESS_CLASSES[r.class_low]}, at the high end "
            f"{READINESS_CLASSES[r.class_high]}",
-           f"  upgrade capex {_bound(_money(r.capex_total_usd), r)}, "
-           f"time to power {_bound(_months(r.time_to_power_months), r)}"
+           f"  upgrade capex {_bound(r.capex_total_usd, _money(r.capex_total_usd), r)}, "
+           f"time to power {_bound(r.time_to_power_months, _months(r.time_to_power_months), r)}"
            + ("" if r.completeness_pct >= 100 else " (lower bounds: upgrades are found from known fields only)"),
            "", "  criteria:"]
     for c in r.criteria:

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from planner.fmt import fmt_choice, fmt_quantity, quantity_parts
 from planner.model.costs import DEFAULT_UNIT_COSTS, unit_costs_from_settings
 from planner.model.market import LEASE_DEALS
 from planner.model.site import PlannerError
@@ -51,6 +52,33 @@ class AssumptionSpec:
         """Label followed by the unit in brackets (when there is one)."""
         return f"{self.label} ({self.unit})" if self.unit else self.label
 
+    def choice_label(self, value: Any) -> str:
+        """A choice as people read it (``energized_only`` -> ``mine the energized MW only``)."""
+        return CHOICE_LABELS.get(self.key, {}).get(str(value), fmt_choice(value))
+
+    def display_parts(self, value: Any) -> tuple[str, str]:
+        """(value text, unit) as every table shows them: rates in %/yr, shares in %, $M per MW,
+        difficulty in T, choices by their label (planner.fmt.quantity_parts)."""
+        if self.kind == "str":
+            return self.choice_label(value), ""
+        if self.kind == "datetime":
+            try:
+                t = value if isinstance(value, _dt.datetime) else _dt.datetime.fromisoformat(str(value))
+            except ValueError:
+                return str(value), ""
+            return (t.date().isoformat(), "") if (t.hour, t.minute, t.second) == (0, 0, 0) \
+                else (t.strftime("%Y-%m-%d %H:%M:%S"), "UTC")
+        if self.kind == "bool":
+            return ("yes" if value else "no"), ""
+        return quantity_parts(value, self.unit)
+
+    def display(self, value: Any) -> str:
+        """:meth:`display_parts` as one string for lines of text (``2.5 %/yr``, ``$1.50M/MW IT``)."""
+        if self.kind in ("float", "int"):
+            return fmt_quantity(value, self.unit)
+        text, unit = self.display_parts(value)
+        return f"{text} {unit}".rstrip()
+
 
 @dataclass(frozen=True)
 class AsicSpec:
@@ -78,6 +106,23 @@ ASIC_CATALOGUE: dict[str, AsicSpec] = {
     "Antminer S21 XP": AsicSpec("Antminer S21 XP", 270.0, 3645.0, _BITMAIN),
     "Whatsminer M60S": AsicSpec("Whatsminer M60S", 186.0, 3420.0,
                                 "MicroBT spec sheet, as tabled in docs/DOMAIN.md section 3"),
+}
+
+#: How each choice of an enumerated assumption reads (the stored value stays the key).
+CHOICE_LABELS: dict[str, dict[str, str]] = {
+    "outlook_model": {"cost_floor": "cost floor (hashrate follows the marginal fleet's margin)",
+                      "forward_curve": "hashprice forward curve", "constant_growth": "constant difficulty growth"},
+    "mining_pipeline": {"energized_only": "mine the energized MW only",
+                        "build_if_it_pays": "also build the pipeline when it pays",
+                        "always_build": "always build the pipeline"},
+    "power_price_basis": {"net_of_curtailment": "all-in, net of curtailment credits",
+                          "market_mean": "market mean, before curtailment"},
+    "power_contract": {"index": "index (hourly price, curtail above breakeven)",
+                       "fixed": "fixed price (curtailed MWh resold)"},
+    "fitout_funded_by": {"landlord": "landlord", "tenant": "tenant"},
+    "tenant_class": {"hyperscaler": "hyperscaler (investment grade)",
+                     "neocloud_backstop": "neocloud with a hyperscaler backstop", "unrated": "unrated neocloud"},
+    "debt_amortisation": {"annuity": "annuity (level payments)", "straight": "straight-line principal"},
 }
 
 _DOM3 = "docs/DOMAIN.md section 3"

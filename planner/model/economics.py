@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from planner.fmt import HOURS_PER_YEAR, real_number
-from planner.model.assumptions import AssumptionError, Assumptions, AsicSpec, parse_utc
+from planner.model.assumptions import ASSUMPTIONS, AssumptionError, Assumptions, AsicSpec, parse_utc
 from planner.model.site import PlannerError, Site
 
 SATOSHI_PER_BTC = 100_000_000
@@ -1245,7 +1245,7 @@ def _fleet(site: Site, a: Assumptions, energized: float | None) -> tuple[float, 
     elif site.asic_model is not None and site.asic_model in a.catalogue:
         j, src = a.asic(site.asic_model).j_per_th, f"site asic_model {site.asic_model}"
     else:
-        j, src = float(a.default_fleet_j_per_th), "public-miner average (assumption default_fleet_j_per_th)"
+        j, src = float(a.default_fleet_j_per_th), "public-miner average (assumption 'Installed fleet efficiency (default)')"
         if site.asic_model is not None:
             notes.append(f"asic_model {site.asic_model!r} is not in the ASIC catalogue: installed fleet taken at "
                          f"{j:g} J/TH")
@@ -1365,7 +1365,8 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
     gross = site_gross_mw(site)
     if gross is None:
         return PathComparison(sid, h_years, unavailable_reason=(
-            f"{sid}: power_capacity_mw and energized_mw are unknown. Enter the site's MW to compare paths"))
+            f"{sid}: Power capacity (gross) and Energized MW are both unknown. Enter the site's MW (either "
+            "field) to compare mining, AI lease, hybrid and selling"))
     if gross <= 0:
         return PathComparison(sid, h_years, gross_mw=gross, unavailable_reason=(
             f"{sid}: power capacity is 0 MW. Enter the site's gross MW to compare paths"))
@@ -1397,7 +1398,7 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
     notes += fleet_notes
     if energized is None:
         notes.append("energized_mw unknown: the paths assume nothing is energized (no installed fleet, no sale "
-                     "value); energized_range gives each NPV with all gross MW energized too")
+                     "value); each NPV is also given with all gross MW energized (the range)")
     be_today = breakeven_usd_per_mwh(ms.usd_per_th_day, fleet_j, a.pue_mining, a.pool_fee)
     site_cost = float(hashcost_usd_per_ph_day(fleet_j, price) * a.pue_mining / (1.0 - a.pool_fee))
     first_existing = max(0, int(a.fleet_refresh_years) - int(round(fleet_age)))
@@ -1443,10 +1444,11 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
         option = "installed fleet + pipeline built" if build else "installed fleet only"
         nts = list(blk.notes)
         if not build and pipeline_mw > 0:
-            nts.append(f"{pipeline_mw:,.0f} MW not energized are left unbuilt (mining_pipeline = {a.mining_pipeline})")
+            nts.append(f"{pipeline_mw:,.0f} MW not energized are left unbuilt (Mining: pipeline MW = "
+                       f"{ASSUMPTIONS['mining_pipeline'].choice_label(a.mining_pipeline)})")
         if total <= 0:
-            nts.append("no installed fleet: nothing energized to mine (set mining_pipeline to build_if_it_pays "
-                       "to price a new build)")
+            nts.append("no installed fleet: nothing energized to mine (set 'Mining: pipeline MW' to 'also build the "
+                       "pipeline when it pays' to price a new build)")
         tv = a.mining_exit_multiple * max(0.0, float(blk.op[-1]))
         return _path("mining", ctx, gross, mining_cash=cash, tv_mining=tv, capex_by_year=capex_y,
                      operating_usd=float(blk.op[1:].sum()), mwh=blk.mwh,

@@ -362,30 +362,13 @@ def assumption_rows(assumptions: Assumptions) -> list[AssumptionRow]:
     rows = []
     for key, spec in ASSUMPTIONS.items():
         value = assumptions[key]
-        if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}T", value):
-            try:
-                value = _dt.datetime.fromisoformat(value)
-            except ValueError:
-                pass
-        if isinstance(value, _dt.datetime):
-            text = value.strftime("%Y-%m-%d %H:%M UTC") if (value.hour, value.minute) != (0, 0) \
-                else value.date().isoformat()
-        elif isinstance(value, bool) or not isinstance(value, (int, float)):
-            text = str(value)
-        elif spec.unit == "fraction":
-            text = f"{value:g} ({value * 100:.4g} %)"
-        elif spec.unit == "1/yr":
-            text = f"{value:g} ({value * 100:+.4g} %/yr)"
-        elif abs(value) >= 1e6 and float(value).is_integer():
-            text = f"{value:,.0f}"
-        else:
-            text = f"{value:,.6g}" if abs(value) < 1e6 else f"{value:,.4g}"
+        text, unit = spec.display_parts(value)  # the editor's and the CLI's rule (planner.fmt)
         try:
             default = coerce_assumption(key, spec.default, assumptions.catalogue)
         except PlannerError:  # pragma: no cover - defaults are valid by construction
             default = spec.default
         rows.append(AssumptionRow(ASSUMPTION_GROUPS.get(spec.group, spec.group), key, spec.label, text,
-                                  spec.unit, spec.source, value != default))
+                                  unit, spec.source, value != default))
     return rows
 
 
@@ -494,9 +477,10 @@ def economics_table(comp: PathComparison, assumptions: Assumptions) -> Economics
         KeyFigure("AI conversion capex", fmt_usd(comp.conversion_capex_usd),
                   "; ".join(f"{i.label} {fmt_usd(i.usd)}" for i in comp.capex_items)),
         KeyFigure("Build to first AI capacity", fmt_months(comp.build_months), comp.build_basis),
-        KeyFigure("Lease", f"{a.lease_term_years} yr, {a.lease_escalator_per_year:.1%}/yr escalator",
-                  f"renewal {a.lease_renewal_probability:.0%}, tenant {a.tenant_class.replace('_', ' ')} "
-                  f"(+{a[f'spread_{a.tenant_class}']:.1%} on the discount rate), exit {a.ai_exit_multiple_noi:g}x NOI"),
+        KeyFigure("Lease", f"{a.lease_term_years} yr, {_shown(a, 'lease_escalator_per_year')} escalator",
+                  f"renewal {_shown(a, 'lease_renewal_probability')}, tenant {_shown(a, 'tenant_class')} "
+                  f"(+{_shown(a, f'spread_{a.tenant_class}')} on the discount rate), "
+                  f"exit {_shown(a, 'ai_exit_multiple_noi')}"),
         KeyFigure("Best path by NPV", PATH_LABELS[best] if best else UNKNOWN),
     ]
     if comp.best_bridge_year is not None and len(comp.bridge_npv_usd):
@@ -511,6 +495,11 @@ def economics_table(comp: PathComparison, assumptions: Assumptions) -> Economics
                                f"{fmt_usd(v.uplift_usd_per_mw)} per MW. {v.label}"))
     drivers = [(d.group, d.label, d.value, d.unit, d.source) for d in site_drivers(comp, a)]
     return EconomicsTable(headers, rows, facts, notes, PATH_LABELS[best] if best else None, drivers=drivers)
+
+
+def _shown(a: Assumptions, key: str) -> str:
+    """Assumption ``key`` as the editor, the CLI and the tables show it (``2.5 %/yr``, ``60 %``)."""
+    return ASSUMPTIONS[key].display(a[key])
 
 
 def _region(site: Site) -> str:

@@ -49,20 +49,9 @@ class SetWeightCommand(SetSettingCommand):
         self.target = (profile, criterion)
 
 
-def _fmt(spec: AssumptionSpec, value: Any) -> str:
-    if spec.kind in ("str", "datetime"):
-        return str(value)
-    scaled = _display_scale(spec)
-    if scaled is not None:
-        factor, digits, suffix = scaled
-        text = f"{float(value) * factor:,.{digits}f}"
-        return (text.rstrip("0").rstrip(".") if "." in text else text) + suffix
-    if spec.kind == "int":
-        return f"{int(value):,}"
-    v = float(value)
-    if abs(v) >= 1e6:
-        return f"{v:,.6g}"
-    return f"{v:,.6g}"
+def _shown(spec: AssumptionSpec, value: Any) -> str:
+    """A value with its unit as the CLI and the reports print it (planner.fmt via ``spec.display``)."""
+    return spec.display(value)
 
 
 def _display_scale(spec: AssumptionSpec) -> tuple[float, int, str] | None:
@@ -75,7 +64,7 @@ def _display_scale(spec: AssumptionSpec) -> tuple[float, int, str] | None:
         return None
     if spec.unit == "1/yr":
         return 100.0, 2, " %/yr"
-    if spec.unit == "fraction":
+    if spec.unit == "fraction" or spec.unit.startswith("fraction "):
         return 100.0, 2, " %"
     if spec.key == "difficulty" or (spec.minimum or 0) >= 1e12:
         return 1e-12, 1, " T"
@@ -118,11 +107,6 @@ class ScaledSpinBox(QDoubleSpinBox):
             return QValidator.State.Invalid, text, pos
         ok = self.minimum() - 1e-12 <= v <= self.maximum() + 1e-12
         return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
-
-
-def _unit(spec: AssumptionSpec) -> str:
-    """The unit written after :func:`_fmt` (empty when the scaled text carries its own)."""
-    return "" if _display_scale(spec) is not None else spec.unit
 
 
 def _decimals(spec: AssumptionSpec) -> int:
@@ -216,9 +200,9 @@ class AssumptionsEditor(QWidget):
         return tab
 
     def _add_row(self, grid: QGridLayout, row: int, spec: AssumptionSpec, parent: QWidget) -> None:
-        tip = (f"<b>{spec.label}</b> ({spec.key})<br>{spec.source}<br>Default: {_fmt(spec, spec.default)} "
-               f"{_unit(spec)}" + (f"<br>Range: {_fmt(spec, spec.minimum)} to {_fmt(spec, spec.maximum)} {_unit(spec)}"
-                                   if spec.minimum is not None and spec.maximum is not None else ""))
+        tip = (f"<b>{spec.label}</b> ({spec.key})<br>{spec.source}<br>Default: {_shown(spec, spec.default)}"
+               + (f"<br>Range: {_shown(spec, spec.minimum)} to {_shown(spec, spec.maximum)}"
+                  if spec.minimum is not None and spec.maximum is not None else ""))
         name = QLabel(spec.label, parent)
         name.setToolTip(tip)
         name.setWordWrap(True)
@@ -229,17 +213,17 @@ class AssumptionsEditor(QWidget):
         editor.setMaximumWidth(150)
         editor.setToolTip(tip)
         scaled = _display_scale(spec)
-        unit_text = scaled[2].strip() if scaled is not None else spec.unit
+        unit_text = spec.display_parts(spec.default)[1] if scaled is not None else spec.unit
         unit = QLabel(f"{unit_text}<br><span style='color:#888; font-size:7pt'>default "
-                      f"{_fmt(spec, spec.default)}</span>" if unit_text else
-                      f"<span style='color:#888; font-size:7pt'>default {_fmt(spec, spec.default)}</span>", parent)
+                      f"{_shown(spec, spec.default)}</span>" if unit_text else
+                      f"<span style='color:#888; font-size:7pt'>default {_shown(spec, spec.default)}</span>", parent)
         unit.setObjectName(f"unit_{spec.key}")
         unit.setStyleSheet("color: #555;")
         unit.setToolTip(tip)
         reset = QToolButton(parent)
         reset.setText("\u21ba")
         reset.setObjectName(f"reset_{spec.key}")
-        reset.setToolTip(f"Reset {spec.label} to the default {_fmt(spec, spec.default)} {_unit(spec)} "
+        reset.setToolTip(f"Reset {spec.label} to the default {_shown(spec, spec.default)} "
                          "(or the scenario's value)")
         reset.clicked.connect(lambda _c=False, k=spec.key: self.reset_assumption(k))
         self.reset_buttons[spec.key] = reset
@@ -277,8 +261,9 @@ class AssumptionsEditor(QWidget):
             w2.valueChanged.connect(lambda v, k=key: self.set_assumption(k, int(v)))
             return w2
         if spec.kind == "str" and (spec.choices or key == "asic_model"):
-            w3 = QComboBox(parent)
-            w3.currentTextChanged.connect(lambda t, k=key: self.set_assumption(k, t) if t else None)
+            w3 = QComboBox(parent)  # choices by their label (planner.model.assumptions.CHOICE_LABELS), key as data
+            w3.currentIndexChanged.connect(
+                lambda i, k=key, c=w3: self.set_assumption(k, c.itemData(i)) if i >= 0 and c.itemData(i) else None)
             return w3
         w4 = QLineEdit(parent)
         w4.editingFinished.connect(lambda k=key, e=w4: self.set_assumption(k, e.text()))
@@ -391,7 +376,7 @@ class AssumptionsEditor(QWidget):
             self._reject(str(e).splitlines()[0])
             return False
         self._push(SetAssumptionCommand(self.portfolio, key, over,
-                                        f"Set {spec.label} = {_fmt(spec, checked)} {_unit(spec)}".rstrip()))
+                                        f"Set {spec.label} = {_shown(spec, checked)}"))
         return True
 
     def _scenario_value(self, key: str) -> Any:
@@ -658,10 +643,11 @@ class AssumptionsEditor(QWidget):
                     w.setValue(int(value))
                 elif isinstance(w, QComboBox):
                     items = list(a.catalogue) if key == "asic_model" else list(spec.choices)
-                    if [w.itemText(i) for i in range(w.count())] != items:
+                    if [w.itemData(i) for i in range(w.count())] != items:
                         w.clear()
-                        w.addItems(items)
-                    w.setCurrentText(str(value))
+                        for item in items:
+                            w.addItem(spec.choice_label(item) if spec.choices else item, item)
+                    w.setCurrentIndex(w.findData(str(value)))
                 elif isinstance(w, QLineEdit):
                     text = str(value)
                     if spec.kind == "datetime" and spec.unit == "date":
