@@ -251,6 +251,30 @@ def test_hostile_name_renders_as_text(qtbot, hostile_view, tmp_path):
     assert view.js_errors == []
 
 
+def test_undecided_marker_outline_shows_the_lean_and_survives_selection(qtbot):
+    from planner.model.readiness import READINESS_COLOURS, score_portfolio
+    sites = [Site.create(site_id="U", name="Undecided", lat=31.9, lon=-101.5, power_capacity_mw=300, energized_mw=200),
+             Site.create(site_id="M", name="Tiny", lat=32.4, lon=-100.3, power_capacity_mw=10)]
+    project = SimpleNamespace(portfolio=Portfolio(sites), layers={})
+    view = _open(project, score_portfolio(project.portfolio))
+    try:
+        def style(sid):
+            return json.loads(view.eval_js(
+                f"JSON.stringify((function (o) {{ return [o.fillColor, o.color, o.weight]; }})"
+                f"(plannerMap.marker({json.dumps(sid)}).options))"))
+        amber, grey = READINESS_COLOURS["convertible_with_upgrades"], READINESS_COLOURS["insufficient_data"]
+        assert style("U") == [grey, amber, 3]  # grey fill (undecided), thick outline in the leaning colour
+        assert style("M") == [READINESS_COLOURS["mining_only"], "#222222", 1]
+        view.select_site("U")
+        qtbot.waitUntil(lambda: style("U")[1] == "#00e5ff", timeout=TIMEOUT_MS)
+        view.select_site("M")
+        qtbot.waitUntil(lambda: style("U") == [grey, amber, 3], timeout=TIMEOUT_MS)  # the lean outline is back
+        legend = view.eval_js("document.querySelector('.pm-legend-body').textContent")
+        assert "Undecided: leans Convertible (outline) (1)" in legend
+    finally:
+        _close(view)
+
+
 def test_substations_are_drawn_only_from_a_readable_zoom(sample_view, sample):
     """10,538 substation circles hid the continental map: their pane shows (and takes the pointer)
     only from zoom 7 on, the layer stays on, and the legend says from which zoom."""

@@ -6,6 +6,7 @@ A light map widget with MapView's API stands in for the QtWebEngine map in most 
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
 from planner.assets import sample_project
+from planner.model.readiness import counts_text
 from planner.settings import AppSettings, load_settings
 from planner.ui import dialogs
 from planner.ui.main_window import MainWindow
@@ -136,6 +138,9 @@ def test_sample_opens_read_only_copy(qtbot, errors):
     assert window.map_view.project is window.project
     assert set(window.scores) == set(p.ids())
     assert f"{len(p)} sites" in window.count_label.text()
+    # decided classes, then the undecided sites with what they lean to (no "0 ready now")
+    assert f" \u00b7 {counts_text(window.scores.values())} \u00b7 " in window.count_label.text()
+    assert re.search(r"\d+ undecided \(\d+ lean convertible", window.count_label.text())
     assert errors == []
 
 

@@ -390,7 +390,7 @@ def test_graduated_cell_squares_go_to_the_cell_canvas():
 
 def test_site_markers_coloured_by_band_class_with_band_in_popup():
     from planner.model.readiness import score_portfolio
-    from planner.model.readiness import READINESS_COLOURS
+    from planner.model.readiness import READINESS_COLOURS, READINESS_LABELS
     sites = [Site.create(site_id="A", name="A", power_capacity_mw=300, energized_mw=200, lon=-101.5, lat=31.9),
              Site.create(site_id="B", name="B", power_capacity_mw=10, lon=-100.0, lat=32.0)]
     proj = SimpleNamespace(portfolio=Portfolio(sites), layers={})
@@ -399,5 +399,9 @@ def test_site_markers_coloured_by_band_class_with_band_in_popup():
     for entry in data["sites"]:
         r = scores[entry["id"]]
         assert entry["k"] == r.klass and entry["c"] == READINESS_COLOURS[r.klass]
-        assert f"{r.class_label} ({r.band_text}/100)" in entry["pop"]
+        if r.leans:  # undecided: the class it leans to, expected total and band
+            assert (f"{r.class_label} \u2014 leans {READINESS_LABELS[r.leans]} (expected {r.total:.0f}, "
+                    f"band {round(r.total_low)}-{round(r.total_high)})") in entry["pop"]
+        else:
+            assert f"{r.class_label} ({r.band_text}/100)" in entry["pop"]
     assert {e["k"] for e in data["sites"]} == {"insufficient_data", "mining_only"}  # B fails the 20 MW gate

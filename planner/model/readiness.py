@@ -61,6 +61,7 @@ All thresholds are in :data:`DEFAULT_THRESHOLDS`, overridable by
 from __future__ import annotations
 
 import datetime as _dt
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -75,7 +76,7 @@ from planner.model.readiness_rules import (
     FACT_PROMPTS, FACT_TRIAL_VALUES, FIBRE_ROUTE_POINTS, HALL_SCORES, INTERCONNECTION_MONTHS,
     INTERCONNECTION_SCORES, LAND_POINTS_REL, LATENCY_POINTS_REL, LINE_CLASS_FACTORS, MORATORIUM_SCORES,
     NOT_SCORED, PART_WEIGHTS, PERMIT_SCORES, POP_POINTS, READINESS_CLASSES, READINESS_COLOURS, READINESS_LABELS,
-    REDUNDANCY_SCORES, SUBSTATION_KV_POINTS,
+    READINESS_SHORT_LABELS, REDUNDANCY_SCORES, SUBSTATION_KV_POINTS,
     TRANSFORMER_COUNT_POINTS, UNKNOWN_PRIORS, WATER_SOURCE_SCORES, WATER_STRESS_SCORES, WATER_VOLUME_POINTS,
     ZONING_SCORES,
     piecewise_linear, power_mw_score, rack_kw_points, scaled,
@@ -88,8 +89,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "BUILTIN_WEIGHTS_PROFILES", "CRITERIA", "CRITERIA_BY_KEY", "DEFAULT_THRESHOLDS", "DEFAULT_WEIGHTS", "GATES",
     "INTERCONNECTION_MONTHS", "INPUT_FIELDS", "NOT_SCORED", "READINESS_CLASSES", "READINESS_COLOURS",
-    "READINESS_LABELS", "Criterion", "CriterionScore", "Fact",
+    "READINESS_LABELS", "READINESS_SHORT_LABELS", "Criterion", "CriterionScore", "Fact",
     "Gate", "ReadinessError", "ReadinessResult", "ScoringContext", "SubScore", "Upgrade", "WeightsProfile",
+    "LEANING_FILTERS", "class_keys", "counts_text", "decision_gaps",
     "compute_upgrades", "critical_it_ratio", "gates_from_settings", "next_facts", "rank_results",
     "score_portfolio", "score_site", "site_power_mw", "thresholds_from_settings", "weights_from_settings",
     "weights_profiles",
@@ -889,6 +891,20 @@ class ReadinessResult:
     class_low: str = "mining_only"
     class_high: str = "ready_now"
     gates_open: list[str] = field(default_factory=list)
+    class_expected: str = ""   # the class at the expected total (what an undecided site leans to)
+
+    @property
+    def leans(self) -> str | None:
+        """An undecided site's class at its expected total (``convertible_with_upgrades`` ...), else None."""
+        if self.klass != "insufficient_data" or self.class_expected not in READINESS_CLASSES:
+            return None
+        return self.class_expected
+
+    @property
+    def class_text(self) -> str:
+        """``"Insufficient data (leans Convertible)"`` for an undecided site, else the class label."""
+        lean = self.leans
+        return self.class_label if lean is None else f"{self.class_label} (leans {READINESS_SHORT_LABELS[lean]})"
 
     @property
     def band_text(self) -> str:
@@ -996,12 +1012,14 @@ def _score(site: Site, p: _Prepared) -> ReadinessResult:
     class_low = _class_at(low, bool(gates_failed or open_), critical, ctx)
     class_high = _class_at(high, bool(gates_failed), critical, ctx)
     klass = _decide(class_low, class_high, bool(gates_failed))
+    class_expected = _class_at(total, bool(gates_failed), critical, ctx)
     return ReadinessResult(
         site_id=site.site_id, total=total, klass=klass, class_label=READINESS_CLASSES[klass],
         completeness_pct=round(completeness, 2), criteria=scores, gates_failed=gates_failed,
         upgrades=upgrades, capex_total_usd=None if capex is None else round(capex, 2),
         time_to_power_months=None if ttp is None else round(ttp, 1), weights_profile=p.profile,
-        total_low=low, total_high=high, class_low=class_low, class_high=class_high, gates_open=open_)
+        total_low=low, total_high=high, class_low=class_low, class_high=class_high, gates_open=open_,
+        class_expected=class_expected)
 
 
 def score_site(site: Site, settings: Mapping[str, Any] | None = None, *,
@@ -1017,6 +1035,64 @@ def score_portfolio(portfolio: "Portfolio", *, as_of: _dt.date | None = None) ->
     """Score every site of ``portfolio`` with its settings, in portfolio order."""
     prepared = _prepare(portfolio.settings, as_of)
     return {s.site_id: _score(s, prepared) for s in portfolio}
+
+
+#: Class filter keys of undecided sites by lean (``insufficient_data:convertible_with_upgrades`` ...)
+#: and their labels, for the sites table's class filter.
+LEANING_FILTERS: dict[str, str] = {
+    f"insufficient_data:{k}": f"Insufficient data (leans {READINESS_SHORT_LABELS[k]})"
+    for k in ("ready_now", "convertible_with_upgrades", "mining_only")
+}
+
+
+def class_keys(result: Any) -> set[str]:
+    """The class filter keys ``result`` matches: its class, and ``<class>:<lean>`` when undecided."""
+    klass = getattr(result, "klass", None)
+    if klass is None:
+        return set()
+    lean = getattr(result, "leans", None)
+    return {klass} | ({f"{klass}:{lean}"} if lean else set())
+
+
+def counts_text(results: Iterable[Any]) -> str:
+    """One line for the status bar: ``"2 convertible (decided) · 38 undecided (38 lean convertible)"``.
+
+    Decided classes first (those with sites), then the undecided ones with what they lean to.
+    """
+    decided: Counter[str] = Counter()
+    leaning: Counter[str] = Counter()
+    undecided = 0
+    for r in results:
+        if r.klass == "insufficient_data":
+            undecided += 1
+            if r.leans:
+                leaning[r.leans] += 1
+        else:
+            decided[r.klass] += 1
+    if not decided and not undecided:
+        return "no readiness scores"
+    parts = [f"{decided[k]} {READINESS_SHORT_LABELS[k].lower()} (decided)"
+             for k in _CLASS_ORDER if decided.get(k)]
+    if not decided:
+        parts.append("0 decided")
+    if undecided:
+        lean = ", ".join(f"{leaning[k]} lean {READINESS_SHORT_LABELS[k].lower()}" for k in _CLASS_ORDER if leaning.get(k))
+        parts.append(f"{undecided} undecided" + (f" ({lean})" if lean else ""))
+    return " \u00b7 ".join(parts)
+
+
+def decision_gaps(site: Site) -> list[str]:
+    """Missing facts that keep a decision on ``site`` from being made, each with what it blocks:
+    no location (not on the map, no grid / fibre / metro distances) and no MW at all (the
+    minimum-power gate stays open, no economics). Empty when neither is missing."""
+    gaps = []
+    if site.lat is None or site.lon is None:
+        gaps.append("no location: not on the map, and its grid, fibre and metro distances cannot be measured "
+                    "(enter lon/lat, then run proximity)")
+    if site_power_mw(site)[0] is None:
+        gaps.append("no MW (gross, energized and pipeline unknown): the minimum-power gate stays open and "
+                    "no economics can run")
+    return gaps
 
 
 def rank_results(results: Iterable[ReadinessResult]) -> list[ReadinessResult]:

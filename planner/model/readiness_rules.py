@@ -41,6 +41,13 @@ READINESS_COLOURS: dict[str, str] = {
     "insufficient_data": "#8c8c8c",
     NOT_SCORED: "#3b6fb6",
 }
+#: Short class names for "leans ..." texts (an undecided site's class at its expected total).
+READINESS_SHORT_LABELS: dict[str, str] = {
+    "ready_now": "Ready now",
+    "convertible_with_upgrades": "Convertible",
+    "mining_only": "Mining only",
+    "insufficient_data": "Insufficient data",
+}
 
 DEFAULT_THRESHOLDS: dict[str, float] = {
     "ready_now_min_total": 70.0,

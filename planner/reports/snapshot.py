@@ -189,7 +189,7 @@ def export_map_html(project: Any, out: str | os.PathLike[str], *,
     if not out_path.parent.resolve().is_dir():
         raise ReportError(f"{out_path}: folder does not exist; create it or choose another output path")
     html = build_map(project, score_portfolio(project.portfolio),
-                     MapOptions(title=str(project.portfolio.name)), progress=progress)
+                     MapOptions(title=str(project.portfolio.name), popup_next_fact=True), progress=progress)
     return atomic_write(out_path, html)
 
 

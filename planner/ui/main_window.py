@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QToolTip, QWidge
 from planner import APP_NAME
 from planner.assets import attribution_text
 from planner.gis.project import Project
-from planner.model.readiness import ReadinessResult
+from planner.model.readiness import ReadinessResult, counts_text
 from planner.model.site import PlannerError, first_line
 from planner.session import Session
 from planner.settings import AppSettings, load_settings
@@ -288,9 +288,8 @@ class MainWindow(QMainWindow):
 
     def _update_counts(self) -> None:
         n, shown = len(self.portfolio), self.sites.shown
-        ready = sum(1 for r in self.scores.values() if r.klass == "ready_now")
         text = f"{n} sites" + (f" · {shown} shown" if shown != n else "")
-        self.count_label.setText(f"{text} · {ready} ready now · {len(self.project.layers)} layers")
+        self.count_label.setText(f"{text} · {counts_text(self.scores.values())} · {len(self.project.layers)} layers")
 
     def _on_edit_rejected(self, message: str) -> None:
         self.show_status(message)

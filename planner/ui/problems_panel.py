@@ -1,22 +1,30 @@
 """The Problems list: invalid values a project opened with (field, rule, fix) and what the file keeps
-that the planner did not make. Clicking a problem selects its site so it can be fixed in the form;
+that the planner did not make; then a second section, the data gaps that block decisions (no
+location, no MW; :func:`planner.model.readiness.decision_gaps`) with each site's next fact to
+collect (:func:`planner.model.readiness.next_facts`). Clicking a problem selects its site so it can be fixed in the form;
 a fixed problem leaves the list. The same cells are shaded in the sites table with the rule as tooltip.
 
 Wired into the main window by :func:`install_problems_panel` (one dock, one signal each way).
 """
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from planner.model.readiness import decision_gaps, next_facts
+from planner.model.site import Site
 from planner.session import Session
 
 if TYPE_CHECKING:
     from planner.ui.main_window import MainWindow
 
 SITE_ROLE = Qt.ItemDataRole.UserRole + 1
+GAP_ROLE = Qt.ItemDataRole.UserRole + 2  # the gap text of a "data gaps" item (its next fact is added later)
+GAPS_HEADER = "Data gaps that block decisions"
 
 
 class ProblemsPanel(QWidget):
@@ -43,6 +51,7 @@ class ProblemsPanel(QWidget):
         session.project_changed.connect(self._on_session_changed)
         session.sites_changed.connect(self._on_session_changed)
         session.site_removed.connect(self._on_session_changed)
+        self._facts: dict[str, str] = {}  # site content + settings -> next fact (next_facts: ~60 ms a site)
         self.refresh()
 
     def _on_session_changed(self, *_: Any) -> None:
@@ -63,8 +72,53 @@ class ProblemsPanel(QWidget):
         for k in project.kept:
             self.list.addItem(QListWidgetItem(f"kept, not ours: {k}"))
         kept = len(project.kept)
+        gaps = self._add_gaps()
         self.summary.setText(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} to fix"
-                             + (f"; {kept} item{'s' if kept != 1 else ''} in the file kept as they are" if kept else ""))
+                             + (f"; {kept} item{'s' if kept != 1 else ''} in the file kept as they are" if kept else "")
+                             + (f"; {gaps} site{'s' if gaps != 1 else ''} with data gaps that block decisions"
+                                if gaps else ""))
+
+    # -- second section: data gaps that block decisions ----------------------------------------------
+    def _add_gaps(self) -> int:
+        """List the sites with :func:`decision_gaps` under a header; their next facts follow (deferred)."""
+        portfolio = self.session.project.portfolio
+        rows = [(site, gaps) for site in portfolio if (gaps := decision_gaps(site))]
+        if not rows:
+            return 0
+        header = QListWidgetItem(f"{GAPS_HEADER} ({len(rows)} site{'s' if len(rows) != 1 else ''})")
+        font = QFont(header.font())
+        font.setBold(True)
+        header.setFont(font)
+        header.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        self.list.addItem(header)
+        for site, gaps in rows:
+            text = f"{site.site_id} {site.name or ''}: {'; '.join(gaps)}".replace(" :", ":")
+            item = QListWidgetItem(text)
+            item.setData(SITE_ROLE, site.site_id)
+            item.setData(GAP_ROLE, text)
+            item.setToolTip("Click to select the site, then enter the missing facts in the site form")
+            self.list.addItem(item)
+        QTimer.singleShot(0, self, self._add_next_facts)  # the list shows first; the next facts follow
+        return len(rows)
+
+    def _next_fact(self, site: Site, settings: Any) -> str:
+        key = json.dumps([site.to_dict(), settings], sort_keys=True, default=str)
+        if key not in self._facts:
+            if len(self._facts) > 4096:  # edits leave old site contents behind
+                self._facts.clear()
+            facts = next_facts(site, settings)
+            self._facts[key] = facts[0].sentence if facts else ""
+        return self._facts[key]
+
+    def _add_next_facts(self) -> None:
+        portfolio = self.session.project.portfolio
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            sid, text = item.data(SITE_ROLE), item.data(GAP_ROLE)
+            if not text or not sid or sid not in portfolio:
+                continue
+            fact = self._next_fact(portfolio.get(sid), portfolio.settings)
+            item.setText(f"{text} \u2014 next: {fact}" if fact else text)
 
     def count(self) -> int:
         return len(self.session.project.open_problems())

@@ -17,6 +17,7 @@ from PySide6.QtGui import QBrush, QColor, QUndoStack
 
 from planner.model.fields import FIELDS, FieldSpec
 from planner.model.portfolio import Portfolio
+from planner.model.readiness import class_keys
 from planner.model.site import Site, SiteError
 from planner.ui.commands import EditSiteCommand
 from planner.ui.delegates import FIELD_ROLE, format_value
@@ -61,7 +62,8 @@ def _field_column(name: str) -> Column:
 SCORE_COLUMNS: tuple[Column, ...] = (
     Column("score:total", "Readiness (band)", "Readiness 0-100: expected total, band (unknowns at worst-best) "
            "in brackets; sorts by the expected total (computed)"),
-    Column("score:class_label", "Readiness class", "Readiness class (computed)"),
+    Column("score:class_label", "Readiness class", "Readiness class, decided on the score band; an undecided "
+           "site (\"Insufficient data\") shows the class it leans to at its expected total (computed)"),
     Column("score:completeness_pct", "Data completeness (%)",
            "Share of readiness inputs that are known, % (computed)"),
 )
@@ -219,7 +221,10 @@ class SiteTableModel(QAbstractTableModel):
         if col.spec is not None:
             site = self.site_at(row)
             return None if site is None else site.get(col.spec.name)
-        return _score_attr(self._scores.get(sid), col.key.split(":", 1)[1])
+        result = self._scores.get(sid)
+        if col.key == "score:class_label":  # "Insufficient data (leans Convertible)"
+            return _score_attr(result, "class_text") or _score_attr(result, "class_label")
+        return _score_attr(result, col.key.split(":", 1)[1])
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not (0 <= index.row() < len(self._ids)) \
@@ -329,7 +334,8 @@ class SiteFilterProxy(QSortFilterProxyModel):
         self._refilter()
 
     def set_classes(self, classes: Iterable[str]) -> None:
-        """Keep sites whose readiness class key (``ready_now`` ...) is in ``classes``; empty clears."""
+        """Keep sites whose readiness class key (``ready_now`` ..., or ``insufficient_data:<lean>`` for the
+        undecided sites leaning to one class) is in ``classes``; empty clears."""
         self._classes = frozenset(classes)
         self._refilter()
 
@@ -374,7 +380,7 @@ class SiteFilterProxy(QSortFilterProxyModel):
         if self._countries and (site.country or "").casefold() not in self._countries:
             return False
         result = model.score_of(site.site_id)
-        if self._classes and _score_attr(result, "klass") not in self._classes:
+        if self._classes and not self._classes & class_keys(result):
             return False
         if self._score_range is not None:
             total = _score_attr(result, "total")

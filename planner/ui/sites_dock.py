@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QHeaderView, QLineEdit, QS
 
 from planner.model.fields import STATUS_CHOICES
 from planner.model.portfolio import Portfolio
-from planner.model.readiness import READINESS_CLASSES
+from planner.model.readiness import LEANING_FILTERS, READINESS_CLASSES
 from planner.ui.delegates import FieldDelegate
 from planner.ui.site_table import SITE_ID_ROLE, SiteFilterProxy, SiteTableModel
 
@@ -57,6 +57,8 @@ class SitesDock(QWidget):
         self.class_combo = QComboBox(self)
         self.class_combo.addItem("All classes", "")
         for key, label in READINESS_CLASSES.items():
+            self.class_combo.addItem(label, key)
+        for key, label in LEANING_FILTERS.items():  # undecided sites by the class they lean to
             self.class_combo.addItem(label, key)
         self.status_combo = QComboBox(self)
         self.status_combo.addItem("All statuses", "")

@@ -27,7 +27,8 @@ from jinja2 import Template
 from planner.fmt import finite
 from planner.gis.kinds import DRAW_ORDER
 from planner.model.fields import FIELDS
-from planner.model.readiness import READINESS_COLOURS, READINESS_LABELS
+from planner.model.readiness import (READINESS_COLOURS, READINESS_LABELS, READINESS_SHORT_LABELS, next_facts,
+                                      thresholds_from_settings)
 from planner.model.site import PlannerError
 from planner.webmap import assets
 from planner.webmap.escape import esc, json_for_script
@@ -67,6 +68,9 @@ class MapOptions:
     layer_control: bool = True
     # kind -> shown at start; overrides each layer's style["visible"] (set by MapView.set_layer_visible)
     layer_visibility: Mapping[str, bool] = field(default_factory=dict)
+    # the popup of an undecided site names the fact to collect next (readiness.next_facts: ~50-80 ms a
+    # site); the exported page has it, the app shows it in the site form and the Readiness panel instead
+    popup_next_fact: bool = False
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -128,8 +132,10 @@ _TITLE = _ENV.from_string(
     "<h1>{{ title }}</h1><div class=\"pm-sub\">{{ subtitle }}</div>")
 _LEGEND = _ENV.from_string(
     "<div class=\"pm-sec\"><h2>Sites by readiness</h2>"
-    "{% for colour, label, n in classes %}<div class=\"pm-row\"><span class=\"pm-dot\" "
-    "style=\"width:10px;height:10px;background:{{ colour }}\"></span>{{ label }} ({{ n }})</div>{% endfor %}</div>"
+    "{% for m, label, n in classes %}<div class=\"pm-row pm-site-class\"><span class=\"pm-dot\" "
+    "style=\"width:{{ 12 - 2 * m.w }}px;height:{{ 12 - 2 * m.w }}px;background:{{ m.c }};"
+    "border:{{ m.w }}px {{ 'dashed' if m.d else 'solid' }} {{ m.o }}\"></span>{{ label }} ({{ n }})</div>"
+    "{% endfor %}{% if undecided_note %}<div class=\"pm-note\">{{ undecided_note }}</div>{% endif %}</div>"
     "{% if sizes %}<div class=\"pm-sec\"><h2>Site size (sqrt of MW)</h2>{% for px, label in sizes %}<div class=\"pm-row\">"
     "<span class=\"pm-dot\" style=\"width:{{ px }}px;height:{{ px }}px;background:#ddd\"></span>{{ label }}</div>"
     "{% endfor %}</div>{% endif %}"
@@ -216,16 +222,54 @@ _POPUP_FIELDS = ("operator", "status", "locality", "admin1", "country", "locatio
                  "stranded_region")
 
 
-def _site_entry(site: Any, score: Any | None, max_mw: float | None) -> dict[str, Any]:
+#: Marker outline of a decided site (and of every site before PR i12b's undecided style).
+SITE_OUTLINE = "#222222"
+#: How an "Insufficient data" site shows the class it leans to (the class at its expected total):
+#: grey fill (the band-decided class stays the marker's meaning) with a thick outline in the leaning
+#: class's colour. Looked at side by side at 1366x768 with the other choice (leaning fill, grey
+#: dashed outline): the leaning fill made the undecided sites read as decided ones.
+UNDECIDED_OUTLINE_PX = 3
+
+
+def marker_style(klass: str | None, lean: str | None = None) -> dict[str, Any]:
+    """Marker fill ``c``, outline colour ``o``, outline width ``w`` (px) and dashed ``d`` of a site of
+    class ``klass`` (None: not scored) leaning to ``lean`` (undecided sites only). Colours come from
+    :data:`~planner.model.readiness_rules.READINESS_COLOURS`."""
+    key = klass if klass in READINESS_COLOURS else "not_scored"
+    if key == "insufficient_data" and lean in READINESS_COLOURS and lean != key:
+        return {"c": READINESS_COLOURS[key], "o": READINESS_COLOURS[lean], "w": UNDECIDED_OUTLINE_PX, "d": False}
+    return {"c": READINESS_COLOURS[key], "o": SITE_OUTLINE, "w": 1, "d": False}
+
+
+def _band(score: Any) -> tuple[float | None, int | None, int | None]:
+    total = finite(getattr(score, "total", None))
+    lo, hi = finite(getattr(score, "total_low", None)), finite(getattr(score, "total_high", None))
+    return total, None if lo is None else round(lo), None if hi is None else round(hi)
+
+
+def readiness_text(score: Any | None) -> str:
+    """The popup's readiness line: ``"Convertible with upgrades (65 (41-96)/100)"``, or for an
+    undecided site ``"Insufficient data — leans Convertible with upgrades (expected 59, band 35-89)"``."""
+    if score is None:
+        return READINESS_LABELS["not_scored"]
+    klass = getattr(score, "klass", None)
+    label = getattr(score, "class_label", None) or READINESS_LABELS.get(str(klass), str(klass))
+    total, lo, hi = _band(score)
+    lean = getattr(score, "leans", None)
+    if lean in READINESS_LABELS and total is not None:
+        band = f", band {lo}-{hi}" if lo is not None and hi is not None else ""
+        return f"{label} — leans {READINESS_LABELS[lean]} (expected {total:.0f}{band})"
+    band_text = getattr(score, "band_text", None)  # "72 (60-85)": expected (band)
+    return f"{label}" + (f" ({band_text or f'{total:.0f}'}/100)" if total is not None else " (no total)")
+
+
+def _site_entry(site: Any, score: Any | None, max_mw: float | None, next_fact: str | None = None) -> dict[str, Any]:
     klass = getattr(score, "klass", None) if score is not None else None
     colour_key = klass if klass in READINESS_COLOURS else "not_scored"
-    label = getattr(score, "class_label", None) if score is not None else None
-    total = finite(getattr(score, "total", None)) if score is not None else None
-    band = getattr(score, "band_text", None) if score is not None else None  # "72 (60-85)": expected (band)
-    readiness = READINESS_LABELS["not_scored"] if score is None else (
-        f"{label or READINESS_LABELS.get(colour_key, klass)}"
-        + (f" ({band or f'{total:.0f}'}/100)" if total is not None else " (no total)"))
-    rows: list[tuple[str, str]] = [("Readiness", readiness)]
+    lean = getattr(score, "leans", None) if score is not None else None
+    rows: list[tuple[str, str]] = [("Readiness", readiness_text(score))]
+    if next_fact:
+        rows.append(("Next fact", next_fact))
     for name in _POPUP_FIELDS:
         fs = FIELDS[name]
         value = getattr(site, name, None)
@@ -236,16 +280,33 @@ def _site_entry(site: Any, score: Any | None, max_mw: float | None) -> dict[str,
     name = _text(site.name) or site.site_id
     mw = _site_mw(site)
     tip = f"{name} · {_fmt(mw, 'MW')}"
+    if lean in READINESS_SHORT_LABELS:
+        tip += f" · undecided, leans {READINESS_SHORT_LABELS[lean]}"
     return {
         "id": site.site_id,
         "lat": round(float(site.lat), 6),
         "lon": round(float(site.lon), 6),
         "r": site_radius_px(mw, max_mw),
-        "c": READINESS_COLOURS[colour_key],
+        **marker_style(colour_key, lean),
         "k": colour_key,
+        "lean": lean,
         "tip": esc(tip),
         "pop": _POPUP.render(name=name, site_id=site.site_id, rows=rows),
     }
+
+
+def _site_entries(project: Any, located: list[Any], scores: Mapping[str, Any], max_mw: float | None,
+                  options: MapOptions | None) -> list[dict[str, Any]]:
+    settings = getattr(getattr(project, "portfolio", None), "settings", None)
+    entries = []
+    for s in located:
+        score = scores.get(s.site_id)
+        fact = None
+        if options is not None and options.popup_next_fact and getattr(score, "leans", None):
+            facts = next_facts(s, settings, result=score)
+            fact = facts[0].sentence if facts else None
+        entries.append(_site_entry(s, score, max_mw, fact))
+    return entries
 
 
 def _label_column(gdf: Any) -> str | None:
@@ -480,9 +541,25 @@ def _encode_layer(name: str, layer: Any, options: MapOptions) -> dict[str, Any]:
 
 
 def _legend_html(class_counts: Counter[str], max_mw: float | None, layers: list[dict[str, Any]],
-                 unlocated: int) -> str:
-    classes = [(READINESS_COLOURS[k], READINESS_LABELS[k], class_counts.get(k, 0))
-               for k in READINESS_COLOURS if class_counts.get(k, 0) or k != "not_scored"]
+                 unlocated: int, lean_counts: Counter[tuple[str, str]] | None = None,
+                 keep_line: float | None = None) -> str:
+    lean_counts = lean_counts or Counter()
+    classes = []
+    for k in READINESS_COLOURS:
+        n = class_counts.get(k, 0)
+        if k == "not_scored" and not n:
+            continue
+        leaning = sorted(((lean, c) for (kk, lean), c in lean_counts.items() if kk == k),
+                         key=lambda lc: list(READINESS_COLOURS).index(lc[0]))
+        decided = n - sum(c for _, c in leaning)
+        if decided or not leaning:
+            classes.append((marker_style(k), READINESS_LABELS[k], decided))
+        for lean, c in leaning:  # "Undecided, leans Convertible (outline)"
+            classes.append((marker_style(k, lean), f"Undecided: leans {READINESS_SHORT_LABELS[lean]} (outline)", c))
+    line = f" ({keep_line:.0f})" if keep_line is not None else ""
+    undecided_note = (f"Undecided: the score band crosses the keep-mining line{line}; grey fill, "
+                      "outline = the class at the expected score"
+                      if any(kk == "insufficient_data" for kk, _ in lean_counts) else "")
     sizes = []
     if max_mw:
         for mw in sorted({round(max_mw), round(max_mw / 4), round(max_mw / 16)}, reverse=True):
@@ -503,7 +580,7 @@ def _legend_html(class_counts: Counter[str], max_mw: float | None, layers: list[
         others.append((st.get("color", "#555"), fill, lay["_title"], lay.get("name", ""), shape))
     notes = [f"{unlocated} site(s) without a location are not shown"] if unlocated else []
     notes += [lay["_note"] for lay in layers if lay.get("_note")]
-    return _LEGEND.render(classes=classes, sizes=sizes, graduated=graduated, voltage=voltage, tx_title=tx_title,
+    return _LEGEND.render(classes=classes, undecided_note=undecided_note, sizes=sizes, graduated=graduated, voltage=voltage, tx_title=tx_title,
                           others=others, notes=notes)
 
 
@@ -547,7 +624,21 @@ def _legend_layer(lay: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def sites_update(project: Any, scores: Mapping[str, Any] | None, legend_layers: list[dict[str, Any]]) -> dict[str, Any]:
+def _keep_line(project: Any) -> float | None:
+    """The project's keep-mining line (``convertible_min_total``) for the legend; None if unreadable."""
+    try:
+        return float(thresholds_from_settings(getattr(getattr(project, "portfolio", None), "settings", None))
+                     ["convertible_min_total"])
+    except (PlannerError, KeyError, TypeError, ValueError):
+        return None
+
+
+def _lean_counts(entries: list[dict[str, Any]]) -> Counter[tuple[str, str]]:
+    return Counter((e["k"], e["lean"]) for e in entries if e.get("lean"))
+
+
+def sites_update(project: Any, scores: Mapping[str, Any] | None, legend_layers: list[dict[str, Any]],
+                 options: MapOptions | None = None) -> dict[str, Any]:
     """The sites part of a built map, for ``plannerMap.updateSites`` (no page rebuild).
 
     ``legend_layers``: ``meta["legend_layers"]`` from the :func:`build_map` call that built the page
@@ -558,10 +649,10 @@ def sites_update(project: Any, scores: Mapping[str, Any] | None, legend_layers: 
     located = [s for s in sites if s.lat is not None and s.lon is not None]
     mws = [m for m in (_site_mw(s) for s in located) if m is not None]
     max_mw = max(mws) if mws else None
-    entries = [_site_entry(s, scores.get(s.site_id), max_mw) for s in located]
+    entries = _site_entries(project, located, scores, max_mw, options)
     return {"sites": entries,
             "legend_html": _legend_html(Counter(e["k"] for e in entries), max_mw, legend_layers,
-                                        len(sites) - len(located)),
+                                        len(sites) - len(located), _lean_counts(entries), _keep_line(project)),
             "subtitle": f"{len(located)} of {len(sites)} sites shown"}
 
 
@@ -611,7 +702,7 @@ def build_map(project: Any, scores: Mapping[str, Any] | None = None, options: Ma
     located = [s for s in sites if s.lat is not None and s.lon is not None]
     mws = [m for m in (_site_mw(s) for s in located) if m is not None]
     max_mw = max(mws) if mws else None
-    site_entries = [_site_entry(s, scores.get(s.site_id), max_mw) for s in located]
+    site_entries = _site_entries(project, located, scores, max_mw, options)
     class_counts = Counter(e["k"] for e in site_entries)
 
     attributions = []
@@ -640,7 +731,8 @@ def build_map(project: Any, scores: Mapping[str, Any] | None = None, options: Ma
         "view": view,
         "fit_bounds": fit,
         "title_html": _TITLE.render(title=options.title, subtitle=subtitle),
-        "legend_html": _legend_html(class_counts, max_mw, layers, len(sites) - len(located)),
+        "legend_html": _legend_html(class_counts, max_mw, layers, len(sites) - len(located),
+                                    _lean_counts(site_entries), _keep_line(project)),
         "sites_title_html": _LAYER_TITLE.render(title="Candidate sites", colour="#222222",
                                                 fill=READINESS_COLOURS["ready_now"]),
         "sites": site_entries,

@@ -275,8 +275,10 @@
     var sitePopup = L.popup({maxWidth: 360, autoPan: true, autoPanPadding: [40, 40]});
     var pops = {};
     function addSiteMarker(s) {
-      var base = {pane: siteWhere.pane, renderer: siteWhere.renderer, radius: s.r, color: "#222222",
-                  weight: 1, fillColor: s.c, fillOpacity: 0.85, bubblingMouseEvents: false};
+      // s.o / s.w / s.d: outline colour, width and dashes (an undecided site's outline shows its lean)
+      var base = {pane: siteWhere.pane, renderer: siteWhere.renderer, radius: s.r, color: s.o || "#222222",
+                  weight: s.w || 1, dashArray: s.d ? "4 3" : null, fillColor: s.c, fillOpacity: 0.85,
+                  bubblingMouseEvents: false};
       var m = L.circleMarker([s.lat, s.lon], base);
       m.bindTooltip(s.tip, {direction: "top"});
       pops[s.id] = s.pop;
@@ -381,11 +383,14 @@
     map.on("popupopen popupclose moveend zoomend resize", uncoverPopup);
     sitePopup.on("contentupdate", uncoverPopup);
     api.selectSite = function (id, pan) {
-      if (api.selected && siteMarkers[api.selected]) { siteMarkers[api.selected].setStyle({color: "#222222", weight: 1}); }
+      if (api.selected && siteMarkers[api.selected]) {
+        var was = siteBase[api.selected];
+        siteMarkers[api.selected].setStyle({color: was.color, weight: was.weight, dashArray: was.dashArray});
+      }
       var m = Object.prototype.hasOwnProperty.call(siteMarkers, id) ? siteMarkers[id] : null;
       api.selected = m ? id : null;
       if (!m) { map.closePopup(sitePopup); return false; }
-      m.setStyle({color: "#00e5ff", weight: 4});
+      m.setStyle({color: "#00e5ff", weight: 4, dashArray: null});
       m.bringToFront();
       // from the table: bring the site into view; zoomed out (< 7) close enough to see its grid
       // context, zoomed in: keep the zoom and pan only when the site is off screen
@@ -405,8 +410,10 @@
         seen[s.id] = true;
         var m = Object.prototype.hasOwnProperty.call(siteMarkers, s.id) ? siteMarkers[s.id] : null;
         if (!m) { addSiteMarker(s); return; }
-        siteBase[s.id].radius = s.r; siteBase[s.id].fillColor = s.c;
-        m.setLatLng([s.lat, s.lon]); m.setRadius(s.r); m.setStyle({fillColor: s.c});
+        var b = siteBase[s.id];
+        b.radius = s.r; b.fillColor = s.c; b.color = s.o || "#222222"; b.weight = s.w || 1; b.dashArray = s.d ? "4 3" : null;
+        m.setLatLng([s.lat, s.lon]); m.setRadius(s.r);
+        m.setStyle(api.selected === s.id ? {fillColor: s.c} : {fillColor: s.c, color: b.color, weight: b.weight, dashArray: b.dashArray});
         m.setTooltipContent(s.tip);
         pops[s.id] = s.pop;
       });
