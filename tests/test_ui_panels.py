@@ -139,6 +139,8 @@ def test_paths_npv_bars_equal_site_paths_and_tornado_runs_in_background(qtbot, h
     swings = [abs(h - lo) for lo, h in zip(panel.charts["tornado"].values["low_musd"],
                                            panel.charts["tornado"].values["high_musd"])]
     assert swings == sorted(swings, reverse=True)  # widest on top
+    values = panel.charts["tornado"].values  # every bar says the values it used, and the steps are stated
+    assert all(" to " in label for label in values["labels"]) and all(values["steps"])
 
 
 def test_legends_hold_only_current_entries_after_site_switches(qtbot, host):
