@@ -65,6 +65,9 @@ def main(argv: list[str]) -> int:
           "hybrid | sell | best | build (months) | AI capex $M/MW IT |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
 
+    def pm(p: object) -> str:  # a path's NPV, n/a when it is not available (energized MW unknown: never 0)
+        return "n/a" if getattr(p, "unavailable_reason", None) else m(p.npv_usd)  # type: ignore[attr-defined]
+
     def m(x: float) -> str:
         return f"{x / 1e6:,.0f}"
 
@@ -77,9 +80,9 @@ def main(argv: list[str]) -> int:
             continue
         ai = c.ai_lease
         en = "unknown" if c.energized_mw is None else f"{c.energized_mw:,.0f}"
-        print(f"| {sid} {name} | {c.gross_mw:,.0f} / {en} | {m(c.mining.npv_usd)} | {m(ai.npv_usd)} | "
+        print(f"| {sid} {name} | {c.gross_mw:,.0f} / {en} | {pm(c.mining)} | {m(ai.npv_usd)} | "
               f"{m(ai.npv_excl_terminal_usd)} | {ai.irr * 100:.1f} % / {ai.equity_irr * 100:.1f} % | "
-              f"{m(c.hybrid.npv_usd)} | {m(c.sell.npv_usd)} | {c.best_path} | {c.build_months:.0f} | "
+              f"{pm(c.hybrid)} | {pm(c.sell)} | {c.best_path} | {c.build_months:.0f} | "
               f"{c.conversion_capex_usd / 1e6 / c.it_mw:.1f} |")
     known = [c for c in comps.values() if not c.unavailable_reason]
     no_exit = a.replace(ai_exit_multiple_noi=0.0)

@@ -65,7 +65,8 @@ def test_site_paths_never_crash_or_return_nan(values, site):
                   *p.streams_usd.values()):
             assert _finite(v), (p.name, v)
     assert np.all(np.isfinite(comp.bridge_npv_usd))
-    assert _finite(comp.valuation.uplift_usd)
+    assert comp.valuation is None or _finite(comp.valuation.uplift_usd)
+    assert comp.valuation is None or (comp.energized_mw or 0) > 0
 
 
 @settings(max_examples=40, deadline=None)

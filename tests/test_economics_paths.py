@@ -92,7 +92,14 @@ def test_ai_lease_cash_flows_by_hand():
     it = 70.0
     rent0 = a.lease_rate_usd_per_kw_month * 1000 * it                          # $ per month
     exp = np.zeros(6)
-    exp[0] += 3.0 * 1e6 / 18.5 / 1.05 * 100                                    # installed fleet sold at signing
+    # the installed fleet (18.5 J/TH, 100 MW, $40/MWh) mines through the 6-month build, then is sold (year 1)
+    r = _hashprice0(a) / 1000 * 0.98 * 1e6 / (24 * 18.5 * 1.05)              # revenue per MWh = breakeven
+    prices, cal = synthetic_prices(40.0), hour_calendar()
+    for t in range(6):
+        run_mwh = 0.95 * 100 * np.count_nonzero((cal.month == (10 + t) % 12) & (prices < r))
+        exp[1] += (r - 40.0) * run_mwh - 60_000 / 12 * 100
+    exp[1] += 3.0 * 1e6 / 18.5 / 1.05 * 100                                    # fleet sold at first capacity
+    mining_part = exp.copy()
     exp[1] -= 5e6 * it                                                         # fit-out spread over months 0-5
     for month in range(6, 60):                                                 # lease live from month 6
         k = month - 6
@@ -109,7 +116,9 @@ def test_ai_lease_cash_flows_by_hand():
     np.testing.assert_allclose(ai.cash_flows_ex_terminal_usd, exp, rtol=1e-9)
     assert ai.terminal_value_usd == pytest.approx(tv)
     assert ai.lease_discount_rate == pytest.approx(rate)
-    assert ai.npv_excl_terminal_usd == pytest.approx(sum(x / (1 + rate) ** t for t, x in enumerate(exp)))
+    lease_part = exp - mining_part                                             # mining at 10 %, the lease at 11.5 %
+    assert ai.npv_excl_terminal_usd == pytest.approx(sum(m / 1.1 ** t + x / (1 + rate) ** t
+                                                         for t, (m, x) in enumerate(zip(mining_part, lease_part))))
     assert ai.npv_usd == pytest.approx(ai.npv_excl_terminal_usd + tv / (1 + rate) ** 5)
     assert ai.terminal_share == pytest.approx((tv / (1 + rate) ** 5) / ai.npv_usd)
     assert ai.financing.debt_usd == 0 and ai.equity_irr == pytest.approx(ai.irr)
@@ -150,7 +159,7 @@ def test_mining_cash_flows_by_hand():
 def test_hybrid_is_its_lease_plus_its_mining_block():
     a = _flat(horizon_years=3, build_months=6, hybrid_mining_share=0.0, interconnect_reserve_mw=0.0)
     c = e.site_paths(_site(), a)
-    # no mining block: the hybrid is the AI lease on 70 MW IT with the whole installed fleet sold
+    # no mining block: the hybrid is the AI lease on 70 MW IT (the whole installed fleet mines until then, then sold)
     np.testing.assert_allclose(c.hybrid.cash_flows_usd, c.ai_lease.cash_flows_usd, rtol=1e-9)
     with_block = e.site_paths(_site(), a.replace(hybrid_mining_share=0.25))
     assert with_block.hybrid.streams_usd["mining_revenue"] > 0
@@ -206,9 +215,26 @@ def test_bridge_conversion_year_and_capex_timing():
         rest = cf[n + 1] + fitout - 6 * noi_month
         assert 0 < rest < 0.15 * fitout
         assert np.all(cf[n + 2:] > 0)           # lease income afterwards
-    # N = 0 keeps mining through the 6-month build: worth more than converting with the fleet sold at once
-    assert c.bridge_npv_usd[0] > c.ai_lease.npv_usd
+    # N = 0 is converting now: the AI lease path (which mines through the build too), to the cent
+    assert c.bridge_npv_usd[0] == pytest.approx(c.ai_lease.npv_usd, rel=1e-12)
+    np.testing.assert_allclose(c.bridge_cash_flows_usd[0], c.ai_lease.cash_flows_usd, rtol=1e-12)
     assert c.best_bridge_year == int(np.argmax(c.bridge_npv_usd))
+
+
+def test_bridge_is_a_best_path_candidate_only_when_it_is_a_path_of_its_own():
+    # cheap power and a low lease rate: mining 5 more years before converting beats every other path
+    a = _flat(horizon_years=10, lease_rate_usd_per_kw_month=60.0, ai_exit_multiple_noi=10.0)
+    c = e.site_paths(_site(power_price_usd_per_mwh=10.0), a)
+    n = c.best_bridge_year
+    assert 0 < n < 10 and c.bridge is not None
+    assert c.bridge.npv_usd == pytest.approx(c.bridge_npv_usd[n], rel=1e-12)
+    np.testing.assert_allclose(c.bridge.cash_flows_usd, c.bridge_cash_flows_usd[n], rtol=1e-12)
+    assert c.best_path == "bridge" and c.to_dict()["best_path"] == "bridge"
+    assert max(p.npv_usd for p in c.all_paths.values()) == c.bridge.npv_usd
+    # the default case converts now: no separate bridge path, and no "best" figure above the best path
+    d = e.site_paths(_site(), default_assumptions())
+    assert d.best_bridge_year == 0 and d.bridge is None
+    assert max(d.bridge_npv_usd) <= max(p.npv_usd for p in d.all_paths.values()) + 1e-6
 
 
 def test_financing_by_hand():
@@ -228,9 +254,22 @@ def test_financing_by_hand():
 def test_payback_counts_the_mining_pue_and_valuation_is_net_of_capex():
     # margin (0.049 - 17.5 * 24e-6 * 40 * 1.05) * 0.95 = 0.029792 -> 15 / 0.029792 / 30.4375 = 16.54 months
     assert e.payback_months_static(15.0, 0.05, 17.5, 40.0, 0.02, 0.95, pue_mining=1.05) == pytest.approx(16.542, abs=1e-3)
-    c = e.site_paths(_site(), default_assumptions())
+    a = default_assumptions()
+    c = e.site_paths(_site(), a)
     v = c.valuation
-    assert v.uplift_usd == pytest.approx(v.ev_ai_usd - v.ev_mining_usd - c.conversion_capex_usd)
+    # each path's own EBITDA: mining's first year; the AI lease's first full year live (6-month... build -> year 2)
+    assert v.mining_ebitda_usd == pytest.approx(c.mining.cash_flows_usd[1])
+    k = v.ai_stabilised_year
+    assert k == math.ceil(c.build_months / 12) + 1
+    lr = a.discount_rate + a.spread_neocloud_backstop
+    capex_pv = sum(x / (1 + lr) ** t for t, x in enumerate(c.ai_lease.capex_by_year_usd))
+    assert v.conversion_capex_pv_usd == pytest.approx(capex_pv)
+    assert v.ev_mining_usd == pytest.approx(a.ev_ebitda_miner * max(0.0, v.mining_ebitda_usd))
+    assert v.ev_ai_usd < a.ev_ebitda_datacenter * v.ai_ebitda_usd - capex_pv + 1  # discounted, net of capex
+    assert v.uplift_usd == pytest.approx(v.ev_ai_usd - v.ev_mining_usd)
+    # no energized MW (unknown or zero): no operating EBITDA, no multiple view
+    assert e.site_paths(_site(energized_mw=None), a).valuation is None
+    assert e.site_paths(_site(energized_mw=0.0, interconnection_status="in_queue"), a).valuation is None
 
 
 def test_s19j_pro_is_29_5_j_per_th_and_default_fleet_is_the_public_miner_average():

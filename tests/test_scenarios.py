@@ -103,3 +103,26 @@ def test_market_dataset_is_sourced():
     assert all(d.source for d in market.LEASE_DEALS) and all(c.source for c in market.CAPEX_RANGES)
     assert market.FIGURES["equinix_xscale_mw"].value == 292
     assert max(d.usd_m_per_mw_year for d in market.LEASE_DEALS) == 2.26
+
+
+def test_tornado_moves_rates_and_zeros_by_a_stated_absolute_step():
+    from planner.model.assumptions import default_assumptions
+    from planner.model.chart_data import TornadoData
+    from planner.model.scenarios import tornado
+    from planner.model.site import Site
+
+    site = Site.create(site_id="TS", name="t", power_capacity_mw=100.0, energized_mw=100.0,
+                       power_price_usd_per_mwh=40.0, country="US", admin1="TX")
+    a = default_assumptions()
+    assert a.btc_price_growth_per_year == 0
+    bars = {b.key: b for b in tornado(site, a, keys=["btc_price_growth_per_year", "discount_rate", "btc_price_usd"])
+            ["mining"]}
+    g = bars["btc_price_growth_per_year"]   # +-20 % of 0 is nothing; the old rule moved it by 40 points a year
+    assert (g.value_low, g.value_high, g.step) == (pytest.approx(-0.05), pytest.approx(0.05), "\u00b15 pp")
+    assert g.row_label == "BTC price growth (-5 to 5 %/yr)"
+    d = bars["discount_rate"]
+    assert (d.value_low, d.value_high, d.step) == (pytest.approx(0.08), pytest.approx(0.12), "\u00b12 pp")
+    p = bars["btc_price_usd"]
+    assert p.step == "\u00b120 %" and p.row_label == "BTC price ($72,000 to $108,000/BTC)"
+    steps = TornadoData("mining", list(bars.values()), 0.0).steps
+    assert "\u00b120 %" in steps and "\u00b15 pp" in steps and "\u00b12 pp" in steps

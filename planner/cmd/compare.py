@@ -29,6 +29,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
+def bridge_meaning(comp: Any) -> str:
+    """What the best conversion year means next to the paths (N = 0 is the AI lease path, N = H mining)."""
+    n = comp.best_bridge_year
+    if n == 0:
+        return "converting now: the AI lease path"
+    if n is not None and n >= comp.years:
+        return "never converting: the mining path"
+    return "a path of its own, listed as 'bridge'"
+
+
 def format_comparison(comp: Any, a: Any, name: str = "") -> str:
     """Human-readable comparison with drivers (units and sources)."""
     from planner.model.drivers import site_drivers
@@ -47,16 +57,16 @@ def format_comparison(comp: Any, a: Any, name: str = "") -> str:
         share = "n/a" if p.terminal_share is None else _pct(p.terminal_share)
         lines.append(f"  {key:<9} {_m(p.npv_usd):>9} {_m(p.npv_excl_terminal_usd):>9} {share:>8} {_pct(p.irr):>7} "
                      f"{_pct(p.equity_irr):>8} {dscr:>8}  {p.option}")
-    for key in ("mining", "ai_lease", "hybrid"):
+    for key in ("mining", "ai_lease", "hybrid", "sell"):
         p = getattr(comp, key)
         if p is not None and p.unavailable_reason:
-            lines.append(f"  {key}: not available ({p.unavailable_reason})")
+            lines.append(f"  {key:<9} {p.unavailable_reason}")
     lines.append("  annual cash flows, $M (year 0 .. H; year H includes the terminal value):")
     for key, p in comp.all_paths.items():
         lines.append(f"    {key:<9} " + " ".join(f"{v / 1e6:,.0f}" for v in p.cash_flows_usd))
     if comp.best_bridge_year is not None:
         lines.append(f"  bridge: keep mining, sign the lease at the end of year N; best N = {comp.best_bridge_year} "
-                     f"(NPV {_m(float(comp.bridge_npv_usd[comp.best_bridge_year]))} $M)")
+                     f"(NPV {_m(float(comp.bridge_npv_usd[comp.best_bridge_year]))} $M; {bridge_meaning(comp)})")
     for k, (lo, hi) in comp.energized_range.items():
         lines.append(f"  energized MW unknown: {k} NPV {_m(lo)} $M (nothing energized) to {_m(hi)} $M (all energized)")
     notes = list(comp.notes) + [f"{k}: {n}" for k, p in comp.all_paths.items() for n in p.notes]

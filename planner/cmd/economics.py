@@ -111,6 +111,11 @@ def _m(usd: float | None) -> str:
     return "-" if usd is None else f"{usd / 1e6:,.1f}"
 
 
+def _npv(p: Any) -> str:
+    """A path's NPV in $M, or n/a when the path is not available (e.g. energized MW unknown), never 0."""
+    return "n/a" if p is None or p.unavailable_reason else _m(p.npv_usd)
+
+
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{x * 100:.1f}%"
 
@@ -178,11 +183,12 @@ def run(args: argparse.Namespace) -> int:
             continue
         ai = c.ai_lease
         share = ai.terminal_share
-        print(f"{c.site_id:<10} {c.best_path or '-':<9} {_m(c.mining.npv_usd):>9} {_m(ai.npv_usd):>9} "
+        print(f"{c.site_id:<10} {c.best_path or '-':<9} {_npv(c.mining):>9} {_m(ai.npv_usd):>9} "
               f"{_m(ai.npv_excl_terminal_usd):>9} {_pct(share) if share is not None else 'n/a':>8} "
               f"{_m(c.hybrid.npv_usd) if c.hybrid.unavailable_reason is None else 'n/a':>9} "
-              f"{_m(c.sell.npv_usd):>8} {_pct(ai.irr):>7} {_pct(ai.equity_irr):>8}")
-    print("AI ex-TV: NPV without the terminal (exit) value; TV share: that value's share of the NPV. "
+              f"{_npv(c.sell):>8} {_pct(ai.irr):>7} {_pct(ai.equity_irr):>8}")
+    print("AI ex-TV: NPV without the terminal (exit) value; TV share: that value's share of the NPV; n/a: energized MW "
+          "unknown (enter them; `compare` prints the range). "
           "`planner compare PROJECT --site ID` prints one site's drivers with units and sources.")
     print_drivers(assumption_drivers(a))
     return 0

@@ -179,6 +179,15 @@ class TornadoData:
     base_npv_usd: float
     swing: float = 0.2
     max_bars: int = 10
+    #: Why there are no bars (e.g. energized MW unknown), shown in place of the chart.
+    empty_reason: str = ""
+
+    @property
+    def steps(self) -> str:
+        """How the inputs were moved (``+-20 %; +-5 pp; +-2 pp``): relative, or absolute for rates and zeros."""
+        from planner.model.scenarios import step_summary
+
+        return step_summary(list(self.bars)[: self.max_bars])
 
 
 # -- hybrid --------------------------------------------------------------------------------------

@@ -533,8 +533,11 @@ def breakeven_hashprice_usd_per_ph_day(j_per_th: float, usd_per_mwh: float, pue_
     return hashcost_usd_per_ph_day(j_per_th, usd_per_mwh) * pue_mining / (1.0 - pool_fee)
 
 
+#: How a path that depends on unknown energized MW reads (mining, selling): never $0.
+NEEDS_ENERGIZED = "n/a (enter energized MW)"
 PATH_LABELS = {"mining": "Stay a miner", "ai_lease": "Convert to AI/HPC lease",
-               "hybrid": "Hybrid (AI + flexible mining)", "sell": "Sell the site"}
+               "hybrid": "Hybrid (AI + flexible mining)", "sell": "Sell the site",
+               "bridge": "Mine, then convert (bridge)"}
 #: Capex items that belong to the data hall (paid by the tenant when the fit-out is tenant-funded).
 HALL_UPGRADES = frozenset({"dlc_retrofit", "hall_buildout", "rack_density"})
 
@@ -620,7 +623,9 @@ class PathResult:
         return {
             "label": self.label, "option": self.option, "available": self.unavailable_reason is None,
             "unavailable_reason": self.unavailable_reason,
-            "npv_usd": _r(self.npv_usd), "irr": _r(self.irr, 6), "npv_excl_terminal_usd": _r(self.npv_excl_terminal_usd),
+            # an unavailable path has no NPV (never 0: unknown is not zero)
+            "npv_usd": None if self.unavailable_reason else _r(self.npv_usd), "irr": _r(self.irr, 6),
+            "npv_excl_terminal_usd": None if self.unavailable_reason else _r(self.npv_excl_terminal_usd),
             "irr_excl_terminal": _r(self.irr_excl_terminal, 6),
             "terminal_value_usd": _r(self.terminal_value_usd), "terminal_value_pv_usd": _r(self.terminal_value_pv_usd),
             "terminal_share": _r(self.terminal_share, 6),
@@ -643,7 +648,14 @@ def _r(v: float | None, nd: int = 2) -> float | None:
 
 @dataclass(frozen=True)
 class ValuationEstimate:
-    """Implied enterprise-value uplift from EV/EBITDA multiples, net of the conversion capex. An estimate."""
+    """A market-multiple view of converting (secondary to the NPVs; not a valuation).
+
+    Each path's own EBITDA times an editable EV/EBITDA multiple: mining = the site's first-year mining
+    EBITDA (energized MW only) x the miners' multiple; AI = the AI lease path's first full year of NOI x
+    the data-center multiple, discounted from that year at the lease rate, less the present value of the
+    conversion capex, plus the mining cash until the halls go live. ``uplift_usd`` = AI - mining.
+    None on a comparison when energized MW are unknown or zero (no operating EBITDA to apply a multiple to).
+    """
 
     label: str
     mining_ebitda_usd: float
@@ -655,6 +667,10 @@ class ValuationEstimate:
     uplift_usd: float
     uplift_usd_per_mw: float
     conversion_capex_usd: float = 0.0
+    #: Year whose NOI the data-center multiple applies to (first full year of AI operation).
+    ai_stabilised_year: int = 0
+    #: Present value of the conversion capex deducted from the AI side.
+    conversion_capex_pv_usd: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -705,6 +721,9 @@ class PathComparison:
     bridge_capex_year: np.ndarray = field(default_factory=lambda: np.zeros(0))
     #: Cash flows (years 0..H, terminal value in year H) of the bridge path for each N, shape (H + 1, H + 1).
     bridge_cash_flows_usd: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    #: The bridge at its best conversion year when that is a genuinely different path (0 < N < H): a
+    #: candidate of :attr:`best_path`. N = 0 is the AI lease path itself, N = H the mining path.
+    bridge: PathResult | None = None
 
     @property
     def paths(self) -> dict[str, PathResult]:
@@ -714,10 +733,12 @@ class PathComparison:
 
     @property
     def all_paths(self) -> dict[str, PathResult]:
-        """Available paths including the "sell the site" baseline."""
+        """Available paths including the "sell the site" baseline and, when it is a different path, the bridge."""
         out = self.paths
         if self.sell is not None and self.sell.unavailable_reason is None:
             out["sell"] = self.sell
+        if self.bridge is not None:
+            out["bridge"] = self.bridge
         return out
 
     @property
@@ -733,7 +754,8 @@ class PathComparison:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe comparison (the ``compare --json`` object)."""
-        paths = {"mining": self.mining, "ai_lease": self.ai_lease, "hybrid": self.hybrid, "sell": self.sell}
+        paths = {"mining": self.mining, "ai_lease": self.ai_lease, "hybrid": self.hybrid, "sell": self.sell,
+                 "bridge": self.bridge}
         return {
             "site_id": self.site_id, "best_path": self.best_path, "horizon_years": self.years,
             "unavailable_reason": self.unavailable_reason,
@@ -754,7 +776,13 @@ class PathComparison:
             "valuation_estimate": None if self.valuation is None else {
                 "label": self.valuation.label, "uplift_usd": _r(self.valuation.uplift_usd),
                 "ev_mining_usd": _r(self.valuation.ev_mining_usd), "ev_ai_usd": _r(self.valuation.ev_ai_usd),
-                "conversion_capex_usd": _r(self.valuation.conversion_capex_usd)},
+                "conversion_capex_usd": _r(self.valuation.conversion_capex_usd),
+                "conversion_capex_pv_usd": _r(self.valuation.conversion_capex_pv_usd),
+                "mining_ebitda_usd": _r(self.valuation.mining_ebitda_usd),
+                "ai_ebitda_usd": _r(self.valuation.ai_ebitda_usd),
+                "ai_stabilised_year": self.valuation.ai_stabilised_year,
+                "miner_multiple": self.valuation.miner_multiple,
+                "datacenter_multiple": self.valuation.datacenter_multiple},
             "notes": list(self.notes),
         }
 
@@ -1465,7 +1493,7 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
             mining = dataclasses.replace(mining, notes=mining.notes + (
                 f"building the {build_mw:,.0f} MW not yet mining would lower the NPV to {built.npv_usd / 1e6:,.1f} $M",))
 
-    # -- AI lease: the installed fleet is sold at signing ----------------------------------------------
+    # -- AI lease: sign now; the installed fleet mines through the build and is sold at first AI capacity --
     it_ai = min(gross * a.critical_it_ratio, gross / a.pue_ai)
     if it_ai < gross * a.critical_it_ratio:
         notes.append(f"critical IT capped at {it_ai:g} MW so that IT * PUE fits the {gross:g} MW interconnect")
@@ -1475,18 +1503,24 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
     fitout_usd = float(sum(i.usd for i in items if i.usd is not None and i.key == "fitout"))
     ai_capex = fitout_usd + upgrades_usd
     ai_draw_ratio = float(sim.ai_mw.mean() / params.it_mw) if params.it_mw > 0 else a.pue_ai
-    fleet_sale = ctx.resale_usd_per_mw(fleet_j, 0) * fleet_mw
-    lease = _lease_schedule(ctx, it_ai, 0, build_months, ai_capex)
+    bridge_lease = _Lease(ctx, it_ai, build_months, ai_capex)
+    lease = bridge_lease.at(0)
     lease_cash = lease["noi"] - lease["capex"] - lease["relet"]
-    lease_cash[0] += fleet_sale
+    # Converting now = the bridge path converting in year 0 (one rule for both; docs/economics.md "Bridge"):
+    # the energized MW keep mining until the halls go live, when the machines are sold.
+    ai_mining_cash = installed_blocks[0].until(lease["start_month"], h_years)
     ai_mwh = _annual(lease["live_share"] * it_ai * ai_draw_ratio * hours_per_month, h_years)
     ai_notes = [f"first capacity after {build_months:g} months: {build_basis}"]
-    ai = _path("ai_lease", ctx, gross, lease_cash=lease_cash, tv_lease=a.ai_exit_multiple_noi * lease["run_rate_noi"],
+    if fleet_mw > 0:
+        ai_notes.append(f"installed fleet ({fleet_mw:,.0f} MW) mines through the build and is sold at first AI "
+                        f"capacity (month {lease['start_month']})")
+    ai = _path("ai_lease", ctx, gross, mining_cash=ai_mining_cash, lease_cash=lease_cash,
+               tv_lease=a.ai_exit_multiple_noi * lease["run_rate_noi"],
                capex_by_year=lease["capex"], operating_usd=float(lease["noi"][1:].sum()), mwh=ai_mwh,
                streams={"lease_revenue": lease["lease_revenue"], "lease_noi": lease["lease_noi"],
                         "fitout_capex": fitout_usd, "upgrades_capex": upgrades_usd,
                         "relet_capex": float(lease["relet"].sum()), "prepayment": lease["prepay"],
-                        "fleet_resale": fleet_sale},
+                        "mining_until_conversion": float(ai_mining_cash.sum())},
                notes=ai_notes, option=f"{a.lease_term_years}-yr lease, {a.fitout_funded_by}-funded")
 
     # -- hybrid: AI tenant plus a mining block in the headroom -----------------------------------------
@@ -1515,9 +1549,14 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
             z = np.zeros(h_years + 1)
             hb = _Block(z, z, z, z, z, {}, [])
         hb_capex_mine = (ctx.fleet_usd_per_mw(0) + a.mining_capex_usd_per_mw) * hb_new
-        surplus_sale = ctx.resale_usd_per_mw(fleet_j, 0) * (fleet_mw - hb_installed)
-        m_cash = hb.cash.copy()
-        m_cash[0] += surplus_sale - hb_capex_mine
+        surplus = fleet_mw - hb_installed  # machines the hybrid does not keep: mine until the halls go live, then sold
+        if surplus > 1e-9:
+            sblk = _run_block(ctx, mine_1mw, [("installed", surplus, fleet_j, first_existing)])
+            surplus_cash = sblk.until(hb_lease["start_month"], h_years)
+        else:
+            surplus_cash = np.zeros(h_years + 1)
+        m_cash = hb.cash + surplus_cash
+        m_cash[0] -= hb_capex_mine
         l_cash = hb_lease["noi"] - hb_lease["capex"] - hb_lease["relet"]
         capex_y = hb_lease["capex"].copy()
         capex_y[0] += hb_capex_mine
@@ -1528,7 +1567,8 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
             tv_lease=a.ai_exit_multiple_noi * hb_lease["run_rate_noi"], capex_by_year=capex_y,
             operating_usd=float(hb.op[1:].sum() + hb_lease["noi"][1:].sum()), mwh=hb_mwh,
             streams={**hb.streams, "fleet_refresh_capex": float(hb.refresh.sum()),
-                     "fleet_resale": float(hb.resale.sum() + surplus_sale), "lease_revenue": hb_lease["lease_revenue"],
+                     "fleet_resale": float(hb.resale.sum()), "surplus_fleet_until_conversion": float(surplus_cash.sum()),
+                     "lease_revenue": hb_lease["lease_revenue"],
                      "lease_noi": hb_lease["lease_noi"], "relet_capex": float(hb_lease["relet"].sum())},
             notes=[f"mining: {x}" for x in hb.notes],
             option=f"{params.it_mw:,.0f} MW IT + {cap:,.0f} MW mining")
@@ -1546,7 +1586,6 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
     bridge = np.zeros(h_years + 1)
     bridge_capex_year = np.zeros(h_years + 1)
     bridge_cash = np.zeros((h_years + 1, h_years + 1))
-    bridge_lease = _Lease(ctx, it_ai, build_months, ai_capex)
     for nconv in range(h_years + 1):
         if nconv == h_years:
             bridge[nconv] = mining.npv_usd
@@ -1563,16 +1602,36 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
         bridge_cash[nconv] = m_cash + l_cash
         bridge_cash[nconv, -1] += tv
     best_n = int(np.argmax(bridge))
+    bridge_res: PathResult | None = None
+    if 0 < best_n < h_years and fleet_mw > 0:  # mining N more years, then converting, is a path of its own
+        at = bridge_lease.at(12 * best_n)
+        b_mining = installed_blocks[0].until(at["start_month"], h_years)
+        bridge_res = _path(
+            "bridge", ctx, gross, mining_cash=b_mining, lease_cash=at["noi"] - at["capex"] - at["relet"],
+            tv_lease=a.ai_exit_multiple_noi * at["run_rate_noi"], capex_by_year=at["capex"],
+            operating_usd=float(at["noi"][1:].sum()),
+            mwh=_annual(at["live_share"] * it_ai * ai_draw_ratio * hours_per_month, h_years),
+            streams={"lease_revenue": at["lease_revenue"], "lease_noi": at["lease_noi"],
+                     "mining_until_conversion": float(b_mining.sum())},
+            notes=[f"keep mining the installed fleet, sign the lease at the end of year {best_n}, sell the "
+                   f"machines at first AI capacity (month {at['start_month']})"],
+            option=f"mine {best_n} yr, then {a.lease_term_years}-yr lease")
 
-    ai_ebitda = ctx.lease_rate * 1000.0 * 12.0 * it_ai * a.noi_margin
-    ev_m = a.ev_ebitda_miner * mining_ebitda
-    ev_ai = a.ev_ebitda_datacenter * ai_ebitda
-    uplift = ev_ai - ev_m - ai_capex
-    valuation = ValuationEstimate(
-        "Estimate from editable EV/EBITDA multiples (miners vs data-center operators), net of the conversion "
-        "capex; not a valuation", mining_ebitda, ai_ebitda, a.ev_ebitda_miner, a.ev_ebitda_datacenter, ev_m, ev_ai,
-        uplift, uplift / gross, ai_capex)
-
+    valuation: ValuationEstimate | None = None
+    stab = int(math.ceil(lease["start_month"] / 12.0)) + 1  # first year the halls are live all 12 months
+    if energized and energized > 0 and it_ai > 0 and stab <= h_years:
+        lr = ctx.rate + _spread(a)
+        ai_ebitda = float(lease["noi"][stab])
+        capex_pv = npv(lr, lease["capex"])
+        ev_ai = (a.ev_ebitda_datacenter * ai_ebitda / (1.0 + lr) ** (stab - 1) - capex_pv
+                 + npv(ctx.rate, ai_mining_cash))
+        ev_m = a.ev_ebitda_miner * max(0.0, mining_ebitda)
+        valuation = ValuationEstimate(
+            f"Market-multiple view, secondary to the NPVs (not a valuation): AI at {a.ev_ebitda_datacenter:g}x its "
+            f"year-{stab} NOI (first full year live) discounted to today, less the conversion capex (present value), "
+            f"vs mining at {a.ev_ebitda_miner:g}x its first-year EBITDA; multiples are editable estimates",
+            mining_ebitda, ai_ebitda, a.ev_ebitda_miner, a.ev_ebitda_datacenter, ev_m, ev_ai, ev_ai - ev_m,
+            (ev_ai - ev_m) / gross, ai_capex, stab, capex_pv)
     energized_range: dict[str, tuple[float, float]] = {}
     if energized is None and _with_range:
         full = site_paths(site, a, years, readiness=readiness, _energized_override=gross, _with_range=False)
@@ -1580,6 +1639,13 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
             q = full.all_paths.get(name)
             if p.unavailable_reason is None and q is not None:
                 energized_range[name] = (p.npv_usd, q.npv_usd)
+    if energized is None:  # mining and selling depend on the unknown: n/a with the range, never $0
+        def _needs_energized(name: str) -> PathResult:
+            lo_hi = energized_range.get(name)
+            rng = "" if lo_hi is None else (f": NPV ${lo_hi[0] / 1e6:,.1f}M with nothing energized to "
+                                            f"${lo_hi[1] / 1e6:,.1f}M with all {gross:g} MW energized")
+            return _unavailable(name, f"{NEEDS_ENERGIZED}{rng}", h_years)
+        mining, sell = _needs_energized("mining"), _needs_energized("sell")
     comp = PathComparison(
         sid, h_years, gross, it_ai, price, site.asic_model if site.asic_model in a.catalogue else f"{fleet_j:g} J/TH",
         mining, ai, hybrid_res, bridge, best_n, valuation, tuple(notes), None, sell,
@@ -1587,7 +1653,7 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
         fleet_mw=fleet_mw, fleet_j_per_th=fleet_j, fleet_age_years=fleet_age, fleet_source=fleet_src,
         build_months=build_months, build_basis=build_basis, capex_items=items, breakeven_usd_per_mwh=be_today,
         site_cost_usd_per_ph_day=site_cost, energized_range=energized_range, bridge_capex_year=bridge_capex_year,
-        bridge_cash_flows_usd=bridge_cash)
+        bridge_cash_flows_usd=bridge_cash, bridge=bridge_res)
     _check_finite(comp)
     return comp
 

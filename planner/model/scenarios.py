@@ -21,6 +21,13 @@ TORNADO_KEYS: tuple[str, ...] = (
 )
 PATHS: tuple[str, ...] = ("mining", "ai_lease", "hybrid")
 
+#: Absolute steps (in the model unit) of the tornado for rates and for inputs whose base is 0: a relative
+#: +-20 % of a 0 %/yr growth is no move at all, and of a 10 %/yr discount rate only 2 points.
+RATE_STEP = 0.05                                    # rates (1/yr): +-5 percentage points...
+RATE_STEPS: dict[str, float] = {"discount_rate": 0.02, "lease_escalator_per_year": 0.01}  # ...except these
+SHARE_STEP_AT_ZERO = 0.05                           # a share (fraction) at 0: +-5 percentage points
+POWER_PRICE_STEP_AT_ZERO = 10.0                     # a site power price of 0 $/MWh: +-10 $/MWh
+
 
 class TornadoBar(NamedTuple):
     """NPV of one path with one assumption at its low and high value (the others at base)."""
@@ -31,11 +38,44 @@ class TornadoBar(NamedTuple):
     npv_high: float
     value_low: float
     value_high: float
+    #: How the input was moved, e.g. "+-20 %" (relative) or "+-5 pp" (absolute percentage points).
+    step: str = ""
 
     @property
     def swing_usd(self) -> float:
         """Width of the bar (|high - low|)."""
         return abs(self.npv_high - self.npv_low)
+
+    @property
+    def range_text(self) -> str:
+        """The low and high input values as people read them (``-5 to 5 %/yr``, ``$36 to $54/MWh``)."""
+        key = "power_price_usd_per_mwh" if self.key == "power_price_usd_per_mwh" else self.key
+        spec = ASSUMPTIONS.get(key)
+        if spec is None:
+            return f"{self.value_low:,.4g} to {self.value_high:,.4g}"
+        lo, hi = spec.display(self.value_low), spec.display(self.value_high)
+        n = 0
+        while n < min(len(lo), len(hi)) and lo[-1 - n] == hi[-1 - n]:
+            n += 1
+        tail = hi[len(hi) - n:] if n else ""
+        cut = min((tail.find(c) for c in " /x%" if c in tail), default=-1)
+        if cut >= 0 and tail[cut:].strip():  # one unit for both ends: "$56 to $84/MWh", "-5 to 5 %/yr"
+            lo = lo[: len(lo) - len(tail) + cut].rstrip()
+        return f"{lo} to {hi}"
+
+    @property
+    def row_label(self) -> str:
+        """The bar's label with the values used: ``BTC price growth (-5 to 5 %/yr)``."""
+        return f"{self.label} ({self.range_text})"
+
+
+def step_summary(bars: Sequence[TornadoBar]) -> str:
+    """The steps used by ``bars`` in one phrase, most common first (``+-20 %; rates +-5 pp``)."""
+    seen: dict[str, int] = {}
+    for b in bars:
+        if b.step:
+            seen[b.step] = seen.get(b.step, 0) + 1
+    return "; ".join(sorted(seen, key=lambda k: -seen[k]))
 
 
 def compare_scenarios(site: Site, settings: Mapping[str, Any] | None = None,
@@ -47,29 +87,46 @@ def compare_scenarios(site: Site, settings: Mapping[str, Any] | None = None,
     return {n: site_paths(site, assumptions_from_settings(settings, scenario=n)) for n in names}
 
 
-def _swing_values(key: str, base: float, swing: float) -> tuple[float, float]:
+def _pp(step: float) -> str:
+    return f"\u00b1{step * 100:g} pp"
+
+
+def _swing_values(key: str, base: float, swing: float) -> tuple[float, float, str]:
+    """Low and high value of ``key`` around ``base`` and the step as text.
+
+    Rates (1/yr) move by an absolute step in percentage points (:data:`RATE_STEP`, :data:`RATE_STEPS`);
+    a share at 0 by :data:`SHARE_STEP_AT_ZERO`; any other input at 0 by ``swing`` times its default;
+    everything else by ``swing`` relative. Clamped to the valid range (integers rounded outwards).
+    """
     spec = ASSUMPTIONS[key]
     lo_lim = -math.inf if spec.minimum is None else spec.minimum
     hi_lim = math.inf if spec.maximum is None else spec.maximum
-    if base == 0:  # +-20 % of zero is zero: swing by a share of the valid range instead
-        width = (hi_lim - lo_lim) if math.isfinite(hi_lim - lo_lim) else 1.0
-        lo, hi = base - swing * width / 2, base + swing * width / 2
+    if spec.unit == "1/yr":
+        step = RATE_STEPS.get(key, RATE_STEP)
+        lo, hi, text = base - step, base + step, _pp(step)
+    elif base == 0 and (spec.unit == "fraction" or spec.unit.startswith("fraction ")):
+        lo, hi, text = -SHARE_STEP_AT_ZERO, SHARE_STEP_AT_ZERO, _pp(SHARE_STEP_AT_ZERO)
+    elif base == 0:
+        step = swing * abs(float(spec.default or 0.0)) or swing
+        lo, hi, text = -step, step, f"\u00b1{spec.display(step)}"
     else:
         lo, hi = sorted((base * (1 - swing), base * (1 + swing)))
+        text = f"\u00b1{swing * 100:g} %"
     lo, hi = max(lo_lim, lo), min(hi_lim, hi)
     if spec.kind == "int":
         lo, hi = math.floor(lo), math.ceil(hi)
         lo, hi = max(lo_lim, lo), min(hi_lim, hi)
-    return float(lo), float(hi)
+    return float(lo), float(hi), text
 
 
 def tornado(site: Site, assumptions: Assumptions, keys: Sequence[str] | None = None,
             swing: float = 0.2) -> dict[str, list[TornadoBar]]:
     """One-at-a-time sensitivity of each path's NPV: ``{path: [TornadoBar, ...]}``, widest bar first.
 
-    Each key is moved to ``value * (1 -+ swing)`` clamped to its valid range (a value of 0 moves by
-    ``swing`` times half the range). ``power_price_usd_per_mwh`` moves the site's own price when it
-    has one. Paths that are unavailable for the site are left out.
+    Each key is moved to ``value * (1 -+ swing)`` clamped to its valid range, except rates and zero
+    values, which move by a stated absolute step (see :func:`_swing_values`); each bar carries its
+    low/high values and its step. ``power_price_usd_per_mwh`` moves the site's own price when it has
+    one. Paths that are unavailable for the site are left out.
     """
     if not 0 < swing < 1:
         raise AssumptionError(f"tornado swing = {swing!r} must be between 0 and 1 (e.g. 0.2 for +-20 %)")
@@ -89,12 +146,14 @@ def tornado(site: Site, assumptions: Assumptions, keys: Sequence[str] | None = N
                       else assumptions[k])
         if site_price:
             lo, hi = sorted((value * (1 - swing), value * (1 + swing)))
+            step = f"\u00b1{swing * 100:g} %"
             if value == 0:
-                lo, hi = -10.0 * swing, 10.0 * swing
+                lo, hi = -POWER_PRICE_STEP_AT_ZERO, POWER_PRICE_STEP_AT_ZERO
+                step = f"\u00b1${POWER_PRICE_STEP_AT_ZERO:g}/MWh"
             low = site_paths(site.replace(power_price_usd_per_mwh=lo), assumptions)
             high = site_paths(site.replace(power_price_usd_per_mwh=hi), assumptions)
         else:
-            lo, hi = _swing_values(k, value, swing)
+            lo, hi, step = _swing_values(k, value, swing)
             low = site_paths(site, assumptions.replace(**{k: lo}))
             high = site_paths(site, assumptions.replace(**{k: hi}))
         for p in out:
@@ -102,7 +161,7 @@ def tornado(site: Site, assumptions: Assumptions, keys: Sequence[str] | None = N
             if pl is None or ph is None:
                 continue
             label = "Site all-in power price" if site_price else ASSUMPTIONS[k].label
-            out[p].append(TornadoBar(k, label, pl.npv_usd, ph.npv_usd, lo, hi))
+            out[p].append(TornadoBar(k, label, pl.npv_usd, ph.npv_usd, lo, hi, step))
     for p in out:
         out[p].sort(key=lambda b: b.swing_usd, reverse=True)
     return out

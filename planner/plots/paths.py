@@ -8,7 +8,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from planner.fmt import fmt_fraction_pct, fmt_usd_m
-from planner.model.assumptions import ASSUMPTIONS
 from planner.model.chart_data import PATH_SHORT, TornadoData
 from planner.model.economics import PathComparison
 from planner.plots.base import Chart, hbars, message_chart, reset_plot, row_labels, text_label
@@ -25,7 +24,7 @@ def paths_cash_chart(plot: pg.PlotItem, comp: PathComparison) -> Chart:
     title = "Annual cash flow by path"
     if comp.unavailable_reason or not comp.paths:
         return message_chart(plot, title, comp.unavailable_reason or "No path available for this site")
-    reset_plot(plot, title, "Year", "Operating cash flow ($M/yr)", legend_cols=2)
+    reset_plot(plot, title, "Year", "Cash flow ($M/yr)", legend_cols=2)
     years = np.arange(1, comp.years + 1, dtype=float)
     values: dict[str, Any] = {"years": years}
     for name, p in comp.paths.items():
@@ -58,14 +57,15 @@ def paths_npv_chart(plot: pg.PlotItem, comp: PathComparison) -> Chart:
     if comp.unavailable_reason:
         return message_chart(plot, title, comp.unavailable_reason)
     reset_plot(plot, f"NPV by path ({comp.years} yr)", "", "NPV ($M)", legend=True, legend_cols=2)
-    by_name = {"mining": comp.mining, "ai_lease": comp.ai_lease, "hybrid": comp.hybrid, "sell": comp.sell}
+    by_name = {"mining": comp.mining, "ai_lease": comp.ai_lease, "hybrid": comp.hybrid, "sell": comp.sell,
+               "bridge": comp.bridge}  # the bridge only when it is a path of its own (mine N years, then convert)
     names = [n for n, p in by_name.items() if p is not None]
     xs = np.arange(len(names), dtype=float)
     npvs = np.array([by_name[n].npv_usd / 1e6 for n in names])
     ex_tv = np.array([by_name[n].npv_excl_terminal_usd / 1e6 for n in names])
     best = comp.best_path
     span = float(max(np.abs(npvs).max(), np.abs(ex_tv).max(), 1.0))
-    short = {**PATH_SHORT, "sell": "Sell"}
+    short = {**PATH_SHORT, "sell": "Sell", "bridge": "Mine, then AI"}
     named_npv = named_ex = False
     for i, (x, n, v) in enumerate(zip(xs, names, npvs)):
         p = by_name[n]
@@ -115,11 +115,11 @@ def paths_npv_chart(plot: pg.PlotItem, comp: PathComparison) -> Chart:
 
 
 def tornado_chart(plot: pg.PlotItem, data: TornadoData) -> Chart:
-    """Tornado of NPV sensitivity: each assumption at -swing and +swing, widest bar on top."""
-    title = f"NPV sensitivity, {PATH_SHORT.get(data.path, data.path)} (each input \u00b1{data.swing * 100:.0f} %)"
+    """Tornado of NPV sensitivity: each assumption at its low and high value (written on its row), widest on top."""
     bars = list(data.bars)[: data.max_bars]
+    title = f"NPV sensitivity, {PATH_SHORT.get(data.path, data.path)}" + (f" ({data.steps})" if bars else "")
     if not bars:
-        return message_chart(plot, title, "No sensitivity data for this path")
+        return message_chart(plot, title, data.empty_reason or "No sensitivity data for this path")
     n = len(bars)
     reset_plot(plot, title, "NPV ($M)", "", legend_cols=2)
     plot.getViewBox().invertY(True)
@@ -127,12 +127,10 @@ def tornado_chart(plot: pg.PlotItem, data: TornadoData) -> Chart:
     ys = np.arange(n, dtype=float)
     low = np.array([b.npv_low for b in bars]) / 1e6
     high = np.array([b.npv_high for b in bars]) / 1e6
-    hbars(plot, ys, base, low - base, mk_brush("#e66101", 220), name=f"input -{data.swing * 100:.0f} %",
-          height=0.64)
-    hbars(plot, ys, base, high - base, mk_brush("#5e3c99", 220), name=f"input +{data.swing * 100:.0f} %",
-          height=0.64)
+    hbars(plot, ys, base, low - base, mk_brush("#e66101", 220), name="input at its low value", height=0.64)
+    hbars(plot, ys, base, high - base, mk_brush("#5e3c99", 220), name="input at its high value", height=0.64)
     inf_line(plot, base, 90, mk_pen("#111111", 1.4))
-    row_labels(plot, ys, [b.label for b in bars], max_chars=30)
+    row_labels(plot, ys, [b.row_label for b in bars], max_chars=48)
     lo = float(min(low.min(), high.min(), base))
     hi = float(max(low.max(), high.max(), base))
     pad = (hi - lo or 1.0) * 0.08
@@ -145,11 +143,13 @@ def tornado_chart(plot: pg.PlotItem, data: TornadoData) -> Chart:
         if not 0 <= i < n:
             return None
         b = bars[i]
-        unit = ASSUMPTIONS[b.key].unit if b.key in ASSUMPTIONS else ""
-        return (f"{b.label}: {b.value_low:,.4g} \u2192 NPV {fmt_usd_m(b.npv_low)}; {b.value_high:,.4g} \u2192 NPV "
-                f"{fmt_usd_m(b.npv_high)} {('(' + unit + ')') if unit else ''} \u00b7 swing {fmt_usd_m(b.swing_usd)}")
+        return (f"{b.label} ({b.step}): {b.range_text}; NPV {fmt_usd_m(b.npv_low)} at the low value, "
+                f"{fmt_usd_m(b.npv_high)} at the high value \u00b7 swing {fmt_usd_m(b.swing_usd)}")
 
-    return Chart(hover, {"keys": [b.key for b in bars], "low_musd": low, "high_musd": high, "base_musd": base})
+    return Chart(hover, {"keys": [b.key for b in bars], "labels": [b.row_label for b in bars],
+                         "steps": [b.step for b in bars], "value_low": [b.value_low for b in bars],
+                         "value_high": [b.value_high for b in bars], "low_musd": low, "high_musd": high,
+                         "base_musd": base})
 
 
 def bridge_chart(plot: pg.PlotItem, comp: PathComparison) -> Chart:
@@ -159,7 +159,7 @@ def bridge_chart(plot: pg.PlotItem, comp: PathComparison) -> Chart:
         return message_chart(plot, title, comp.unavailable_reason or "No bridge-path data")
     npv = comp.bridge_npv_usd / 1e6
     ns = np.arange(npv.size, dtype=float)
-    reset_plot(plot, title, "Conversion year N (0 = convert now, last = never)", "NPV ($M)", legend_cols=2)
+    reset_plot(plot, title, "Conversion year N (0 = now, last = never)", "NPV ($M)", legend_cols=2)
     curve(plot, ns, npv, pen=mk_pen(PATH_COLOURS["hybrid"], 2.2), symbol="o", symbolSize=6,
                symbolBrush=PATH_COLOURS["hybrid"], symbolPen=None, name="NPV if converted in year N")
     best = comp.best_bridge_year

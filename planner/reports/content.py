@@ -22,7 +22,7 @@ from planner.gis.kinds import kinds_feeding
 from planner.model.assumptions import ASSUMPTIONS, GROUP_LABELS as ASSUMPTION_GROUPS, Assumptions, \
     assumptions_from_settings, coerce_assumption
 from planner.model.chart_data import mining_data
-from planner.model.economics import PathComparison, PathResult, site_paths
+from planner.model.economics import NEEDS_ENERGIZED, PathComparison, PathResult, site_paths
 from planner.model.fields import FIELD_LIST, FIELDS, GROUP_LABELS, FieldSpec, humanize_field_names
 from planner.model.readiness import READINESS_CLASSES, ReadinessResult, next_facts, rank_results, score_site
 from planner.model.site import PlannerError, Site
@@ -160,6 +160,8 @@ class EconomicsTable:
     unavailable_reason: str | None = None
     #: What the answer rests on: (group, label, value, unit, source) from planner.model.drivers.
     drivers: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    #: Secondary estimates shown below the NPV table, never as headline figures (the market-multiple view).
+    secondary: list[KeyFigure] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -396,10 +398,12 @@ def _unit(fs: FieldSpec) -> str:
     return "" if fs.unit in ("deg",) else fs.unit
 
 
-def _path_value(p: PathResult | None, fn: Callable[[PathResult], str]) -> str:
+def _path_value(p: PathResult | None, fn: Callable[[PathResult], str], headline: bool = False) -> str:
     if p is None:
         return UNKNOWN
     if p.unavailable_reason:
+        if headline and p.unavailable_reason.startswith(NEEDS_ENERGIZED):
+            return NEEDS_ENERGIZED  # the NPV row says why (unknown energized MW is never $0)
         return "n/a"
     return fn(p)
 
@@ -417,7 +421,7 @@ def economics_table(comp: PathComparison, assumptions: Assumptions) -> Economics
     from planner.model.drivers import site_drivers
     from planner.model.economics import PATH_LABELS
 
-    names = ["mining", "ai_lease", "hybrid", "sell"]
+    names = ["mining", "ai_lease", "hybrid", "sell"] + (["bridge"] if comp.bridge is not None else [])
     headers = [PATH_LABELS[n] for n in names]
     if comp.unavailable_reason:
         return EconomicsTable(headers, [], [], list(comp.notes), None, comp.unavailable_reason)
@@ -425,8 +429,8 @@ def economics_table(comp: PathComparison, assumptions: Assumptions) -> Economics
     horizon = comp.years
     a = assumptions
 
-    def row(label: str, fn: Callable[[PathResult], str]) -> tuple[str, list[str]]:
-        return label, [_path_value(p, fn) for p in paths]
+    def row(label: str, fn: Callable[[PathResult], str], headline: bool = False) -> tuple[str, list[str]]:
+        return label, [_path_value(p, fn, headline) for p in paths]
 
     def share(p: PathResult) -> str:
         if not p.terminal_value_usd:
@@ -446,7 +450,7 @@ def economics_table(comp: PathComparison, assumptions: Assumptions) -> Economics
     rows = [
         row("Option", lambda p: p.option or "-"),
         row("Initial capex (spread over the build)", lambda p: fmt_usd(p.capex_usd)),
-        row(f"NPV over {horizon} years at {a.discount_rate * 100:.4g} %", lambda p: fmt_usd(p.npv_usd)),
+        row(f"NPV over {horizon} years at {a.discount_rate * 100:.4g} %", lambda p: fmt_usd(p.npv_usd), True),
         row("NPV without terminal value", lambda p: fmt_usd(p.npv_excl_terminal_usd)),
         row("Terminal value (present value, share of NPV)", share),
         row("NPV per gross MW", lambda p: fmt_usd(p.npv_usd_per_mw)),
@@ -484,17 +488,30 @@ def economics_table(comp: PathComparison, assumptions: Assumptions) -> Economics
         KeyFigure("Best path by NPV", PATH_LABELS[best] if best else UNKNOWN),
     ]
     if comp.best_bridge_year is not None and len(comp.bridge_npv_usd):
-        facts.append(KeyFigure("Best year to convert (bridge path)",
-                               f"year {comp.best_bridge_year}",
-                               f"NPV {fmt_usd(float(comp.bridge_npv_usd[comp.best_bridge_year]))}"))
-    if comp.valuation is not None:
-        v = comp.valuation
-        facts.append(KeyFigure("Implied value uplift (estimate)", fmt_usd(v.uplift_usd),
-                               f"{v.miner_multiple:g}x miner vs {v.datacenter_multiple:g}x data-center EV/EBITDA, "
-                               f"net of {fmt_usd(v.conversion_capex_usd)} conversion capex; "
-                               f"{fmt_usd(v.uplift_usd_per_mw)} per MW. {v.label}"))
+        n = comp.best_bridge_year
+        what = ("convert now: the AI lease path above" if n == 0 else "never convert: the mining path above"
+                if n >= comp.years else "mine first, then convert: the bridge column above")
+        facts.append(KeyFigure("Best year to sign the AI lease (bridge)", f"year {n}",
+                               f"NPV {fmt_usd(float(comp.bridge_npv_usd[n]))}; {what}"))
+    secondary = [valuation_figure(comp)]
     drivers = [(d.group, d.label, d.value, d.unit, d.source) for d in site_drivers(comp, a)]
-    return EconomicsTable(headers, rows, facts, notes, PATH_LABELS[best] if best else None, drivers=drivers)
+    return EconomicsTable(headers, rows, facts, notes, PATH_LABELS[best] if best else None, drivers=drivers,
+                          secondary=secondary)
+
+
+def valuation_figure(comp: PathComparison) -> KeyFigure:
+    """The market-multiple view as a labelled secondary line ("n/a" without energized MW)."""
+    label = "Market-multiple view (secondary estimate, not an NPV)"
+    v = comp.valuation
+    if v is None:
+        why = ("energized MW unknown: enter them" if comp.energized_mw is None
+               else "no energized MW: no operating EBITDA to apply a multiple to")
+        return KeyFigure(label, "n/a", why)
+    return KeyFigure(label, f"{fmt_usd(v.uplift_usd)} uplift",
+                     f"AI {fmt_usd(v.ev_ai_usd)} ({v.datacenter_multiple:g}x year-{v.ai_stabilised_year} NOI "
+                     f"{fmt_usd(v.ai_ebitda_usd)}, discounted, less {fmt_usd(v.conversion_capex_pv_usd)} capex PV) vs "
+                     f"mining {fmt_usd(v.ev_mining_usd)} ({v.miner_multiple:g}x EBITDA {fmt_usd(v.mining_ebitda_usd)}); "
+                     "editable multiples")
 
 
 def _shown(a: Assumptions, key: str) -> str:

@@ -122,8 +122,11 @@ def sites_table(project: Any, *, economics: bool = True, as_of: _dt.date | None 
         if economics:
             comp = site_paths(site, assumptions)  # type: ignore[arg-type]
             extra["best_path"].append(comp.best_path)
-            extra["economics_note"].append(comp.unavailable_reason)
-            extra["npv_sell_usd"].append(None if comp.sell is None else comp.sell.npv_usd)
+            extra["economics_note"].append(comp.unavailable_reason or (
+                "energized MW unknown: mining and sale values left empty (enter energized MW)"
+                if comp.energized_mw is None else None))
+            sold = comp.sell is not None and comp.sell.unavailable_reason is None  # unknown is empty, never 0
+            extra["npv_sell_usd"].append(comp.sell.npv_usd if sold and comp.sell is not None else None)
             for p in PATHS:
                 res = getattr(comp, p)
                 ok = res is not None and res.unavailable_reason is None

@@ -134,7 +134,10 @@ class PathsPanel(ChartPanel):
             bars: list[Any] = []
         else:
             bars = self.tornado.get(path, [])
-        self.draw("tornado", tornado_chart, TornadoData(path, bars, p.npv_usd if p is not None else 0.0))
+        whole = getattr(comp, path, None)  # why a path has no bars (e.g. energized MW unknown)
+        reason = "" if p is not None or whole is None else f"{PATH_SHORT[path]}: {whole.unavailable_reason}"
+        self.draw("tornado", tornado_chart, TornadoData(path, bars, p.npv_usd if p is not None else 0.0,
+                                                        empty_reason=reason))
         if self.tornado is None:
             self.tornado_status.setText("computing sensitivity\u2026")
         elif p is None:
