@@ -372,3 +372,37 @@ def test_none_refcount_guard_keeps_the_interpreter_alive(qtbot, host):
         panel.schedule_refresh()
         panel.flush()
     assert sys.getrefcount(None) > 2**20 or before - sys.getrefcount(None) < 50  # guarded, or no leak at all
+
+
+@pytest.mark.parametrize("cls, size", [(PathsPanel, (1358, 270)), (ReadinessPanel, (300, 560))])
+def test_titles_and_legends_fit_a_laptop_dock(qtbot, host, cls, size):
+    """At 1366x768 the Paths charts cut their titles ("NPV sensitivity, Mining (each input ±2"),
+    legend entries ("exit value") and the Readiness title ("CORZ-DEN: 59 (35-8"): a long title
+    wraps (elided past two lines, full text in its tooltip), long legend entries wrap, and no
+    label makes a chart wider than its dock."""
+    panel = cls(host)
+    qtbot.addWidget(panel)
+    panel.resize(*size)
+    panel.show()
+    panel.flush()
+    if cls is PathsPanel:
+        assert panel.wait_for_tornado(60)
+        panel.flush()
+    qtbot.wait(100)
+    assert panel.minimumSizeHint().width() <= size[0]
+    for key, w in panel.plots.items():
+        if not w.isVisible():
+            continue
+        pi = w.getPlotItem()
+        right = w.viewport().width() + 1
+        full = getattr(pi, "_planner_title", "")
+        title = pi.titleLabel.item
+        box = w.mapFromScene(title.mapRectToScene(title.boundingRect()).topRight()).x()
+        assert box <= right, (key, full, box, right)
+        shown = plots.base.title_lines(pi)
+        if " ".join(shown) != full:
+            assert pi.titleLabel.toolTip() == full, key
+        lg = getattr(pi, "_planner_legend", None)
+        for _sample, label in (lg.items if lg is not None and lg.isVisible() else []):
+            edge = w.mapFromScene(label.item.mapRectToScene(label.item.boundingRect()).topRight()).x()
+            assert edge <= right, (key, label.text, edge, right)

@@ -13,6 +13,7 @@ writes a PNG of the requested size with ``pyqtgraph.exporters.ImageExporter``.
 """
 from __future__ import annotations
 
+import html
 import textwrap
 
 from collections.abc import Callable, Sequence
@@ -26,7 +27,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from planner.plots.style import BACKGROUND, TEXT_COLOUR, mk_font
-from planner.plots.workarounds import BelowLegend, bar_item, finish_legend, item_pool, label_layer
+from planner.plots.workarounds import (BelowLegend, bar_item, finish_legend, item_pool, label_layer, shrinkable,
+                                      wrap_to_width)
 
 
 HoverFn = Callable[[float, float], "str | None"]
@@ -67,7 +69,11 @@ def reset_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str, *, leg
         ax.setTextPen(pg.mkPen(TEXT_COLOUR))
         ax.setStyle(tickFont=mk_font(8))
     plot.getAxis("left").setWidth(None)
-    plot.setTitle(title, color=TEXT_COLOUR, size="10pt")
+    plot._planner_title = title
+    if not getattr(plot, "_planner_title_fit", False):
+        plot.geometryChanged.connect(lambda: fit_title(plot))  # titles re-fit when the dock resizes
+        plot._planner_title_fit = True
+    fit_title(plot)
     plot.setLabel("bottom", x_label, color=TEXT_COLOUR)
     plot.setLabel("left", y_label, color=TEXT_COLOUR)
     plot.showAxis("left", True)
@@ -87,6 +93,46 @@ def reset_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str, *, leg
     lg.setVisible(legend)
     plot.legend = lg if legend else None
     return lg if legend else None
+
+
+TITLE_PT = 10.0
+
+
+def fit_title(plot: pg.PlotItem) -> None:
+    """Set the plot's title to fit its width: wrapped onto a second line, elided past that, the full
+    text as the title's tooltip (a narrow laptop dock cut "CORZ-DEN: 59 (35-8" mid-number)."""
+    from PySide6.QtGui import QFontMetrics
+
+    full = getattr(plot, "_planner_title", None)
+    if full is None:
+        return
+    if not getattr(plot, "_planner_title_span", False):
+        # pyqtgraph centres the title over the view box column only: span the axes too
+        plot.layout.removeItem(plot.titleLabel)
+        plot.layout.addItem(plot.titleLabel, 0, 0, 1, 3)
+        plot._planner_title_span = True
+    fm = QFontMetrics(mk_font(TITLE_PT))
+    avail = max(60, int(plot.width()) - 28) if plot.width() > 0 else 10_000  # margin: the HTML label renders a little wider
+    lines = wrap_to_width(full, fm, avail)
+    cut = len(lines) > 2 or any(fm.horizontalAdvance(ln) > avail for ln in lines)
+    if len(lines) > 2:
+        lines = [lines[0], " ".join(lines[1:])]
+    lines = [fm.elidedText(ln, Qt.TextElideMode.ElideRight, avail) for ln in lines]
+    height = 30 if len(lines) == 1 else 48
+    text = "<br>".join(html.escape(ln) for ln in lines)
+    if getattr(plot, "_planner_title_shown", None) != (text, height):
+        plot._planner_title_shown = (text, height)
+        shrinkable(plot.titleLabel)
+        plot.setTitle(text, color=TEXT_COLOUR, size=f"{TITLE_PT:g}pt")
+        plot.titleLabel.setMaximumHeight(height)
+        plot.layout.setRowFixedHeight(0, height)
+    plot.titleLabel.setToolTip(full if (cut or len(lines) > 1) else "")
+
+
+def title_lines(plot: pg.PlotItem) -> list[str]:
+    """The title as shown, line by line (plain text; for tests and checks)."""
+    shown = getattr(plot, "_planner_title_shown", None)
+    return [html.unescape(ln) for ln in shown[0].split("<br>")] if shown else []
 
 
 def fit_left_axis(plot: pg.PlotItem, labels: Sequence[str], max_chars: int = 42) -> list[str]:

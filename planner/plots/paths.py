@@ -24,7 +24,7 @@ def paths_cash_chart(plot: pg.PlotItem, comp: PathComparison) -> Chart:
     title = "Annual cash flow by path"
     if comp.unavailable_reason or not comp.paths:
         return message_chart(plot, title, comp.unavailable_reason or "No path available for this site")
-    reset_plot(plot, title, "Year", "Operating cash flow ($M/yr)", legend_cols=2)
+    reset_plot(plot, title, "Year", "Cash flow ($M/yr)", legend_cols=2)
     years = np.arange(1, comp.years + 1, dtype=float)
     values: dict[str, Any] = {"years": years}
     for name, p in comp.paths.items():
@@ -159,7 +159,7 @@ def bridge_chart(plot: pg.PlotItem, comp: PathComparison) -> Chart:
         return message_chart(plot, title, comp.unavailable_reason or "No bridge-path data")
     npv = comp.bridge_npv_usd / 1e6
     ns = np.arange(npv.size, dtype=float)
-    reset_plot(plot, title, "Conversion year N (0 = convert now, last = never)", "NPV ($M)", legend_cols=2)
+    reset_plot(plot, title, "Conversion year N (0 = now, last = never)", "NPV ($M)", legend_cols=2)
     curve(plot, ns, npv, pen=mk_pen(PATH_COLOURS["hybrid"], 2.2), symbol="o", symbolSize=6,
                symbolBrush=PATH_COLOURS["hybrid"], symbolPen=None, name="NPV if converted in year N")
     best = comp.best_bridge_year

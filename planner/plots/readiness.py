@@ -23,7 +23,7 @@ def readiness_bars(plot: pg.PlotItem, result: ReadinessResult | None) -> Chart:
     n = len(crit)
     reset_plot(plot, f"{result.site_id}: {result.band_text}/100 \u00b7 {result.class_label} \u00b7 "
            f"data {result.completeness_pct:.0f} % of weight",
-           "Sub-score (0-100 points)", "", legend=True, legend_cols=4)
+           "Sub-score (points)", "", legend=True, legend_cols=4)
     ys = np.arange(n, dtype=float)[::-1]  # first criterion at the top
     scores = np.array([c.score for c in crit], dtype=float)
     lows = np.array([c.low for c in crit], dtype=float)

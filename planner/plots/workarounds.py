@@ -44,7 +44,8 @@ class BelowLegend(pg.LegendItem):
             sample, label = self.items[i]
             sample.item = item
             sample.update()
-            if label.text != name:
+            if getattr(label, "_planner_full", label.text) != name:
+                label._planner_full = name
                 label.setText(name)
                 self._renamed = True
             self._reuse = i + 1
@@ -69,7 +70,7 @@ class BelowLegend(pg.LegendItem):
         if renamed:
             # a LabelItem whose text changed in place keeps its old cell size, and the old
             # pixels showed through the new text (seen as "inpu+20 %"): lay the entries out anew
-            entries = [(sample.item, label.text) for sample, label in self.items]
+            entries = [(sample.item, getattr(label, "_planner_full", label.text)) for sample, label in self.items]
             for sample, label in self.items:
                 self._drop(sample)
                 self._drop(label)
@@ -102,11 +103,54 @@ class BelowLegend(pg.LegendItem):
         if not self.items:
             return
         fm = QFontMetrics(mk_font(8))
-        entry = max(fm.horizontalAdvance(label.text) for _sample, label in self.items) + 20 + 14 + 14
+        fulls = [getattr(label, "_planner_full", label.text) for _sample, label in self.items]
+        entry = max(fm.horizontalAdvance(t) for t in fulls) + 20 + 14 + 14
         avail = self._plot.getViewBox().width() or 600.0
         cols = int(max(1, min(self.max_cols, len(self.items), avail // entry)))
         if cols != self.columnCount:
             self.setColumnCount(cols)
+        # one column and a label still wider than the plot (a laptop dock cut "exit value ..."):
+        # it wraps onto more lines, its full text as tooltip
+        width = max(80.0, avail - 20 - 14 - 16) if cols == 1 else None  # sample, spacing, text margins
+        changed = False
+        for (_sample, label), full in zip(self.items, fulls):
+            shrinkable(label)
+            shown = full if width is None or fm.horizontalAdvance(full) <= width else "<br>".join(wrap_to_width(full, fm, width))
+            if label.text != shown:
+                label._planner_full = full
+                label.setText(shown)
+                label.setToolTip(full if shown != full else "")
+                changed = True
+        if changed:
+            self.updateSize()
+
+
+def shrinkable(label: Any) -> None:
+    """Let a pyqtgraph LabelItem be narrower than its text (its ``updateMin`` pins the minimum width to
+    the text, so a long title or legend entry made the whole chart, and its dock, wider than a laptop
+    screen; the text is then wrapped or elided to the width the chart gets)."""
+    if getattr(label, "_planner_shrinkable", False):
+        return
+    label._planner_shrinkable = True
+    pinned = label.updateMin
+
+    def update_min() -> None:
+        pinned()
+        label.setMinimumWidth(0)
+
+    label.updateMin = update_min
+    label.setMinimumWidth(0)
+
+
+def wrap_to_width(text: str, fm: Any, width: float) -> list[str]:
+    """``text`` broken at spaces into lines at most ``width`` px wide in ``fm`` (a word wider stays whole)."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and fm.horizontalAdvance(lines[-1] + " " + word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
 
 
 _PLOT_STYLE_DEFAULTS: dict[str, Any] = {

@@ -22,7 +22,7 @@ class ReadinessPanel(ChartPanel):
     follows_scores = True
 
     def _build_ui(self) -> None:
-        self.add_plot("criteria", min_height=260)
+        self.add_plot("criteria", min_height=320)  # 14 rows stay apart under a two-line title and legend
         self.add_plot("ranking", min_height=200)
         self.ranking_scroll = QScrollArea(self)
         self.ranking_scroll.setWidgetResizable(True)
