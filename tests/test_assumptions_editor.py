@@ -69,6 +69,7 @@ def test_every_assumption_has_a_ranged_editor_with_unit_default_and_source(edito
         else:
             assert isinstance(w, QLineEdit)
     w = editor.editors["btc_price_usd"]
+    assert "90,000" in w.text()  # thousands separators, as in the CLI and the reports
     w.setValue(5e9)  # the spin box enforces the range
     assert w.value() == ASSUMPTIONS["btc_price_usd"].maximum
 

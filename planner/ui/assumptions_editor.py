@@ -251,6 +251,7 @@ class AssumptionsEditor(QWidget):
             w.setSingleStep(max((spec.maximum - spec.minimum) / 100.0, 10 ** -w.decimals()))  # type: ignore[operator]
             w.setKeyboardTracking(False)
             w.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+            w.setGroupSeparatorShown(True)  # 90,000 $/BTC as the CLI and reports print it, not 90000.00
             w.valueChanged.connect(lambda v, k=key: self.set_assumption(k, float(v)))
             return w
         if spec.kind == "int":
