@@ -267,6 +267,10 @@ def test_undecided_marker_outline_shows_the_lean_and_survives_selection(qtbot):
         assert style("M") == [READINESS_COLOURS["mining_only"], "#222222", 1]
         view.select_site("U")
         qtbot.waitUntil(lambda: style("U")[1] == "#00e5ff", timeout=TIMEOUT_MS)
+        # the selected undecided site's popup names its next fact (only the exported page has them all)
+        popup = view.eval_js("(function(){var e=document.querySelector('.leaflet-popup-content');"
+                             "return e ? e.textContent : '';})()")
+        assert "leans Convertible with upgrades (expected" in popup and "Next fact" in popup
         view.select_site("M")
         qtbot.waitUntil(lambda: style("U") == [grey, amber, 3], timeout=TIMEOUT_MS)  # the lean outline is back
         legend = view.eval_js("document.querySelector('.pm-legend-body').textContent")

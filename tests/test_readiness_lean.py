@@ -163,3 +163,12 @@ def test_problems_panel_lists_data_gaps_with_the_next_fact(qtbot):
     session.portfolio.replace_sites([Site.create(site_id="Z", name="No MW", lon=-99.0, lat=33.0, power_capacity_mw=80)])
     texts = [panel.list.item(i).text() for i in range(panel.list.count())]
     assert texts[0] == f"{GAPS_HEADER} (1 site)" and not any(t.startswith("Z ") for t in texts)
+
+
+def test_next_facts_are_remembered_by_site_content_never_stale():
+    u = _sites()[0]
+    first = next_facts(u)
+    assert next_facts(u) == first and next_facts(u) is not first  # a copy: callers may change their list
+    known = Site.create(**{**u.to_dict(), "cooling_current": "direct_to_chip"})
+    assert all(f.key != "cooling_current" for f in next_facts(known))
+    assert any(f.key == "cooling_current" for f in next_facts(u))

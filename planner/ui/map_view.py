@@ -40,7 +40,7 @@ from planner.reports.render_qt import add_chromium_security_flags, lock_down_pag
 from planner.settings import cache_dir
 from planner.ui.map_bridge import BridgeProxy, MapBridge
 from planner.webmap import MapOptions, build_map, tile_url_template
-from planner.webmap.builder import MODES, sites_update
+from planner.webmap.builder import MODES, site_popup, sites_update
 
 log = logging.getLogger(__name__)
 
@@ -276,6 +276,7 @@ class MapView(QWidget):
         update = sites_update(self._project, self._scores, self._legend_layers)
         self.bridge.set_site_ids(e["id"] for e in update["sites"])
         self.run_js(f"window.plannerMap && plannerMap.updateSites({json.dumps(update)})")
+        self._send_popup()  # updateSites replaced the selected site's popup
 
     def reload(self, scores: Any = None) -> None:
         """Rebuild the page (layers changed) keeping centre, zoom, selection and the legend's state."""
@@ -372,8 +373,21 @@ class MapView(QWidget):
         The popup always shows the selected site (the selection drives it, not the click).
         """
         self._selected = str(site_id or "")
+        self._send_popup()
         self.run_js(f"window.plannerMap && plannerMap.selectSite({json.dumps(self._selected)}, "
                     f"{'true' if pan else 'false'})")
+
+    def _send_popup(self) -> None:
+        """The selected undecided site's popup gains its next fact (readiness.next_facts, one site)."""
+        sid, project = self._selected, self._project
+        score = (self._scores or {}).get(sid) if sid else None
+        if project is None or getattr(score, "leans", None) is None or sid not in project.portfolio:
+            return
+        site = project.portfolio.get(sid)
+        if site.lat is None or site.lon is None:
+            return
+        self.run_js(f"window.plannerMap && plannerMap.setPopup({json.dumps(sid)}, "
+                    f"{json.dumps(site_popup(project, site, score))})")
 
     def zoom_to_sites(self) -> None:
         """Fit the view to every located site (View > Zoom to all sites)."""

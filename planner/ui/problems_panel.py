@@ -8,7 +8,6 @@ Wired into the main window by :func:`install_problems_panel` (one dock, one sign
 """
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -16,7 +15,6 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from planner.model.readiness import decision_gaps, next_facts
-from planner.model.site import Site
 from planner.session import Session
 
 if TYPE_CHECKING:
@@ -51,7 +49,6 @@ class ProblemsPanel(QWidget):
         session.project_changed.connect(self._on_session_changed)
         session.sites_changed.connect(self._on_session_changed)
         session.site_removed.connect(self._on_session_changed)
-        self._facts: dict[str, str] = {}  # site content + settings -> next fact (next_facts: ~60 ms a site)
         self.refresh()
 
     def _on_session_changed(self, *_: Any) -> None:
@@ -101,15 +98,6 @@ class ProblemsPanel(QWidget):
         QTimer.singleShot(0, self, self._add_next_facts)  # the list shows first; the next facts follow
         return len(rows)
 
-    def _next_fact(self, site: Site, settings: Any) -> str:
-        key = json.dumps([site.to_dict(), settings], sort_keys=True, default=str)
-        if key not in self._facts:
-            if len(self._facts) > 4096:  # edits leave old site contents behind
-                self._facts.clear()
-            facts = next_facts(site, settings)
-            self._facts[key] = facts[0].sentence if facts else ""
-        return self._facts[key]
-
     def _add_next_facts(self) -> None:
         portfolio = self.session.project.portfolio
         for row in range(self.list.count()):
@@ -117,8 +105,8 @@ class ProblemsPanel(QWidget):
             sid, text = item.data(SITE_ROLE), item.data(GAP_ROLE)
             if not text or not sid or sid not in portfolio:
                 continue
-            fact = self._next_fact(portfolio.get(sid), portfolio.settings)
-            item.setText(f"{text} \u2014 next: {fact}" if fact else text)
+            facts = next_facts(portfolio.get(sid), portfolio.settings)  # remembered by site content
+            item.setText(f"{text} \u2014 next: {facts[0].sentence}" if facts else text)
 
     def count(self) -> int:
         return len(self.session.project.open_problems())

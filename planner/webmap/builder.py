@@ -295,6 +295,14 @@ def _site_entry(site: Any, score: Any | None, max_mw: float | None, next_fact: s
     }
 
 
+def site_popup(project: Any, site: Any, score: Any | None) -> str:
+    """The popup of one located site with its first next fact when undecided (the app sends it
+    for the selected site: ``plannerMap.setPopup``)."""
+    entry = _site_entries(project, [site], {site.site_id: score} if score is not None else {}, None,
+                          MapOptions(popup_next_fact=True))[0]
+    return str(entry["pop"])
+
+
 def _site_entries(project: Any, located: list[Any], scores: Mapping[str, Any], max_mw: float | None,
                   options: MapOptions | None) -> list[dict[str, Any]]:
     settings = getattr(getattr(project, "portfolio", None), "settings", None)

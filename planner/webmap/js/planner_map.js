@@ -511,6 +511,13 @@
                              selected: api.selected});
     };
     api.setView = function (lat, lon, zoom) { map.setView([lat, lon], zoom, {animate: false}); };
+    // a site's popup with more detail (the app adds the next fact of the selected site); escaped in Python
+    api.setPopup = function (id, html) {
+      if (!Object.prototype.hasOwnProperty.call(siteMarkers, id) || typeof html !== "string") { return false; }
+      pops[id] = html;
+      if (api.selected === id && map.hasLayer(sitePopup)) { sitePopup.setContent(html); }
+      return true;
+    };
     api.marker = function (id) { return Object.prototype.hasOwnProperty.call(siteMarkers, id) ? siteMarkers[id] : null; };
     api.invalidate = function () { map.invalidateSize({animate: false}); };
     api.measureKm = function () { return measure.km; };
