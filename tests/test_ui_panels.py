@@ -160,6 +160,9 @@ def test_legends_hold_only_current_entries_after_site_switches(qtbot, host):
     names = [label.text for _, label in panel.plots["cash"].getPlotItem()._planner_legend.items]
     comp = site_paths(host.project.portfolio.get("CIFR-BL"), assumptions_from_settings(host.project.portfolio.settings))
     assert any(fmt_usd_m(comp.ai_lease.capex_usd) in n for n in names)
+    # CIFR-BL's energized MW are unknown: mining and sell say so instead of showing $0
+    npv_texts = " ".join(_texts(panel.plots["npv"]))
+    assert npv_texts.count("enter energized MW") == 2 and "$0.00M" not in npv_texts
 
 
 def test_energized_change_by_undo_command_updates_panels(qtbot, host):
