@@ -99,7 +99,8 @@ def test_site_report_from_the_menu(win, tmp_path, monkeypatch, errors):
     answers = Answers(monkeypatch, save=out, report=(None, "letter", False))
     win.set_current_site(SID)
     _export_action(win, "Site &report").trigger()
-    assert answers.asked == ["options:Site report", "save:Export site report"]  # one options dialog, one file
+    name = win.project.portfolio.get(SID).name  # the dialog names the site
+    assert answers.asked == [f"options:Site report: {name} ({SID})", "save:Export site report"]  # one options dialog, one file
     from pypdf import PdfReader
     reader = PdfReader(str(out))
     assert len(reader.pages) >= 1 and SID in "".join(p.extract_text() for p in reader.pages)
@@ -228,6 +229,12 @@ def test_f1_help_ctrl_f_filter_and_a_scrollable_about(win, qtbot, monkeypatch):
     text = dlg.browser.document().toPlainText()
     assert "Data attribution" in text and "| layer |" not in text  # rendered, not raw Markdown
     assert dlg.height() <= 700 and dlg.browser.verticalScrollBar() is not None
+    dlg.show()  # it opens at the top (product name, version), not scrolled to the end
+    qtbot.waitExposed(dlg)
+    qtbot.wait(50)
+    bar = dlg.browser.verticalScrollBar()
+    assert bar.maximum() > 0 and bar.value() == 0
+    dlg.close()
     win.show()
     win.activateWindow()
     qtbot.waitExposed(win)

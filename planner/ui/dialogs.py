@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from PySide6.QtCore import QLocale, Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QTextDocument
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QInputDialog,
                                QLabel, QMessageBox, QTextBrowser, QVBoxLayout, QWidget)
 
@@ -214,6 +214,13 @@ class MarkdownDialog(QDialog):
         w = min(760, int(avail.width() * 0.85)) if avail is not None else 760
         h = min(680, int(avail.height() * 0.85)) if avail is not None else 680
         self.resize(w, h)
+        # open at the top (the product name and version): the cursor was left at the end of the
+        # document and the browser scrolled to it when shown
+        self.browser.moveCursor(QTextCursor.MoveOperation.Start)
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        self.browser.verticalScrollBar().setValue(0)
 
     def _on_browser_anchor_clicked(self, url: QUrl) -> None:
         if url.scheme() in ("http", "https"):

@@ -162,7 +162,10 @@ class ExportActions(QObject):
         if not sid and not sites:
             self.window.show_status("No site to report on")
             return
-        options = dialogs.ask_report_options(self.window, "Site report", sites=sites)
+        title = "Site report"
+        if sid:  # the dialog names the selected site it reports on
+            title = f"Site report: {self.window.project.portfolio.get(sid).name} ({sid})"
+        options = dialogs.ask_report_options(self.window, title, sites=sites)
         if options is None:
             return
         sid = sid or options[0]
