@@ -409,3 +409,18 @@ def test_titles_and_legends_fit_a_laptop_dock(qtbot, host, cls, size):
         for _sample, label in (lg.items if lg is not None and lg.isVisible() else []):
             edge = w.mapFromScene(label.item.mapRectToScene(label.item.boundingRect()).topRight()).x()
             assert edge <= right, (key, label.text, edge, right)
+
+
+def test_a_long_legend_never_squeezes_the_plot_on_a_short_dock(qtbot, host):
+    """Mining economics at 1366x768: two charts with 8-entry legends drew their data in a 1 px strip.
+    The chart keeps its plot area and asks for the height (the dock scrolls)."""
+    from planner.plots.base import VIEW_MIN_HEIGHT
+    panel = MiningPanel(host)
+    qtbot.addWidget(panel)
+    panel.resize(1358, 240)
+    panel.show()
+    panel.flush()
+    qtbot.wait(100)
+    for key, w in panel.plots.items():
+        if w.isVisible():
+            assert w.getPlotItem().getViewBox().height() >= VIEW_MIN_HEIGHT - 1, key
