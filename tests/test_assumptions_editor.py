@@ -51,7 +51,7 @@ def test_every_assumption_has_a_ranged_editor_with_unit_default_and_source(edito
     assert set(editor.editors) == set(ASSUMPTIONS)
     for key, spec in ASSUMPTIONS.items():
         w = editor.editors[key]
-        assert spec.source in w.toolTip()
+        assert spec.display_source in w.toolTip()
         unit_label = editor.findChild(type(editor.name_labels[key]), f"unit_{key}").text()
         shown_unit = {"1/yr": "%/yr", "fraction": "%"}.get(spec.unit, "T" if key == "difficulty" else spec.unit)
         assert shown_unit.split(" ")[-1] in unit_label and f"default {spec.display(spec.default)}" in unit_label
@@ -69,6 +69,7 @@ def test_every_assumption_has_a_ranged_editor_with_unit_default_and_source(edito
         else:
             assert isinstance(w, QLineEdit)
     w = editor.editors["btc_price_usd"]
+    assert "90,000" in w.text()  # thousands separators, as in the CLI and the reports
     w.setValue(5e9)  # the spin box enforces the range
     assert w.value() == ASSUMPTIONS["btc_price_usd"].maximum
 

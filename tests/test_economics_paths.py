@@ -170,11 +170,11 @@ def test_sell_baseline_and_unknown_energized_range():
     c = e.site_paths(_site(energized_mw=60.0), a)
     assert c.sell.npv_usd == pytest.approx(60 * 1_540_000) and c.sell.cash_flows_usd[0] == c.sell.npv_usd
     unknown = e.site_paths(_site(energized_mw=None, status="operating"), a)
-    assert unknown.sell.npv_usd == 0 and unknown.fleet_mw == 0 and unknown.energized_mw is None
+    assert unknown.sell.unavailable_reason and unknown.fleet_mw == 0 and unknown.energized_mw is None
     lo, hi = unknown.energized_range["sell"]
     assert (lo, hi) == (0.0, pytest.approx(100 * 1_540_000))
     assert unknown.energized_range["mining"][0] <= unknown.energized_range["mining"][1]
-    assert any("energized_mw unknown" in n for n in unknown.notes)
+    assert any("Energized MW unknown" in n for n in unknown.notes)
     # the best path is chosen among all four, selling included
     assert c.best_path == max(c.all_paths, key=lambda k: c.all_paths[k].npv_usd)
 

@@ -44,7 +44,7 @@ def test_paths_caption_states_the_site_capex_lease_and_exit_share(project):
     text = cd.paths_caption(comp, a)
     capex = comp.conversion_capex_usd / comp.it_mw / 1e6
     assert f"site conversion ${capex:,.1f}M/MW IT" in text and f"{comp.build_months:,.0f} months" in text
-    assert "12-yr term" in text and "neocloud backstop tenant" in text
+    assert "12-yr term" in text and "neocloud with a hyperscaler backstop tenant" in text
     assert f"without exit ${comp.ai_lease.npv_excl_terminal_usd / 1e6:,.0f}M" in text
     assert "min DSCR" in text and "equity IRR" in text
 

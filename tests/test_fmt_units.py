@@ -66,3 +66,15 @@ def test_cli_compare_prints_drivers_in_reader_units(capsys):
                      "Network difficulty: 152.0 T", "Re-fit capex if not renewed: $1.50M/MW IT",
                      "Mining: pipeline MW: mine the energized MW only"):
         assert expected in drivers, expected
+
+
+def test_driver_sources_name_choices_by_label_not_key():
+    from planner.model.drivers import assumption_drivers
+
+    a = assumptions_from_settings({})
+    text = " ".join(d.source for d in assumption_drivers(a))
+    assert "settings[" not in text
+    for spec in ASSUMPTIONS.values():
+        for c in spec.choices:
+            if "_" in c:
+                assert f"{c}:" not in text, c

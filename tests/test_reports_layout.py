@@ -63,7 +63,7 @@ def test_labels_reasons_and_dates_are_for_readers():
         assert not re.search(r"\b(cooling_current|power_capacity_mw|energized_mw)\b", n), n
     rows = {a.key: a for a in report.assumptions}
     assert rows["market_data_date"].value == "2025-11-30" or "T" not in rows["market_data_date"].value
-    assert rows["difficulty_growth_per_year"].value.endswith("%/yr)")
+    assert (rows["difficulty_growth_per_year"].value, rows["difficulty_growth_per_year"].unit) == ("30", "%/yr")
     portfolio = build_portfolio_report(project)
     caps = {r.site_id: r.capex for r in portfolio.ranking}
     assert caps[ready[0]] == "none needed"
@@ -179,3 +179,23 @@ def test_portfolio_overview_keeps_the_main_group_clear_of_insets_and_legend(qapp
     assert under == [], under
     assert all(0 <= px <= 1600 and 0 <= py <= 1000 for px, py in pts)
     assert split == []
+
+
+@pytest.mark.gui
+def test_site_picture_has_no_popup_and_no_switched_off_layer_rows(qapp):
+    """The site map of a report caught the selected site's popup mid-fade over the site, and the
+    snapshot legend listed a layer that was switched off."""
+    from planner.reports.render_qt import MapRenderer
+    from planner.reports.snapshot import site_map_html
+    project = small_project(("RIOT-RKD", "CORZ-PEC", "IREN-CHI"))
+    html, (lat, lon, zoom) = site_map_html(project, "RIOT-RKD", 700, 500)
+    with MapRenderer(html, 700, 500, 1.0) as r:
+        r.set_view(lat, lon, zoom)
+        r.highlight("RIOT-RKD")
+        shown = r.js("Array.prototype.filter.call(document.querySelectorAll('.leaflet-popup'), function(p){"
+                     "return getComputedStyle(p).display !== 'none';}).length")
+        r.js("var g = document.querySelector('.pm-legend [data-layer]'); if (g) { g.classList.add('pm-off'); } true")
+        off_rows = r.js("Array.prototype.filter.call(document.querySelectorAll('.pm-legend .pm-off'), function(e){"
+                        "return getComputedStyle(e).display !== 'none';}).length")
+    assert shown == 0
+    assert off_rows == 0

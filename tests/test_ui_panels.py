@@ -160,6 +160,9 @@ def test_legends_hold_only_current_entries_after_site_switches(qtbot, host):
     names = [label.text for _, label in panel.plots["cash"].getPlotItem()._planner_legend.items]
     comp = site_paths(host.project.portfolio.get("CIFR-BL"), assumptions_from_settings(host.project.portfolio.settings))
     assert any(fmt_usd_m(comp.ai_lease.capex_usd) in n for n in names)
+    # CIFR-BL's energized MW are unknown: mining and sell say so instead of showing $0
+    npv_texts = " ".join(_texts(panel.plots["npv"]))
+    assert npv_texts.count("enter energized MW") == 2 and "$0.00M" not in npv_texts
 
 
 def test_energized_change_by_undo_command_updates_panels(qtbot, host):
@@ -406,3 +409,18 @@ def test_titles_and_legends_fit_a_laptop_dock(qtbot, host, cls, size):
         for _sample, label in (lg.items if lg is not None and lg.isVisible() else []):
             edge = w.mapFromScene(label.item.mapRectToScene(label.item.boundingRect()).topRight()).x()
             assert edge <= right, (key, label.text, edge, right)
+
+
+def test_a_long_legend_never_squeezes_the_plot_on_a_short_dock(qtbot, host):
+    """Mining economics at 1366x768: two charts with 8-entry legends drew their data in a 1 px strip.
+    The chart keeps its plot area and asks for the height (the dock scrolls)."""
+    from planner.plots.base import VIEW_MIN_HEIGHT
+    panel = MiningPanel(host)
+    qtbot.addWidget(panel)
+    panel.resize(1358, 240)
+    panel.show()
+    panel.flush()
+    qtbot.wait(100)
+    for key, w in panel.plots.items():
+        if w.isVisible():
+            assert w.getPlotItem().getViewBox().height() >= VIEW_MIN_HEIGHT - 1, key

@@ -3,7 +3,7 @@
 Prints each path's NPV with and without its terminal value (and that value's share), IRR,
 equity IRR, minimum DSCR and annual cash flows, the bridge path's best conversion year, and the
 drivers behind them with units and sources. ``--json`` prints an object with ``site_id``,
-``best_path`` and ``paths`` (mining, ai_lease, hybrid, sell), each with ``npv_usd``, ``irr``,
+``best_path`` and ``paths`` (mining, ai_lease, hybrid, sell, and bridge when it is a path of its own), each with ``npv_usd``, ``irr``,
 ``npv_excl_terminal_usd``, ``equity_irr`` and ``cash_flows_usd`` (one number per year 0..H).
 """
 from __future__ import annotations

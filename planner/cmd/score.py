@@ -85,7 +85,8 @@ def format_ranking(results: Sequence[ReadinessResult], names: Mapping[str, str] 
         nxt = facts.get(r.site_id) or ()
         lines.append(f"{i:>3} {_clip(r.site_id, 10):<10} {_clip(names.get(r.site_id, ''), 24):<24} "
                      f"{r.band_text:>13} {_clip(label, 26):<26} {r.completeness_pct:>4.0f}% "
-                     f"{_bound(r.capex_total_usd, _money(r.capex_total_usd), r):>10} {_bound(r.time_to_power_months, _months(r.time_to_power_months), r):>9}  "
+                     f"{_bound(r.capex_total_usd, _money(r.capex_total_usd), r):>10} "
+                     f"{_bound(r.time_to_power_months, _months(r.time_to_power_months), r):>9}  "
                      f"{nxt[0].sentence if nxt else '-'}")
     return "\n".join(lines)
 

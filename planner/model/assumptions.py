@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import re
 import statistics
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -71,6 +72,14 @@ class AssumptionSpec:
         if self.kind == "bool":
             return ("yes" if value else "no"), ""
         return quantity_parts(value, self.unit)
+
+    @property
+    def display_source(self) -> str:
+        """The source note with each choice named by its label (``'mine the energized MW only': ...``)."""
+        text = self.source
+        for c in self.choices:
+            text = re.sub(rf"(?<![\w'])({re.escape(c)}):", f"'{self.choice_label(c)}':", text)
+        return text
 
     def display(self, value: Any) -> str:
         """:meth:`display_parts` as one string for lines of text (``2.5 %/yr``, ``$1.50M/MW IT``)."""
@@ -188,8 +197,8 @@ _SPECS: list[AssumptionSpec] = [
     _s("outlook_model", "Hashprice outlook", "", "cost_floor", None, None,
        "cost_floor: network hashrate grows while hashprice is above the marginal fleet's cash cost "
        "and shrinks when it is below, so hashprice settles near that cost (" + _DOM3 + "); "
-       "forward_curve: dated $/PH/day points in settings['hashprice_forward_curve'] (e.g. a published "
-       "forwards table, CSV import); constant_growth: the difficulty growth below with no floor "
+       "forward_curve: dated $/PH/day points of the project's forward curve (Forward curve... in the "
+       "assumptions panel or --forward-curve CSV; e.g. a published forwards table); constant_growth: the difficulty growth below with no floor "
        "(drives every miner to zero within a few years)", "outlook", "str",
        ("cost_floor", "forward_curve", "constant_growth")),
     _s("marginal_fleet_j_per_th", "Marginal fleet efficiency today", "J/TH", 21.5, 10.0, 40.0,
@@ -227,7 +236,8 @@ _SPECS: list[AssumptionSpec] = [
        "at full load (public miners' cost-of-revenue notes); charged while the fleet runs", "mining"),
     _s("mining_pipeline", "Mining: pipeline MW", "", "energized_only", None, None,
        "energized_only: mine what is energized (default); build_if_it_pays: also buy fleet and "
-       "infrastructure for the MW not yet energized when that raises the mining NPV; always_build",
+       "infrastructure for the MW not yet energized when that raises the mining NPV; always_build: buy them "
+       "whatever the NPV",
        "mining", "str", ("energized_only", "build_if_it_pays", "always_build")),
     _s("mining_capex_usd_per_mw", "Mining infrastructure capex (excl. ASICs)", "$/MW", 400_000.0,
        100_000.0, 1_500_000.0, "Mining build about $0.3-0.5M per MW, " + _DOM4 +

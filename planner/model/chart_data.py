@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from planner.fmt import fmt_fraction_pct, fmt_usd_m, usd_per_kw_month_to_musd_per_mw_year
-from planner.model.assumptions import Assumptions
+from planner.model.assumptions import ASSUMPTIONS, Assumptions
 from planner.model.economics import DAYS_PER_MONTH, PathComparison, PaybackResult, payback_dynamic
 from planner.model.hybrid import REPRESENTATIVE_YEAR, HybridResult
 from planner.model.market import CAPEX_RANGES, FIGURES, LEASE_DEALS, US_DC_DEMAND, demand_cagr
@@ -160,12 +160,14 @@ def paths_caption(comp: PathComparison, a: Assumptions) -> str:
         tv = (f" \u00b7 AI NPV ${ai.npv_usd / 1e6:,.0f}M of which exit {share} (without exit "
               f"${ai.npv_excl_terminal_usd / 1e6:,.0f}M){eq}{dscr} at {fmt_fraction_pct(a.debt_share, 0)} debt")
     capex_mw = comp.conversion_capex_usd / comp.it_mw / 1e6 if comp.it_mw else 0.0
+    basis = ASSUMPTIONS["power_price_basis"].choice_label(a.power_price_basis)
+    tenant = ASSUMPTIONS["tenant_class"].choice_label(a.tenant_class)
     return (f"Scenario {a.scenario} \u00b7 {comp.gross_mw:,.0f} MW gross, {comp.it_mw:,.0f} MW critical IT \u00b7 "
-            f"power {price:,.1f} $/MWh ({a.power_contract}, {a.power_price_basis.replace('_', ' ')}) \u00b7 "
+            f"power {price:,.1f} $/MWh ({a.power_contract}, {basis}) \u00b7 "
             f"installed fleet {comp.fleet_mw:,.0f} MW at {comp.fleet_j_per_th or 0:g} J/TH \u00b7 BTC "
             f"${a.btc_price_usd:,.0f} \u00b7 lease ${a.lease_rate_usd_per_kw_month:,.0f}/kW-month at {noi} NOI, "
             f"{a.lease_term_years}-yr term, +{fmt_fraction_pct(a.lease_escalator_per_year, 1)}/yr, "
-            f"{a.tenant_class.replace('_', ' ')} tenant (+{fmt_fraction_pct(a[f'spread_{a.tenant_class}'], 1)}), "
+            f"{tenant} tenant (+{fmt_fraction_pct(a[f'spread_{a.tenant_class}'], 1)}), "
             f"exit {a.ai_exit_multiple_noi:g}x NOI \u00b7 site conversion ${capex_mw:,.1f}M/MW IT, "
             f"{comp.build_months or 0:,.0f} months to first capacity \u00b7 discount {rate}, {comp.years} yr{tv}{notes}")
 

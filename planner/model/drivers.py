@@ -79,7 +79,7 @@ def assumption_driver(group: str, key: str, a: Assumptions) -> Driver:
     """One assumption as a driver, formatted as in the assumptions editor and the report tables."""
     spec = ASSUMPTIONS[key]
     text, shown = spec.display_parts(a[key])
-    return Driver(group, spec.label, text, shown, spec.source, spec.display(a[key]))
+    return Driver(group, spec.label, text, shown, spec.display_source, spec.display(a[key]))
 
 
 def assumption_drivers(a: Assumptions) -> list[Driver]:

@@ -1425,8 +1425,9 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
     fleet_mw, fleet_j, fleet_age, fleet_src, fleet_notes = _fleet(site, a, energized)
     notes += fleet_notes
     if energized is None:
-        notes.append("energized_mw unknown: the paths assume nothing is energized (no installed fleet, no sale "
-                     "value); each NPV is also given with all gross MW energized (the range)")
+        notes.append("Energized MW unknown: mining and selling are n/a until they are entered; the AI lease and "
+                     "hybrid assume nothing is energized (no installed fleet), and each NPV is also given with all "
+                     "gross MW energized (the range)")
     be_today = breakeven_usd_per_mwh(ms.usd_per_th_day, fleet_j, a.pue_mining, a.pool_fee)
     site_cost = float(hashcost_usd_per_ph_day(fleet_j, price) * a.pue_mining / (1.0 - a.pool_fee))
     first_existing = max(0, int(a.fleet_refresh_years) - int(round(fleet_age)))

@@ -69,6 +69,7 @@ def reset_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str, *, leg
         ax.setTextPen(pg.mkPen(TEXT_COLOUR))
         ax.setStyle(tickFont=mk_font(8))
     plot.getAxis("left").setWidth(None)
+    plot.getViewBox().setMinimumHeight(VIEW_MIN_HEIGHT)  # a long legend never squeezes the data away
     plot._planner_title = title
     if not getattr(plot, "_planner_title_fit", False):
         plot.geometryChanged.connect(lambda: fit_title(plot))  # titles re-fit when the dock resizes
@@ -96,6 +97,7 @@ def reset_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str, *, leg
 
 
 TITLE_PT = 10.0
+VIEW_MIN_HEIGHT = 90  # px of plot area a chart keeps whatever its legend (the dock scrolls instead)
 
 
 def fit_title(plot: pg.PlotItem) -> None:

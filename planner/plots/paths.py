@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from planner.fmt import fmt_fraction_pct, fmt_usd_m
 from planner.model.chart_data import PATH_SHORT, TornadoData
-from planner.model.economics import PathComparison
+from planner.model.economics import NEEDS_ENERGIZED, PathComparison
 from planner.plots.base import Chart, hbars, message_chart, reset_plot, row_labels, text_label
 from planner.plots.style import NO_DATA_COLOUR, PATH_COLOURS, mk_brush, mk_pen
 from planner.plots.workarounds import bar_item, curve, inf_line
@@ -72,7 +72,8 @@ def paths_npv_chart(plot: pg.PlotItem, comp: PathComparison) -> Chart:
         if p.unavailable_reason:
             bar_item(plot, x=[x], height=[span * 0.05], width=0.6,
                      brush=mk_brush(NO_DATA_COLOUR, 255, Qt.BrushStyle.BDiagPattern), pen=pg.mkPen(NO_DATA_COLOUR))
-            text_label(plot, "n/a", x, span * 0.06, anchor=(0.5, 1), colour="#555555")
+            why = "n/a\nenter energized MW" if (p.unavailable_reason or "").startswith(NEEDS_ENERGIZED) else "n/a"
+            text_label(plot, why, x, span * 0.06, anchor=(0.5, 1), colour="#555555")
             continue
         pen = pg.mkPen("#000000", width=2.4) if n == best else pg.mkPen("#444444", width=0.6)
         bar_item(plot, x=[x], y0=[0.0], height=[v], width=0.6, brush=mk_brush(PATH_COLOURS.get(n, "#8c8c8c"), 230),

@@ -79,6 +79,7 @@ class BelowLegend(pg.LegendItem):
                 pg.LegendItem.addItem(self, item, name)
             self._fit_columns()
             self.updateSize()
+        self._fit_widget_height()
 
     def _drop(self, widget: Any) -> None:
         """Take a legend sample/label out for good: close() alone left it painted as a child."""
@@ -123,6 +124,17 @@ class BelowLegend(pg.LegendItem):
                 changed = True
         if changed:
             self.updateSize()
+        self._fit_widget_height()
+
+    def _fit_widget_height(self) -> None:
+        """Grow the hosting widget to the plot's minimum height (view box floor + axes + this legend):
+        on a short dock an 8-entry legend squeezed the plot to a 1 px strip; now the dock scrolls."""
+        view = self._plot.getViewWidget()
+        if view is None:
+            return
+        need = int(self._plot.effectiveSizeHint(Qt.SizeHint.MinimumSize).height()) + 4
+        if need > view.minimumHeight():
+            view.setMinimumHeight(need)
 
 
 def shrinkable(label: Any) -> None:

@@ -370,7 +370,7 @@ def assumption_rows(assumptions: Assumptions) -> list[AssumptionRow]:
         except PlannerError:  # pragma: no cover - defaults are valid by construction
             default = spec.default
         rows.append(AssumptionRow(ASSUMPTION_GROUPS.get(spec.group, spec.group), key, spec.label, text,
-                                  unit, spec.source, value != default))
+                                  unit, spec.display_source, value != default))
     return rows
 
 

@@ -50,7 +50,7 @@ SCORE_COLUMNS: dict[str, str] = {
     "weights_profile": "Weights profile used",
 }
 ECONOMICS_COLUMNS: dict[str, str] = {
-    "best_path": "Path with the highest NPV (mining | ai_lease | hybrid | sell)",
+    "best_path": "Path with the highest NPV (mining | ai_lease | hybrid | sell | bridge = mine N years, then convert)",
     **{f"npv_{p}_usd": f"NPV of the {p} path, USD" for p in PATHS},
     **{f"npv_{p}_excl_terminal_usd": f"NPV of the {p} path without its terminal value, USD" for p in PATHS},
     "npv_sell_usd": "Value of selling the site (energized MW x sale price per MW), USD",

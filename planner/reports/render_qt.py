@@ -228,6 +228,10 @@ SNAPSHOT_CSS = """
 /* a heading stays with its rows (Chromium ignores break-after on the heading alone) */
 .pm-legend .pm-sec { break-inside: avoid; }
 .pm-legend-toggle { display: none !important; }
+/* a picture shows no popup (a half-faded copy was caught over the site; the attributes are in the
+   report's table) and no legend row of a layer that is switched off */
+.leaflet-popup { display: none !important; }
+.pm-legend .pm-off { display: none !important; }
 /* while an inset of the overview is taken: the map only */
 .pm-inset .pm-legend, .pm-inset .pm-title, .pm-inset .leaflet-control-scale,
 .pm-inset .leaflet-control-attribution { visibility: hidden !important; }

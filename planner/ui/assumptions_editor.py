@@ -200,7 +200,7 @@ class AssumptionsEditor(QWidget):
         return tab
 
     def _add_row(self, grid: QGridLayout, row: int, spec: AssumptionSpec, parent: QWidget) -> None:
-        tip = (f"<b>{spec.label}</b> ({spec.key})<br>{spec.source}<br>Default: {_shown(spec, spec.default)}"
+        tip = (f"<b>{spec.label}</b> ({spec.key})<br>{spec.display_source}<br>Default: {_shown(spec, spec.default)}"
                + (f"<br>Range: {_shown(spec, spec.minimum)} to {_shown(spec, spec.maximum)}"
                   if spec.minimum is not None and spec.maximum is not None else ""))
         name = QLabel(spec.label, parent)
@@ -251,6 +251,7 @@ class AssumptionsEditor(QWidget):
             w.setSingleStep(max((spec.maximum - spec.minimum) / 100.0, 10 ** -w.decimals()))  # type: ignore[operator]
             w.setKeyboardTracking(False)
             w.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+            w.setGroupSeparatorShown(True)  # 90,000 $/BTC as the CLI and reports print it, not 90000.00
             w.valueChanged.connect(lambda v, k=key: self.set_assumption(k, float(v)))
             return w
         if spec.kind == "int":
