@@ -63,7 +63,7 @@ def test_labels_reasons_and_dates_are_for_readers():
         assert not re.search(r"\b(cooling_current|power_capacity_mw|energized_mw)\b", n), n
     rows = {a.key: a for a in report.assumptions}
     assert rows["market_data_date"].value == "2025-11-30" or "T" not in rows["market_data_date"].value
-    assert rows["difficulty_growth_per_year"].value.endswith("%/yr)")
+    assert (rows["difficulty_growth_per_year"].value, rows["difficulty_growth_per_year"].unit) == ("30", "%/yr")
     portfolio = build_portfolio_report(project)
     caps = {r.site_id: r.capex for r in portfolio.ranking}
     assert caps[ready[0]] == "none needed"
