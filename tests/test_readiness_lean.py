@@ -172,3 +172,12 @@ def test_next_facts_are_remembered_by_site_content_never_stale():
     known = Site.create(**{**u.to_dict(), "cooling_current": "direct_to_chip"})
     assert all(f.key != "cooling_current" for f in next_facts(known))
     assert any(f.key == "cooling_current" for f in next_facts(u))
+
+
+def test_cli_ranking_and_site_detail_say_which_way_an_undecided_site_leans(scores):
+    from planner.cmd.score import format_ranking, format_site
+    text = format_ranking(list(scores.values()))
+    row = next(line for line in text.splitlines() if " U " in line)
+    assert "Insufficient data (leans Convertible)" in row
+    assert text.splitlines()[0].index("known") == row.index("%") - 4  # the wider class column stays aligned
+    assert "Insufficient data (leans Convertible), data completeness" in format_site(scores["U"])

@@ -77,14 +77,14 @@ def format_ranking(results: Sequence[ReadinessResult], names: Mapping[str, str] 
     and time to power of sites with unknown fields are shown as lower bounds (``>=``).
     """
     names, facts = names or {}, facts or {}
-    head = (f"{'#':>3} {'site_id':<10} {'name':<24} {'total (band)':>13} {'class':<26} {'known':>5} "
+    head = (f"{'#':>3} {'site_id':<10} {'name':<24} {'total (band)':>13} {'class':<37} {'known':>5} "
             f"{'capex':>10} {'to power':>9}  next fact")
     lines = [head, "-" * len(head)]
     for i, r in enumerate(rank_results(results), start=1):
-        label = r.class_label + (" (gate)" if r.gates_failed else "")
+        label = r.class_text + (" (gate)" if r.gates_failed else "")  # "Insufficient data (leans Convertible)"
         nxt = facts.get(r.site_id) or ()
         lines.append(f"{i:>3} {_clip(r.site_id, 10):<10} {_clip(names.get(r.site_id, ''), 24):<24} "
-                     f"{r.band_text:>13} {_clip(label, 26):<26} {r.completeness_pct:>4.0f}% "
+                     f"{r.band_text:>13} {_clip(label, 37):<37} {r.completeness_pct:>4.0f}% "
                      f"{_bound(r.capex_total_usd, _money(r.capex_total_usd), r):>10} "
                      f"{_bound(r.time_to_power_months, _months(r.time_to_power_months), r):>9}  "
                      f"{nxt[0].sentence if nxt else '-'}")
@@ -96,7 +96,7 @@ def format_site(result: ReadinessResult, name: str = "", facts: Sequence[Fact] =
     r = result
     out = [f"{r.site_id}{' - ' + name if name else ''}",
            f"  total {r.total:.1f} / 100 (band {r.total_low:.1f}-{r.total_high:.1f}: unknowns at worst - at best), "
-           f"{r.class_label}, data completeness {r.completeness_pct:.0f} % (weights profile {r.weights_profile!r})",
+           f"{r.class_text}, data completeness {r.completeness_pct:.0f} % (weights profile {r.weights_profile!r})",
            f"  class at the low end {READINESS_CLASSES[r.class_low]}, at the high end "
            f"{READINESS_CLASSES[r.class_high]}",
            f"  upgrade capex {_bound(r.capex_total_usd, _money(r.capex_total_usd), r)}, "

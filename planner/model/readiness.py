@@ -307,8 +307,7 @@ def _time_to_power(site: Site, ctx: ScoringContext) -> SubScore:
         # energized now (60-100) or not (down to 0): wait for the energized MW / interconnection status
         return _combine([_unknown("energized_mw", 1.0, 0.0, 100.0)])
     w = PART_WEIGHTS["time_to_power"]
-    nothing = "nothing energized (0 MW)" if en is not None else f"nothing energized (interconnection {_c(status)})"
-    parts = [_Part("energized_mw", w["energized_mw"], 0.0, nothing)]
+    parts = [_Part("energized_mw", w["energized_mw"], 0.0, "nothing energized (0 MW)")]
     if status is not None:
         parts.append(_Part("interconnection_status", w["interconnection_status"], INTERCONNECTION_SCORES[status],
                            f"interconnection {_c(status)}"))
@@ -327,6 +326,14 @@ def _time_to_power(site: Site, ctx: ScoringContext) -> SubScore:
     else:
         parts.append(_curve("expected_energization_date", w["expected_energization_date"], None,
                             ENERGIZATION_MONTHS_POINTS, ""))
+    if en is None:
+        # interconnection known but not "energized", MW unknown: expected as nothing energized (0), yet part
+        # of the site may be energized already (then 60-100, above), so the band reaches 100: the part's
+        # high end is what lifts the criterion's to 100 (learning the MW then never widens the band)
+        rest = sum(p.weight * (p.high if p.score is None else p.score) for p in parts[1:])
+        total_w = sum(p.weight for p in parts)
+        parts[0] = _unknown("energized_mw", w["energized_mw"], 0.0,
+                            max(0.0, (100.0 * total_w - rest) / w["energized_mw"]), prior_score=0.0)
     return _combine(parts)
 
 

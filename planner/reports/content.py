@@ -580,7 +580,7 @@ def site_section(project: Any, site: Site, result: ReadinessResult, comp: PathCo
     sub = " \u00b7 ".join(p for p in (site.site_id, site.operator, _region(site)) if p and p != UNKNOWN)
     return SiteSection(
         site_id=str(site.site_id), name=str(site.name), subtitle=sub, summary=summary,
-        total=fmt_score(result.total), klass=result.klass, class_label=result.class_label,
+        total=fmt_score(result.total), klass=result.klass, class_label=result.class_text,
         gates_failed=[humanize_field_names(g) for g in result.gates_failed], criteria=criteria, upgrades=upgrades,
         capex_total=_lower_bound(fmt_usd(result.capex_total_usd), result),
         time_to_power=_lower_bound(fmt_months(result.time_to_power_months), result),
@@ -660,7 +660,7 @@ def build_portfolio_report(project: Any, *, paper: str = "a4", atlas: bool = Fal
         s = sites[r.site_id]
         ranking.append(RankingRow(
             i, r.site_id, str(s.name), s.operator or UNKNOWN, _region(s), fmt_mw(s.energized_mw),
-            fmt_mw(s.pipeline_mw), r.band_text, r.klass, r.class_label, bool(r.gates_failed),
+            fmt_mw(s.pipeline_mw), r.band_text, r.klass, r.class_text, bool(r.gates_failed),
             fmt_pct(r.completeness_pct), _lower_bound(fmt_usd(r.capex_total_usd), r, short=True),
             _lower_bound(fmt_months(r.time_to_power_months), r, short=True)))
     by_class = []
