@@ -399,3 +399,12 @@ def test_conversion_upgrades_follow_the_project_readiness_thresholds():
     keys = lambda a: [i.key for i in e.site_paths(site, a).capex_items]  # noqa: E731
     assert "rack_density" in keys(strict) and "rack_density" not in keys(relaxed)
     assert keys(base) == keys(strict)   # 130 kW/rack is the default target
+
+
+def test_hybrid_surplus_fleet_mines_until_the_halls_go_live():
+    a = default_assumptions()
+    c = e.site_paths(_site(), a)
+    assert c.hybrid.streams_usd["surplus_fleet_until_conversion"] > 0   # mined and sold, not sold at signing
+    # the scaled installed plan (no demand response) equals running the surplus as its own block
+    tiny_dr = e.site_paths(_site(), a.replace(dr_committed_mw=1e-9))
+    assert tiny_dr.hybrid.npv_usd == pytest.approx(c.hybrid.npv_usd, rel=1e-9)

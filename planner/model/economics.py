@@ -1551,7 +1551,9 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
             hb = _Block(z, z, z, z, z, {}, [])
         hb_capex_mine = (ctx.fleet_usd_per_mw(0) + a.mining_capex_usd_per_mw) * hb_new
         surplus = fleet_mw - hb_installed  # machines the hybrid does not keep: mine until the halls go live, then sold
-        if surplus > 1e-9:
+        if surplus > 1e-9 and committed <= 0:  # no demand response: the installed plan scales with its MW
+            surplus_cash = installed_blocks[0].until(hb_lease["start_month"], h_years) * (surplus / fleet_mw)
+        elif surplus > 1e-9:
             sblk = _run_block(ctx, mine_1mw, [("installed", surplus, fleet_j, first_existing)])
             surplus_cash = sblk.until(hb_lease["start_month"], h_years)
         else:
