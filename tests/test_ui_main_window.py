@@ -397,3 +397,14 @@ def test_real_map_view_is_used_by_default(qtbot, errors):
         w.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         QCoreApplication.processEvents()
+
+
+def test_a_long_site_name_does_not_widen_the_form(window):
+    """Selecting RIOT-RKD ("Rockdale (ex-Whinstone, ex-Alcoa smelter area)") widened the right dock
+    and narrowed the map from ~730 to ~555 px: the form's title wraps."""
+    form = window.site_form
+    window.set_current_site(SID)
+    short = form.minimumSizeHint().width()
+    window.set_current_site("RIOT-RKD")
+    assert len(form.title_label.text()) > 40
+    assert form.minimumSizeHint().width() <= max(short, 360)

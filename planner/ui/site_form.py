@@ -51,6 +51,7 @@ class SiteForm(QWidget):
         self.title_label = QLabel(self)
         self.title_label.setTextFormat(Qt.TextFormat.PlainText)
         self.title_label.setStyleSheet("QLabel { font-weight: bold; font-size: 13pt; }")
+        self.title_label.setWordWrap(True)  # a long site name wraps instead of widening the dock (and narrowing the map)
         self.score_label = QLabel(self)
         self.score_label.setTextFormat(Qt.TextFormat.PlainText)
         self.score_label.setStyleSheet(COMPUTED_STYLE)
