@@ -172,4 +172,12 @@ def test_zoom_to_all_sites(review):
     _wait(lambda: _view(review)["zoom"] == 11)
     review.zoom_to_sites_action.trigger()
     _wait(lambda: _view(review)["zoom"] < 6)
+    # the first press frames the main group (not the world: the sample has sites in PY, NO, BT) ...
+    first = _view(review)["zoom"]
+    assert first >= 3 and _js(review, "plannerMap.map.getBounds().contains([31.0, -97.0])")  # Texas
+    assert not _js(review, "plannerMap.map.getBounds().contains([-25.46, -55.0])")  # Paraguay
+    # ... the second every site
+    review.zoom_to_sites_action.trigger()
+    _wait(lambda: _view(review)["zoom"] < first)
+    assert _js(review, "plannerMap.map.getBounds().contains([-25.46, -55.0])"), (_view(review), _js(review, "plannerMap.map.getBounds().toBBoxString()"), _js(review, "JSON.stringify(plannerMap.map.getSize())"))
     assert "Zoom to all sites" in " ".join(a.text().replace("&", "") for a in review.view_menu.actions())

@@ -49,7 +49,7 @@ def build_actions(w: MainWindow) -> None:
     w.about_action = act("&About", lambda: dialogs.show_about(w, w.attribution_text()))
     w.help_action = act("&Help", lambda: dialogs.show_help(w), K.HelpContents, "How to use the planner (F1)")
     w.find_action = act("&Find sites", lambda: _find(w), K.Find, "Type in the sites filter (Ctrl+F)")
-    w.zoom_to_sites_action = act("&Zoom to all sites", w.zoom_to_sites, "Ctrl+0", "Fit the map to every located site")
+    w.zoom_to_sites_action = act("&Zoom to all sites", w.zoom_to_sites, "Ctrl+0", "Fit the map to the sites (outlying ones, e.g. abroad, left out); press again for every site")
     w.mode_group = QActionGroup(w)
     w.mode_group.setExclusive(True)
     w.mode_actions = {}

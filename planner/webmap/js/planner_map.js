@@ -468,9 +468,26 @@
       var g = Object.prototype.hasOwnProperty.call(nameGroups, name) ? nameGroups[name] : null;
       return !!g && map.hasLayer(g);
     };
+    // first press: the sites without the outlying 10 % on each side (the rule of the opening view:
+    // a US portfolio with three sites abroad is not shown at world scale); pressed again on that
+    // view: every site. Top padding keeps the sites clear of the title box.
+    var lastSitesFit = null;
     api.zoomToSites = function () {
-      if (!sitesGroup.getLayers().length) { return false; }
-      map.fitBounds(sitesGroup.getBounds().pad(0.1), {maxZoom: 9, animate: false});
+      var ms = sitesGroup.getLayers();
+      if (!ms.length) { return false; }
+      var all = sitesGroup.getBounds(), b = all;
+      var again = lastSitesFit && map.getZoom() === lastSitesFit.z && map.getCenter().equals(lastSitesFit.c, 1e-6);
+      if (ms.length >= 10 && !again) {
+        var lats = ms.map(function (m) { return m.getLatLng().lat; }).sort(function (a, c) { return a - c; });
+        var lons = ms.map(function (m) { return m.getLatLng().lng; }).sort(function (a, c) { return a - c; });
+        var k = Math.floor(ms.length * 0.1), hi = ms.length - 1 - k;
+        b = L.latLngBounds([lats[k], lons[k]], [lats[hi], lons[hi]]);
+      }
+      var tb = document.querySelector(".pm-title");
+      var top = tb ? tb.getBoundingClientRect().bottom - map.getContainer().getBoundingClientRect().top + 10 : 20;
+      if (again) { map.fitBounds(b.pad(0.1), {maxZoom: 9, animate: false}); }  // the world: no room to spare
+      else { map.fitBounds(b.pad(0.1), {maxZoom: 9, animate: false, paddingTopLeft: [20, top], paddingBottomRight: [20, 20]}); }
+      lastSitesFit = again ? null : {z: map.getZoom(), c: map.getCenter()};
       return true;
     };
     api.setMode = function (mode) {
