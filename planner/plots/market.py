@@ -43,7 +43,7 @@ def demand_chart(plot: pg.PlotItem, data: DemandData) -> Chart:
 def lease_deals_chart(plot: pg.PlotItem, data: LeaseDealsData) -> Chart:
     """Public miner-to-AI lease deals ($M per MW-yr) with the CBRE colocation rate and the model's lease rate."""
     n = len(data.labels)
-    reset_plot(plot, "AI/HPC lease deals on mining sites", "Lease revenue ($M per MW of critical IT per year)", "",
+    reset_plot(plot, "AI/HPC lease deals on mining sites", "Lease ($M per MW IT per year)", "",
                legend_cols=2)
     ys = np.arange(n, dtype=float)
     vals = data.usd_m_per_mw_year
