@@ -408,3 +408,10 @@ def test_a_long_site_name_does_not_widen_the_form(window):
     window.set_current_site("RIOT-RKD")
     assert len(form.title_label.text()) > 40
     assert form.minimumSizeHint().width() <= max(short, 360)
+
+
+def test_form_fits_a_laptop_dock_without_a_side_scroll(window):
+    """The form was 413 px wide at least (long field labels on one line) in a ~260 px laptop dock:
+    labels wrap and long rows put the label above its field."""
+    window.set_current_site("RIOT-RKD")
+    assert window.site_form.scroll.widget().minimumSizeHint().width() <= 250

@@ -76,15 +76,18 @@ class SiteForm(QWidget):
             box.setObjectName(f"group_{group}")
             form = QFormLayout(box)
             form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+            form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow dock: label above its field
             for fs in specs:
                 label = QLabel(fs.label_with_unit + (" (computed)" if fs.computed else ""), box)
                 label.setTextFormat(Qt.TextFormat.PlainText)
+                label.setWordWrap(True)  # long labels wrap: the form fits a laptop dock without a side scroll
                 if fs.help:
                     label.setToolTip(fs.help)
                 if fs.computed:
                     value = QLabel(box)
                     value.setTextFormat(Qt.TextFormat.PlainText)
                     value.setStyleSheet(COMPUTED_STYLE)
+                    value.setWordWrap(True)
                     value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
                     self.computed_labels[fs.name] = value
                     form.addRow(label, value)
