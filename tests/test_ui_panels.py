@@ -424,3 +424,11 @@ def test_a_long_legend_never_squeezes_the_plot_on_a_short_dock(qtbot, host):
     for key, w in panel.plots.items():
         if w.isVisible():
             assert w.getPlotItem().getViewBox().height() >= VIEW_MIN_HEIGHT - 1, key
+
+
+def test_readiness_caption_names_gates_in_words(qtbot, host):
+    """The caption listed the hard gates by their keys ('min_power, path_to_power')."""
+    panel = _panel(qtbot, ReadinessPanel, host)
+    text = panel.caption.text()
+    assert "hard gates: minimum power scale, path to power" in text
+    assert "min_power" not in text and "path_to_power" not in text

@@ -5,8 +5,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QScrollArea, QSplitter
 
 from planner.model.chart_data import RankingData
-from planner.model.readiness import (ReadinessResult, gates_from_settings, next_facts, thresholds_from_settings,
-                                     weights_from_settings)
+from planner.model.readiness import (GATES, ReadinessResult, gates_from_settings, next_facts,
+                                     thresholds_from_settings, weights_from_settings)
 from planner.plots import readiness_bars, readiness_ranking
 from planner.ui.panels.base import ChartPanel, run_standalone
 
@@ -61,7 +61,7 @@ class ReadinessPanel(ChartPanel):
         self.draw("ranking", readiness_ranking, RankingData(scores, self.site_id or None))
         profile, _weights = weights_from_settings(settings)
         t = thresholds_from_settings(settings)
-        gates = ", ".join(gates_from_settings(settings)) or "none"
+        gates = ", ".join(GATES[k].label.lower() for k in gates_from_settings(settings)) or "none"  # words, not keys
         self.set_caption(
             f"Weights profile '{profile}' \u00b7 total = weighted mean of all criteria, unknowns at their prior, band = "
             f"unknowns at worst - at best \u00b7 classes on the band: ready now when the low end >= "
