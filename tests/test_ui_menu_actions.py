@@ -105,6 +105,9 @@ def test_site_report_from_the_menu(win, tmp_path, monkeypatch, errors):
     reader = PdfReader(str(out))
     assert len(reader.pages) >= 1 and SID in "".join(p.extract_text() for p in reader.pages)
     assert round(float(reader.pages[0].mediabox.width)) == 612  # Letter, as answered
+    from PySide6.QtWidgets import QApplication
+    QApplication.processEvents()
+    assert win.statusBar().currentMessage() == f"Wrote {out}"  # the export says where it went
     assert errors == []
 
 
