@@ -415,3 +415,17 @@ def test_form_fits_a_laptop_dock_without_a_side_scroll(window):
     labels wrap and long rows put the label above its field."""
     window.set_current_site("RIOT-RKD")
     assert window.site_form.scroll.widget().minimumSizeHint().width() <= 250
+
+
+def test_a_refusal_banner_leaves_when_the_site_changes(window):
+    """After a refused 99,999,999 MW and an undo the red banner stayed, even on re-selecting the site."""
+    window.set_current_site(SID)
+    form = window.site_form
+    assert not form.commit_value("energized_mw", 99_999_999)
+    assert "99,999,999" in form.error_text
+    assert form.commit_value("energized_mw", 100)
+    window.undo_stack.undo()
+    assert form.error_text == ""
+    assert not form.commit_value("energized_mw", -5)
+    window.undo_stack.redo()  # any change of the shown site clears it
+    assert form.error_text == ""

@@ -181,6 +181,7 @@ class SiteForm(QWidget):
 
     def _on_portfolio_sites_changed(self, ids: list[str]) -> None:
         if self._site_id in ids:
+            self.error_label.hide()  # a refusal is stale once the site changed (an undo, another edit)
             self._refresh()
 
     def _on_portfolio_site_removed(self, site_id: str) -> None:
