@@ -456,8 +456,13 @@ class MapRenderer:
 
     def close(self) -> None:
         """Free the page and its temporary folder."""
+        from PySide6.QtCore import QCoreApplication, QEvent
+
         self.view.close()
         self.view.deleteLater()
+        # delete the page now: a CLI run that exits right after left it to the profile's teardown
+        # ("Release of profile requested but WebEnginePage still not deleted" on stderr)
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         self._tmp.cleanup()
 
     def __enter__(self) -> "MapRenderer":
