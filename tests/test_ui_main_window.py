@@ -429,3 +429,16 @@ def test_a_refusal_banner_leaves_when_the_site_changes(window):
     assert not form.commit_value("energized_mw", -5)
     window.undo_stack.redo()  # any change of the shown site clears it
     assert form.error_text == ""
+
+
+def test_a_form_refusal_shows_no_tooltip_over_the_field(window, monkeypatch):
+    """A refused form value popped a tooltip at the cursor, over the field being edited, on top of the
+    form's own banner; a table refusal (no banner) keeps its tooltip."""
+    from planner.ui import main_window as mw
+    shown: list[str] = []
+    monkeypatch.setattr(mw.QToolTip, "showText", lambda pos, text, *a: shown.append(text))
+    window.set_current_site(SID)
+    assert not window.site_form.commit_value("energized_mw", -5)
+    assert shown == [] and "-5" in window.statusBar().currentMessage()
+    assert not window.table_model.setData(_cell(window, SID, "energized_mw"), -5)
+    assert len(shown) == 1

@@ -128,7 +128,7 @@ class MainWindow(QMainWindow):
         self.undo_stack.indexChanged.connect(self._on_undo_stack_index_changed)
         self.recent_menu.aboutToShow.connect(self.files.on_recent_menu_about_to_show)
         self.sites.table_model.edit_rejected.connect(self._on_edit_rejected)
-        self.site_form.edit_rejected.connect(self._on_edit_rejected)
+        self.site_form.edit_rejected.connect(self._on_form_edit_rejected)
         self.sites.current_site_changed.connect(self.set_current_site)
         self.sites.shown_changed.connect(self._update_counts)
         self.layers_panel.import_requested.connect(self.imports.ask_import_layer)
@@ -292,9 +292,13 @@ class MainWindow(QMainWindow):
         self.count_label.setText(f"{text} · {counts_text(self.scores.values())} · {len(self.project.layers)} layers")
 
     def _on_edit_rejected(self, message: str) -> None:
+        self._on_form_edit_rejected(message)
+        QToolTip.showText(QCursor.pos(), message, self.table.viewport())  # a table cell has no banner
+
+    def _on_form_edit_rejected(self, message: str) -> None:
+        # the form shows its own banner: no tooltip at the cursor, which covered the field being edited
         self.show_status(message)
         self._refusal = message
-        QToolTip.showText(QCursor.pos(), message, self.table.viewport())
 
     # == edits (validated by the session's commands; a refusal shows its one line) ===============
     def _try(self, title: str, fn: Callable[..., Any], *args: Any) -> Any:
