@@ -14,6 +14,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from planner.fmt import fmt_fraction_pct
 from planner.model.assumptions import ASSUMPTIONS, AssumptionError, Assumptions, assumptions_from_settings
 from planner.model.site import PlannerError, Site
 
@@ -117,7 +118,7 @@ def _npv(p: Any) -> str:
 
 
 def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{x * 100:.1f}%"
+    return "-" if x is None else fmt_fraction_pct(x)
 
 
 def market_summary(a: Assumptions) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from planner.cmd import open_project_arg
+from planner.fmt import fmt_months, fmt_usd
 from planner.model.portfolio import Portfolio
 from planner.model.readiness import Fact, ReadinessResult, next_facts, rank_results, score_portfolio
 from planner.model.readiness_rules import READINESS_CLASSES
@@ -42,14 +43,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def load_portfolio(path: str) -> Portfolio:
     """Open the project at ``path`` and return its portfolio (via planner.gis.project.open_project)."""
     return open_project_arg(path).portfolio  # type: ignore[no-any-return]
-
-
-def _money(usd: float | None) -> str:
-    return "unknown" if usd is None else f"${usd / 1e6:,.1f}M"
-
-
-def _months(m: float | None) -> str:
-    return "unknown" if m is None else f"{m:.0f} mo"
 
 
 def _bound(value: float | None, text: str, result: ReadinessResult) -> str:
@@ -85,8 +78,8 @@ def format_ranking(results: Sequence[ReadinessResult], names: Mapping[str, str] 
         nxt = facts.get(r.site_id) or ()
         lines.append(f"{i:>3} {_clip(r.site_id, 10):<10} {_clip(names.get(r.site_id, ''), 24):<24} "
                      f"{r.band_text:>13} {_clip(label, 37):<37} {r.completeness_pct:>4.0f}% "
-                     f"{_bound(r.capex_total_usd, _money(r.capex_total_usd), r):>10} "
-                     f"{_bound(r.time_to_power_months, _months(r.time_to_power_months), r):>9}  "
+                     f"{_bound(r.capex_total_usd, fmt_usd(r.capex_total_usd), r):>10} "
+                     f"{_bound(r.time_to_power_months, fmt_months(r.time_to_power_months), r):>9}  "
                      f"{nxt[0].sentence if nxt else '-'}")
     return "\n".join(lines)
 
@@ -99,8 +92,8 @@ def format_site(result: ReadinessResult, name: str = "", facts: Sequence[Fact] =
            f"{r.class_text}, data completeness {r.completeness_pct:.0f} % (weights profile {r.weights_profile!r})",
            f"  class at the low end {READINESS_CLASSES[r.class_low]}, at the high end "
            f"{READINESS_CLASSES[r.class_high]}",
-           f"  upgrade capex {_bound(r.capex_total_usd, _money(r.capex_total_usd), r)}, "
-           f"time to power {_bound(r.time_to_power_months, _months(r.time_to_power_months), r)}"
+           f"  upgrade capex {_bound(r.capex_total_usd, fmt_usd(r.capex_total_usd), r)}, "
+           f"time to power {_bound(r.time_to_power_months, fmt_months(r.time_to_power_months), r)}"
            + ("" if r.completeness_pct >= 100 else " (lower bounds: upgrades are found from known fields only)"),
            "", "  criteria:"]
     for c in r.criteria:
@@ -116,7 +109,7 @@ def format_site(result: ReadinessResult, name: str = "", facts: Sequence[Fact] =
     out += ["", "  upgrades:" if r.upgrades else "  upgrades: none needed on the known data"]
     for u in r.upgrades:
         crit = " [critical]" if u.critical else ""
-        out.append(f"    - {u.label}{crit}: {_money(u.capex_usd)}, {_months(u.months)} ({u.detail})")
+        out.append(f"    - {u.label}{crit}: {fmt_usd(u.capex_usd)}, {fmt_months(u.months)} ({u.detail})")
     return "\n".join(out)
 
 

@@ -68,7 +68,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from planner.fmt import HOURS_PER_YEAR, real_number
+from planner.fmt import HOURS_PER_YEAR, fmt_usd, real_number
 from planner.model.assumptions import assumptions_from_settings
 from planner.model.costs import unit_costs_from_settings
 from planner.model.fields import FIELDS
@@ -749,10 +749,6 @@ class Upgrade:
     on_power_path: bool = True
 
 
-def _usd(x: float) -> str:
-    return f"${x / 1e6:,.2f}M" if abs(x) >= 1e6 else f"${x:,.0f}"
-
-
 def compute_upgrades(site: Site, costs: Mapping[str, float], ctx: ScoringContext) -> list[Upgrade]:
     """Upgrades that follow from the known facts of ``site``, priced with ``costs``."""
     out: list[Upgrade] = []
@@ -768,7 +764,7 @@ def compute_upgrades(site: Site, costs: Mapping[str, float], ctx: ScoringContext
     cur, dlc = site.cooling_current, site.dlc_path
     if cur != "direct_to_chip" and dlc is not None and dlc != "dlc_ready":
         out.append(Upgrade("dlc_retrofit", "Direct-to-chip cooling retrofit",
-                           f"DLC path {_c(dlc)}: {it_txt} x {_usd(costs['dlc_retrofit_usd_per_mw_it'])}/MW",
+                           f"DLC path {_c(dlc)}: {it_txt} x {fmt_usd(costs['dlc_retrofit_usd_per_mw_it'])}/MW",
                            per_it("dlc_retrofit_usd_per_mw_it"), costs["dlc_retrofit_months"]))
     # racks / halls
     kw, hall = site.max_rack_kw, site.hall_type
@@ -776,12 +772,12 @@ def compute_upgrades(site: Site, costs: Mapping[str, float], ctx: ScoringContext
     if hall in ("containers", "greenfield") or (kw is not None and kw < target_kw and hall != "rack_mount_halls"):
         why = f"hall type {_c(hall)}" if hall else f"{_n(kw)} kW/rack < {_n(target_kw)}"  # type: ignore[arg-type]
         out.append(Upgrade("hall_buildout", f"Rack hall build-out for >= {_n(target_kw)} kW/rack",
-                           f"{why}: {it_txt} x {_usd(costs['hall_buildout_usd_per_mw_it'])}/MW",
+                           f"{why}: {it_txt} x {fmt_usd(costs['hall_buildout_usd_per_mw_it'])}/MW",
                            per_it("hall_buildout_usd_per_mw_it"), costs["hall_buildout_months"]))
     elif kw is not None and kw < target_kw:
         out.append(Upgrade("rack_density", f"Rack density upgrade to >= {_n(target_kw)} kW/rack",
                            f"{_n(kw)} kW/rack in rack-mount halls: {it_txt} x "
-                           f"{_usd(costs['rack_density_upgrade_usd_per_mw_it'])}/MW",
+                           f"{fmt_usd(costs['rack_density_upgrade_usd_per_mw_it'])}/MW",
                            per_it("rack_density_upgrade_usd_per_mw_it"), costs["hall_buildout_months"]))
     # N+1 transformer
     n1, count = site.transformers_n_plus_1, site.transformer_count
@@ -793,7 +789,7 @@ def compute_upgrades(site: Site, costs: Mapping[str, float], ctx: ScoringContext
             mva = mw / units / costs["power_factor"]
             capex = costs["transformer_fixed_usd"] + mva * costs["transformer_usd_per_mva"]
             size_txt = (f"one {_n(mva)} MVA unit ({_n(mw)} MW / {units} in service / pf {costs['power_factor']:.2f}): "
-                        f"{_usd(costs['transformer_fixed_usd'])} + {_usd(costs['transformer_usd_per_mva'])}/MVA")
+                        f"{fmt_usd(costs['transformer_fixed_usd'])} + {fmt_usd(costs['transformer_usd_per_mva'])}/MVA")
         lead = site.equipment_lead_time_months
         months = float(lead) if lead is not None else costs["transformer_lead_time_months"]
         out.append(Upgrade("n1_transformer", "N+1 transformer", size_txt, capex, months, critical=True))
@@ -805,12 +801,12 @@ def compute_upgrades(site: Site, costs: Mapping[str, float], ctx: ScoringContext
     if owned is False or (owned is True and kv is not None and kv < 138):
         why = "no own substation" if owned is False else f"own substation only {_n(kv)} kV"  # type: ignore[arg-type]
         out.append(Upgrade("substation_build", "HV substation (>= 138 kV)",
-                           f"{why}: {_n(mw)} MW x {_usd(sub_cost)}/MW" if mw is not None else
+                           f"{why}: {_n(mw)} MW x {fmt_usd(sub_cost)}/MW" if mw is not None else
                            f"{why}: site MW unknown, capex unknown",
                            None if mw is None else mw * sub_cost, costs["substation_months"], critical=True))
         if d138 is not None:
             out.append(Upgrade("hv_line", "HV line / tap to the grid (>= 138 kV)",
-                               f"{d138:.1f} km to the nearest >= 138 kV line x {_usd(costs['hv_line_usd_per_km'])}/km",
+                               f"{d138:.1f} km to the nearest >= 138 kV line x {fmt_usd(costs['hv_line_usd_per_km'])}/km",
                                d138 * costs["hv_line_usd_per_km"], costs["hv_line_months"], critical=True))
         else:
             out.append(Upgrade("hv_line", "HV line / tap to the grid (>= 138 kV)",
@@ -820,13 +816,13 @@ def compute_upgrades(site: Site, costs: Mapping[str, float], ctx: ScoringContext
         short = en < gate_mw  # the first usable block of power waits for this expansion
         out.append(Upgrade("substation_expansion", "Substation expansion",
                            f"{_n(mw - en)} MW not yet energized ({_n(mw)} MW {basis} - {_n(en)} MW) x "
-                           f"{_usd(sub_cost)}/MW", (mw - en) * sub_cost, costs["substation_months"],
+                           f"{fmt_usd(sub_cost)}/MW", (mw - en) * sub_cost, costs["substation_months"],
                            critical=short, on_power_path=short))
     # fibre
     dark, dfib = site.dark_fibre_on_site, site.dist_fibre_km
     if dark is not True and dfib is not None and (dark is False or dfib > 1.0):
         out.append(Upgrade("fibre_build", "Fibre lateral build",
-                           f"{dfib:.1f} km to the nearest fibre route x {_usd(costs['fibre_build_usd_per_km'])}/km",
+                           f"{dfib:.1f} km to the nearest fibre route x {fmt_usd(costs['fibre_build_usd_per_km'])}/km",
                            dfib * costs["fibre_build_usd_per_km"], costs["fibre_build_months"]))
     elif dark is False:
         out.append(Upgrade("fibre_build", "Fibre lateral build",
@@ -835,7 +831,7 @@ def compute_upgrades(site: Site, costs: Mapping[str, float], ctx: ScoringContext
     # water
     if site.water_source == "none":
         out.append(Upgrade("water_rights", "Water rights / supply", "no water source: lump sum "
-                           f"{_usd(costs['water_rights_usd'])}", costs["water_rights_usd"],
+                           f"{fmt_usd(costs['water_rights_usd'])}", costs["water_rights_usd"],
                            costs["water_rights_months"]))
     # permits
     pp, zn = site.power_permit, site.zoning
@@ -843,7 +839,7 @@ def compute_upgrades(site: Site, costs: Mapping[str, float], ctx: ScoringContext
                              (f"zoning {_c(zn)}", zn in ("rezoning_pending", "not_zoned"))) if bad]
     if todo:
         out.append(Upgrade("permitting", "Permits and zoning", ", ".join(todo) +
-                           f": lump sum {_usd(costs['permitting_usd'])}", costs["permitting_usd"],
+                           f": lump sum {fmt_usd(costs['permitting_usd'])}", costs["permitting_usd"],
                            costs["permitting_months"], critical=pp == "none" or zn == "not_zoned"))
     return out
 

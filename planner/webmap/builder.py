@@ -24,7 +24,7 @@ import pandas as pd
 import shapely
 from jinja2 import Template
 
-from planner.fmt import finite
+from planner.fmt import finite, fmt_number
 from planner.gis.kinds import DRAW_ORDER
 from planner.model.fields import FIELDS
 from planner.model.readiness import (READINESS_COLOURS, READINESS_LABELS, READINESS_SHORT_LABELS, next_facts,
@@ -203,8 +203,7 @@ def _fmt(value: Any, unit: str = "") -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        text = f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
-        return f"{text} {unit}".strip()
+        return fmt_number(value, unit)
     return f"{value} {unit}".strip() if unit else str(value)
 
 
