@@ -36,6 +36,20 @@ def test_cross_field_energized_le_capacity():
     assert s.replace(energized_mw=80).energized_mw == 80
 
 
+def test_a_cross_field_refusal_names_the_field_the_user_changed():
+    """Raising Energized past capacity minus pipeline is refused as Energized, not as Pipeline (QA minor 7)."""
+    from planner.ui.text import user_message
+
+    s = make(power_capacity_mw=500, energized_mw=100, pipeline_mw=300)
+    with pytest.raises(SiteError) as ei:
+        s.replace(energized_mw=460)
+    assert ei.value.field == "energized_mw" and "pipeline" in str(ei.value)
+    assert user_message(ei.value).startswith("Energized (MW) of S1")
+    with pytest.raises(SiteError) as ei:
+        s.replace(pipeline_mw=450)
+    assert ei.value.field == "pipeline_mw"
+
+
 @pytest.mark.parametrize("raw,expected", [("300 MW", 300.0), ("12,5", 12.5), (" 7 ", 7.0), ("", None),
                                           ("n/a", None), (float("nan"), None)])
 def test_coerce_numbers(raw, expected):

@@ -331,7 +331,9 @@ class Site:
         relevant = [i for i in errs if i.field in touched or _involves(i, touched)]
         if relevant:
             i = relevant[0]
-            raise SiteError(i.field, new.get(i.field), i.message, "", self.site_id)
+            # name the field the user changed (editing Energized must not be refused as "Pipeline")
+            field = i.field if i.field in touched else next((f for f in changes if _involves(i, {f})), i.field)
+            raise SiteError(field, new.get(field), i.message, "", self.site_id)
         return Site(new)
 
     def with_computed(self, computed: Mapping[str, Any]) -> "Site":
