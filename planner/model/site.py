@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from planner.model.fields import COMPUTED_FIELDS, FIELD_LIST, FIELDS, FieldSpec, spec
+from planner.model.frozen import FrozenValues
 
 
 class PlannerError(Exception):
@@ -190,7 +191,7 @@ def cross_field_issues(values: Mapping[str, Any]) -> list[Issue]:
     return out
 
 
-class Site:
+class Site(FrozenValues):
     """An immutable candidate site. Attribute access by field name (``site.energized_mw``).
 
     Unknown values are ``None``. Create with :meth:`create` (validates) and change
@@ -281,6 +282,7 @@ class Site:
     # -- end of typed fields --
 
     __slots__ = ("_values",)
+    _IMMUTABLE_MESSAGE = "Site is immutable; use site.replace(...)"
     _values: dict[str, Any]
 
     def __init__(self, values: Mapping[str, Any]):
@@ -346,15 +348,6 @@ class Site:
         return Site(new)
 
     # -- access ----------------------------------------------------------------------
-    if not TYPE_CHECKING:  # the type checker sees the typed fields above, so a misspelt field is an error
-        def __getattr__(self, name: str) -> Any:
-            try:
-                return self._values[name]
-            except KeyError:
-                raise AttributeError(name) from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("Site is immutable; use site.replace(...)")
 
     def get(self, name: str) -> Any:
         return self._values[spec(name).name]
