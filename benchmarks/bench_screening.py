@@ -92,6 +92,11 @@ def cell_km_for(cells: int) -> float:
     return round(math.sqrt(area / cells), 3)
 
 
+def _workers(mode: str) -> int | None:
+    """``daskN`` -> N worker processes (None for other modes)."""
+    return int(mode[4:]) if mode.startswith("dask") and mode[4:].isdigit() else None
+
+
 def run_mode(mode: str, cells: int, segments: int, seed: int) -> dict[str, object]:
     """Run one mode in this process; returns seconds, cells and max RSS."""
     from planner.gis.screening import screen
@@ -101,8 +106,8 @@ def run_mode(mode: str, cells: int, segments: int, seed: int) -> dict[str, objec
     cell_km = cell_km_for(cells)
     out: dict[str, object] = {"mode": mode, "cell_km": cell_km}
     t = time.perf_counter()
-    if mode in ("local", "dask", "dask2"):
-        kw = {"engine": "dask", "workers": 2} if mode == "dask2" else {"engine": mode}
+    if mode in ("local", "dask") or _workers(mode):
+        kw = {"engine": "dask", "workers": _workers(mode)} if _workers(mode) else {"engine": mode}
         res = screen(project, box, cell_km, top=50, cells="pool", **kw)
         out.update(n_cells=res.n_cells, n_refined=res.n_refined, timing=res.timing_s,
                    workers_mb=res.worker_memory_mb, top1=res.top[0].reason if res.top else None)

@@ -129,6 +129,8 @@ _DENSIFY_DEG = 0.1      # lon/lat segments split to <= 0.1 deg before projecting
 _DELTA_KM = 0.02        # absolute slack: densify chord error + float noise
 _REL_SLACK = 0.005      # compute_proximity's stated worst-case over-estimate (0.5 % below 300 km)
 _REFINE_MARGIN = 0.02   # exact scores are rounded to 0.01 and may exceed the bounds by 0.01 (mirror rounding)
+_REFINE_CHUNK = 2000     # cells per exact-refine task
+_REFINE_CHUNK_MIN = 100  # smallest chunk the dask engine splits a refine round into (one per worker thread)
 _REFINE_BATCH = 64      # cells refined per extra round of the spaced top-N search (at least 2 x top)
 _KM_PER_DEG_LAT_MIN = 110.5   # shortest meridian degree is 110.574 km (equator); rounded down
 _GEOD = Geod(ellps="WGS84")
@@ -629,6 +631,7 @@ class _Band:
     row: np.ndarray | None = None
     peak_mb: float = 0.0
     where: str = "local"
+    cpu_s: float = 0.0       # CPU seconds the band took (its thread's): the work, whatever the machine's load
 
     @classmethod
     def blank(cls, gx: np.ndarray, gy: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> _Band:
@@ -679,7 +682,7 @@ class _Band:
         ok = ~self.excluded & ~np.isnan(self.score_min)
         lo = np.sort(self.score_min[ok])[::-1][:top]
         return {"n": len(self), "n_excluded": int(self.excluded.sum()), "top_lo": lo, "peak_mb": self.peak_mb,
-                "where": self.where}
+                "where": self.where, "cpu_s": self.cpu_s}
 
     def select(self, level: float, offset: int, nodata: bool) -> _Band:
         """Cells not excluded whose upper bound (plus the refine margin) reaches ``level`` (all with ``nodata``)."""
@@ -690,6 +693,18 @@ class _Band:
 
 
 def _peak_mb() -> float:
+    """Peak RSS of this process (MB).
+
+    ``VmHWM`` where there is one (Linux): ``ru_maxrss`` survives ``exec``, so a dask worker spawned
+    from a client holding 800 MB would report the client's 800 MB however little it used.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return float(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
@@ -791,6 +806,7 @@ def _flare_radii_m(plan: _Plan, s_min: np.ndarray, s_max: np.ndarray) -> tuple[n
 
 def _raster_band(plan: _Plan, rows: tuple[int, int]) -> _Band:
     """Cells of grid rows ``rows`` (iy from, to) inside the region, with exclusions and score bounds."""
+    cpu0 = time.thread_time()
     c = plan.cell_m
     mesh_x, mesh_y = np.meshgrid(np.arange(plan.ix0, plan.ix1, dtype=np.int64),
                                  np.arange(rows[0], rows[1], dtype=np.int64))
@@ -833,7 +849,7 @@ def _raster_band(plan: _Plan, rows: tuple[int, int]) -> _Band:
         band.stranded_region[keep] = cols["stranded_region"]
         for k in ("flare_volume_bcm", "score", "score_min", "score_max"):
             getattr(band, k)[keep] = cols[k]
-    band.peak_mb, band.where = _peak_mb(), _where()
+    band.peak_mb, band.where, band.cpu_s = _peak_mb(), _where(), time.thread_time() - cpu0
     return band
 
 
@@ -916,7 +932,9 @@ class ScreeningResult:
     holds every cell of the region; with ``cells="pool"`` only the cells the exact search looked at
     (those whose upper bound reached the candidates' level), so a national run never holds
     millions of polygons. ``n_cells``/``n_excluded`` always count the whole region.
-    ``worker_memory_mb``: peak RSS (MB) of each process that ran pre-screen bands.
+    ``worker_memory_mb``: peak RSS (MB) of each process that ran pre-screen bands;
+    ``worker_cpu_s``: the CPU seconds of the pre-screen bands each of them ran (the work it did,
+    however loaded the machine), ``worker_bands``: how many bands.
     """
 
     region: Region
@@ -934,6 +952,8 @@ class ScreeningResult:
     min_spacing_km: float = 0.0
     cells_scope: str = "all"
     worker_memory_mb: dict[str, float] = field(default_factory=dict)
+    worker_cpu_s: dict[str, float] = field(default_factory=dict)
+    worker_bands: dict[str, int] = field(default_factory=dict)
     cells_builder: Callable[[], gpd.GeoDataFrame] | None = field(default=None, repr=False, compare=False)
     _cells: gpd.GeoDataFrame | None = field(default=None, repr=False, compare=False)
 
@@ -1049,7 +1069,7 @@ class _DaskParts:
     table comes back only for ``cells="all"``.
     """
 
-    def __init__(self, dk: _Dask, plan: _Plan, bands: list[tuple[int, int]], tick: Callable[[float], None]):
+    def __init__(self, dk: _Dask, plan: _Plan, bands: list[tuple[int, int]]):
         client = dk.client
         self.dk = dk
         run = uuid.uuid4().hex
@@ -1063,7 +1083,10 @@ class _DaskParts:
         self.futures = [client.submit(_raster_band, plan_f, rows, key=f"screening-band-{run}-{i}",
                                       workers=workers[i % len(workers)], allow_other_workers=True)
                         for i, rows in enumerate(bands)]
-        dk.wait(self.futures, tick)
+
+    def wait(self, tick: Callable[[float], None]) -> None:
+        """Wait until every band is computed (they stay on the workers)."""
+        self.dk.wait(self.futures, tick)
 
     def summaries(self, top: int) -> list[dict[str, Any]]:
         client = self.dk.client
@@ -1137,6 +1160,16 @@ class _Dask:
             raise ScreeningError(f"scheduler {scheduler!r}: give a tcp://host:port address, a distributed "
                                  "Client or a LocalCluster")
 
+    @classmethod
+    def start(cls, scheduler: Any, workers: int | None) -> _DaskStart:
+        """Connect (or start a LocalCluster) in a background thread: the workers spawn and import the
+        stack while this process prepares the plan (:meth:`_DaskStart.result` waits for it)."""
+        return _DaskStart(scheduler, workers)
+
+    def warm(self) -> None:
+        """Import the pre-screen stack on every worker now, not in its first band."""
+        self.client.run(_warm_worker)
+
     def threads(self) -> int:
         """Worker threads in the cluster (at least 1)."""
         return max(1, int(sum(self.client.nthreads().values())))
@@ -1164,6 +1197,44 @@ class _Dask:
     def gather(self, futures: list[Any], tick: Callable[[float], None]) -> list[Any]:
         self.wait(futures, tick)
         return list(self.client.gather(futures))
+
+
+def _warm_worker() -> None:
+    import scipy.fft  # noqa: F401  (disk sums)
+    import scipy.ndimage  # noqa: F401  (distance transforms)
+
+    import planner.gis.proximity  # noqa: F401  (the exact refine)
+
+
+class _DaskStart:
+    """A :class:`_Dask` being made in a background thread (cluster start, worker imports)."""
+
+    def __init__(self, scheduler: Any, workers: int | None):
+        from concurrent.futures import ThreadPoolExecutor
+        pool = ThreadPoolExecutor(1, thread_name_prefix="screening-dask-start")
+        self.future = pool.submit(self._make, scheduler, workers)
+        pool.shutdown(wait=False)
+
+    @staticmethod
+    def _make(scheduler: Any, workers: int | None) -> _Dask:
+        dk = _Dask(scheduler, workers)
+        try:
+            dk.warm()
+        except BaseException:
+            dk.close()
+            raise
+        return dk
+
+    def result(self) -> _Dask:
+        """The connected client (raises what connecting raised)."""
+        return self.future.result()
+
+    def abandon(self) -> None:
+        """Close the cluster once it is up (the run failed before using it)."""
+        try:
+            self.future.result().close()
+        except Exception:  # noqa: BLE001  (the run's own error is the one to report)
+            pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1270,7 +1341,13 @@ def screen(project: Any, region: Any, cell_km: float, top: int = 50, exclusions:
     if isinstance(exclusions, (str, gpd.GeoDataFrame)):
         exclusions = [exclusions]
     reg = resolve_region(project, region)
-    plan, config = _prepare(project, reg, float(cell_km), list(exclusions), w, rules)
+    starting = _Dask.start(scheduler, workers) if engine == "dask" else None
+    try:
+        plan, config = _prepare(project, reg, float(cell_km), list(exclusions), w, rules)
+    except BaseException:
+        if starting is not None:
+            starting.abandon()
+        raise
     timing["prepare"] = time.perf_counter() - t0
 
     def stage(lo: float, hi: float) -> Callable[[float], None]:
@@ -1280,17 +1357,24 @@ def screen(project: Any, region: Any, cell_km: float, top: int = 50, exclusions:
         return tick
 
     stage(0, 0.05)(1.0)
-    dk = _Dask(scheduler, workers) if engine == "dask" else None
+    t = time.perf_counter()
+    dk = starting.result() if starting is not None else None
+    timing["cluster"] = time.perf_counter() - t   # waiting for the cluster once the plan is ready
     try:
         t = time.perf_counter()
         bands = _bands(plan, partitions, dk.threads() if dk is not None else 1)
-        parts: _LocalParts | _DaskParts = (_DaskParts(dk, plan, bands, stage(0.05, 0.8)) if dk is not None
-                                           else _LocalParts(plan, bands, stage(0.05, 0.8)))
+        ref = _Refiner(project, plan, config, w, settings, rules, dk)
+        parts: _LocalParts | _DaskParts
+        if dk is not None:
+            parts = _DaskParts(dk, plan, bands)
+            ref.ship()   # the exact refine's layers travel while the bands run
+            parts.wait(stage(0.05, 0.8))
+        else:
+            parts = _LocalParts(plan, bands, stage(0.05, 0.8))
         stats = parts.summaries(top)
         timing["prescreen"] = time.perf_counter() - t
         t = time.perf_counter()
-        found = _search(project, parts, stats, plan, config, w, settings, top, rules, exact_all, dk,
-                        stage(0.8, 0.98), reg, spacing_km)
+        found = _search(parts, stats, plan, ref, top, exact_all, stage(0.8, 0.98), reg, spacing_km)
         timing["refine"] = time.perf_counter() - t
         timing["tighten"] = found.tighten_s
         t = time.perf_counter()
@@ -1300,8 +1384,12 @@ def screen(project: Any, region: Any, cell_km: float, top: int = 50, exclusions:
         if dk is not None:
             dk.close()
     memory: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    n_bands: dict[str, int] = {}
     for s in stats:
         memory[s["where"]] = max(memory.get(s["where"], 0.0), float(s["peak_mb"]))
+        cpu[s["where"]] = cpu.get(s["where"], 0.0) + float(s["cpu_s"])
+        n_bands[s["where"]] = n_bands.get(s["where"], 0) + 1
     timing["total"] = time.perf_counter() - t0
     stage(0.98, 1.0)(1.0)
     scores = {row: v[0] for row, v in found.scores.items()}
@@ -1310,7 +1398,7 @@ def screen(project: Any, region: Any, cell_km: float, top: int = 50, exclusions:
                            n_refined=found.n_refined, n_cells=sum(s["n"] for s in stats),
                            n_excluded=sum(s["n_excluded"] for s in stats), bounds_violations=found.violations,
                            notes=found.notes, min_spacing_km=spacing_km, cells_scope=cells,
-                           worker_memory_mb=memory, cells_builder=lambda: _cells_table(table, plan, scores))
+                           worker_memory_mb=memory, worker_cpu_s=cpu, worker_bands=n_bands, cells_builder=lambda: _cells_table(table, plan, scores))
 
 
 def _cells_table(band: _Band, plan: _Plan, exact: Mapping[int, float]) -> gpd.GeoDataFrame:
@@ -1424,6 +1512,12 @@ class _Refiner:
         """Which cells of ``pool`` have been refined."""
         return np.isin(pool.rows(), np.fromiter(self.refined, dtype=np.int64, count=len(self.refined)))
 
+    def ship(self) -> None:
+        """Send the layers the exact refine needs to every worker (once)."""
+        if self.dk is not None and self.payload is None:
+            self.payload = self.dk.client.scatter([self.layers, self.config, self.coverage], broadcast=True,
+                                                  hash=False)
+
     def run(self, pool: _Band, positions: np.ndarray, tick: Callable[[float], None]) -> None:
         """Exact fields and score of the cells at ``positions`` of ``pool``."""
         positions = np.sort(np.asarray(positions, dtype=int))
@@ -1432,11 +1526,16 @@ class _Refiner:
         cells = pool.take(positions)
         ids = cells.ids()
         pts = gpd.GeoDataFrame({"site_id": ids}, geometry=shapely.points(cells.lon, cells.lat), crs="EPSG:4326")
-        chunks = [pts.iloc[i:i + 2000] for i in range(0, len(pts), 2000)]
+        # chunks of at most _REFINE_CHUNK cells; on dask at least one per worker thread (down to
+        # _REFINE_CHUNK_MIN cells: each chunk pays the proximity set-up, ~2 s for national layers)
+        n_chunks = math.ceil(len(pts) / _REFINE_CHUNK)
         if self.dk is not None:
-            if self.payload is None:
-                self.payload = self.dk.client.scatter([self.layers, self.config, self.coverage], broadcast=True,
-                                                      hash=False)
+            n_chunks = max(n_chunks, min(self.dk.threads(), len(pts) // _REFINE_CHUNK_MIN))
+        edges = np.linspace(0, len(pts), max(1, n_chunks) + 1).round().astype(int)
+        chunks = [pts.iloc[a:b] for a, b in zip(edges[:-1], edges[1:]) if b > a]
+        if self.dk is not None:
+            self.ship()
+            assert self.payload is not None
             futures = [self.dk.client.submit(_refine_chunk, c, *self.payload, pure=False) for c in chunks]
             frames = self.dk.gather(futures, tick)
         else:
@@ -1484,10 +1583,8 @@ def _tighten(plan: _Plan, pool: _Band, cache: dict[int, tuple[float, float]]) ->
     pool.score_max = np.fmin(pool.score_max, vals[:, 1])
 
 
-def _search(project: Any, parts: _LocalParts | _DaskParts, stats: list[dict[str, Any]], plan: _Plan,
-            config: ProximityConfig, w: Mapping[str, float], settings: Mapping[str, Any], top: int,
-            rules: StrandedRules, exact_all: bool, dk: _Dask | None, tick: Callable[[float], None], reg: Region,
-            spacing_km: float = 0.0) -> _Found:
+def _search(parts: _LocalParts | _DaskParts, stats: list[dict[str, Any]], plan: _Plan, ref: _Refiner, top: int,
+            exact_all: bool, tick: Callable[[float], None], reg: Region, spacing_km: float = 0.0) -> _Found:
     """Exact top-N with greedy spacing; fetches, tightens and refines only cells whose exact score could matter.
 
     The pool is every cell whose upper bound reaches ``level``, starting at the N-th best lower
@@ -1501,7 +1598,7 @@ def _search(project: Any, parts: _LocalParts | _DaskParts, stats: list[dict[str,
     """
     notes: list[str] = []
     offsets = np.concatenate([[0], np.cumsum([s["n"] for s in stats])[:-1]]).astype(int).tolist() if stats else []
-    ref = _Refiner(project, plan, config, w, settings, rules, dk)
+    config = ref.config
     los = np.concatenate([s["top_lo"] for s in stats]) if stats else np.empty(0)
     no_data = ("no cell has grid, fibre or stranded-energy data: add layers or choose another region")
     if exact_all:
