@@ -83,7 +83,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,7 +94,7 @@ from pyproj import CRS, Geod, Transformer
 
 from planner.fmt import real_number
 from planner.gis.crs import is_wgs84
-from planner.gis.prescreen import Samples, ScaleField, disk_sums, geodesic_bounds, nearest_bounds, sample_features
+from planner.gis.prescreen import ScaleField, disk_sums, geodesic_bounds, nearest_bounds, one_per_pixel, sample_points
 from planner.gis.proximity import (
     SUBSTATION_TYPES, ProximityConfig, _col, _voltage_kv, compute_proximity, line_class_fields,
     project_coverage, project_layers,
@@ -392,8 +391,10 @@ class _Plan:
     flare_radius_km: float
     scale: ScaleField
     pad_m: float               # the scale field covers this far (planar) around every cell
-    geoms: dict[str, np.ndarray] = field(default_factory=dict)   # measure -> grid-CRS points and 2-point segments
-    samples: dict[str, Samples] = field(default_factory=dict)    # measure -> raster samples of the same
+    feats: dict[str, _Feats] = field(default_factory=dict)       # source layer -> grid-CRS points and segments
+    # measure -> (source, lowest key (line kV) or None, whether the measure has segments): the bands
+    # sample each measure's features in their own window
+    measures: dict[str, tuple[str, float | None, bool]] = field(default_factory=dict)
     stranded_ll: np.ndarray | None = None    # lon/lat polygons (inside test, as proximity)
     stranded_names: list[str | None] = field(default_factory=list)
     flares_xy: np.ndarray | None = None      # (n, 2) grid-CRS metres
@@ -406,13 +407,19 @@ class _Plan:
         s_max = float(self.scale.smax.max())
         return int(math.ceil((reach_km / (1 - _REL_SLACK) * s_max + _DELTA_KM) * 1000.0 / self.cell_m)) + 1
 
+    def geoms(self, measure: str) -> np.ndarray:
+        """The measure's features as shapely points and 2-point segments (grid CRS)."""
+        src, at_least, _ = self.measures[measure]
+        pts, segs = self.feats[src].subset(at_least)
+        return np.concatenate([np.asarray(shapely.points(pts), dtype=object).reshape(-1),
+                               np.asarray(shapely.linestrings(segs), dtype=object).reshape(-1)])
+
     # Pickle geometry arrays as one vectorised WKB array each: shapely pickles geometries one by
     # one (~60 us each), which made shipping a national plan to dask slower than screening it.
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         if isinstance(state.get("stranded_ll"), np.ndarray):
             state["stranded_ll"] = _WKB(shapely.to_wkb(state["stranded_ll"]))
-        state["geoms"] = {k: _WKB(shapely.to_wkb(v)) for k, v in self.geoms.items()}
         state["exclusions"] = [(lbl, _WKB(shapely.to_wkb(g)), names) for lbl, g, names in self.exclusions]
         return state
 
@@ -420,7 +427,6 @@ class _Plan:
         def load(v: Any) -> Any:
             return shapely.from_wkb(v.data) if isinstance(v, _WKB) else v
         state["stranded_ll"] = load(state.get("stranded_ll"))
-        state["geoms"] = {k: load(v) for k, v in state["geoms"].items()}
         state["exclusions"] = [(lbl, load(g), names) for lbl, g, names in state["exclusions"]]
         self.__dict__.update(state)
 
@@ -430,33 +436,63 @@ class _WKB:
     data: np.ndarray
 
 
-def _measured(geoms: np.ndarray, to_grid: Transformer) -> np.ndarray:
+@dataclass
+class _Feats:
+    """A source layer's features in the grid CRS as coordinates, in :func:`_measured` order.
+
+    ``pts`` (n x 2) are point features, ``segs`` (m x 2 x 2) the 2-point segments of the densified
+    lines and polygon rings; ``pt_key``/``seg_key`` the owner's key (line voltage) for subsets.
+    """
+
+    pts: np.ndarray
+    segs: np.ndarray
+    pt_key: np.ndarray | None = None
+    seg_key: np.ndarray | None = None
+
+    def subset(self, at_least: float | None) -> tuple[np.ndarray, np.ndarray]:
+        """Points and segments whose key is at least ``at_least`` (all for None), in order."""
+        if at_least is None or self.pt_key is None or self.seg_key is None:
+            return self.pts, self.segs
+        return self.pts[self.pt_key >= at_least], self.segs[self.seg_key >= at_least]
+
+    def window_samples(self, cell_m: float, window: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray | None]:
+        """Raster sample points of the features that can have a sample in pixel ``window`` (ix0, iy0, ix1, iy1)
+        and each one's key: for any subset, the subsequence with key >= the subset's is, inside the
+        window, exactly what sampling the whole subset gives (one pixel of margin for rounding)."""
+        wx0, wy0, wx1, wy1 = window
+        p = np.floor(self.pts / cell_m)
+        kp = (p[:, 0] >= wx0) & (p[:, 0] < wx1) & (p[:, 1] >= wy0) & (p[:, 1] < wy1)
+        lo = np.floor(self.segs.min(axis=1) / cell_m) - 1
+        hi = np.floor(self.segs.max(axis=1) / cell_m) + 1
+        ks = (lo[:, 0] < wx1) & (hi[:, 0] >= wx0) & (lo[:, 1] < wy1) & (hi[:, 1] >= wy0)
+        xy, source = sample_points(self.pts[kp], self.segs[ks], cell_m)
+        if self.pt_key is None or self.seg_key is None:
+            return xy, None
+        return xy, np.concatenate([self.pt_key[kp], self.seg_key[ks]])[source]
+
+
+def _measured(geoms: np.ndarray, to_grid: Transformer, key: np.ndarray | None = None) -> _Feats:
     """Densify in lon/lat, project, and explode into points and 2-point segments (small tree items: fast nearest)."""
     dense = shapely.segmentize(geoms, _DENSIFY_DEG)
-    parts = shapely.get_parts(dense)
+    parts, owner = shapely.get_parts(dense, return_index=True)
     types = shapely.get_type_id(parts)
     poly = np.isin(types, (3, 6))
     if poly.any():
-        parts = np.concatenate([parts[~poly], shapely.get_parts(shapely.boundary(parts[poly]))])
+        rings, ring_of = shapely.get_parts(shapely.boundary(parts[poly]), return_index=True)
+        owner = np.concatenate([owner[~poly], owner[poly][ring_of]])
+        parts = np.concatenate([parts[~poly], rings])
         types = shapely.get_type_id(parts)
-    points = parts[types == 0]
-    coords, owner = shapely.get_coordinates(parts[types != 0], return_index=True)
+    point = types == 0
+    pxy, p_of = shapely.get_coordinates(parts[point], return_index=True)
+    if len(pxy):
+        pxy = np.column_stack(to_grid.transform(pxy[:, 0], pxy[:, 1]))
+    coords, c_of = shapely.get_coordinates(parts[~point], return_index=True)
     xy = np.column_stack(to_grid.transform(coords[:, 0], coords[:, 1])) if len(coords) else coords
-    same = owner[1:] == owner[:-1]
-    segs = shapely.linestrings(np.stack([xy[:-1][same], xy[1:][same]], axis=1)) if same.any() \
-        else np.empty(0, dtype=object)
-    if len(points):
-        pxy = shapely.get_coordinates(points)
-        points = shapely.points(*to_grid.transform(pxy[:, 0], pxy[:, 1]))
-    return np.concatenate([np.asarray(points, dtype=object), np.asarray(segs, dtype=object)])
-
-
-def _samples(geoms: np.ndarray, cell_m: float) -> Samples:
-    """Raster samples of :func:`_measured` output (points stay points, segments are sampled)."""
-    types = shapely.get_type_id(geoms)
-    pts = shapely.get_coordinates(geoms[types == 0])
-    segs = shapely.get_coordinates(geoms[types == 1]).reshape(-1, 2, 2)
-    return sample_features(pts, segs, cell_m)
+    same = c_of[1:] == c_of[:-1]
+    segs = np.stack([xy[:-1][same], xy[1:][same]], axis=1) if same.any() else np.empty((0, 2, 2))
+    if key is None:
+        return _Feats(pxy.reshape(-1, 2), segs)
+    return _Feats(pxy.reshape(-1, 2), segs, key[owner[point]][p_of], key[owner[~point]][c_of[:-1][same]])
 
 
 def _kind_frame(layers: Mapping[str, Sequence[gpd.GeoDataFrame]], kind: str) -> gpd.GeoDataFrame | None:
@@ -515,24 +551,23 @@ def _prepare(project: Any, region: Region, cell_km: float, exclusions: Sequence[
     layers = project_layers(project)
     lines = _kind_frame(layers, "transmission")
     if lines is not None:
+        # every line once, keyed by voltage: each class is the subset at or above its threshold
         kv = np.nan_to_num(_voltage_kv(lines), nan=-1.0)
-        geoms = lines.geometry.to_numpy()
+        plan.feats["lines"] = _measured(lines.geometry.to_numpy(), to_grid, kv)
         for slot, threshold in zip(VOLTAGE_CLASSES_KV, config.voltage_classes_kv):
-            sel = kv >= threshold
-            if sel.any():
-                plan.geoms[f"line_{slot}"] = _measured(geoms[sel], to_grid)
+            plan.measures[f"line_{slot}"] = ("lines", float(threshold), False)
     subs = _kind_frame(layers, "substations")
     if subs is not None:
         typ = _col(subs, "typ", "type", "substation")
         if typ is not None and subs[typ].astype(str).str.lower().isin(SUBSTATION_TYPES).any():
             subs = subs[subs[typ].astype(str).str.lower().isin(SUBSTATION_TYPES)]
-        plan.geoms["substation"] = _measured(subs.geometry.to_numpy(), to_grid)
+        plan.feats["substation"] = _measured(subs.geometry.to_numpy(), to_grid)
     fibre = _kind_frame(layers, "fibre")
     if fibre is not None:
-        plan.geoms["fibre"] = _measured(fibre.geometry.to_numpy(), to_grid)
+        plan.feats["fibre"] = _measured(fibre.geometry.to_numpy(), to_grid)
     pops = _kind_frame(layers, "pops")
     if pops is not None:
-        plan.geoms["pop"] = _measured(pops.geometry.to_numpy(), to_grid)
+        plan.feats["pop"] = _measured(pops.geometry.to_numpy(), to_grid)
     stranded = _kind_frame(layers, "stranded")
     if stranded is not None:
         geoms = stranded.geometry.to_numpy()
@@ -540,13 +575,20 @@ def _prepare(project: Any, region: Region, cell_km: float, exclusions: Sequence[
         plan.stranded_ll = geoms[poly]
         for g in plan.stranded_ll:
             shapely.prepare(g)
-        plan.geoms["stranded"] = _measured(geoms, to_grid)
+        plan.feats["stranded"] = _measured(geoms, to_grid)
         name_col = _col(stranded, "region", "name")
         names = stranded[name_col].tolist() if name_col else [None] * len(stranded)
         plan.stranded_names = [None if n is None or str(n).strip() == "" else str(n).strip()
                                for n, p in zip(names, poly) if p]
-    plan.geoms = {k: v for k, v in plan.geoms.items() if len(v)}
-    plan.samples = {k: _samples(v, cell_m) for k, v in plan.geoms.items()}
+    for m in ("substation", "fibre", "pop", "stranded"):
+        if m in plan.feats:
+            plan.measures[m] = (m, None, False)
+    kept = {}
+    for m, (src, at_least, _) in plan.measures.items():
+        pts, segs = plan.feats[src].subset(at_least)
+        if len(pts) or len(segs):   # a measure with no features has no bounds (as no layer)
+            kept[m] = (src, at_least, bool(len(segs)))
+    plan.measures = kept
     flares = _kind_frame(layers, "flares")
     if flares is not None:
         pts = flares.geometry.to_numpy()
@@ -826,9 +868,18 @@ def _raster_band(plan: _Plan, rows: tuple[int, int]) -> _Band:
         box = (int(kx.min()), int(ky.min()), int(kx.max()) + 1, int(ky.max()) + 1)
         lo_m: dict[str, np.ndarray] = {}
         hi_m: dict[str, np.ndarray] = {}
-        for m, samples in plan.samples.items():
+        raw: dict[tuple[str, tuple[int, int, int, int]], tuple[np.ndarray, np.ndarray | None]] = {}
+        for m, (src, at_least, has_segs) in plan.measures.items():
             h = plan.halo_px(_curve_end_km(m))
-            lo_m[m], hi_m[m] = nearest_bounds(samples, c, (box[0] - h, box[1] - h, box[2] + h, box[3] + h), kx, ky)
+            window = (box[0] - h, box[1] - h, box[2] + h, box[3] + h)
+            if (src, window) not in raw:   # the line classes share one sampling of the lines
+                raw[(src, window)] = plan.feats[src].window_samples(c, window)
+            xy, key = raw[(src, window)]
+            if at_least is not None and key is not None:
+                xy = xy[key >= at_least]
+            samples = one_per_pixel(xy, c, c / 2.0 if has_segs else 0.0)
+            lo_m[m], hi_m[m] = nearest_bounds(samples, c, window, kx, ky)
+        del raw
         nan = np.full(len(keep), np.nan)
         vol = (nan, nan, nan)
         if plan.flares_xy is not None and plan.flare_vol is not None:
@@ -853,20 +904,19 @@ def _raster_band(plan: _Plan, rows: tuple[int, int]) -> _Band:
     return band
 
 
-def _nearest_m(tree_geoms: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    tree = shapely.STRtree(tree_geoms)
+def _nearest_m(tree: shapely.STRtree, pts: np.ndarray) -> np.ndarray:
     (src, _), dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
     out = np.full(len(pts), np.nan)
     out[src] = dist
     return out
 
 
-def _vector_bounds(plan: _Plan, pool: _Band) -> tuple[np.ndarray, np.ndarray]:
-    """Score bounds from exact planar distances (STRtree) for a few cells: tighter than the raster's."""
+def _vector_bounds(plan: _Plan, pool: _Band, trees: Mapping[str, shapely.STRtree]) -> tuple[np.ndarray, np.ndarray]:
+    """Score bounds from exact planar distances (STRtree per measure) for a few cells: tighter than the raster's."""
     c = plan.cell_m
     x, y = (pool.gx + 0.5) * c, (pool.gy + 0.5) * c
     pts = shapely.points(x, y)
-    d = {m: _nearest_m(g, pts) for m, g in plan.geoms.items()}
+    d = {m: _nearest_m(trees[m], pts) for m in plan.measures}
     nan = np.full(len(pool), np.nan)
     vol = (nan, nan, nan)
     if plan.flares_xy is not None and plan.flare_vol is not None:
@@ -1074,9 +1124,8 @@ class _DaskParts:
         self.dk = dk
         run = uuid.uuid4().hex
         # one scatter to every worker: dask would otherwise hash (pickle) the plan to name each task;
-        # without the vector geometries (only the client's tightening uses them): half the bytes,
-        # a 20th of the pickling time of a national plan
-        plan_f = client.scatter(dataclasses.replace(plan, geoms={}), broadcast=True, hash=False)
+        # the features travel as coordinate arrays (each band samples its own window of them)
+        plan_f = client.scatter(plan, broadcast=True, hash=False)
         # bands spread round-robin over the workers (any may steal): a fast first worker would
         # otherwise take them all
         workers = sorted(client.scheduler_info()["workers"]) or [None]
@@ -1364,17 +1413,19 @@ def screen(project: Any, region: Any, cell_km: float, top: int = 50, exclusions:
         t = time.perf_counter()
         bands = _bands(plan, partitions, dk.threads() if dk is not None else 1)
         ref = _Refiner(project, plan, config, w, settings, rules, dk)
+        tight = _Tightener(plan)
         parts: _LocalParts | _DaskParts
         if dk is not None:
             parts = _DaskParts(dk, plan, bands)
-            ref.ship()   # the exact refine's layers travel while the bands run
+            ref.ship()      # while the workers run the bands: the exact refine's layers travel,
+            tight.index()   # and this process builds the trees the pool's tightening queries
             parts.wait(stage(0.05, 0.8))
         else:
             parts = _LocalParts(plan, bands, stage(0.05, 0.8))
         stats = parts.summaries(top)
         timing["prescreen"] = time.perf_counter() - t
         t = time.perf_counter()
-        found = _search(parts, stats, plan, ref, top, exact_all, stage(0.8, 0.98), reg, spacing_km)
+        found = _search(parts, stats, tight, ref, top, exact_all, stage(0.8, 0.98), reg, spacing_km)
         timing["refine"] = time.perf_counter() - t
         timing["tighten"] = found.tighten_s
         t = time.perf_counter()
@@ -1572,19 +1623,33 @@ def _lower(level: float, nth_score: float | None, step: float) -> float:
     return -math.inf if new < 0 else new
 
 
-def _tighten(plan: _Plan, pool: _Band, cache: dict[int, tuple[float, float]]) -> None:
-    """Intersect the pool's raster score bounds with exact-planar (STRtree) ones, computed once per cell."""
-    new = np.flatnonzero(~np.isin(pool.rows(), np.fromiter(cache, dtype=np.int64, count=len(cache))))
-    if len(new):
-        lo, hi = _vector_bounds(plan, pool.take(new))
-        cache.update(zip(pool.rows()[new].tolist(), zip(lo.tolist(), hi.tolist())))
-    vals = np.array([cache[r] for r in pool.rows().tolist()], dtype=np.float64).reshape(-1, 2)
-    pool.score_min = np.fmax(pool.score_min, vals[:, 0])
-    pool.score_max = np.fmin(pool.score_max, vals[:, 1])
+class _Tightener:
+    """Intersects a pool's raster score bounds with exact-planar (STRtree) ones, computed once per cell."""
+
+    def __init__(self, plan: _Plan):
+        self.plan = plan
+        self.trees: dict[str, shapely.STRtree] = {}
+        self.cache: dict[int, tuple[float, float]] = {}
+
+    def index(self) -> None:
+        """Build the measures' trees (once; the dask engine does it while the workers run the bands)."""
+        if not self.trees:
+            self.trees = {m: shapely.STRtree(self.plan.geoms(m)) for m in self.plan.measures}
+
+    def run(self, pool: _Band) -> None:
+        cache = self.cache
+        new = np.flatnonzero(~np.isin(pool.rows(), np.fromiter(cache, dtype=np.int64, count=len(cache))))
+        if len(new):
+            self.index()
+            lo, hi = _vector_bounds(self.plan, pool.take(new), self.trees)
+            cache.update(zip(pool.rows()[new].tolist(), zip(lo.tolist(), hi.tolist())))
+        vals = np.array([cache[r] for r in pool.rows().tolist()], dtype=np.float64).reshape(-1, 2)
+        pool.score_min = np.fmax(pool.score_min, vals[:, 0])
+        pool.score_max = np.fmin(pool.score_max, vals[:, 1])
 
 
-def _search(parts: _LocalParts | _DaskParts, stats: list[dict[str, Any]], plan: _Plan, ref: _Refiner, top: int,
-            exact_all: bool, tick: Callable[[float], None], reg: Region, spacing_km: float = 0.0) -> _Found:
+def _search(parts: _LocalParts | _DaskParts, stats: list[dict[str, Any]], tight: _Tightener, ref: _Refiner,
+            top: int, exact_all: bool, tick: Callable[[float], None], reg: Region, spacing_km: float = 0.0) -> _Found:
     """Exact top-N with greedy spacing; fetches, tightens and refines only cells whose exact score could matter.
 
     The pool is every cell whose upper bound reaches ``level``, starting at the N-th best lower
@@ -1608,7 +1673,6 @@ def _search(parts: _LocalParts | _DaskParts, stats: list[dict[str, Any]], plan: 
         return _Found([], 0, 0, [no_data], _Band.concat([]), {})
     else:
         level = float(np.sort(los)[::-1][min(top, len(los)) - 1]) - _REFINE_MARGIN
-    cache: dict[int, tuple[float, float]] = {}
     step = 5.0
     tighten_s = 0.0
     capped = False
@@ -1625,7 +1689,7 @@ def _search(parts: _LocalParts | _DaskParts, stats: list[dict[str, Any]], plan: 
             return _Found([], 0, 0, [no_data], pool, {})
         if not exact_all:
             t = time.perf_counter()
-            _tighten(plan, pool, cache)
+            tight.run(pool)
             tighten_s += time.perf_counter() - t
         lo, hi = pool.score_min, pool.score_max
         done = ref.refined_mask(pool)
