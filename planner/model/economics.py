@@ -1140,7 +1140,7 @@ class _Lease:
         months = np.arange(last + 1, self.b)
         to_spend = float((self.capex_m[months] / (1.0 + rate) ** ((months - last) / 12.0)).sum())
         at_live = mult * self._exit_noi(self.b) / (1.0 + rate) ** ((self.b - last) / 12.0)
-        return max(0.0, at_live - to_spend)
+        return max(0.0, float(at_live) - to_spend)
 
     def cash_at_year(self, n_years: int) -> tuple[np.ndarray, float, int]:
         """(NOI - capex - re-fit by year, exit value, first live month) of the lease signed at the end of year N.
