@@ -224,3 +224,21 @@ def test_a_value_coloured_layer_gets_its_class_colours_and_legend_rows():
     sec = next(s for s in scene.legend if s.title == "Land cost <i>per acre</i>")  # literal, drawn as text
     assert [r.colour for r in sec.rows] == colours + ["#bdbdbd"] and sec.rows[0].label.endswith("$k")
     assert sec.rows[-1].label == "no cost value"
+
+
+def test_transmission_is_drawn_lowest_voltage_first():
+    from planner.webmap.styles import VOLTAGE_CLASSES
+
+    _, scene = _site_scene(full_project(), "GLXY-HEL")
+    drawn = [g.colour for g in scene.paths if g.kind == "transmission"]
+    order = [VOLTAGE_CLASSES[-1][2]] + [c for _, _, c in VOLTAGE_CLASSES[:-1]]  # unknown, 69-138 ... 500+
+    assert len(drawn) >= 2 and drawn == [c for c in order if c in drawn]
+
+
+def test_credits_name_only_the_layers_in_the_picture():
+    project = full_project()
+    source, scene = _site_scene(project, "HIVE-YGZ")  # Paraguay: no US states, no US fibre in view
+    drawn = scene.kinds_drawn
+    assert "states" not in drawn and "fibre" not in drawn
+    assert not any("Census" in c or "Topology Zoo" in c for c in scene.credits), scene.credits
+    assert any("OpenStreetMap" in c for c in scene.credits) and any("Natural Earth" in c for c in scene.credits)
