@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         self._refusal = ""  # the status-bar refusal of the last rejected edit (cleared by the next edit)
         self._map_factory = map_factory or _default_map_factory
         self.panel_docks: list[QDockWidget] = []
+        self.panels: Mapping[str, QWidget] = {}  # chart panels and the assumptions editor, built when first shown
         self.autosave = Autosaver(lambda: self.project, self.is_dirty, self.settings.autosave_interval_s, parent=self)
         self._build_ui()
         self.imports = ImportActions(self)
@@ -158,6 +159,11 @@ class MainWindow(QMainWindow):
         self.docks_menu.addAction(dock.toggleViewAction())
         self.panel_docks.append(dock)
         return dock
+
+    @property
+    def assumptions_editor(self) -> QWidget:
+        """The Assumptions panel (built on first use, like every panel: ``self.panels``)."""
+        return self.panels["assumptions"]
 
     # == state (held by the session) ============================================================
     @property
