@@ -91,3 +91,51 @@ def test_problems_dock_fills_next_facts_only_once_shown(shown, qtbot):
     texts = [panel.list.item(i).text() for i in range(panel.list.count())]
     gaps = [t for t in texts if t.split(" ", 1)[0] in w.portfolio.ids() and ": no " in t]
     assert gaps and all("\u2014 next: " in t for t in gaps)
+
+
+def test_map_says_loading_until_the_page_comes(qtbot):
+    from planner.ui.map_view import LOADING_TEXT, MapView
+    view = MapView()
+    qtbot.addWidget(view)
+    view.show()
+    text = "document.getElementById('pm-placeholder') ? document.getElementById('pm-placeholder').textContent : ''"
+    qtbot.waitUntil(lambda: view.eval_js(text) == LOADING_TEXT, timeout=20000)
+    view.set_placeholder("No project open <b>")
+    qtbot.waitUntil(lambda: view.eval_js(text) == "No project open <b>", timeout=20000)  # text, not markup
+    view.release()
+
+
+def test_start_project_is_read_on_a_worker_while_its_cached_page_loads(qtbot, tmp_path, monkeypatch, errors):  # noqa: F811
+    """Second start on the same file: the cached page loads before the file is read, and is kept."""
+    import shutil
+
+    import planner.ui.map_view as mv
+    from planner import app as app_mod
+
+    project = tmp_path / "p.gpkg"
+    shutil.copyfile(sample_project(), project)
+    builds = []
+    real = mv.build_map
+    monkeypatch.setattr(mv, "build_map", lambda *a, **k: builds.append(1) or real(*a, **k))
+
+    def start(settings):
+        w = MainWindow(settings)
+        qtbot.addWidget(w)
+        w.show()
+        app_mod._open_start(w, project, settings, None)
+        return w
+
+    first = start(AppSettings())
+    qtbot.waitUntil(lambda: len(first.portfolio) > 0, timeout=30000)
+    assert first.map_view.wait_ready(30000) and len(builds) == 1
+    first.close()
+    second = start(AppSettings())
+    page = second.map_view.html_path
+    assert page is not None and len(second.portfolio) == 0  # the page loads before the file is read
+    qtbot.waitUntil(lambda: len(second.portfolio) > 0, timeout=30000)
+    assert second.map_view.wait_ready(30000)
+    assert second.map_view.html_path == page and len(builds) == 1  # kept: no build, no second load
+    sid = "CORZ-DEN"
+    second.set_current_site(sid)
+    qtbot.waitUntil(lambda: second.map_view.eval_js("plannerMap.selected") == sid, timeout=10000)
+    second.close()

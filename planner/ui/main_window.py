@@ -209,8 +209,9 @@ class MainWindow(QMainWindow):
         return self.sites.selected_site_ids() or ([self.current_site] if self.current_site else [])
 
     # == files (planner.ui.project_files) =======================================================
-    def open_project(self, path: str | os.PathLike[str]) -> bool:
-        return self.files.open(path)
+    def open_project(self, path: str | os.PathLike[str], project: Project | None = None) -> bool:
+        """Open the project file ``path`` (``project``: its content, already read on a worker)."""
+        return self.files.open(path, project)
 
     def new_project(self) -> None:
         self.files.new()
