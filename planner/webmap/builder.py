@@ -469,11 +469,14 @@ def _encode_layer(name: str, layer: Any, options: MapOptions) -> dict[str, Any]:
             kvs = [finite(v) for v in gdf[kv_col].to_numpy()[idx]] if kv_col else [None] * len(idx)
             groups: list[Any] = [voltage_class(v) for v in kvs]
             out["group_colours"] = VOLTAGE_COLOURS
+            # drawn lowest voltage first: the backbone (345, 500+ kV) stays on top where lines cross
+            out["group_order"] = ["kv_unknown"] + [k for k, _, _ in VOLTAGE_CLASSES if k != "kv_unknown"]
         elif classes is not None:
             kvs = [None] * len(idx)
             groups = [f"g{int(c)}" for c in classes[idx]]
             out["group_colours"] = {f"g{k}": c for k, c in enumerate(out["grad"]["colours"])} | \
                 {"g-1": NO_VALUE_COLOUR}
+            out["group_order"] = ["g-1"] + [f"g{k}" for k in range(len(out["grad"]["colours"]))]
         else:
             kvs = [None] * len(idx)
             groups = [None] * len(idx)
