@@ -182,3 +182,45 @@ def test_render_site_maps_encodes_every_located_site_and_the_overview(qapp):
     for key, data in maps.items():
         image = QImage.fromData(data, "JPEG")
         assert (image.width(), image.height()) == (700, 450), key
+
+
+@pytest.mark.gui
+def test_sites_without_layers_at_the_edges_of_the_world_still_draw(qapp):
+    """No layers at all, a site on the antimeridian and one near the pole: a picture, no error."""
+    from planner.gis.project import Project
+    from planner.model.portfolio import Portfolio
+    from planner.reports.render_qt import is_blank, paint_scene
+
+    base = full_project().portfolio.get("RIOT-RKD")
+    sites = [base.replace(site_id="EDGE-E", lon=179.95, lat=-16.5), base.replace(site_id="EDGE-N", lat=84.9, lon=10.0),
+             base.replace(site_id="EDGE-W", lon=-179.99, lat=51.0, power_capacity_mw=None, energized_mw=None)]
+    project = Project(None, Portfolio(sites, dict(full_project().portfolio.settings), "Edges"), {})
+    for sid in ("EDGE-E", "EDGE-N", "EDGE-W"):
+        _, scene = _site_scene(project, sid)
+        assert scene.paths == () and [m.site_id for m in scene.sites if m.highlighted] == [sid]
+        assert [s.title for s in scene.legend] == ["Sites by readiness"]
+        assert not is_blank(paint_scene(scene, 1.0))
+
+
+def test_a_value_coloured_layer_gets_its_class_colours_and_legend_rows():
+    import geopandas as gpd
+    import shapely as sh
+
+    from planner.gis.project import MapLayer, Project
+    from planner.webmap.styles import ramp_colours
+
+    base = full_project()
+    site = base.portfolio.get("RIOT-RKD")
+    lons = float(site.lon) + np.linspace(-0.1, 0.1, 9)
+    gdf = gpd.GeoDataFrame({"cost": [1.0, 2, 3, 4, 5, 6, 7, 8, float("nan")]},
+                           geometry=list(sh.points(lons, np.full(9, float(site.lat) + 0.05))), crs=4326)
+    layer = MapLayer("costs", "other", "Land cost <i>per acre</i>", gdf,
+                     style={"color_by": "cost", "classes": 4, "ramp": "ylorrd", "unit": "$k"})
+    project = Project(None, base.portfolio, {"costs": layer})
+    _, scene = _site_scene(project, "RIOT-RKD")
+    pts = next(g for g in scene.points if g.kind == "other")
+    colours = ramp_colours("ylorrd", 4)
+    assert set(pts.fills) <= set(colours) | {"#bdbdbd"} and len(set(pts.fills)) >= 4
+    sec = next(s for s in scene.legend if s.title == "Land cost <i>per acre</i>")  # literal, drawn as text
+    assert [r.colour for r in sec.rows] == colours + ["#bdbdbd"] and sec.rows[0].label.endswith("$k")
+    assert sec.rows[-1].label == "no cost value"

@@ -286,7 +286,7 @@ def _layer_colours(kind: str, gdf: Any, style: dict[str, Any]) -> tuple[np.ndarr
         out = np.array([colours[c] if 0 <= c < len(colours) else NO_VALUE_COLOUR for c in cls], dtype=object)
         rows = [(colours[k], f"{breaks[k]:,.4g}\u2013{breaks[k + 1]:,.4g} {spec['unit']}".strip())
                 for k in range(len(colours))]
-        return out, rows
+        return out, rows + [(NO_VALUE_COLOUR, f"no {spec['column']} value")]
     return np.full(n, base, dtype=object), []
 
 
