@@ -283,7 +283,7 @@ def _pixel(view, code):
     return json.loads(view.eval_js(code))
 
 
-def test_substations_are_drawn_only_from_a_readable_zoom(sample_view, sample):
+def test_substations_are_drawn_only_from_a_readable_zoom(qtbot, sample_view, sample):
     """10,538 substation circles hid the continental map: they are drawn (and hovered) only from
     zoom 7 on, the layer stays on, and the legend says from which zoom."""
     from planner.webmap.styles import MIN_ZOOM
@@ -306,6 +306,13 @@ def test_substations_are_drawn_only_from_a_readable_zoom(sample_view, sample):
             assert _pixel(sample_view, f"plannerMap.tilePixel('grid', {at})")[3] > 200
             hover = json.loads(sample_view.eval_js(f"plannerMap.featureAt({at})"))
             assert hover["name"] == "substations" and named["name"] in hover["tip"] and "kV" in hover["tip"]
+        # the pointer over it opens its tooltip (the hover handler, not only the hit test)
+        sample_view.run_js(f"plannerMap.map.fire('mousemove', {{latlng: L.latLng({at}), "
+                           "originalEvent: {target: plannerMap.map.getContainer()}})")
+        qtbot.waitUntil(lambda: named["name"] in (sample_view.eval_js(
+            "(function(){var t=document.querySelector('.leaflet-tooltip'); return t ? t.textContent : '';})()")
+            or ""), timeout=TIMEOUT_MS)
+        sample_view.run_js("plannerMap.map.fire('mouseout')")
     finally:
         sample_view.run_js("plannerMap.setView(39, -98, 4)")
     counts = json.loads(sample_view.eval_js("plannerMap.countFeatures()"))
