@@ -221,6 +221,29 @@ def test_bridge_conversion_year_and_capex_timing():
     assert c.best_bridge_year == int(np.argmax(c.bridge_npv_usd))
 
 
+def test_a_conversion_still_being_built_at_the_horizon_keeps_its_exit_value():
+    # 18-month build: signing at the end of year 5 of a 6-year horizon is live in month 78, after the
+    # horizon (month 72). A buyer pays the let value at the first live month less the fit-out still
+    # to spend (months 12-17 after signing), both discounted to the horizon at the lease rate.
+    a = _flat(horizon_years=6, build_months=18, ai_exit_multiple_noi=10.0, lease_renewal_probability=1.0)
+    c = e.site_paths(_site(), a)
+    no_exit = e.site_paths(_site(), a.replace(ai_exit_multiple_noi=0.0))
+    lr = c.ai_lease.lease_discount_rate
+    assert lr == pytest.approx(a.discount_rate + a[f"spread_{a.tenant_class}"])
+    it_mw, fitout = 70.0, 5e6 * 70
+    run_rate = 12 * a.lease_rate_usd_per_kw_month * 1000 * it_mw * a.noi_margin
+    last = 71 - 60                                  # horizon month, counted from signing
+    to_spend = sum(fitout / 18 / (1 + lr) ** ((j - last) / 12) for j in range(last + 1, 18))
+    exit_usd = 10.0 * run_rate / (1 + lr) ** ((18 - last) / 12) - to_spend
+    assert exit_usd > 0
+    tv = c.bridge_cash_flows_usd[5][-1] - no_exit.bridge_cash_flows_usd[5][-1]
+    assert tv == pytest.approx(exit_usd, rel=1e-9)
+    assert c.bridge_npv_usd[5] - no_exit.bridge_npv_usd[5] == pytest.approx(exit_usd / (1 + lr) ** 6, rel=1e-9)
+    # so the curve does not fall off a cliff in the last years: converting in year 5 is worth more than
+    # never converting, as converting in year 4 is (the old code valued the unfinished fit-out at 0)
+    assert c.bridge_npv_usd[4] > c.bridge_npv_usd[6] and c.bridge_npv_usd[5] > c.bridge_npv_usd[6]
+
+
 def test_bridge_is_a_best_path_candidate_only_when_it_is_a_path_of_its_own():
     # cheap power and a low lease rate: mining 5 more years before converting beats every other path
     a = _flat(horizon_years=10, lease_rate_usd_per_kw_month=60.0, ai_exit_multiple_noi=10.0)

@@ -279,23 +279,113 @@ def test_undecided_marker_outline_shows_the_lean_and_survives_selection(qtbot):
         _close(view)
 
 
-def test_substations_are_drawn_only_from_a_readable_zoom(sample_view, sample):
-    """10,538 substation circles hid the continental map: their pane shows (and takes the pointer)
-    only from zoom 7 on, the layer stays on, and the legend says from which zoom."""
+def _pixel(view, code):
+    return json.loads(view.eval_js(code))
+
+
+def test_substations_are_drawn_only_from_a_readable_zoom(qtbot, sample_view, sample):
+    """10,538 substation circles hid the continental map: they are drawn (and hovered) only from
+    zoom 7 on, the layer stays on, and the legend says from which zoom."""
     from planner.webmap.styles import MIN_ZOOM
     z = MIN_ZOOM["substations"]
-    sub = next(iter(sample.layers_of_kind("substations"))).gdf.geometry.iloc[0]
-    probe = ("(function(){var p=plannerMap.map.getPane('pm-points-z%d');"
-             "return p ? getComputedStyle(p).display : 'missing';})()" % z)
+    gdf = next(iter(sample.layers_of_kind("substations"))).gdf
+    named = gdf[(gdf["name"].astype(str).str.len() > 3) & gdf["voltage_kv"].notna()].iloc[0]
+    sub = named.geometry
+    at = f"{sub.y}, {sub.x}"
     try:
-        sample_view.run_js(f"plannerMap.setView({sub.y}, {sub.x}, 4)")
+        sample_view.run_js(f"plannerMap.setView({at}, 4)")
         assert sample_view.eval_js("plannerMap.map.getZoom()") == 4
-        assert sample_view.eval_js(probe) == "none"
-        sample_view.run_js(f"plannerMap.setView({sub.y}, {sub.x}, {z})")
-        assert sample_view.eval_js(probe) == "block"
+        assert _pixel(sample_view, f"plannerMap.layerPixel('substations', {at})")[3] == 0
+        hover = sample_view.eval_js(f"plannerMap.featureAt({at})")
+        assert hover is None or json.loads(hover)["name"] != "substations"
+        assert sample_view.eval_js("plannerMap.layerVisible('substations')") is True
+        for zoom in (z, 10):
+            sample_view.run_js(f"plannerMap.setView({at}, {zoom})")
+            # a white circle with a purple outline: drawn at the substation's own place, in the shown tile too
+            assert _pixel(sample_view, f"plannerMap.layerPixel('substations', {at})")[3] > 200
+            assert _pixel(sample_view, f"plannerMap.tilePixel('grid', {at})")[3] > 200
+            hover = json.loads(sample_view.eval_js(f"plannerMap.featureAt({at})"))
+            assert hover["name"] == "substations" and named["name"] in hover["tip"] and "kV" in hover["tip"]
+        # the pointer over it opens its tooltip (the hover handler, not only the hit test)
+        sample_view.run_js(f"plannerMap.map.fire('mousemove', {{latlng: L.latLng({at}), "
+                           "originalEvent: {target: plannerMap.map.getContainer()}})")
+        qtbot.waitUntil(lambda: named["name"] in (sample_view.eval_js(
+            "(function(){var t=document.querySelector('.leaflet-tooltip'); return t ? t.textContent : '';})()")
+            or ""), timeout=TIMEOUT_MS)
+        sample_view.run_js("plannerMap.map.fire('mouseout')")
     finally:
         sample_view.run_js("plannerMap.setView(39, -98, 4)")
     counts = json.loads(sample_view.eval_js("plannerMap.countFeatures()"))
     assert counts["substations"] == sum(len(lyr.gdf) for lyr in sample.layers_of_kind("substations"))
     legend = sample_view.eval_js("document.querySelector('.pm-legend').textContent")
     assert f"(shown from zoom {z})" in legend
+
+
+def _low_voltage_line_near(sample, site_id):
+    """Midpoint of the 69-138 kV line nearest to a sample site (CORZ-DEN: 3 km away)."""
+    import shapely
+    from planner.webmap.styles import voltage_class
+    site = next(s for s in sample.portfolio if s.site_id == site_id)
+    gdf = next(iter(sample.layers_of_kind("transmission"))).gdf
+    low = gdf[[voltage_class(v) == "kv_69_138" for v in gdf["voltage_kv"]]]
+    i = shapely.distance(low.geometry.values, shapely.Point(site.lon, site.lat)).argmin()
+    mid = low.geometry.iloc[i].interpolate(0.5, normalized=True)
+    return site, mid
+
+
+def test_a_site_shows_the_69_kv_line_next_to_it_at_every_zoom(sample_view, sample):
+    """At site zoom the analyst sees which lines are near: the 69 kV line 3 km from CORZ-DEN is
+    drawn in its voltage colour (blue) in the shown tile; zoomed out it is still drawn."""
+    site, mid = _low_voltage_line_near(sample, "CORZ-DEN")
+    at = f"{mid.y}, {mid.x}"
+    try:
+        for zoom in (10, 8, 6, 4):
+            sample_view.run_js(f"plannerMap.setView({site.lat}, {site.lon}, {zoom})")
+            assert sample_view.eval_js(f"plannerMap.map.getBounds().contains([{at}])") is True
+            r, g, b, a = _pixel(sample_view, f"plannerMap.layerPixel('transmission', {at})")
+            assert a > 100, zoom
+            if zoom >= 8:  # zoomed out, the 345 kV line drawn over it takes this pixel
+                assert b > r + 60 and b > g + 20, (zoom, r, g, b, a)  # #2c7bb6, 69-138 kV
+            assert _pixel(sample_view, f"plannerMap.tilePixel('grid', {at})")[3] > 100, zoom
+    finally:
+        sample_view.run_js("plannerMap.setView(39, -98, 4)")
+
+
+def test_layer_toggle_hides_and_shows_the_drawn_lines(qtbot, sample_view, sample):
+    site, mid = _low_voltage_line_near(sample, "CORZ-DEN")
+    at = f"{mid.y}, {mid.x}"
+    try:
+        sample_view.run_js(f"plannerMap.setView({site.lat}, {site.lon}, 10)")
+        assert _pixel(sample_view, f"plannerMap.tilePixel('grid', {at})")[3] > 100
+        sample_view.set_layer_visible("transmission", False)
+        qtbot.waitUntil(lambda: _pixel(sample_view, f"plannerMap.layerPixel('transmission', {at})")[3] == 0,
+                        timeout=TIMEOUT_MS)
+        assert _pixel(sample_view, f"plannerMap.tilePixel('grid', {at})")[3] < 100  # gone from the shown tile
+        assert sample_view.eval_js("plannerMap.layerVisible('transmission')") is False
+        sample_view.set_layer_visible("transmission", True)
+        qtbot.waitUntil(lambda: _pixel(sample_view, f"plannerMap.tilePixel('grid', {at})")[3] > 100,
+                        timeout=TIMEOUT_MS)
+    finally:
+        sample_view.set_layer_visible("transmission", True)
+        sample_view.run_js("plannerMap.setView(39, -98, 4)")
+
+
+def test_tiles_are_drawn_once_and_reused(sample_view):
+    """A pan draws only the tiles it exposes; panning back and zooming back to a level draw none."""
+    def drawn():
+        d = json.loads(sample_view.eval_js("plannerMap.tilesDrawn()"))
+        return d["grid"]["tiles"] + d["base"]["tiles"]
+    try:
+        sample_view.run_js("plannerMap.setView(31.5, -99.0, 8)")
+        first = drawn()
+        sample_view.run_js("plannerMap.map.panBy([300, 0], {animate: false})")
+        panned = drawn()
+        assert panned - first <= 4  # at most a column of tiles (2 stacks x 2 rows at 600 px)
+        sample_view.run_js("plannerMap.map.panBy([-300, 0], {animate: false})")
+        sample_view.run_js("plannerMap.setView(31.5, -99.0, 9)")
+        zoomed = drawn()
+        assert zoomed > panned  # a new zoom level is drawn
+        sample_view.run_js("plannerMap.setView(31.5, -99.0, 8)")
+        assert drawn() == zoomed  # back: from the tile cache
+    finally:
+        sample_view.run_js("plannerMap.setView(39, -98, 4)")

@@ -42,7 +42,8 @@ def test_labels_reasons_and_dates_are_for_readers():
     # No public sample site is "Ready now" (the band's low end must clear 70); give RIOT-RKD the site facts
     # that make it so while skilled labour stays unknown (Ready now, nothing to build, data incomplete:
     # the case that printed "≥ $0 (none found yet)").
-    rkd = project.portfolio.get("RIOT-RKD").replace(
+    original = project.portfolio.get("RIOT-RKD")
+    rkd = original.replace(
         substation_owned=True, substation_voltage_kv=345, transformer_count=4, transformers_n_plus_1=True,
         land_expandable=True, water_source="rights_secured", water_stress="low", water_volume_m3_per_year=1e7,
         dark_fibre_on_site=True, latency_to_metro_ms=5, power_permit="granted", zoning="industrial_approved",
@@ -50,26 +51,29 @@ def test_labels_reasons_and_dates_are_for_readers():
         redundancy_cooling="N+1", redundancy_network="2N", max_rack_kw=140, hall_type="rack_mount_halls",
         equipment_status="owned")
     project.portfolio.replace_sites([rkd])
-    results = score_portfolio(project.portfolio)
-    ready = [sid for sid, r in results.items()
-             if r.klass == "ready_now" and r.capex_total_usd == 0 and r.completeness_pct < 100]
-    assert ready == ["RIOT-RKD"]
-    report = build_site_report(project, ready[0])
-    site = report.site
-    assert site.capex_total == "none needed" and "none found" not in site.time_to_power
-    for c in site.criteria:
-        assert not FIELD_NAME.search(c.reason), c.reason
-    for n in site.notes:
-        assert not re.search(r"\b(cooling_current|power_capacity_mw|energized_mw)\b", n), n
-    rows = {a.key: a for a in report.assumptions}
-    assert rows["market_data_date"].value == "2025-11-30" or "T" not in rows["market_data_date"].value
-    assert (rows["difficulty_growth_per_year"].value, rows["difficulty_growth_per_year"].unit) == ("30", "%/yr")
-    portfolio = build_portfolio_report(project)
-    caps = {r.site_id: r.capex for r in portfolio.ranking}
-    assert caps[ready[0]] == "none needed"
-    assert not any(c.startswith("\u2265 $0") or "none found yet" in c for c in caps.values())
-    incomplete = [r for r in portfolio.ranking if r.capex == "none identified"]
-    assert incomplete  # nothing found with unknown fields is not "nothing needed"
+    try:  # the sample project is shared by the report tests: put RIOT-RKD back afterwards
+        results = score_portfolio(project.portfolio)
+        ready = [sid for sid, r in results.items()
+                 if r.klass == "ready_now" and r.capex_total_usd == 0 and r.completeness_pct < 100]
+        assert ready == ["RIOT-RKD"]
+        report = build_site_report(project, ready[0])
+        site = report.site
+        assert site.capex_total == "none needed" and "none found" not in site.time_to_power
+        for c in site.criteria:
+            assert not FIELD_NAME.search(c.reason), c.reason
+        for n in site.notes:
+            assert not re.search(r"\b(cooling_current|power_capacity_mw|energized_mw)\b", n), n
+        rows = {a.key: a for a in report.assumptions}
+        assert rows["market_data_date"].value == "2025-11-30" or "T" not in rows["market_data_date"].value
+        assert (rows["difficulty_growth_per_year"].value, rows["difficulty_growth_per_year"].unit) == ("30", "%/yr")
+        portfolio = build_portfolio_report(project)
+        caps = {r.site_id: r.capex for r in portfolio.ranking}
+        assert caps[ready[0]] == "none needed"
+        assert not any(c.startswith("\u2265 $0") or "none found yet" in c for c in caps.values())
+        incomplete = [r for r in portfolio.ranking if r.capex == "none identified"]
+        assert incomplete  # nothing found with unknown fields is not "nothing needed"
+    finally:
+        project.portfolio.replace_sites([original])
 
 
 # -- layout: nothing wider than the printable width ---------------------------------------------

@@ -105,3 +105,20 @@ CODE = ("import sys; sys.modules['PySide6'] = None; sys.modules['pyqtgraph'] = N
 
 def test_core_runs_without_qt():
     subprocess.run([sys.executable, "-c", CODE], check=True)
+
+
+def test_site_and_assumptions_copy_and_pickle_as_equal_records():
+    """deepcopy and pickle used to recurse forever (__getattr__ looked up the unset ``_values``)."""
+    import copy
+    import pickle
+
+    from planner.model.assumptions import default_assumptions
+
+    a = default_assumptions().replace(discount_rate=0.12)
+    site = Site.create(site_id="C1", name="<b>Copy</b>", power_capacity_mw=50.0, energized_mw=20.0)
+    for rec in (a, site):
+        for clone in (copy.deepcopy(rec), pickle.loads(pickle.dumps(rec)), copy.copy(rec)):
+            assert clone == rec and type(clone) is type(rec)
+    assert copy.deepcopy(a).discount_rate == 0.12 and copy.deepcopy(a).scenario == a.scenario
+    with pytest.raises(AttributeError):
+        copy.deepcopy(site).name = "x"

@@ -432,3 +432,35 @@ def test_readiness_caption_names_gates_in_words(qtbot, host):
     text = panel.caption.text()
     assert "hard gates: minimum power scale, path to power" in text
     assert "min_power" not in text and "path_to_power" not in text
+
+
+def test_npv_labels_do_not_touch_in_a_narrow_dock(qtbot, host):
+    """The best path's label ("best" + value) used to sit on one line, wider than its bar, and touch
+    the next bar's label at laptop dock widths."""
+    from planner.plots.workarounds import label_layer
+
+    panel = _panel(qtbot, PathsPanel, host)
+    panel.show()
+    for width in (1000, 1366):  # the Paths dock, full width at 1366x768, has four charts side by side
+        panel.resize(width, 420)
+        qtbot.wait(50)
+        layer = label_layer(panel.plots["npv"].getPlotItem())
+        rects = [r for _t, r in layer.rects()]
+        assert len(rects) >= 4
+        assert all(layer.vb.boundingRect().contains(r) for r in rects), (width, layer.rects(), layer.vb.boundingRect())
+        stars = [i for i in panel.plots["npv"].getPlotItem().listDataItems() if i.name() == "best path"]
+        comp = panel.comparison
+        names = [n for n in ("mining", "ai_lease", "hybrid", "sell", "bridge") if comp.all_paths.get(n) is not None]
+        assert len(stars) == 1 and stars[0].getData()[0][0] == names.index(comp.best_path)  # the best bar is starred
+        for i, a in enumerate(rects):
+            for b in rects[i + 1:]:
+                assert not a.intersects(b), (width, a, b)
+
+
+def test_no_site_says_so_on_every_chart_instead_of_empty_axes(qtbot, host):
+    panel = _panel(qtbot, PathsPanel, host)
+    host.set_current_site(None)
+    panel.flush()
+    for key, w in panel.plots.items():
+        assert panel.charts[key].values["message"] == "Select a site to compare its paths"
+        assert any("Select a site" in t for t in plots.plot_texts(w.getPlotItem())), key

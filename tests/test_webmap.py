@@ -163,6 +163,9 @@ def test_voltage_classes_coloured(small_html):
         assert VOLTAGE_COLOURS[key] in data["legend_html"]
     for label in ("69-138 kV", "230 kV", "345 kV", "500+ kV"):
         assert label in data["legend_html"]
+    # the page draws the classes in this order: where lines cross, the higher voltage is on top
+    assert lines["group_order"] == ["kv_unknown", "kv_69_138", "kv_230", "kv_345", "kv_500"]
+    assert set(lines["group_order"]) == set(VOLTAGE_COLOURS)
 
 
 @pytest.mark.parametrize("kv,klass", [(69, "kv_69_138"), (138, "kv_69_138"), (161, "kv_69_138"),

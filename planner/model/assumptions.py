@@ -381,7 +381,8 @@ _SPECS: list[AssumptionSpec] = [
        _A + ": terminal value of the leased data center at the horizon = multiple x the let run-rate NOI "
        "(month's escalated rent x 12 x margin) less the buyer's expected cost of the next term end (non-renewed "
        "share's downtime rent and re-fit, discounted) (AI lease path, AI part of the hybrid, bridge path once "
-       "converted). Data-center operators trade at ~20-25x EV/EBITDA (VanEck, Aug 2024, " + _DOM4 + "); 10x is "
+       "converted; a fit-out still being built at the horizon is valued at its first live month, less the "
+       "capex still to spend, discounted to the horizon). Data-center operators trade at ~20-25x EV/EBITDA (VanEck, Aug 2024, " + _DOM4 + "); 10x is "
        "a conservative haircut for a single-tenant converted site. 0 disables the terminal value; every NPV is "
        "also shown without it", "finance"),
     _s("ev_ebitda_miner", "EV/EBITDA multiple, miners (estimate)", "x", 9.0, 1.0, 40.0,

@@ -1124,8 +1124,26 @@ class _Lease:
         mult = a.ai_exit_multiple_noi
         return max(0.0, run_rate - (lost / mult if mult > 0 else 0.0))
 
+    def exit_usd(self, last: int) -> float:
+        """Exit value at the horizon, ``last`` months after signing: the exit multiple x :meth:`_exit_noi`.
+
+        A conversion still being built at the horizon is not worthless: a buyer pays the let value at
+        the first live month (the multiple x that month's run-rate NOI, net of the next term end as in
+        :meth:`_exit_noi`) less the fit-out still to spend, both discounted to the horizon at the lease
+        rate. The capex after the horizon is outside the cash flows, so it is netted here; floored at
+        zero (the holder can leave an unfinished fit-out unfinished instead of paying to complete it).
+        """
+        mult = float(self.ctx.a.ai_exit_multiple_noi)
+        if last >= self.b:
+            return mult * self._exit_noi(last)
+        rate = self.ctx.rate + _spread(self.ctx.a)
+        months = np.arange(last + 1, self.b)
+        to_spend = float((self.capex_m[months] / (1.0 + rate) ** ((months - last) / 12.0)).sum())
+        at_live = mult * self._exit_noi(self.b) / (1.0 + rate) ** ((self.b - last) / 12.0)
+        return max(0.0, float(at_live) - to_spend)
+
     def cash_at_year(self, n_years: int) -> tuple[np.ndarray, float, int]:
-        """(NOI - capex - re-fit by year, exit NOI, first live month) of the lease signed at the end of year N.
+        """(NOI - capex - re-fit by year, exit value, first live month) of the lease signed at the end of year N.
 
         Signing 12N months later shifts every annual array by exactly N years (the bridge path), so the
         arrays of the lease signed today are shifted instead of rebuilt.
@@ -1138,7 +1156,7 @@ class _Lease:
         out = np.zeros(years + 1)
         if n_years <= years:
             out[n_years:] = base[: years + 1 - n_years]
-        return out, self._exit_noi(self.ctx.n - 1 - 12 * n_years), 12 * n_years + self.b
+        return out, self.exit_usd(self.ctx.n - 1 - 12 * n_years), 12 * n_years + self.b
 
     def at(self, sign_month: int) -> dict[str, Any]:
         """Annual arrays (years 0..H) of this lease signed at ``sign_month`` and its run-rate NOI at the horizon."""
@@ -1161,6 +1179,7 @@ class _Lease:
             noi_y[_year_at(s)] += self.prepay
         run_rate = self._exit_noi(n - 1 - s)
         return {"capex": _annual(shift(self.capex_m), years), "noi": noi_y, "relet": relet, "run_rate_noi": run_rate,
+                "exit_usd": self.exit_usd(n - 1 - s),
                 "prepay": self.prepay if s < n else 0.0, "lease_revenue": float(shift(self.rent_occ).sum()),
                 "lease_noi": float(noi.sum() + (self.prepay if s < n else 0.0)),
                 "live_share": shift(self.live_share), "start_month": s + self.b}
@@ -1516,7 +1535,7 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
         ai_notes.append(f"installed fleet ({fleet_mw:,.0f} MW) mines through the build and is sold at first AI "
                         f"capacity (month {lease['start_month']})")
     ai = _path("ai_lease", ctx, gross, mining_cash=ai_mining_cash, lease_cash=lease_cash,
-               tv_lease=a.ai_exit_multiple_noi * lease["run_rate_noi"],
+               tv_lease=lease["exit_usd"],
                capex_by_year=lease["capex"], operating_usd=float(lease["noi"][1:].sum()), mwh=ai_mwh,
                streams={"lease_revenue": lease["lease_revenue"], "lease_noi": lease["lease_noi"],
                         "fitout_capex": fitout_usd, "upgrades_capex": upgrades_usd,
@@ -1567,7 +1586,7 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
         hybrid_res = _path(
             "hybrid", ctx, gross, mining_cash=m_cash, lease_cash=l_cash,
             tv_mining=a.mining_exit_multiple * max(0.0, float(hb.op[-1])),
-            tv_lease=a.ai_exit_multiple_noi * hb_lease["run_rate_noi"], capex_by_year=capex_y,
+            tv_lease=hb_lease["exit_usd"], capex_by_year=capex_y,
             operating_usd=float(hb.op[1:].sum() + hb_lease["noi"][1:].sum()), mwh=hb_mwh,
             streams={**hb.streams, "fleet_refresh_capex": float(hb.refresh.sum()),
                      "fleet_resale": float(hb.resale.sum()), "surplus_fleet_until_conversion": float(surplus_cash.sum()),
@@ -1596,9 +1615,8 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
             bridge_cash[nconv] = mining.cash_flows_usd
             continue
         sign = nconv * 12
-        l_cash, exit_noi, start_month = bridge_lease.cash_at_year(nconv)
+        l_cash, tv, start_month = bridge_lease.cash_at_year(nconv)
         m_cash = installed_blocks[0].until(start_month, h_years)
-        tv = a.ai_exit_multiple_noi * exit_noi
         lr = ctx.rate + _spread(a)
         bridge[nconv] = npv(ctx.rate, m_cash) + npv(lr, l_cash) + tv / (1.0 + lr) ** h_years
         bridge_capex_year[nconv] = int(_year_of_month(sign))  # first year with conversion capex
@@ -1611,7 +1629,7 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
         b_mining = installed_blocks[0].until(at["start_month"], h_years)
         bridge_res = _path(
             "bridge", ctx, gross, mining_cash=b_mining, lease_cash=at["noi"] - at["capex"] - at["relet"],
-            tv_lease=a.ai_exit_multiple_noi * at["run_rate_noi"], capex_by_year=at["capex"],
+            tv_lease=at["exit_usd"], capex_by_year=at["capex"],
             operating_usd=float(at["noi"][1:].sum()),
             mwh=_annual(at["live_share"] * it_ai * ai_draw_ratio * hours_per_month, h_years),
             streams={"lease_revenue": at["lease_revenue"], "lease_noi": at["lease_noi"],

@@ -16,10 +16,23 @@ class FrozenValues:
 
     if not TYPE_CHECKING:  # the type checker sees each class's typed fields, so a misspelt field is an error
         def __getattr__(self, name: str) -> Any:
+            if name.startswith("_"):  # an unset slot or a protocol probe (copy, pickle): never a field
+                raise AttributeError(name)
             try:
                 return self._values[name]
             except KeyError:
                 raise AttributeError(name) from None
+
+    def _slot_names(self) -> list[str]:
+        return [n for cls in type(self).__mro__ for n in getattr(cls, "__slots__", ())]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Every slot's value: copy.deepcopy and pickle rebuild the record without :meth:`__setattr__`."""
+        return {n: object.__getattribute__(self, n) for n in self._slot_names()}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(self._IMMUTABLE_MESSAGE)

@@ -26,7 +26,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-from planner.plots.style import BACKGROUND, TEXT_COLOUR, mk_font
+from planner.plots.style import BACKGROUND, NO_DATA_COLOUR, TEXT_COLOUR, mk_brush, mk_font
 from planner.plots.workarounds import (BelowLegend, bar_item, finish_legend, item_pool, label_layer, shrinkable,
                                       wrap_to_width)
 
@@ -154,6 +154,34 @@ def row_labels(plot: pg.PlotItem, ys: Sequence[float] | np.ndarray, labels: Sequ
     shown = fit_left_axis(plot, labels, max_chars)
     plot.getAxis("left").setTicks([[(float(y), lab) for y, lab in zip(ys, shown)]])
     return shown
+
+
+def frame_rows(plot: pg.PlotItem, ys: Sequence[float] | np.ndarray, labels: Sequence[str],
+               x_range: tuple[float, float], *, max_chars: int = 42, grid: bool = True) -> list[str]:
+    """Finish a row chart: rows labelled on the left axis (:func:`row_labels`), ``x_range`` shown,
+    every row in view (half a row of margin), vertical grid lines; returns the shown labels."""
+    shown = row_labels(plot, ys, labels, max_chars=max_chars)
+    plot.setXRange(*x_range, padding=0)
+    plot.setYRange(-0.6, len(ys) - 0.4, padding=0)
+    if grid:
+        plot.showGrid(x=True, y=False, alpha=0.2)
+    return shown
+
+
+def row_at(y: float, n: int) -> int | None:
+    """The row index under hover position ``y`` of a row chart with ``n`` rows (None off the rows)."""
+    i = int(round(y))
+    return i if 0 <= i < n else None
+
+
+def band_bars(plot: pg.PlotItem, ys: np.ndarray, lows: np.ndarray, highs: np.ndarray, *, name: str,
+              height: float = 0.25, pen_width: float = 0.6) -> None:
+    """The band of unknowns (worst - best) as thin hatched bars, on the rows where it has a width."""
+    band = highs > lows
+    if band.any():
+        hbars(plot, ys[band], lows[band], highs[band] - lows[band],
+              mk_brush(NO_DATA_COLOUR, 255, Qt.BrushStyle.BDiagPattern), pen=pg.mkPen(NO_DATA_COLOUR, width=pen_width),
+              height=height, name=name)
 
 
 def text_label(plot: pg.PlotItem, text: str, x: float, y: float, anchor: tuple[float, float] = (0, 0.5),

@@ -6,7 +6,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from planner.model.chart_data import DemandData, LeaseDealsData, RangeData
-from planner.plots.base import Chart, hbars, reset_plot, row_labels, text_label
+from planner.plots.base import Chart, frame_rows, hbars, reset_plot, row_at, text_label
 from planner.plots.style import LIMIT_COLOUR, PATH_COLOURS, mk_brush, mk_pen
 from planner.plots.workarounds import bar_item, curve
 
@@ -59,13 +59,11 @@ def lease_deals_chart(plot: pg.PlotItem, data: LeaseDealsData) -> Chart:
     if model_rate is not None:
         curve(plot, [model_rate, model_rate], [-0.6, n - 0.4], pen=mk_pen(LIMIT_COLOUR, 2.0),
               name=f"model lease rate ${data.model_usd_per_kw_month:.0f}/kW-month")
-    row_labels(plot, ys, list(data.labels))
-    plot.setXRange(0, max(vals.max(), cbre, model_rate or 0) * 1.18, padding=0)
-    plot.setYRange(-0.6, n - 0.4, padding=0)
+    frame_rows(plot, ys, list(data.labels), (0, max(vals.max(), cbre, model_rate or 0) * 1.18), grid=False)
 
     def hover(_x: float, y: float) -> str | None:
-        i = int(round(y))
-        if not 0 <= i < n:
+        i = row_at(y, n)
+        if i is None:
             return None
         return (f"{data.labels[i]}: ${vals[i]:.2f}M per MW-yr (${data.usd_per_kw_month[i]:.0f}/kW-month); "
                 f"source: {data.sources[i]}")
@@ -113,13 +111,11 @@ def _range_bars(plot: pg.PlotItem, title: str, x_label: str, data: RangeData, x_
     for y, lo, hi, kind in zip(ys, data.low, data.high, data.kinds):
         hbars(plot, np.array([y]), lo, np.array([hi - lo]), mk_brush(_RANGE_COLOURS[kind], 200), height=0.5)
         text_label(plot, fmt.format(lo=lo, hi=hi), hi + x_max * 0.012, y, size=7.5)
-    row_labels(plot, ys, list(data.labels), max_chars=48)
-    plot.setXRange(0, x_max, padding=0)
-    plot.setYRange(-0.6, n - 0.4, padding=0)
+    frame_rows(plot, ys, list(data.labels), (0, x_max), max_chars=48, grid=False)
 
     def hover(_x: float, y: float) -> str | None:
-        i = int(round(y))
-        if not 0 <= i < n:
+        i = row_at(y, n)
+        if i is None:
             return None
         return f"{data.labels[i]}: {fmt.format(lo=data.low[i], hi=data.high[i])} \u2014 {data.sources[i]}"
 

@@ -84,14 +84,17 @@ def paths_npv_chart(plot: pg.PlotItem, comp: PathComparison) -> Chart:
                      brush=mk_brush("#222222", 200, Qt.BrushStyle.BDiagPattern), pen=pg.mkPen("#222222", width=0.8),
                      name=None if named_ex else "NPV without exit value")
             named_ex = True
-        label = fmt_usd_m(v * 1e6) + ("  best" if n == best else "")
+        if n == best:  # a star inside the bar, not a word: "$1,680M  best" was wider than the bar spacing
+            curve(plot, [float(x)], [float(v) / 2.0], pen=None, symbol="star", symbolSize=15, symbolBrush="#ffffff",
+                  symbolPen=pg.mkPen("#000000", width=1.2), name="best path")
+        label = fmt_usd_m(v * 1e6)
         top = max(v, ex_tv[i]) if v >= 0 else min(v, ex_tv[i])
         text_label(plot, label, x, top, anchor=(0.5, 1.05) if top >= 0 else (0.5, -0.05), size=8.5, bold=n == best)
     inf_line(plot, 0.0, 0, mk_pen("#666666", 1.0))
     plot.getAxis("bottom").setTicks([[(float(x), short[n]) for x, n in zip(xs, names)]])
     lo = min(0.0, float(npvs.min()), float(ex_tv.min()))
     hi = max(0.0, float(npvs.max()), float(ex_tv.max()))
-    pad = (hi - lo or 1.0) * 0.15
+    pad = (hi - lo or 1.0) * 0.2  # room for the value labels above the bars
     plot.setYRange(lo - pad, hi + pad, padding=0)
     plot.setXRange(-0.6, len(names) - 0.4, padding=0)
     plot.showGrid(x=False, y=True, alpha=0.25)

@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from planner.model.chart_data import MwGroups
-from planner.plots.base import Chart, hbars, message_chart, reset_plot, row_labels, text_label
+from planner.plots.base import Chart, frame_rows, hbars, message_chart, reset_plot, row_at, text_label
 from planner.plots.style import ENERGIZED_COLOUR, PIPELINE_COLOUR, TEXT_COLOUR
 
 
@@ -34,14 +34,11 @@ def mw_groups_chart(plot: pg.PlotItem, data: MwGroups) -> Chart:
     top = float(total.max()) if n else 1.0
     for y, t in zip(ys, total):
         text_label(plot, f"{t:,.0f} MW", float(t) + top * 0.01, float(y), colour=TEXT_COLOUR, size=7.5)
-    row_labels(plot, ys, labels, max_chars=36)
-    plot.setXRange(0, max(top, 1.0) * 1.18, padding=0)
-    plot.setYRange(-0.6, n - 0.4, padding=0)
-    plot.showGrid(x=True, y=False, alpha=0.2)
+    frame_rows(plot, ys, labels, (0, max(top, 1.0) * 1.18), max_chars=36)
 
     def hover(x: float, y: float) -> str | None:
-        i = int(round(y))
-        if not 0 <= i < n:
+        i = row_at(y, n)
+        if i is None:
             return None
         return f"{labels[i]}: {en[i]:,.0f} MW energized, {pi[i]:,.0f} MW pipeline"
 

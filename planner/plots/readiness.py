@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 
 from planner.model.chart_data import RankingData
 from planner.model.readiness import READINESS_CLASSES, ReadinessResult, rank_results
-from planner.plots.base import Chart, hbars, message_chart, reset_plot, row_labels, text_label
+from planner.plots.base import Chart, band_bars, frame_rows, hbars, message_chart, reset_plot, row_at, text_label
 from planner.plots.style import (GATE_COLOUR, NO_DATA_COLOUR, READINESS_COLOURS, READINESS_LABELS, SCORE_COLOUR,
                                  TEXT_COLOUR, mk_brush)
 
@@ -41,11 +41,7 @@ def readiness_bars(plot: pg.PlotItem, result: ReadinessResult | None) -> Chart:
         hbars(plot, ys[missing], lows[missing], highs[missing] - lows[missing],
                mk_brush(NO_DATA_COLOUR, 255, Qt.BrushStyle.BDiagPattern), pen=pg.mkPen(NO_DATA_COLOUR, width=0.8),
                name="no data")
-    band = ~missing & (highs > lows)
-    if band.any():
-        hbars(plot, ys[band], lows[band], highs[band] - lows[band],
-               mk_brush(NO_DATA_COLOUR, 255, Qt.BrushStyle.BDiagPattern), pen=pg.mkPen(NO_DATA_COLOUR, width=0.6),
-               height=0.25, name="band of unknowns")
+    band_bars(plot, ys[~missing], lows[~missing], highs[~missing], name="band of unknowns")
     for c, y, s in zip(crit, ys, scores):
         if c.missing:
             text_label(plot, "no data", 50.0, y, anchor=(0.5, 0.5), colour="#555555", size=7.5)
@@ -53,11 +49,8 @@ def readiness_bars(plot: pg.PlotItem, result: ReadinessResult | None) -> Chart:
             label = f"{s:.0f}" + ("  gate failed" if c.gate_failed else "")
             text_label(plot, label, max(s, c.high) + 1.0, y, anchor=(0, 0.5), size=7.5,
                   colour=GATE_COLOUR if c.gate_failed else TEXT_COLOUR)
-    row_labels(plot, ys, [c.label for c in crit])
+    frame_rows(plot, ys, [c.label for c in crit], (-1.5, 114))
     plot.getAxis("bottom").setTicks([[(float(v), f"{v:d}") for v in range(0, 101, 20)]])
-    plot.setXRange(-1.5, 114, padding=0)
-    plot.setYRange(-0.6, n - 0.4, padding=0)
-    plot.showGrid(x=True, y=False, alpha=0.2)
     total_w = sum(c.weight for c in crit) or 1.0
 
     def hover(x: float, y: float) -> str | None:
@@ -96,24 +89,17 @@ def readiness_ranking(plot: pg.PlotItem, data: RankingData) -> Chart:
         if sel.any():
             hbars(plot, ys[sel], 0.0, totals[sel], mk_brush(READINESS_COLOURS[key], 230), height=0.7,
                    name=READINESS_LABELS.get(key, key))
-    band = highs > lows
-    if band.any():
-        hbars(plot, ys[band], lows[band], highs[band] - lows[band],
-               mk_brush(NO_DATA_COLOUR, 255, Qt.BrushStyle.BDiagPattern), pen=pg.mkPen(NO_DATA_COLOUR, width=0.6),
-               height=0.22, name="band (unknowns at worst - best)")
+    band_bars(plot, ys, lows, highs, name="band (unknowns at worst - best)", height=0.22)
     if data.selected and data.selected in data.results:
         i = [r.site_id for r in ranked].index(data.selected)
         hbars(plot, ys[i:i + 1], 0.0, np.array([totals[i]]), None, pen=pg.mkPen("#000000", width=2.2), height=0.86)
     for y, t, hi in zip(ys, totals, highs):
         text_label(plot, f"{t:.0f}", max(t, hi) + 0.8, y, size=7)
-    row_labels(plot, ys, [r.site_id for r in ranked])
-    plot.setXRange(-1.5, 110, padding=0)
-    plot.setYRange(-0.6, n - 0.4, padding=0)
-    plot.showGrid(x=True, y=False, alpha=0.2)
+    frame_rows(plot, ys, [r.site_id for r in ranked], (-1.5, 110))
 
     def hover(x: float, y: float) -> str | None:
-        i = int(round(y))
-        if not 0 <= i < n:
+        i = row_at(y, n)
+        if i is None:
             return None
         r = ranked[i]
         gates = f" \u00b7 gate: {r.gates_failed[0]}" if r.gates_failed else ""

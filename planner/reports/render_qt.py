@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import sys
 import tempfile
@@ -444,8 +445,7 @@ class MapRenderer:
 
     def encoded(self, mime: str = "image/png", quality: int = 90, image: Any = None) -> bytes:
         """:meth:`grab` (or ``image``) encoded as PNG or JPEG (``mime``)."""
-        image = self.grab() if image is None else image
-        return qimage_png(image) if mime == "image/png" else qimage_jpeg(image, quality)
+        return encode_image(self.grab() if image is None else image, mime, quality)
 
     def save_png(self, out: str | os.PathLike[str], image: Any = None) -> Path:
         """:meth:`grab` (or ``image``) written to ``out`` (atomically)."""
@@ -498,6 +498,13 @@ def qimage_jpeg(image: Any, quality: int = 90) -> bytes:
     return bytes(data.data())
 
 
+def encode_image(image: Any, mime: str = "image/png", quality: int = 90) -> bytes:
+    """A QImage encoded as PNG or JPEG (``mime``)."""
+    if mime not in ("image/png", "image/jpeg"):
+        raise RenderError(f"image type {mime!r}: use image/png or image/jpeg")
+    return qimage_png(image) if mime == "image/png" else qimage_jpeg(image, quality)
+
+
 def is_blank(image: Any, min_std: float = 6.0) -> bool:
     """True when a QImage is (nearly) one flat colour: grey-level standard deviation below ``min_std``."""
     import numpy as np
@@ -518,6 +525,268 @@ def chart_png(builder: Callable[[Any, Any], Any], data: Any, width: int, height:
     with tempfile.TemporaryDirectory(prefix="planner-chart-") as tmp:
         path = render_png(builder, data, Path(tmp) / "chart.png", width=width, height=height)
         return Path(path).read_bytes()
+
+
+# ------------------------------------------------------------------------------------------------
+# report map pictures without a browser: a map_scene.Scene painted with QPainter
+# ------------------------------------------------------------------------------------------------
+MAP_FONT = "DejaVu Sans"  # bundled with Qt's offscreen platform here and on every Linux desktop
+
+
+def _font(px: int, bold: bool = False) -> Any:
+    from PySide6.QtGui import QFont
+
+    f = QFont(MAP_FONT)
+    f.setPixelSize(px)
+    f.setBold(bold)
+    return f
+
+
+def _colour(value: str, alpha: float = 1.0) -> Any:
+    from PySide6.QtGui import QColor
+
+    c = QColor(value)
+    if not c.isValid():
+        c = QColor("#555555")
+    c.setAlphaF(max(0.0, min(1.0, float(alpha))))
+    return c
+
+
+def _pen(colour: str, width: float, opacity: float = 1.0, dash: tuple[float, ...] = ()) -> Any:
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QPen
+
+    pen = QPen(_colour(colour, opacity))
+    pen.setWidthF(max(0.01, width))
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)  # Leaflet's lineCap/lineJoin
+    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    if dash:
+        pen.setDashPattern([d / max(width, 0.01) for d in (dash if len(dash) % 2 == 0 else dash * 2)])
+    return pen
+
+
+def _polygon(ring: Any) -> Any:
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QPolygonF
+
+    return QPolygonF([QPointF(x, y) for x, y in ring.tolist()])
+
+
+def _paint_layers(p: Any, scene: Any) -> None:
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtGui import QBrush, QPainterPath
+
+    from planner.reports.map_scene import BACKGROUND
+
+    p.fillRect(0, 0, int(math.ceil(scene.view.width)), int(math.ceil(scene.view.height)), _colour(BACKGROUND))
+    for g in scene.paths:
+        p.setPen(_pen(g.colour, g.width, g.opacity, g.dash))
+        if g.closed:  # one path per polygon: overlapping polygons must not cut holes in each other
+            p.setBrush(QBrush(_colour(g.fill, g.fill_opacity)) if g.fill else Qt.BrushStyle.NoBrush)
+            for rings in g.parts:
+                if len(rings) == 1:
+                    p.drawPolygon(_polygon(rings[0]), Qt.FillRule.OddEvenFill)
+                    continue
+                path = QPainterPath()
+                for ring in rings:
+                    path.addPolygon(_polygon(ring))
+                    path.closeSubpath()
+                p.drawPath(path)
+        else:  # one polyline each: Qt strokes one path of thousands of subpaths far slower (13 s an atlas)
+            for (ring,) in g.parts:
+                p.drawPolyline(_polygon(ring))
+    for pts in scene.points:
+        p.setPen(_pen(pts.colour, pts.width, pts.opacity))
+        for (x, y), r, fill in zip(pts.xy.tolist(), pts.radius.tolist(), pts.fills):
+            p.setBrush(_colour(fill, pts.fill_opacity))
+            p.drawEllipse(QPointF(x, y), r, r)
+    for m in scene.sites:
+        p.setPen(_pen(m.outline, m.outline_width))
+        p.setBrush(_colour(m.fill, 0.85))  # the app's site markers (fillOpacity 0.85)
+        p.drawEllipse(QPointF(m.x, m.y), m.radius, m.radius)
+
+
+def _box(p: Any, rect: Any, alpha: float = 0.94) -> None:
+    """The map's control box: white, rounded, a soft shadow (``.pm-box``)."""
+    from PySide6.QtCore import Qt
+
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(_colour("#000000", 0.16))
+    p.drawRoundedRect(rect.translated(0, 1).adjusted(-1, -1, 1, 1), 4, 4)
+    p.setBrush(_colour("#ffffff", alpha))
+    p.drawRoundedRect(rect, 4, 4)
+
+
+def _paint_chrome(p: Any, scene: Any) -> None:
+    """Title box, the highlighted site's label and the scale bar over the map area."""
+    from PySide6.QtCore import QPointF, QRectF, Qt
+    from PySide6.QtGui import QFontMetricsF, QPolygonF
+
+    w, h = scene.view.width, scene.view.height
+    if scene.title:
+        ft, fs = _font(14, True), _font(12)
+        mt, ms = QFontMetricsF(ft), QFontMetricsF(fs)
+        room = w - 40
+        title = mt.elidedText(scene.title, Qt.TextElideMode.ElideRight, room)
+        sub = ms.elidedText(scene.subtitle, Qt.TextElideMode.ElideRight, room)
+        bw = max(mt.horizontalAdvance(title), ms.horizontalAdvance(sub)) + 16
+        rect = QRectF(10, 10, bw, mt.height() + (ms.height() if sub else 0) + 12)
+        _box(p, rect)
+        p.setPen(_colour("#222222"))
+        p.setFont(ft)
+        p.drawText(QRectF(18, 16, bw - 16, mt.height()), int(Qt.AlignmentFlag.AlignLeft), title)
+        if sub:
+            p.setPen(_colour("#555555"))
+            p.setFont(fs)
+            p.drawText(QRectF(18, 16 + mt.height() + 1, bw - 16, ms.height()), int(Qt.AlignmentFlag.AlignLeft), sub)
+    for m in scene.sites:
+        if not (m.highlighted and m.label):
+            continue
+        f = _font(12)
+        fm = QFontMetricsF(f)
+        text = fm.elidedText(m.label, Qt.TextElideMode.ElideRight, w - 30)
+        bw, bh = fm.horizontalAdvance(text) + 12, fm.height() + 8
+        x = min(max(6.0, m.x - bw / 2), w - bw - 6)
+        y = m.y - m.radius - 8 - bh
+        if y < 6:  # no room above: below the marker
+            y = m.y + m.radius + 8
+        rect = QRectF(x, y, bw, bh)
+        _box(p, rect, 0.96)
+        tip_y = rect.bottom() if y < m.y else rect.top()
+        d = 6 if y < m.y else -6
+        p.drawPolygon(QPolygonF([QPointF(m.x - 6, tip_y), QPointF(m.x + 6, tip_y), QPointF(m.x, tip_y + d)]))
+        p.setPen(_colour("#222222"))
+        p.setFont(f)
+        p.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), text)
+    (mpx, mlab), (ipx, ilab) = scene.scale
+    f = _font(11)
+    p.setFont(f)
+    x0, y0, bh = 10.0, h - 10 - 2 * 17, 17.0
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(_colour("#ffffff", 0.85))
+    p.drawRect(QRectF(x0, y0, mpx, bh))
+    p.drawRect(QRectF(x0, y0 + bh, ipx, bh))
+    p.setPen(_pen("#777777", 2))
+    p.drawPolyline(QPolygonF([QPointF(x0, y0), QPointF(x0, y0 + bh), QPointF(x0 + mpx, y0 + bh),
+                              QPointF(x0 + mpx, y0)]))
+    p.drawPolyline(QPolygonF([QPointF(x0, y0 + 2 * bh), QPointF(x0, y0 + bh), QPointF(x0 + ipx, y0 + bh),
+                              QPointF(x0 + ipx, y0 + 2 * bh)]))
+    p.setPen(_colour("#333333"))
+    p.drawText(QRectF(x0 + 5, y0, 200, bh), int(Qt.AlignmentFlag.AlignVCenter), mlab)
+    p.drawText(QRectF(x0 + 5, y0 + bh, 200, bh), int(Qt.AlignmentFlag.AlignVCenter), ilab)
+
+
+def _paint_insets(p: Any, scene: Any) -> None:
+    from PySide6.QtCore import QRectF, Qt
+
+    for inset in scene.insets:
+        iw, ih = inset.scene.view.width, inset.scene.view.height
+        p.save()
+        p.translate(inset.x, inset.y)
+        p.setClipRect(QRectF(0, 0, iw, ih))
+        _paint_layers(p, inset.scene)
+        p.restore()
+        p.setPen(_pen("#333333", 1.5))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRect(QRectF(inset.x, inset.y, iw, ih))
+        label = QRectF(inset.x + 0.75, inset.y + 0.75, iw - 1.5, 16)
+        p.fillRect(label, _colour("#ffffff", 0.88))
+        p.setPen(_colour("#222222"))
+        p.setFont(_font(11))
+        p.drawText(label.adjusted(4, 0, -2, 0), int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+                   inset.label)
+
+
+def _paint_legend_symbol(p: Any, row: Any, x: float, cy: float) -> None:
+    from PySide6.QtCore import QPointF, QRectF, Qt
+
+    if row.symbol == "dot":
+        r = row.size / 2
+        p.setPen(_pen(row.colour, row.width))
+        p.setBrush(_colour(row.fill or "#ffffff", 0.85))
+        p.drawEllipse(QPointF(x + max(8.0, r), cy), r, r)
+    elif row.symbol == "line":
+        p.setPen(_pen(row.colour, row.width, 1.0, row.dash))
+        p.drawLine(QPointF(x, cy), QPointF(x + 18, cy))
+    else:
+        p.setPen(_pen(row.colour, max(1.0, row.width), 1.0, row.dash))
+        p.setBrush(_colour(row.fill, 0.6) if row.fill else Qt.BrushStyle.NoBrush)
+        p.drawRect(QRectF(x + 1, cy - 5, 16, 10))
+
+
+def _paint_legend(p: Any, scene: Any) -> None:
+    """The legend panel right of the map (never over it) with the data credits at its foot."""
+    from PySide6.QtCore import QRectF, Qt
+    from PySide6.QtGui import QFontMetricsF
+
+    x0 = scene.view.width
+    lw, h = scene.width - x0, scene.height
+    if lw <= 0:
+        return
+    p.fillRect(QRectF(x0, 0, lw, h), _colour("#ffffff"))
+    p.setPen(_pen("#b8b8b8", 1))
+    p.drawLine(QRectF(x0, 0, 0, h).topLeft(), QRectF(x0, 0, 0, h).bottomLeft())
+    wrap = int(Qt.TextFlag.TextWordWrap)
+    fh, fr, fn = _font(12, True), _font(11), _font(10)
+    pad, sym = 10.0, 24.0
+    x, y, tw = x0 + pad, 8.0, lw - 2 * pad
+
+    def text(font: Any, colour: str, s: str, left: float, width: float, top: float) -> float:
+        p.setFont(font)
+        p.setPen(_colour(colour))
+        rect = QFontMetricsF(font).boundingRect(QRectF(left, top, width, 10_000), wrap, s)
+        p.drawText(QRectF(left, top, width, rect.height()), wrap, s)
+        return float(rect.height())
+
+    for sec in scene.legend:
+        y += 4 + text(fh, "#222222", sec.title, x, tw, y + 4)
+        for row in sec.rows:
+            indent = sym + (max(0.0, row.size - 16) if row.symbol == "dot" else 0)
+            fm = QFontMetricsF(fr)
+            th = fm.boundingRect(QRectF(0, 0, tw - indent, 10_000), wrap, row.label).height()
+            big = row.symbol == "dot" and row.size > th  # a size dot: its label centred beside it
+            rh = max(th, row.size if row.symbol == "dot" else 0.0) + 3
+            text(fr, "#222222", row.label, x + indent, tw - indent, y + 2 + ((rh - 3 - th) / 2 if big else 0))
+            _paint_legend_symbol(p, row, x, y + 2 + ((rh - 3) / 2 if big else fm.height() / 2))
+            y += rh
+        if sec.note:
+            y += 1 + text(fn, "#666666", sec.note, x, tw, y + 1)
+        y += 4
+    for note in scene.notes:
+        y += 2 + text(fn, "#666666", note, x, tw, y + 2)
+    credits = "Data: " + "; ".join(scene.credits) if scene.credits else ""
+    if credits:
+        fc = _font(9)
+        ch = QFontMetricsF(fc).boundingRect(QRectF(0, 0, tw, 10_000), wrap, credits).height()
+        text(fc, "#777777", credits, x, tw, max(y + 6, h - 8 - ch))
+
+
+def paint_scene(scene: Any, scale: float = 2.0) -> Any:
+    """A :class:`~planner.reports.map_scene.Scene` as a QImage of width*scale x height*scale px."""
+    ensure_app()
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QImage, QPainter
+
+    image = QImage(round(scene.width * scale), round(scene.height * scale), QImage.Format.Format_RGB32)
+    image.fill(_colour("#ffffff"))
+    p = QPainter(image)
+    try:
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        p.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+        p.scale(scale, scale)
+        p.save()
+        p.setClipRect(QRectF(0, 0, scene.view.width, scene.view.height))
+        _paint_layers(p, scene)
+        _paint_insets(p, scene)
+        _paint_chrome(p, scene)
+        p.restore()
+        _paint_legend(p, scene)
+    finally:
+        p.end()
+    dpm = round(96 * scale / 0.0254)
+    image.setDotsPerMeterX(dpm)
+    image.setDotsPerMeterY(dpm)
+    return image
 
 
 # ------------------------------------------------------------------------------------------------

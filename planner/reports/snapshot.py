@@ -1,7 +1,10 @@
-"""Map pictures and map exports: the portfolio or one site, as a PNG snapshot or an interactive HTML file.
+"""Map pictures and map exports: the portfolio or one site, as a PNG snapshot, an interactive HTML
+file or the pictures of a report.
 
-The view arithmetic and the page building are pure (planner.webmap); only
-:func:`snapshot_png` and :func:`render_site_maps` go through Qt (:mod:`planner.reports.render_qt`).
+The view arithmetic and the page building are pure (planner.webmap, planner.reports.map_scene);
+only :func:`snapshot_png` (the map page in a hidden browser view, exactly as the app shows it) and
+:func:`render_site_maps` (report pictures painted with QPainter, no browser) go through Qt
+(:mod:`planner.reports.render_qt`).
 """
 from __future__ import annotations
 
@@ -11,9 +14,6 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
-
-import numpy as np
-import shapely
 
 from planner.fileio import atomic_write
 from planner.gis.project import Project
@@ -137,12 +137,8 @@ def zoom_to_fit(bounds: tuple[float, float, float, float], width_px: float, heig
 
 
 def map_project(project: Any, kinds: Mapping[str, bool],
-                bbox: tuple[float, float, float, float] | None = None,
-                boxes: Sequence[tuple[float, float, float, float]] | None = None) -> Any:
-    """A project view for the web map: only layer kinds shown in ``kinds``, features clipped to ``bbox``.
-
-    ``boxes`` (west, south, east, north each) keeps the features whose bounds meet any of them.
-    """
+                bbox: tuple[float, float, float, float] | None = None) -> Any:
+    """A project view for the web map: only layer kinds shown in ``kinds``, features clipped to ``bbox``."""
     layers = {}
     for name, layer in project.layers.items():
         if not kinds.get(layer.kind, False):
@@ -151,10 +147,6 @@ def map_project(project: Any, kinds: Mapping[str, bool],
         if bbox is not None and len(gdf):
             w, s, e, n = bbox
             gdf = gdf.cx[w:e, s:n]
-        if boxes is not None and len(gdf):
-            w, s, e, n = (np.array(v, dtype=float) for v in zip(*boxes)) if boxes else ([],) * 4
-            hit = shapely.STRtree(gdf.geometry.to_numpy()).query(shapely.box(w, s, e, n))[1]
-            gdf = gdf.iloc[np.unique(hit)]
         layers[name] = dataclasses.replace(layer, gdf=gdf)
     return Project(path=project.path, portfolio=project.portfolio, layers=layers)
 
@@ -218,58 +210,33 @@ def snapshot_png(project: Any, out: str | os.PathLike[str], *, site_id: str | No
 
 def render_site_maps(project: Any, site_ids: Sequence[str], width: int, height: int, scale: float, *,
                      scores: Mapping[str, Any] | None = None, portfolio_view: bool = False,
-                     progress: Callable[[float], None] | None = None, mime: str = "image/png",
-                     timeout_ms: int = 60_000) -> dict[str, bytes]:
-    """Encoded map around each located site (key ``site_id``), plus ``"__portfolio__"`` when asked.
+                     progress: Callable[[float], None] | None = None, mime: str = "image/png") -> dict[str, bytes]:
+    """Encoded report map around each located site (key ``site_id``), plus ``"__portfolio__"`` when asked.
 
-    One page is loaded for all of them (full layers) and the sites are visited grouped by zoom
-    level (a pan reuses the projected geometry, a zoom change re-projects every feature); a
-    single site loads only its clipped surroundings, which is several times faster.
+    Drawn without a browser (:mod:`planner.reports.map_scene` painted by
+    :func:`planner.reports.render_qt.paint_scene`): ``width`` x ``height`` CSS px at ``scale``,
+    the legend in a panel right of the map. The layers are indexed once for all the views.
     """
-    from planner.reports.render_qt import MapRenderer
+    from planner.reports.map_scene import LEGEND_WIDTH_PX, MapSource, View, overview_scene, site_scene
+    from planner.reports.render_qt import encode_image, paint_scene
 
     scores = scores if scores is not None else score_portfolio(project.portfolio)
-    sites = [find_site(project.portfolio, sid) for sid in site_ids]
-    located = [s for s in sites if s.has_location]
+    located = [s for s in (find_site(project.portfolio, sid) for sid in site_ids) if s.has_location]
     out: dict[str, bytes] = {}
     total = len(located) + (1 if portfolio_view else 0)
-    done = 0
-    if len(located) == 1 and not portfolio_view:
-        html, (lat, lon, zoom) = site_map_html(project, located[0].site_id, width, height, scores=scores)
-        with MapRenderer(html, width, height, scale, timeout_ms) as r:
-            r.set_title(str(located[0].name), site_subtitle(located[0]))
-            r.set_view(lat, lon, zoom)
-            r.highlight(located[0].site_id)
-            out[located[0].site_id] = r.encoded(mime)
+    map_w = width - LEGEND_WIDTH_PX
+    if portfolio_view:
+        scene = overview_scene(MapSource(project, PORTFOLIO_LAYERS, scores), site_clusters(project.portfolio),
+                               width, height, str(project.portfolio.name))
+        out["__portfolio__"] = encode_image(paint_scene(scene, scale), mime)
         if progress:
-            progress(1.0)
-        return out
-    if not total:
-        return out
-    kinds = dict(SITE_LAYERS) if located else dict(PORTFOLIO_LAYERS)
-    if portfolio_view:  # every feature; the site layers' legend, their portfolio subset shown
-        html = portfolio_map_html(project, scores=scores, kinds=kinds)
-        with MapRenderer(html, width, height, scale, timeout_ms) as r:
-            r.set_layers({k: PORTFOLIO_LAYERS.get(k, False) for k in kinds})
-            out["__portfolio__"] = r.encoded(mime, image=r.grab_overview(site_clusters(project.portfolio)))
-        done += 1
-        if progress:
-            progress(done / total)
-    if not located:
-        return out
-    # the site views share one page holding only the features near some site (a national grid
-    # drawn 40 times is most of an atlas otherwise)
-    boxes = [site_bbox(s, site_radius_km(s)) for s in located]
-    html = portfolio_map_html(map_project(project, SITE_LAYERS, boxes=boxes), scores=scores, kinds=SITE_LAYERS,
-                              title=str(project.portfolio.name))
-    with MapRenderer(html, width, height, scale, timeout_ms) as r:
-        views = [(zoom_for_radius(float(s.lat), site_radius_km(s), width, height), i, s) for i, s in enumerate(located)]
-        for zoom, _, s in sorted(views, key=lambda v: (v[0], v[1])):
-            r.set_title(str(s.name), site_subtitle(s))
-            r.set_view(float(s.lat), float(s.lon), zoom)
-            r.highlight(s.site_id)
-            out[s.site_id] = r.encoded(mime)
-            done += 1
+            progress(1 / total)
+    if located:
+        source = MapSource(project, SITE_LAYERS, scores)
+        for i, s in enumerate(located):
+            view = View(float(s.lat), float(s.lon), zoom_for_radius(float(s.lat), site_radius_km(s), map_w, height),
+                        map_w, height)
+            out[s.site_id] = encode_image(paint_scene(site_scene(source, s, view, site_subtitle(s)), scale), mime)
             if progress:
-                progress(done / total)
+                progress((i + 1 + (1 if portfolio_view else 0)) / total)
     return out

@@ -30,7 +30,7 @@ from planner.model.assumptions import Assumptions
 from planner.model.portfolio import Portfolio
 from planner.model.readiness import ReadinessResult
 from planner.model.site import PlannerError, Site, first_line
-from planner.plots import Builder, Chart, finish_legend, new_plot_widget
+from planner.plots import Builder, Chart, finish_legend, message_chart, new_plot_widget
 from planner.session import Session
 from planner.session.derived import cached_hybrid, cached_mining, cached_paths, cached_tornado, clear_caches
 from planner.ui.commands import QtUndoAdapter
@@ -240,11 +240,14 @@ class ChartPanel(QWidget):
         return True
 
     def show_problem(self, message: str) -> None:
-        """Say why nothing can be drawn (caption in red); charts keep their last state cleared."""
-        for w in self.plots.values():
-            w.getPlotItem().clear()
+        """Say why nothing can be drawn: each chart keeps its title and says it in place of empty
+        axes (the caption repeats it in red)."""
         self.charts.clear()
         self._drawn.clear()
+        for key, w in self.plots.items():
+            item = w.getPlotItem()
+            self.charts[key] = message_chart(item, str(getattr(item, "_planner_title", "") or ""), message)
+            finish_legend(item)  # drops the previous drawing's bars, curves and legend entries
         self.caption.setText(message)
         self.caption.setStyleSheet("color: #b2182b; font-size: 8pt;")
 

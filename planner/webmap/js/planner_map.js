@@ -98,6 +98,422 @@
     }
   });
 
+  // ---- vector tiles: grid layers drawn from the layer data ------------------------------
+  // A national grid (13,800 merged lines, 10,500 substations, 3,150 fibre links, the basemap
+  // polygons) drawn as Leaflet vectors re-clipped and re-stroked ~35,000 features on every view
+  // change (median 370-440 ms a frame in software rendering). Here each layer is an L.GridLayer
+  // whose 256 px canvas tiles are drawn straight from pre-projected coordinates: a pan draws only
+  // the tiles it exposes, a zoom only the tiles in view (a spatial index picks their features),
+  // tiles are kept in a small cache, and a tile strokes each colour class as one path.
+  var WORLD_PX = 256;                    // Web Mercator pixels at zoom 0
+  var TILE_PX = 512;                     // tile side (CSS px)
+  var MAX_LAT = 85.0511287798;
+  var INDEX_Z = 7;                       // index cells are zoom-7 tiles (2 px at zoom 0, ~2.8 deg)
+  var INDEX_N = 1 << INDEX_Z, INDEX_CELL = WORLD_PX / INDEX_N;
+  var LEAFLET_PATH = {color: "#3388ff", weight: 3, opacity: 1, fillOpacity: 0.2, radius: 10};
+
+  function mercX(lon) { return WORLD_PX * (lon + 180) / 360; }
+  function mercY(lat) {
+    var l = Math.max(-MAX_LAT, Math.min(MAX_LAT, lat)) * Math.PI / 180;
+    return WORLD_PX * (0.5 - Math.log(Math.tan(Math.PI / 4 + l / 2)) / (2 * Math.PI));
+  }
+
+  // Boxes (minx, miny, maxx, maxy in zoom-0 px) bucketed on a grid of zoom-7 tiles; a box over
+  // more than 64 cells is kept aside and tested on every query.
+  function BoxIndex(box, n) {
+    this.box = box; this.n = n; this.cells = new Map(); this.big = []; this.stamp = new Int32Array(n); this.q = 0;
+    for (var i = 0; i < n; i++) {
+      var x0 = Math.max(0, Math.floor(box[4 * i] / INDEX_CELL)), y0 = Math.max(0, Math.floor(box[4 * i + 1] / INDEX_CELL));
+      var x1 = Math.min(INDEX_N - 1, Math.floor(box[4 * i + 2] / INDEX_CELL));
+      var y1 = Math.min(INDEX_N - 1, Math.floor(box[4 * i + 3] / INDEX_CELL));
+      if ((x1 - x0 + 1) * (y1 - y0 + 1) > 64) { this.big.push(i); continue; }
+      for (var cy = y0; cy <= y1; cy++) {
+        for (var cx = x0; cx <= x1; cx++) {
+          var k = cy * INDEX_N + cx, a = this.cells.get(k);
+          if (a) { a.push(i); } else { this.cells.set(k, [i]); }
+        }
+      }
+    }
+  }
+  // ids of the boxes meeting the query box, ascending (= draw order)
+  BoxIndex.prototype.query = function (x0, y0, x1, y1) {
+    var b = this.box, out = [], i, j;
+    var cx0 = Math.max(0, Math.floor(x0 / INDEX_CELL)), cy0 = Math.max(0, Math.floor(y0 / INDEX_CELL));
+    var cx1 = Math.min(INDEX_N - 1, Math.floor(x1 / INDEX_CELL)), cy1 = Math.min(INDEX_N - 1, Math.floor(y1 / INDEX_CELL));
+    function hit(k) { return b[4 * k] <= x1 && b[4 * k + 2] >= x0 && b[4 * k + 1] <= y1 && b[4 * k + 3] >= y0; }
+    if ((cx1 - cx0 + 1) * (cy1 - cy0 + 1) > 256) {      // a low-zoom tile: scanning every box is cheaper
+      for (i = 0; i < this.n; i++) { if (hit(i)) { out.push(i); } }
+      return out;
+    }
+    var q = ++this.q, st = this.stamp;
+    for (var cy = cy0; cy <= cy1; cy++) {
+      for (var cx = cx0; cx <= cx1; cx++) {
+        var a = this.cells.get(cy * INDEX_N + cx);
+        if (!a) { continue; }
+        for (j = 0; j < a.length; j++) {
+          i = a[j];
+          if (st[i] !== q) { st[i] = q; if (hit(i)) { out.push(i); } }
+        }
+      }
+    }
+    for (j = 0; j < this.big.length; j++) { i = this.big[j]; if (hit(i)) { out.push(i); } }
+    out.sort(function (u, v) { return u - v; });
+    return out;
+  };
+
+  // Shared LRU of drawn tiles (canvases) of every tiled layer: zooming back to a level or
+  // panning back over a place reuses them. Bounded by pixels: 24 M pixels (96 MB of RGBA), i.e.
+  // 96 tiles of 512 x 512 at a device pixel ratio of 1.
+  var tileCache = {map: new Map(), px: 0, max: 24e6,
+    get: function (k) { var c = this.map.get(k); if (c) { this.map.delete(k); this.map.set(k, c); } return c; },
+    put: function (k, c) {
+      this.map.set(k, c); this.px += c.width * c.height;
+      while (this.px > this.max && this.map.size > 1) {
+        var old = this.map.keys().next().value, oc = this.map.get(old);
+        this.map.delete(old); this.px -= oc.width * oc.height;
+      }
+    }};
+  var sourceSerial = 0;
+
+  // One layer's lines, polygons and points in zoom-0 pixels with spatial indexes; drawn into the
+  // tiles of a TileStack. src: the layer as encoded in Python; style: its Leaflet path options.
+  var VectorSource = L.Class.extend({
+    initialize: function (src, style, scale, grad, minZoom) {
+      this.id = "s" + (sourceSerial++);
+      this.minZoom = minZoom || 0;
+      this._style = extend(LEAFLET_PATH, style);
+      this._grad = grad;
+      this._groupColours = src.group_colours || null;
+      this._groupOrder = src.group_order || null;
+      this.drawnTiles = 0;
+      this.drawMs = 0;
+      this._prepLines(src.lines || [], scale);
+      this._prepPolygons(src.polygons || [], scale);
+      this._prepPoints(src.points || [], scale);
+    },
+    // ---- data -> typed arrays in zoom-0 pixels -------------------------------------------
+    _pushRing: function (flat, scale, xs, ys) {
+      var x = 0, y = 0;
+      for (var i = 0; i < flat.length; i += 2) {
+        x += flat[i]; y += flat[i + 1];
+        xs.push(mercX(x / scale)); ys.push(mercY(y / scale));
+      }
+    },
+    _prepLines: function (lines, scale) {
+      // parts sorted by colour class (draw order: the order of group_order, lower voltages first)
+      var order = this._groupOrder, rank = {}, self = this;
+      if (order) { order.forEach(function (g, i) { rank[g] = i; }); }
+      var feats = lines.map(function (f, i) { return i; });
+      if (order) { feats.sort(function (a, b) { return ((rank[lines[a][0]] || 0) - (rank[lines[b][0]] || 0)) || (a - b); }); }
+      var xs = [], ys = [], start = [0], pf = [], colour = [], tips = [];
+      feats.forEach(function (fi) {
+        var f = lines[fi], c = self._style.color;
+        if (f[0] !== null && f[0] !== undefined && self._groupColours && self._groupColours[f[0]]) { c = self._groupColours[f[0]]; }
+        tips.push(f[2] || null); colour.push(c);
+        f[1].forEach(function (p) { self._pushRing(p, scale, xs, ys); start.push(xs.length); pf.push(tips.length - 1); });
+      });
+      this._l = this._parts(xs, ys, start, pf);
+      this._l.colour = colour; this._l.tips = tips;
+    },
+    _prepPolygons: function (polys, scale) {
+      // one index entry per feature; its rings (all polygons of a multipolygon) drawn as one path
+      var xs = [], ys = [], start = [0], rf = [], fill = [], tips = [], self = this, grad = this._grad;
+      polys.forEach(function (f, fi) {
+        f[0].forEach(function (rings) {
+          rings.forEach(function (r) { self._pushRing(r, scale, xs, ys); start.push(xs.length); rf.push(fi); });
+        });
+        tips.push(f[1] || null);
+        fill.push(grad && f.length > 2 ? ((f[2] >= 0 && f[2] < grad.colours.length) ? grad.colours[f[2]] : grad.none) : null);
+      });
+      var r = this._parts(xs, ys, start, rf), n = polys.length;
+      // feature boxes and ring ranges (rings of one feature are consecutive)
+      var box = new Float64Array(4 * n), first = new Int32Array(n + 1), k = 0;
+      for (var fi = 0; fi < n; fi++) {
+        first[fi] = k; box[4 * fi] = box[4 * fi + 1] = Infinity; box[4 * fi + 2] = box[4 * fi + 3] = -Infinity;
+        while (k < r.n && r.feat[k] === fi) {
+          box[4 * fi] = Math.min(box[4 * fi], r.box[4 * k]); box[4 * fi + 1] = Math.min(box[4 * fi + 1], r.box[4 * k + 1]);
+          box[4 * fi + 2] = Math.max(box[4 * fi + 2], r.box[4 * k + 2]); box[4 * fi + 3] = Math.max(box[4 * fi + 3], r.box[4 * k + 3]);
+          k++;
+        }
+      }
+      first[n] = k;
+      this._p = {x: r.x, y: r.y, start: r.start, first: first, n: n, fill: fill, tips: tips, index: new BoxIndex(box, n), box: box};
+    },
+    _parts: function (xs, ys, start, feat) {
+      var n = start.length - 1, box = new Float64Array(4 * n), x = Float64Array.from(xs), y = Float64Array.from(ys);
+      for (var p = 0; p < n; p++) {
+        var a = Infinity, b = Infinity, c = -Infinity, d = -Infinity;
+        for (var i = start[p]; i < start[p + 1]; i++) {
+          if (x[i] < a) { a = x[i]; } if (x[i] > c) { c = x[i]; }
+          if (y[i] < b) { b = y[i]; } if (y[i] > d) { d = y[i]; }
+        }
+        box[4 * p] = a; box[4 * p + 1] = b; box[4 * p + 2] = c; box[4 * p + 3] = d;
+      }
+      return {x: x, y: y, start: Int32Array.from(start), feat: Int32Array.from(feat), n: n, box: box, index: new BoxIndex(box, n)};
+    },
+    _prepPoints: function (pts, scale) {
+      var n = pts.length, x = new Float64Array(n), y = new Float64Array(n), r = new Float32Array(n);
+      var box = new Float64Array(4 * n), fill = [], tips = [], st = this._style, grad = this._grad, maxR = 0;
+      for (var i = 0; i < n; i++) {
+        var f = pts[i];
+        x[i] = mercX(f[0] / scale); y[i] = mercY(f[1] / scale);
+        r[i] = f[3] || st.radius; maxR = Math.max(maxR, r[i]);
+        box[4 * i] = box[4 * i + 2] = x[i]; box[4 * i + 1] = box[4 * i + 3] = y[i];
+        tips.push(f[2] || null);
+        fill.push(grad && f.length > 4 ? ((f[4] >= 0 && f[4] < grad.colours.length) ? grad.colours[f[4]] : grad.none) : null);
+      }
+      this._pt = {x: x, y: y, r: r, n: n, fill: fill, tips: tips, maxR: maxR, index: new BoxIndex(box, n)};
+    },
+    count: function () { return this._l.tips.length + this._p.n + this._pt.n; },
+    getBounds: function () {
+      var b = L.latLngBounds([]), crs = L.CRS.EPSG3857, self = this;
+      [this._l, this._p, this._pt].forEach(function (s) {
+        if (!s.n) { return; }
+        var bx = s.box || null, i;
+        for (i = 0; i < s.n; i++) {
+          var x0 = bx ? bx[4 * i] : s.x[i], y0 = bx ? bx[4 * i + 1] : s.y[i];
+          var x1 = bx ? bx[4 * i + 2] : s.x[i], y1 = bx ? bx[4 * i + 3] : s.y[i];
+          b.extend(crs.pointToLatLng(L.point(x0, y0), 0)); b.extend(crs.pointToLatLng(L.point(x1, y1), 0));
+        }
+      });
+      return b;
+    },
+    // draws the features of tile `coords` (side T px) into ctx; false when none is there
+    draw: function (ctx, coords, T) {
+      if (coords.z < this.minZoom) { return false; }
+      var s = Math.pow(2, coords.z), ox = coords.x * T, oy = coords.y * T, st = this._style;
+      var pad = Math.max(st.weight || 0, 1) + 2 * (this._pt.maxR + (st.weight || 0)) + 2;  // px around the tile
+      var x0 = (ox - pad) / s, y0 = (oy - pad) / s, x1 = (ox + T + pad) / s, y1 = (oy + T + pad) / s;
+      var lineIds = this._l.n ? this._l.index.query(x0, y0, x1, y1) : [];
+      var polyIds = this._p.n ? this._p.index.query(x0, y0, x1, y1) : [];
+      var ptIds = this._pt.n ? this._pt.index.query(x0, y0, x1, y1) : [];
+      if (!lineIds.length && !polyIds.length && !ptIds.length) { return false; }
+      ctx.save();
+      // round caps and joins where a line is many pixels long; below zoom 8 the parts of a national
+      // grid are a few pixels each and their round caps cost more to rasterise than they show
+      // (frames p95 250 -> 150 ms in an A/B run of the scripted pan/zoom, load 6)
+      var round = coords.z >= 8;
+      ctx.lineCap = round ? "round" : "butt"; ctx.lineJoin = round ? "round" : "bevel";
+      if (st.dashArray) { ctx.setLineDash(String(st.dashArray).split(/[ ,]+/).map(Number).filter(function (v) { return v >= 0; })); }
+      if (polyIds.length) { this._drawPolygons(ctx, polyIds, s, ox, oy); }
+      if (lineIds.length) { this._drawLines(ctx, lineIds, s, ox, oy, T); }
+      if (ptIds.length) { this._drawPoints(ctx, ptIds, s, ox, oy); }
+      ctx.restore();
+      return true;
+    },
+    // A part as a path in tile pixels. Vertices closer than 0.6 px to the last one drawn are
+    // skipped (a continental view strokes what a pixel can show, not every vertex) and, for
+    // lines (clip = the tile box with its margin), segments are clipped to the tile: a 2,000 km
+    // fibre link is stroked, and dashed, only where the tile shows it.
+    _path: function (ctx, x, y, a, b, s, ox, oy, clip) {
+      var lx = x[a] * s - ox, ly = y[a] * s - oy, px, py, pen = false;
+      if (!clip) { ctx.moveTo(lx, ly); pen = true; }
+      for (var i = a + 1; i < b; i++) {
+        px = x[i] * s - ox; py = y[i] * s - oy;
+        if (i < b - 1 && Math.abs(px - lx) < 0.6 && Math.abs(py - ly) < 0.6) { continue; }
+        if (!clip) { ctx.lineTo(px, py); }
+        else { pen = clipSegment(ctx, lx, ly, px, py, clip, pen); }
+        lx = px; ly = py;
+      }
+    },
+    _drawLines: function (ctx, ids, s, ox, oy, T) {
+      var L_ = this._l, st = this._style, colour = null, m = st.weight + 2;
+      var clip = [-m, -m, T + m, T + m];
+      ctx.lineWidth = st.weight; ctx.globalAlpha = st.opacity;
+      for (var k = 0; k < ids.length; k++) {
+        var p = ids[k], c = L_.colour[L_.feat[p]];
+        if (c !== colour) {
+          if (colour !== null) { ctx.strokeStyle = colour; ctx.stroke(); }
+          ctx.beginPath(); colour = c;
+        }
+        this._path(ctx, L_.x, L_.y, L_.start[p], L_.start[p + 1], s, ox, oy, clip);
+      }
+      if (colour !== null) { ctx.strokeStyle = colour; ctx.stroke(); }
+    },
+    _drawPolygons: function (ctx, ids, s, ox, oy) {
+      var P = this._p, st = this._style, fill = st.fill !== false, stroke = st.stroke !== false && st.weight > 0;
+      ctx.lineWidth = st.weight;
+      for (var k = 0; k < ids.length; k++) {
+        var f = ids[k];
+        ctx.beginPath();
+        for (var r = P.first[f]; r < P.first[f + 1]; r++) {
+          this._path(ctx, P.x, P.y, P.start[r], P.start[r + 1], s, ox, oy);
+          ctx.closePath();
+        }
+        if (fill) { ctx.globalAlpha = st.fillOpacity; ctx.fillStyle = P.fill[f] || st.fillColor || st.color; ctx.fill("evenodd"); }
+        if (stroke) { ctx.globalAlpha = st.opacity; ctx.strokeStyle = st.color; ctx.stroke(); }
+      }
+    },
+    _drawPoints: function (ctx, ids, s, ox, oy) {
+      var T = this._pt, st = this._style, stroke = st.stroke !== false && st.weight > 0;
+      var byFill = {}, order = [];
+      ids.forEach(function (i) {
+        var f = T.fill[i] || st.fillColor || st.color;
+        if (!byFill[f]) { byFill[f] = []; order.push(f); }
+        byFill[f].push(i);
+      });
+      ctx.lineWidth = st.weight;
+      order.forEach(function (f) {
+        ctx.beginPath();
+        byFill[f].forEach(function (i) {
+          var px = T.x[i] * s - ox, py = T.y[i] * s - oy;
+          ctx.moveTo(px + T.r[i], py); ctx.arc(px, py, T.r[i], 0, 2 * Math.PI);
+        });
+        if (st.fill !== false) { ctx.globalAlpha = st.fillOpacity; ctx.fillStyle = f; ctx.fill(); }
+        if (stroke) { ctx.globalAlpha = st.opacity; ctx.strokeStyle = st.color; ctx.stroke(); }
+      });
+    },
+    // ---- hover: the feature under a point (zoom-0 px) at zoom z, with its tooltip ---------------
+    hit: function (zx, zy, z) {
+      var tz = Math.round(z);  // the zoom of the tiles shown: what is drawn is what is hit
+      if (tz < this.minZoom) { return null; }
+      var s = Math.pow(2, z), st = this._style, tol = 3 / s, ids, k, i;
+      var T = this._pt;
+      if (T.n) {
+        ids = T.index.query(zx - (T.maxR + 3) / s, zy - (T.maxR + 3) / s, zx + (T.maxR + 3) / s, zy + (T.maxR + 3) / s);
+        var best = null, bd = Infinity;
+        for (k = ids.length - 1; k >= 0; k--) {
+          i = ids[k];
+          var d = Math.hypot(T.x[i] - zx, T.y[i] - zy) * s;
+          if (d <= T.r[i] + st.weight / 2 + 2 && d < bd) { best = i; bd = d; }
+        }
+        if (best !== null) { return {tip: T.tips[best], lat: null, x: T.x[best], y: T.y[best], r: T.r[best]}; }
+      }
+      var Ln = this._l;
+      if (Ln.n) {
+        var w = (st.weight / 2 + 3) / s;
+        ids = Ln.index.query(zx - w, zy - w, zx + w, zy + w);
+        for (k = ids.length - 1; k >= 0; k--) {
+          i = ids[k];
+          for (var v = Ln.start[i]; v < Ln.start[i + 1] - 1; v++) {
+            if (segDist(zx, zy, Ln.x[v], Ln.y[v], Ln.x[v + 1], Ln.y[v + 1]) <= w) { return {tip: Ln.tips[Ln.feat[i]]}; }
+          }
+        }
+      }
+      var P = this._p;
+      if (P.n) {
+        ids = P.index.query(zx - tol, zy - tol, zx + tol, zy + tol);
+        for (k = ids.length - 1; k >= 0; k--) {
+          i = ids[k];
+          var inside = false;
+          for (var r = P.first[i]; r < P.first[i + 1]; r++) {
+            if (inRing(zx, zy, P.x, P.y, P.start[r], P.start[r + 1])) { inside = !inside; }
+          }
+          if (inside) { return {tip: P.tips[i]}; }
+        }
+      }
+      return null;
+    }
+  });
+
+  // The tiles of several sources, drawn in order into one canvas per tile (a national grid is 6
+  // layers: one canvas each would be 6 canvases to allocate, draw and composite per tile).
+  // Sources are switched on and off by their SourceHandle; tiles are cached per set of sources.
+  var TileStack = L.GridLayer.extend({
+    initialize: function (options) {
+      L.GridLayer.prototype.initialize.call(this, extend({updateWhenZooming: false, keepBuffer: 2, tileSize: TILE_PX}, options));
+      this.sources = [];      // in drawing order
+      this.on = {};           // source id -> shown
+      this.drawnTiles = 0;
+      this.drawMs = 0;
+    },
+    _signature: function () {
+      var self = this;
+      return this.sources.filter(function (src) { return self.on[src.id]; }).map(function (src) { return src.id; }).join(",");
+    },
+    setShown: function (src, shown, map) {
+      this.on[src.id] = shown;
+      this._mapFor = map;
+      if (this.hold) { return; }  // the page is being built: drawn once, after the first view is set
+      var any = this._signature() !== "";
+      if (!any) { if (this._map) { this._map.removeLayer(this); } return; }
+      if (!this._map) { this.addTo(map); } else { this.redraw(); }
+    },
+    release: function () {
+      this.hold = false;
+      if (this._mapFor && this._signature() !== "") { this.addTo(this._mapFor); }
+    },
+    createTile: function (coords) {
+      var dpr = window.devicePixelRatio || 1, T = this.getTileSize().x;
+      var key = this._signature() + "/" + coords.z + "/" + coords.x + "/" + coords.y + "@" + dpr;
+      var c = tileCache.get(key);
+      if (!c) {
+        var t0 = window.performance.now();
+        c = document.createElement("canvas");
+        c.width = T * dpr; c.height = T * dpr;
+        var ctx = c.getContext("2d"), drew = false, self = this;
+        ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+        this.sources.forEach(function (src) { if (self.on[src.id] && src.draw(ctx, coords, T)) { drew = true; } });
+        if (!drew) { c.width = 0; c.height = 0; }  // nothing here: no pixels to keep or composite
+        this.drawnTiles += 1;
+        this.drawMs += window.performance.now() - t0;
+        tileCache.put(key, c);
+      }
+      c.className = "";  // Leaflet adds leaflet-tile (hidden until loaded): drawn already, so loaded now
+      L.DomUtil.addClass(c, "leaflet-tile-loaded");
+      return c;
+    },
+    // the tile is complete when created: shown at once, without Leaflet's fade-in (a fading tile
+    // would be half transparent in a report snapshot taken two frames later)
+    _tileReady: function (coords, err, tile) {
+      var m = this._map;
+      if (!m) { return; }
+      var fade = m._fadeAnimated;
+      m._fadeAnimated = false;
+      try { L.GridLayer.prototype._tileReady.call(this, coords, err, tile); } finally { m._fadeAnimated = fade; }
+    },
+    // the shown tile's pixel (RGBA 0-255) at a lat/lon in the current view; null where no tile is
+    pixelAt: function (lat, lon) {
+      var m = this._map;
+      if (!m || this._tileZoom === undefined) { return null; }
+      var T = this.getTileSize().x, z = this._tileZoom, p = m.project([lat, lon], z);
+      var tx = Math.floor(p.x / T), ty = Math.floor(p.y / T), t = this._tiles[tx + ":" + ty + ":" + z];
+      if (!t) { return null; }
+      if (!t.el.width) { return [0, 0, 0, 0]; }
+      var dpr = t.el.width / T, d = t.el.getContext("2d").getImageData(
+        Math.floor((p.x - tx * T) * dpr), Math.floor((p.y - ty * T) * dpr), 1, 1).data;
+      return [d[0], d[1], d[2], d[3]];
+    }
+  });
+
+  // A source's place in a layer group: on the map = drawn in its stack's tiles
+  var SourceHandle = L.Layer.extend({
+    initialize: function (src, stack) { this.src = src; this.stack = stack; },
+    onAdd: function (map) { this.stack.setShown(this.src, true, map); },
+    onRemove: function (map) { this.stack.setShown(this.src, false, map); },
+    getBounds: function () { return this.src.getBounds(); }
+  });
+
+  // Liang-Barsky: the part of segment a-b inside box [x0, y0, x1, y1] added to the path (moveTo
+  // when the pen is up, i.e. the previous segment ended outside); returns whether the pen is down
+  function clipSegment(ctx, ax, ay, bx, by, box, pen) {
+    var dx = bx - ax, dy = by - ay, t = [0, 1];
+    if (!clipEdge(-dx, ax - box[0], t) || !clipEdge(dx, box[2] - ax, t) ||
+        !clipEdge(-dy, ay - box[1], t) || !clipEdge(dy, box[3] - ay, t)) { return false; }
+    if (!pen || t[0] > 0) { ctx.moveTo(ax + t[0] * dx, ay + t[0] * dy); }
+    ctx.lineTo(ax + t[1] * dx, ay + t[1] * dy);
+    return t[1] >= 1;
+  }
+  function clipEdge(p, q, t) {
+    if (p === 0) { return q >= 0; }
+    var r = q / p;
+    if (p < 0) { if (r > t[1]) { return false; } if (r > t[0]) { t[0] = r; } }
+    else { if (r < t[0]) { return false; } if (r < t[1]) { t[1] = r; } }
+    return true;
+  }
+  function segDist(px, py, ax, ay, bx, by) {
+    var dx = bx - ax, dy = by - ay, l2 = dx * dx + dy * dy;
+    var t = l2 ? Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / l2)) : 0;
+    return Math.hypot(px - (ax + t * dx), py - (ay + t * dy));
+  }
+  function inRing(px, py, x, y, a, b) {
+    var inside = false;
+    for (var i = a, j = b - 1; i < b; j = i++) {
+      if ((y[i] > py) !== (y[j] > py) && px < (x[j] - x[i]) * (py - y[i]) / (y[j] - y[i]) + x[i]) { inside = !inside; }
+    }
+    return inside;
+  }
+
   function extend(a, b) {
     var o = {}, k;
     for (k in a) { if (Object.prototype.hasOwnProperty.call(a, k)) { o[k] = a[k]; } }
@@ -198,24 +614,20 @@
     }
 
     // ---- vector layers -------------------------------------------------------------
-    // layers too dense for a continental view (substations) sit in a pane of their own that is
-    // shown, and takes clicks, only from their minimum zoom on; the layer itself stays "on"
-    var minZoomPanes = {};
-    function showMinZoomPanes() {
-      Object.keys(minZoomPanes).forEach(function (p) {
-        map.getPane(p).style.display = map.getZoom() >= minZoomPanes[p] ? "" : "none";
-      });
-    }
-    map.on("zoomend", showMinZoomPanes);
-    data.layers.forEach(function (layer) {
-      var where = paneFor(layer.style.on_top ? "top" : layer.kind);
-      if (layer.min_zoom > 0 && !layer.style.on_top) {
-        var zp = "pm-points-z" + layer.min_zoom;
-        if (!map.getPane(zp)) { map.createPane(zp).style.zIndex = 421; }
-        if (!renderers[zp]) { renderers[zp] = L.canvas({pane: zp, padding: 0.3}); }
-        minZoomPanes[zp] = layer.min_zoom;
-        where = {pane: zp, renderer: renderers[zp]};
-      }
+    // lines, polygons and points are drawn as vector tiles: each layer is a VectorSource drawn
+    // into one of two TileStacks, the basemap and regions below a screening CellLayer, the grid
+    // (lines, points, on-top layers) above it. Clustered point layers (flares) stay Leaflet
+    // markers in a cluster group. A layer too dense for a continental view (substations) is
+    // not drawn below its minimum zoom: the layer itself stays "on" and the legend says so.
+    var stacks = {
+      base: new TileStack({pane: paneFor("stranded").pane, zIndex: 1}),
+      grid: new TileStack({pane: paneFor("transmission").pane, zIndex: 1})
+    };
+    stacks.base.hold = stacks.grid.hold = true;
+    var tiled = [];  // {src, handle, group, name, z (pane z-index), order}
+    data.layers.forEach(function (layer, order) {
+      var kindPane = layer.style.on_top ? "top" : layer.kind;
+      var where = paneFor(kindPane);
       var style = extend(layer.style, {pane: where.pane, renderer: where.renderer});
       var group = (layer.cluster && L.markerClusterGroup)
         ? L.markerClusterGroup({chunkedLoading: true, maxClusterRadius: 40, showCoverageOnHover: false})
@@ -223,32 +635,34 @@
       var key = countKey(layer.kind);
       var grad = layer.grad || null;
       function classColour(c) { return (c >= 0 && c < grad.colours.length) ? grad.colours[c] : grad.none; }
-      (layer.polygons || []).forEach(function (f) {
-        var latlngs = f[0].map(function (rings) { return rings.map(function (r) { return decode(r, scale); }); });
-        var s = grad && f.length > 2 ? extend(style, {fillColor: classColour(f[2]), fill: true}) : style;
-        var poly = L.polygon(latlngs, s);
-        if (grad) { counts.graduated += 1; }
-        if (f[1]) { poly.bindTooltip(f[1], {sticky: true}); }
-        group.addLayer(poly); counts[key] += 1;
-      });
-      (layer.lines || []).forEach(function (f) {
-        var s = style;
-        if (f[0] && layer.group_colours && layer.group_colours[f[0]]) { s = extend(style, {color: layer.group_colours[f[0]]}); }
-        var line = L.polyline(f[1].map(function (p) { return decode(p, scale); }), s);
-        if (f[2]) { line.bindTooltip(f[2], {sticky: true}); }
-        group.addLayer(line); counts[key] += 1;
-      });
-      var pts = layer.points || [];
-      var markers = new Array(pts.length);
-      pts.forEach(function (f, i) {
-        var ps = extend(style, {radius: f[3] || style.radius || 4});
-        if (grad && f.length > 4) { ps.fillColor = classColour(f[4]); ps.fillOpacity = style.fillOpacity; counts.graduated += 1; }
-        var m = L.circleMarker([f[1] / scale, f[0] / scale], ps);
-        if (f[2]) { m.bindTooltip(f[2]); }
-        markers[i] = m; counts[key] += 1;
-      });
-      if (markers.length) {
-        if (group.addLayers) { group.addLayers(markers); } else { markers.forEach(function (m) { group.addLayer(m); }); }
+      if (grad) {
+        (layer.polygons || []).forEach(function (f) { if (f.length > 2) { counts.graduated += 1; } });
+        (layer.points || []).forEach(function (f) { if (f.length > 4) { counts.graduated += 1; } });
+      }
+      if (!layer.cluster && ((layer.lines || []).length || (layer.polygons || []).length || (layer.points || []).length)) {
+        var z = (PANES[kindPane] || PANES.other)[1];
+        var stack = z < PANES.cells[1] ? stacks.base : stacks.grid;
+        var src = new VectorSource(layer, layer.style, scale, grad, layer.min_zoom > 0 ? layer.min_zoom : 0);
+        src.z = z; src.order = order;
+        stack.sources.push(src);
+        stack.sources.sort(function (a, b) { return (a.z - b.z) || (a.order - b.order); });
+        var handle = new SourceHandle(src, stack);
+        group.addLayer(handle);
+        counts[key] += src.count();
+        tiled.push({src: src, handle: handle, stack: stack, group: group, name: layer.name, z: z, order: order});
+      } else {
+        var pts = layer.points || [];
+        var markers = new Array(pts.length);
+        pts.forEach(function (f, i) {
+          var ps = extend(style, {radius: f[3] || style.radius || 4});
+          if (grad && f.length > 4) { ps.fillColor = classColour(f[4]); ps.fillOpacity = style.fillOpacity; }
+          var m = L.circleMarker([f[1] / scale, f[0] / scale], ps);
+          if (f[2]) { m.bindTooltip(f[2]); }
+          markers[i] = m; counts[key] += 1;
+        });
+        if (markers.length) {
+          if (group.addLayers) { group.addLayers(markers); } else { markers.forEach(function (m) { group.addLayer(m); }); }
+        }
       }
       if (layer.cells && grad) {
         var cl = new CellLayer(layer.cells, grad.colours, grad.none, paneFor("cells").pane);
@@ -261,8 +675,43 @@
       remember(layer.kind, group);
       nameGroups[layer.name] = group;
     });
+    // topmost first: the pane order of the page, then the layer order within a pane
+    tiled.sort(function (a, b) { return (b.z - a.z) || (b.order - a.order); });
 
-    showMinZoomPanes();
+    // hover: the tooltip of the topmost grid feature under the pointer (one tooltip for all
+    // tiled layers; the tiles themselves take no pointer events)
+    function featureAt(latlng, zoom) {
+      var zx = mercX(L.Util.wrapNum(latlng.lng, [-180, 180], true)), zy = mercY(latlng.lat);
+      for (var i = 0; i < tiled.length; i++) {
+        var t = tiled[i];
+        if (!map.hasLayer(t.group) || !map.hasLayer(t.handle)) { continue; }
+        var h = t.src.hit(zx, zy, zoom);
+        if (h) { h.name = t.name; return h; }
+      }
+      return null;
+    }
+    var hoverTip = L.tooltip({direction: "auto", opacity: 0.9});
+    var hoverEv = null, hoverFrame = null;
+    function closeHover() { if (map.hasLayer(hoverTip)) { map.closeTooltip(hoverTip); } }
+    function doHover() {
+      hoverFrame = null;
+      var ev = hoverEv, sr = renderers[siteWhere.pane];
+      var target = ev && ev.originalEvent ? ev.originalEvent.target : null;
+      if (!ev || dragging || (sr && sr._hoveredLayer) || (map.dragging && map.dragging.moving()) ||
+          (target && target.closest && target.closest(".leaflet-popup, .leaflet-control"))) { closeHover(); return; }
+      var h = featureAt(ev.latlng, map.getZoom());
+      if (!h || !h.tip) { closeHover(); return; }
+      var at = h.x !== undefined ? map.unproject([h.x, h.y], 0) : ev.latlng;
+      hoverTip.options.offset = h.r ? [h.r, 0] : [8, 0];
+      hoverTip.setLatLng(at);
+      if (hoverTip.getContent() !== h.tip) { hoverTip.setContent(h.tip); }  // escaped in Python
+      if (!map.hasLayer(hoverTip)) { map.openTooltip(hoverTip); }
+    }
+    map.on("mousemove", function (ev) {
+      hoverEv = ev;
+      if (!hoverFrame) { hoverFrame = window.requestAnimationFrame(doHover); }
+    });
+    map.on("mouseout movestart zoomstart", function () { hoverEv = null; closeHover(); });
 
     // ---- sites -----------------------------------------------------------------------
     var siteWhere = paneFor("sites");
@@ -511,6 +960,39 @@
       var cl = Object.prototype.hasOwnProperty.call(cellLayers, name) ? cellLayers[name] : null;
       return cl && cl._map ? cl.drawn : 0;
     };
+    // The pixel (RGBA 0-255) the map shows of its tiled layers at a lat/lon in the current view:
+    // stack "grid" (lines, points) or "base" (basemap, regions); null where no tile is shown.
+    api.tilePixel = function (stackName, lat, lon) {
+      var st = Object.prototype.hasOwnProperty.call(stacks, stackName) ? stacks[stackName] : null;
+      var px = st ? st.pixelAt(lat, lon) : null;
+      return px ? JSON.stringify(px) : null;
+    };
+    // What layer `name` alone draws at a lat/lon at the current tile zoom (its tile drawn on a
+    // scratch canvas with the same code and zoom rules): RGBA, alpha 0 when nothing, when the
+    // layer is hidden or below its minimum zoom
+    api.layerPixel = function (name, lat, lon) {
+      var t = null, i;
+      for (i = 0; i < tiled.length; i++) { if (tiled[i].name === name) { t = tiled[i]; } }
+      var z = t ? t.stack._tileZoom : undefined;
+      if (!t || z === undefined || !map.hasLayer(t.group) || !map.hasLayer(t.handle)) { return JSON.stringify([0, 0, 0, 0]); }
+      var T = t.stack.getTileSize().x, p = map.project([lat, lon], z);
+      var coords = {x: Math.floor(p.x / T), y: Math.floor(p.y / T), z: z};
+      var c = document.createElement("canvas");
+      c.width = T; c.height = T;
+      var ctx = c.getContext("2d");
+      t.src.draw(ctx, coords, T);
+      var d = ctx.getImageData(Math.floor(p.x - coords.x * T), Math.floor(p.y - coords.y * T), 1, 1).data;
+      return JSON.stringify([d[0], d[1], d[2], d[3]]);
+    };
+    // the tooltip hovering at lat/lon shows (escaped HTML; null: none) and the layer it belongs to
+    api.featureAt = function (lat, lon) {
+      var h = featureAt(L.latLng(lat, lon), map.getZoom());
+      return h ? JSON.stringify({name: h.name, tip: h.tip}) : null;
+    };
+    api.tilesDrawn = function () {
+      return JSON.stringify({base: {tiles: stacks.base.drawnTiles, ms: Math.round(stacks.base.drawMs)},
+                             grid: {tiles: stacks.grid.drawnTiles, ms: Math.round(stacks.grid.drawMs)}});
+    };
     api.setLayerVisible = function (kind, on) {
       var groups = kindGroups[kind] || [];
       groups.forEach(function (g) { if (on) { g.addTo(map); } else { map.removeLayer(g); } });
@@ -551,6 +1033,7 @@
     } else if (sitesGroup.getLayers().length) {
       map.fitBounds(sitesGroup.getBounds().pad(0.15), {maxZoom: 9, animate: false});
     }
+    stacks.base.release(); stacks.grid.release();  // the tiles of the first view
     api.setMode(data.mode || "browse");
     markHiddenLayers();
     // a small map (a laptop window with its docks) opens with the legend folded: the sites stay visible
@@ -581,5 +1064,5 @@
     return api;
   }
 
-  window.PlannerMap = {init: init, decode: decode};
+  window.PlannerMap = {init: init, decode: decode, tileCache: tileCache};
 })();
