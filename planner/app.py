@@ -144,27 +144,61 @@ def run_gui(project_path: str | os.PathLike[str] | None = None) -> int:
 
 def _open_start(window: Any, project_path: str | os.PathLike[str] | None, settings: AppSettings,
                 trace: StartupTrace | None) -> None:
-    """Recover autosaved work or open the start project (see :func:`choose_start_path`)."""
+    """Recover autosaved work or open the start project (see :func:`choose_start_path`).
+
+    The start project is read on a worker thread while the event loop keeps running: the
+    window paints and WebEngine loads the project's cached map page (:meth:`MapController.preload`,
+    keyed by the file's identity) at the same time.
+    """
     from planner.ui import dialogs
 
-    recovered = False
     found = window.autosave.find_recovery()
     if found:
         if dialogs.ask_recover(window, [i.describe() for i in found]):
-            recovered = window.recover(found[0])
+            if window.recover(found[0]):
+                _started(window, trace)
+                return
         else:
             for info in found:
                 window.autosave.discard(info)
-    if not recovered:
-        start = choose_start_path(project_path, settings)
-        if project_path is None and settings.last_project:
-            # forget the last project until it has opened: a file that breaks opening never blocks the next start
-            settings.last_project = None
-            with contextlib.suppress(OSError):
-                save_settings(settings)
-        if start is not None and not window.open_project(start) and project_path is None \
-                and start != _safe_sample():
-            window.open_project(sample_project())  # a broken last project: fall back to the sample
+    start = choose_start_path(project_path, settings)
+    if project_path is None and settings.last_project:
+        # forget the last project until it has opened: a file that breaks opening never blocks the next start
+        settings.last_project = None
+        with contextlib.suppress(OSError):
+            save_settings(settings)
+    if start is None:
+        _started(window, trace)
+        return
+    from planner.ui.workers import start_task
+
+    window.map.preload(start)  # the page of the file's last start loads while the file is read
+    initial = window.project
+
+    def opened(project: Any) -> None:
+        _finish_open(window, initial, start, project, project_path, trace)
+
+    def failed(_error: BaseException) -> None:
+        _finish_open(window, initial, start, None, project_path, trace)  # read again here: the usual error message
+
+    window.start_task = start_task(window.files.read, start, on_success=opened, on_error=failed)
+
+
+def _finish_open(window: Any, initial: Any, start: Path, project: Any, project_path: str | os.PathLike[str] | None,
+                 trace: StartupTrace | None) -> None:
+    import shiboken6
+
+    if not shiboken6.isValid(window) or window.project is not initial:
+        return  # closed, or the analyst opened something else meanwhile
+    if not window.open_project(start, project) and project_path is None and start != _safe_sample():
+        window.open_project(sample_project())  # a broken last project: fall back to the sample
+    _started(window, trace)
+
+
+def _started(window: Any, trace: StartupTrace | None) -> None:
+    project = window.project
+    if not len(project.portfolio) and not project.layers and hasattr(window.map_view, "set_placeholder"):
+        window.map_view.set_placeholder("No project open: File > Open or File > New")
     if trace is not None:
         trace.watch_map(sum(1 for site in window.portfolio if site.lat is not None and site.lon is not None))
 

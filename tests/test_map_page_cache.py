@@ -63,7 +63,52 @@ def test_page_is_built_once_per_version_and_reused(qapp, monkeypatch):
     assert len(builds) == 3
     # without a key (an edited project) nothing is read from or written to the cache
     _close(_show(project, scores, None))
-    assert len(builds) == 4 and len(list((cache_dir() / "map-pages").glob("*.html"))) == 3
+    # one page per file version (the last scores it was shown with)
+    assert len(builds) == 4 and len(list((cache_dir() / "map-pages").glob("*.html"))) == 2
+
+
+def test_preloaded_page_is_kept_when_the_project_arrives_with_the_same_scores(qapp, monkeypatch):
+    import planner.ui.map_view as mv
+
+    project = _project()
+    scores = dict(score_portfolio(project.portfolio))
+    builds = []
+    real = mv.build_map
+    monkeypatch.setattr(mv, "build_map", lambda *a, **k: builds.append(1) or real(*a, **k))
+    _close(_show(project, scores, "file-p|1|1"))
+    assert len(builds) == 1
+    view = mv.MapView()
+    try:
+        view.resize(800, 500)
+        view.show()
+        assert not view.preload("file-p|1|2")  # another version: nothing cached, the placeholder stays
+        assert view.html_path is None
+        assert view.preload("file-p|1|1")  # before the file is read: the page starts loading
+        page = view.html_path
+        assert page is not None and page.is_file()
+        view.set_project(project, scores, cache_key="file-p|1|1")
+        assert view.wait_ready(TIMEOUT_MS), view.console_messages
+        assert view.html_path == page and len(builds) == 1  # kept: no build, no second load
+        assert json.loads(view.eval_js("plannerMap.countFeatures()"))["sites"] == 3
+        view.select_site("S1")  # JavaScript and the bridge work on the kept page
+        assert view.eval_js("plannerMap.selected") == "S1"
+        view.refresh(scores)
+        assert view.js_errors == []
+    finally:
+        _close(view)
+    # the project's scores differ from the preloaded page's: built again and replaced
+    view = mv.MapView()
+    try:
+        view.show()
+        assert view.preload("file-p|1|1")
+        page = view.html_path
+        rescored = dict(scores)
+        rescored.pop("S0")
+        view.set_project(project, rescored, cache_key="file-p|1|1")
+        assert view.wait_ready(TIMEOUT_MS), view.console_messages
+        assert view.html_path != page and len(builds) == 2
+    finally:
+        _close(view)
 
 
 def test_window_uses_the_cache_only_for_an_unedited_file(qtbot, tmp_path):

@@ -391,7 +391,7 @@ def test_problems_are_listed_in_the_app_shaded_in_the_table_and_leave_when_fixed
 
 
 @pytest.mark.gui
-def test_a_last_project_that_breaks_opening_does_not_block_the_next_start(tmp_path, qapp, monkeypatch):
+def test_a_last_project_that_breaks_opening_does_not_block_the_next_start(tmp_path, qapp, qtbot, monkeypatch):
     from PySide6.QtWidgets import QApplication
 
     from planner import app as app_mod
@@ -426,8 +426,8 @@ def test_a_last_project_that_breaks_opening_does_not_block_the_next_start(tmp_pa
     from planner.ui import project_files
     monkeypatch.setattr(project_files, "gis_open_project", exploding_open)
     assert app_mod.run_gui() == 0
-    for _ in range(10):  # the start project opens from a timer once the window has painted
-        qapp.processEvents()
+    # the start project is read on a worker once the window has painted
+    qtbot.waitUntil(lambda: len(errors) >= 2, timeout=20000)  # the last project, then the sample fallback
     assert errors and "has no attribute" in errors[0]  # said, and the app kept running
     assert windows and windows[0].save_path is None
     assert load_settings().last_project != str(broken)  # ... and the next start does not try it again

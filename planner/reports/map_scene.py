@@ -263,6 +263,7 @@ class _Layer:
     radius: np.ndarray  # per point feature, px
     is_point: np.ndarray
     groups: list[tuple[str, str]]  # legend rows for per-feature colours: (colour, label)
+    credit: str  # short on-map credit of the layer's source ("" when it names none)
 
 
 def _layer_colours(kind: str, gdf: Any, style: dict[str, Any]) -> tuple[np.ndarray, list[tuple[str, str]]]:
@@ -296,7 +297,6 @@ class MapSource:
     def __init__(self, project: Any, kinds: Mapping[str, bool], scores: Mapping[str, Any]) -> None:
         order = {k: i for i, k in enumerate(DRAW_ORDER)}
         self.layers: list[_Layer] = []
-        credits: list[str] = []
         items = sorted(project.layers.items(), key=lambda kv: order.get(kv[1].kind, order["other"]))
         for name, layer in items:
             kind = layer.kind or "other"
@@ -314,13 +314,9 @@ class MapSource:
             if kind == "flares" and "flr_volume_bcm" in gdf.columns:
                 radius = np.array([flare_radius_px(finite(v)) for v in gdf["flr_volume_bcm"].to_numpy()])
             title = str(getattr(layer, "title", None) or name)
-            self.layers.append(_Layer(str(name), kind, title, style, geoms, shapely.STRtree(geoms), colours,
-                                      radius, is_point, groups))
             src = getattr(layer, "source", None)
-            credit = short_credit(str(src)) if src else ""
-            if credit and credit not in credits:
-                credits.append(credit)
-        self.credits = tuple(credits)
+            self.layers.append(_Layer(str(name), kind, title, style, geoms, shapely.STRtree(geoms), colours,
+                                      radius, is_point, groups, short_credit(str(src)) if src else ""))
         sites = list(project.portfolio)
         upd = sites_update(project, scores, [])
         self.unlocated = len(sites) - len(upd["sites"])
@@ -354,9 +350,12 @@ class MapSource:
         counted = list(sites) + [m for i in insets for m in i.scene.sites]
         legend = self._legend(paths, points, counted, overview)
         notes = (f"{self.unlocated} site(s) without a location are not shown",) if overview and self.unlocated else ()
+        # credits of the layers in the picture only (a Paraguay view owes nothing to the US Census)
+        drawn = {g.kind for g in paths} | {g.kind for g in points} | {k for i in insets for k in i.scene.kinds_drawn}
+        credits = tuple(dict.fromkeys(lay.credit for lay in self.layers if lay.kind in drawn and lay.credit))
         return Scene(view=view, width=view.width + legend_width, height=view.height, title=title, subtitle=subtitle,
                      paths=tuple(paths), points=tuple(points), sites=tuple(sites), legend=tuple(legend),
-                     credits=self.credits, scale=scale_bar(view), insets=tuple(insets), notes=notes)
+                     credits=credits, scale=scale_bar(view), insets=tuple(insets), notes=notes)
 
     def _paths(self, lay: _Layer, view: View, idx: np.ndarray, box: tuple[float, float, float, float]) -> list[PathGroup]:
         st = lay.style
@@ -364,7 +363,10 @@ class MapSource:
         keep = ~shapely.is_empty(clipped)
         clipped, colours = clipped[keep], lay.colours[idx][keep]
         out = []
-        for colour in dict.fromkeys(colours.tolist()):
+        # class groups drawn lowest first (unknown / no value, then up): the 345 and 500+ kV backbone
+        # stays on top where lines cross, as on the interactive map
+        rank = {c: i for i, (c, _) in enumerate(lay.groups[-1:] + lay.groups[:-1])}
+        for colour in sorted(dict.fromkeys(colours.tolist()), key=lambda c: rank.get(c, -1)):
             parts = shapely.get_parts(clipped[colours == colour])
             types = shapely.get_type_id(parts)
             polys, lines = parts[types == 3], parts[np.isin(types, (1, 2))]

@@ -213,7 +213,12 @@ def html_to_pdf(html: str, out: str | os.PathLike[str], paper: str = "a4", timeo
                     from planner.reports.pdf_meta import set_pdf_metadata
                     set_pdf_metadata(part, title, subject)
     finally:
+        from PySide6.QtCore import QCoreApplication, QEvent
+
         page.deleteLater()
+        # deleted now: a CLI run that exits right after left it to the profile's teardown
+        # ("Release of profile requested but WebEnginePage still not deleted" on stderr)
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     return out_path
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         self._refusal = ""  # the status-bar refusal of the last rejected edit (cleared by the next edit)
         self._map_factory = map_factory or _default_map_factory
         self.panel_docks: list[QDockWidget] = []
+        self.panels: Mapping[str, QWidget] = {}  # chart panels and the assumptions editor, built when first shown
         self.autosave = Autosaver(lambda: self.project, self.is_dirty, self.settings.autosave_interval_s, parent=self)
         self._build_ui()
         self.imports = ImportActions(self)
@@ -159,6 +160,11 @@ class MainWindow(QMainWindow):
         self.panel_docks.append(dock)
         return dock
 
+    @property
+    def assumptions_editor(self) -> QWidget:
+        """The Assumptions panel (built on first use, like every panel: ``self.panels``)."""
+        return self.panels["assumptions"]
+
     # == state (held by the session) ============================================================
     @property
     def project(self) -> Project:
@@ -203,8 +209,9 @@ class MainWindow(QMainWindow):
         return self.sites.selected_site_ids() or ([self.current_site] if self.current_site else [])
 
     # == files (planner.ui.project_files) =======================================================
-    def open_project(self, path: str | os.PathLike[str]) -> bool:
-        return self.files.open(path)
+    def open_project(self, path: str | os.PathLike[str], project: Project | None = None) -> bool:
+        """Open the project file ``path`` (``project``: its content, already read on a worker)."""
+        return self.files.open(path, project)
 
     def new_project(self) -> None:
         self.files.new()

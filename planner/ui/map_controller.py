@@ -18,6 +18,15 @@ MODE_HINTS = {"add": "Click on the map to place the new site (Esc: View > Map mo
               "move": "Drag a site to move it; distances and scores update after the drop"}
 
 
+def file_key(path: str | Path) -> str | None:
+    """A project file's identity for the map page cache: resolved path, size and modification time."""
+    try:
+        st = Path(path).stat()
+        return f"{Path(path).resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    except OSError:
+        return None
+
+
 class MapController(QObject):
     """Connects the map widget to the window's session and widgets."""
 
@@ -64,11 +73,13 @@ class MapController(QObject):
         src = getattr(self.w.files, "opened_from", None)
         if src is None or not self.w.undo_stack.isClean():
             return None
-        try:
-            st = Path(src).stat()
-        except OSError:
-            return None
-        return f"{Path(src).resolve()}|{st.st_size}|{st.st_mtime_ns}"
+        return file_key(src)
+
+    def preload(self, path: str | Path) -> bool:
+        """Start loading the cached map page of the file ``path`` before it is read (start-up); True if cached."""
+        key = file_key(path)
+        preload = getattr(self.view, "preload", None)
+        return bool(key is not None and callable(preload) and preload(key))
 
     def select(self, site_id: str) -> None:
         """Highlight ``site_id`` and open its popup; pans to it unless the click came from the map."""

@@ -15,8 +15,10 @@
 """
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
+import html
 import json
 import logging
 import os
@@ -47,6 +49,15 @@ log = logging.getLogger(__name__)
 #: Map pages kept in the cache folder (most recently used first); each is a few MB.
 PAGE_CACHE_SIZE = 8
 
+#: What the map shows until its page has drawn (WebEngine starts on it while the project loads).
+PLACEHOLDER_HTML = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Map</title><style>
+html, body {{ margin: 0; height: 100%; background: #e8edf1; }}
+body {{ display: flex; align-items: center; justify-content: center;
+       font: 15px system-ui, "Segoe UI", "DejaVu Sans", sans-serif; color: #3d4b57; }}
+</style></head><body><div id="pm-placeholder">{text}</div></body></html>
+"""
+LOADING_TEXT = "Loading map\u2026"
+
 add_chromium_security_flags()  # read by Chromium when WebEngine starts (the first page), not later
 
 
@@ -69,12 +80,21 @@ def _webmap_stamp() -> str:
     return ";".join(parts)
 
 
-def _cached_page(cache_key: str, scores: Any, options: MapOptions) -> Path:
-    """Where the page of this project version, scores, options and builder is cached."""
-    score_text = "" if not scores else "\n".join(sorted(f"{k}={v!r}" for k, v in dict(scores).items()))
-    digest = hashlib.sha256("\n".join([__version__, cache_key, repr(options), score_text, _webmap_stamp()])
+def _cached_page(cache_key: str, options: MapOptions) -> Path:
+    """Where the page of this project version (file identity), map options and builder is cached.
+
+    The key needs only the file's identity, so the page can be loaded before the file is read
+    (:meth:`MapView.preload`); the scores it was built with are checked from its meta file.
+    """
+    digest = hashlib.sha256("\n".join([__version__, cache_key, repr(options), _webmap_stamp()])
                             .encode("utf-8")).hexdigest()[:32]
     return cache_dir() / "map-pages" / f"{digest}.html"
+
+
+def _scores_digest(scores: Any) -> str:
+    """Digest of the readiness scores a page is coloured by (a cached page counts only for the same)."""
+    text = "" if not scores else "\n".join(sorted(f"{k}={v!r}" for k, v in dict(scores).items()))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def _copy(src: Path, dst: Path) -> bool:
@@ -86,13 +106,15 @@ def _copy(src: Path, dst: Path) -> bool:
         return False
 
 
-def _cached_meta(page: Path) -> dict[str, Any] | None:
-    """What :func:`build_map` reported about a cached page (None: not cached, or unreadable)."""
+def _cached_meta(page: Path, scores_digest: str | None = None) -> dict[str, Any] | None:
+    """What :func:`build_map` reported about a cached page (None: not cached, unreadable, or other scores)."""
     try:
         meta = json.loads(page.with_suffix(".json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return meta if isinstance(meta, dict) and page.is_file() else None
+    if not isinstance(meta, dict) or not page.is_file():
+        return None
+    return meta if scores_digest is None or meta.get("scores") == scores_digest else None
 
 
 def _store_page(page: Path, target: Path, meta: dict[str, Any]) -> None:
@@ -185,6 +207,9 @@ class MapView(QWidget):
         self._html_path: Path | None = None
         self._pending_build: tuple[MapOptions, str | None] | None = None
         self._released = False
+        # a cached page loaded before the project was read: (cache file, its meta, page file)
+        self._preloaded: tuple[Path, dict[str, Any], Path] | None = None
+        self._finished: tuple[Path | None, bool] | None = None  # (page file, ok) of the last loadFinished
         self._build_ui()
         self._connect()
 
@@ -203,10 +228,20 @@ class MapView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
-        # warm-up: a blank page starts WebEngine's processes now, while the caller loads the project
-        blank = QUrl("about:blank")
-        self.page.allowed_url = blank
-        self.view.load(blank)
+        # warm-up: a small "Loading map…" page starts WebEngine's processes now, while the caller
+        # loads the project (and says what is happening instead of a white rectangle)
+        self.set_placeholder(LOADING_TEXT)
+
+    def set_placeholder(self, text: str) -> None:
+        """Show ``text`` on a plain page instead of a map (start-up, no project).
+
+        A ``data:`` URL: the interceptor lets it through whatever page file it expects next (the
+        map page may be requested while this one is still on its way).
+        """
+        page = PLACEHOLDER_HTML.format(text=html.escape(text)).encode("utf-8")
+        url = QUrl("data:text/html;charset=utf-8;base64," + base64.b64encode(page).decode("ascii"))
+        self.page.allowed_url = url
+        self.view.load(url)
 
     def _connect(self) -> None:
         self.page.loadFinished.connect(self._on_page_load_finished)
@@ -240,6 +275,29 @@ class MapView(QWidget):
         if options is not None:
             self.options = options
         self._schedule(self.options, cache_key)
+
+    def preload(self, cache_key: str) -> bool:
+        """Load the cached page of ``cache_key`` now, before the project is read; True when there is one.
+
+        :meth:`set_project` with the same key and the scores the page was built with keeps
+        this page (no second load); other scores or another key build and load as usual.
+        """
+        if self._released or self._html_path is not None:
+            return False
+        cached = _cached_page(cache_key, self.options)
+        meta = _cached_meta(cached)
+        if meta is None:
+            return False
+        self._builds += 1
+        path = self._tmpdir / f"map-{self._builds}.html"
+        tmp = path.with_suffix(".tmp")
+        if not _copy(cached, tmp):
+            return False
+        tmp.replace(path)
+        log.debug("map: page preloaded from the cache (%s)", cached.name)
+        self._preloaded = (cached, meta, path)
+        self._show_page(path, self.options)
+        return True
 
     def _schedule(self, options: MapOptions, cache_key: str | None = None) -> None:
         """Build the page on the next turn of the event loop (what else changed paints first); last request wins."""
@@ -307,21 +365,43 @@ class MapView(QWidget):
         self.run_js("window.plannerMap ? plannerMap.getView() : null", _with_view)
 
     def _rebuild(self, options: MapOptions, cache_key: str | None = None) -> None:
+        cached = _cached_page(cache_key, options) if cache_key else None
+        digest = _scores_digest(self._scores)
+        pre, self._preloaded = self._preloaded, None
+        if pre is not None and pre[0] == cached and pre[1].get("scores") == digest and self._html_path == pre[2]:
+            self._adopt_preloaded(pre[1], options)  # the page already loading (or loaded) is this one
+            return
         self._builds += 1
         path = self._tmpdir / f"map-{self._builds}.html"
         tmp = path.with_suffix(".tmp")
-        cached = _cached_page(cache_key, self._scores, options) if cache_key else None
-        meta = _cached_meta(cached) if cached is not None else None
+        meta = _cached_meta(cached, digest) if cached is not None else None
         if meta is not None and _copy(cached, tmp):  # type: ignore[arg-type]
             log.debug("map: page from the cache (%s)", cached.name)  # type: ignore[union-attr]
         else:
             meta = {}
-            html = build_map(self._project, self._scores, options, meta=meta)
-            tmp.write_text(html, encoding="utf-8")
+            html_text = build_map(self._project, self._scores, options, meta=meta)
+            tmp.write_text(html_text, encoding="utf-8")
             if cached is not None:
-                _store_page(tmp, cached, meta)
+                _store_page(tmp, cached, {**meta, "scores": digest})
         self._legend_layers = meta.get("legend_layers", [])
         tmp.replace(path)
+        self._set_bridge_sites()
+        self._show_page(path, options)
+
+    def _set_bridge_sites(self) -> None:
+        self.bridge.set_site_ids(s.site_id for s in self._project.portfolio
+                                 if s.lat is not None and s.lon is not None)
+
+    def _adopt_preloaded(self, meta: dict[str, Any], options: MapOptions) -> None:
+        """The project arrived for the preloaded page: wire it up; JavaScript runs once it has loaded."""
+        self._legend_layers = meta.get("legend_layers", [])
+        self._set_bridge_sites()
+        self.bridge.mode = options.mode
+        if self._finished == (self._html_path, True):
+            self._on_page_load_finished(True)
+
+    def _show_page(self, path: Path, options: MapOptions) -> None:
+        """Load the page file ``path`` (built with ``options``) in place of the current one."""
         old, self._html_path = self._html_path, path
         template = tile_url_template(options)
         self.interceptor.tile_host = _host_pattern(template) if template else None
@@ -330,8 +410,6 @@ class MapView(QWidget):
         self.page.settings().setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls,
                                           template is not None)
         self.interceptor.page_url = QUrl.fromLocalFile(str(path)).toString()
-        self.bridge.set_site_ids(s.site_id for s in self._project.portfolio
-                                 if s.lat is not None and s.lon is not None)
         self.bridge.mode = options.mode
         self._loaded = False
         url = QUrl.fromLocalFile(str(path))
@@ -341,6 +419,8 @@ class MapView(QWidget):
             old.unlink(missing_ok=True)
 
     def _on_page_load_finished(self, ok: bool) -> None:
+        if self._finished != (self._html_path, True):  # a refused navigation later never undoes a success
+            self._finished = (self._html_path, bool(ok))
         if self._pending_build is not None:
             return  # an older page finished loading; queued JavaScript waits for the page being built
         if self._loaded and not ok:

@@ -8,10 +8,11 @@ Wired into the main window by :func:`install_problems_panel` (one dock, one sign
 """
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QShowEvent
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from planner.model.readiness import decision_gaps, next_facts
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 SITE_ROLE = Qt.ItemDataRole.UserRole + 1
 GAP_ROLE = Qt.ItemDataRole.UserRole + 2  # the gap text of a "data gaps" item (its next fact is added later)
 GAPS_HEADER = "Data gaps that block decisions"
+#: main-thread time the next facts may take per event-loop turn (~60 ms a site when not remembered)
+FACTS_SLICE_S = 0.03
 
 
 class ProblemsPanel(QWidget):
@@ -41,6 +44,13 @@ class ProblemsPanel(QWidget):
         self.list.setWordWrap(True)
         self.list.itemActivated.connect(self._on_item)
         self.list.itemClicked.connect(self._on_item)
+        # the next facts of the gap rows: filled in slices while the list is on screen (a hidden
+        # Problems tab at start-up costs nothing; the sample's 13 sites took ~1-3 s at once)
+        self._facts_row = -1  # next row to fill; -1: nothing pending
+        self._facts_timer = QTimer(self)
+        self._facts_timer.setSingleShot(True)
+        self._facts_timer.setInterval(0)
+        self._facts_timer.timeout.connect(self._add_next_facts)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.summary)
@@ -55,6 +65,7 @@ class ProblemsPanel(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
+        self._facts_row = -1
         self.list.clear()
         project = self.session.project
         problems = project.open_problems()
@@ -95,18 +106,53 @@ class ProblemsPanel(QWidget):
             item.setData(GAP_ROLE, text)
             item.setToolTip("Click to select the site, then enter the missing facts in the site form")
             self.list.addItem(item)
-        QTimer.singleShot(0, self, self._add_next_facts)  # the list shows first; the next facts follow
+        self._facts_row = 0  # the list shows first; the next facts follow while it is on screen
+        self.resume_next_facts()
         return len(rows)
 
+    def _on_screen(self) -> bool:
+        # a dock tab behind another stays isVisible() in Qt 6 but has nothing on screen
+        return self.isVisible() and not self.visibleRegion().isEmpty()
+
+    def resume_next_facts(self) -> None:
+        """Go on filling the next facts if the list is on screen (its dock shown or its tab raised)."""
+        if self._facts_row >= 0 and self._on_screen():
+            self._facts_timer.start()
+
+    @property
+    def facts_pending(self) -> bool:
+        """True while some gap rows still wait for their next fact (filled once the list is shown)."""
+        return self._facts_row >= 0
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._facts_row >= 0:
+            self._facts_timer.start()  # on screen by the time it runs, or it waits for the next show
+
     def _add_next_facts(self) -> None:
+        """Fill the next facts of the gap rows for up to :data:`FACTS_SLICE_S`; the rest on the next turn."""
+        if self._facts_row < 0 or not self._on_screen():
+            return
         portfolio = self.session.project.portfolio
-        for row in range(self.list.count()):
+        deadline = time.perf_counter() + FACTS_SLICE_S
+        row = self._facts_row
+        while row < self.list.count():
             item = self.list.item(row)
+            row += 1
             sid, text = item.data(SITE_ROLE), item.data(GAP_ROLE)
             if not text or not sid or sid not in portfolio:
                 continue
             facts = next_facts(portfolio.get(sid), portfolio.settings)  # remembered by site content
             item.setText(f"{text} \u2014 next: {facts[0].sentence}" if facts else text)
+            if time.perf_counter() > deadline:
+                break
+        self._facts_row = row if row < self.list.count() else -1
+        if self._facts_row >= 0:
+            self._facts_timer.start()
+
+    def _on_dock_visibility_changed(self, visible: bool) -> None:
+        if visible:
+            QTimer.singleShot(0, self, self.resume_next_facts)  # once the raised tab has its geometry
 
     def count(self) -> int:
         return len(self.session.project.open_problems())
@@ -120,7 +166,8 @@ class ProblemsPanel(QWidget):
 def install_problems_panel(window: MainWindow) -> ProblemsPanel:
     """Add the Problems dock to ``window`` and keep it in step with the session's project."""
     panel = ProblemsPanel(window.session, window)
-    window.add_panel_dock("Problems", panel, Qt.DockWidgetArea.BottomDockWidgetArea, name="problemsDock")
+    dock = window.add_panel_dock("Problems", panel, Qt.DockWidgetArea.BottomDockWidgetArea, name="problemsDock")
+    dock.visibilityChanged.connect(panel._on_dock_visibility_changed)
     panel.site_activated.connect(window.set_current_site)
     panel.problems_changed.connect(window.sites.table_model.set_problems)  # shade the cells in the table too
     panel.refresh()

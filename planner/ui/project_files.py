@@ -54,12 +54,19 @@ class ProjectFiles(QObject):
     def _show(self, project: Project, save_path: Path | None, name: str) -> None:
         self.window.set_project(project, save_path, name)
 
-    def open(self, path: str | os.PathLike[str]) -> bool:
-        """Open a project file; on failure show the one-line error and keep the current project."""
+    @staticmethod
+    def read(path: str | os.PathLike[str], progress: object = None) -> Project:
+        """Read a project file (no window state touched: safe on a worker thread, see ``planner.app``)."""
+        return gis_open_project(Path(path))
+
+    def open(self, path: str | os.PathLike[str], project: Project | None = None) -> bool:
+        """Open a project file (``project``: already read by :meth:`read`); on failure show the
+        one-line error and keep the current project."""
         w = self.window
         p = Path(path)
         try:
-            project = gis_open_project(p)
+            if project is None:
+                project = gis_open_project(p)
         except PlannerError as e:
             w.show_error("Cannot open project", first_line(e))
             return False
@@ -89,6 +96,7 @@ class ProjectFiles(QObject):
             self._show(project, None, f"{p.name} (read-only copy)")
             w.show_status(f"{p.name} {why}: opened as a copy, Save asks for a new file")
         else:
+            self.opened_from = p  # unedited: its map page may come from the cache (was set for copies only)
             self._show(project, p.absolute(), p.name)
         w.settings.add_recent(p)
         self.save_settings()

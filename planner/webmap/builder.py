@@ -32,7 +32,7 @@ from planner.model.readiness import (READINESS_COLOURS, READINESS_LABELS, READIN
 from planner.model.site import PlannerError
 from planner.webmap import assets
 from planner.webmap.escape import esc, json_for_script
-from planner.webmap.geometry import MAX_DECIMALS, encode_lines, encode_point, encode_polygons
+from planner.webmap.geometry import MAX_DECIMALS, encode_lines, encode_points, encode_polygons
 from planner.webmap.styles import (MIN_ZOOM, NO_VALUE_COLOUR, VOLTAGE_CLASSES, VOLTAGE_COLOURS, class_breaks, class_index,
                                    flare_radius_px, graduated_spec, merged_style, ramp_colours, site_radius_px,
                                    voltage_class)
@@ -520,8 +520,7 @@ def _encode_layer(name: str, layer: Any, options: MapOptions) -> dict[str, Any]:
         countries = gdf[country_col].to_numpy() if country_col else None
         kv_col = next((c for c in ("voltage_kv", "max_kv") if c in gdf.columns), None)
         kv_arr = gdf[kv_col].to_numpy() if kv_col else None
-        for i in idx:
-            xy = encode_point(geoms[i], dec)
+        for i, xy in zip(idx, encode_points(geoms[idx], dec)):
             if xy is None:
                 continue
             radius = None

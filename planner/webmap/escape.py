@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from typing import Any
 
 _JSON_UNSAFE = {
@@ -42,9 +43,25 @@ def _clean(obj: Any) -> Any:
     return obj
 
 
+# keys json.dumps writes differently from str(key) (True -> "true", None -> "null", nan -> "NaN")
+_ODD_KEY = re.compile(r'"(?:true|false|null|NaN|-?Infinity)":')
+
+
 def json_for_script(obj: Any) -> str:
-    """Serialise ``obj`` as JSON that is safe inside an HTML ``<script>`` element."""
-    text = json.dumps(_clean(obj), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    """Serialise ``obj`` as JSON that is safe inside an HTML ``<script>`` element.
+
+    Non-finite floats become ``null`` and keys ``str(key)``. The data usually has neither, so
+    it is dumped as it is first (C encoder, no walk over every value); only when that fails or
+    may have written a key differently is it cleaned (:func:`_clean`) and dumped again: the
+    same text either way (but for a dict holding both ``1`` and ``"1"``: the key twice, which
+    parses to the same object).
+    """
+    try:
+        text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (ValueError, TypeError):  # a non-finite float, or a key JSON cannot take as it is
+        text = None
+    if text is None or _ODD_KEY.search(text):
+        text = json.dumps(_clean(obj), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     for char, code in _JSON_UNSAFE.items():  # str.replace per character: ~50x faster than translate on MBs
         if char in text:
             text = text.replace(char, code)

@@ -61,6 +61,53 @@ def encode_point(geom: BaseGeometry, decimals: int) -> list[int] | None:
     return [int(round(geom.x * scale)), int(round(geom.y * scale))]
 
 
+def encode_points(geoms: Sequence[BaseGeometry | None], decimals: int) -> list[list[int] | None]:
+    """:func:`encode_point` of every geometry at once (same integers; None for missing/empty/non-finite)."""
+    arr = np.asarray(list(geoms) if not isinstance(geoms, np.ndarray) else geoms, dtype=object)
+    out: list[list[int] | None] = [None] * len(arr)
+    if not len(arr):
+        return out
+    ok = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
+    pts = arr.copy()
+    other = ok & (shapely.get_type_id(arr) != 0)
+    if other.any():
+        pts[other] = shapely.point_on_surface(arr[other])  # what representative_point() gives
+    idx = np.flatnonzero(ok)
+    scale = 10.0 ** decimals
+    xy = np.column_stack([shapely.get_x(pts[idx]), shapely.get_y(pts[idx])]) * scale
+    finite = np.isfinite(xy).all(axis=1)
+    q = np.rint(xy[finite]).astype(np.int64).tolist()  # rint: round half to even, as round() does
+    for i, v in zip(idx[finite].tolist(), q):
+        out[i] = v
+    return out
+
+
+def _encode_parts(parts: np.ndarray, scale: float, min_points: int) -> list[list[int] | None]:
+    """:func:`_encode_coords` of many simple line parts at once; None for parts under ``min_points`` points."""
+    coords, owner = shapely.get_coordinates(parts, return_index=True)
+    out: list[list[int] | None] = [None] * len(parts)
+    if not len(coords):
+        return out
+    q = np.round(coords * scale).astype(np.int64)
+    first = np.ones(len(q), dtype=bool)
+    first[1:] = owner[1:] != owner[:-1]
+    keep = first.copy()
+    keep[1:] |= np.any(q[1:] != q[:-1], axis=1)  # repeated points dropped within a part
+    q, owner, first = q[keep], owner[keep], first[keep]
+    d = q.copy()
+    d[1:] -= q[:-1]
+    d[first] = q[first]  # each part starts absolute
+    counts = np.bincount(owner, minlength=len(parts))
+    flat = d.ravel().tolist()
+    ends = (2 * np.cumsum(counts)).tolist()
+    start = 0
+    for i, (end, n) in enumerate(zip(ends, counts.tolist())):
+        if n >= min_points:
+            out[i] = flat[start:end]
+        start = end
+    return out
+
+
 def _line_parts(geom: BaseGeometry) -> list[np.ndarray]:
     if geom is None or geom.is_empty:
         return []
@@ -130,7 +177,7 @@ def encode_lines(geoms: Sequence[BaseGeometry], groups: Sequence[object], *, dec
             if not len(parts):
                 continue
             m = shapely.line_merge(shapely.multilinestrings(parts))
-            pieces = list(m.geoms) if hasattr(m, "geoms") else [m]
+            pieces = shapely.get_parts(m)  # the merged lines (one LineString or the parts of a Multi)
             new_geoms.extend(pieces)
             new_groups.extend([key] * len(pieces))
         arr = np.asarray(new_geoms, dtype=object)
@@ -141,15 +188,24 @@ def encode_lines(geoms: Sequence[BaseGeometry], groups: Sequence[object], *, dec
     simp, tol = _simplify_to_budget(arr, tolerance_deg, max_vertices, preserve_topology=False) \
         if len(arr) else (arr, tolerance_deg)
     scale = 10.0 ** decimals
+    # LineStrings and MultiLineStrings (all but odd inputs) are encoded at once; the rest part by part
+    types = shapely.get_type_id(simp) if len(simp) else np.zeros(0, dtype=int)
+    simple = np.isin(types, (1, 5))
+    parts_of: dict[int, list[list[int]]] = {}
+    if simple.any():
+        sel = np.flatnonzero(simple)
+        parts, owner = shapely.get_parts(simp[sel], return_index=True)
+        for row_i, enc in zip(sel[owner].tolist(), _encode_parts(parts, scale, 2)):
+            if enc is not None:
+                parts_of.setdefault(row_i, []).append(enc)
     out: list[tuple[object, list[list[int]], int | None]] = []
     n_vertices = 0
-    for g, key, row in zip(simp, grp, rows):
-        parts = []
-        for p in _line_parts(g):
-            enc = _encode_coords(p, scale)
-            if enc is not None and len(enc) >= 4:
-                parts.append(enc)
-                n_vertices += len(enc) // 2
+    for i, (g, key, row) in enumerate(zip(simp, grp, rows)):
+        if simple[i]:
+            parts = parts_of.get(i, [])
+        else:
+            parts = [e for e in (_encode_coords(p, scale) for p in _line_parts(g)) if e is not None and len(e) >= 4]
+        n_vertices += sum(len(e) for e in parts) // 2
         if parts:
             out.append((key, parts, row))
     return out, EncodeStats(n_in, len(out), n_vertices, tol, merged)

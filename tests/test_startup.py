@@ -1,0 +1,141 @@
+"""Start-up: what is not on screen is built when the analyst opens it, and then works.
+
+The chart panels and the assumptions editor are built when their dock first shows (a tab
+raised, View > Panels checked); the Problems list computes its next facts only while shown.
+Each is opened here the way a user opens it and its content checked.
+"""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QScrollArea
+from test_ui_main_window import FakeMap, fast_sample, _sample_once, errors  # noqa: F401  (fixtures)
+
+from planner.assets import sample_project
+from planner.settings import AppSettings
+from planner.ui.main_window import MainWindow
+
+pytestmark = pytest.mark.gui
+
+SID = "CORZ-DEN"  # Denton, Texas
+
+
+@pytest.fixture
+def shown(qtbot, errors, fast_sample):  # noqa: F811
+    w = MainWindow(AppSettings(), map_factory=FakeMap)
+    qtbot.addWidget(w)
+    w.resize(1366, 768)
+    w.show()
+    qtbot.waitExposed(w)
+    assert w.open_project(sample_project())
+    return w
+
+
+def _panel_in_dock(w: MainWindow, key: str):
+    area = w.panels.docks[key].widget()
+    assert isinstance(area, QScrollArea)
+    return area.widget()
+
+
+def test_panels_wait_until_their_tab_is_raised_then_draw_the_selected_site(shown, qtbot):
+    w = shown
+    assert w.sites_dock.isVisible()
+    assert not any(w.panels.is_built(k) for k in ("paths", "mining", "hybrid", "market", "readiness", "assumptions"))
+    w.set_current_site(SID)
+    w.panels.docks["mining"].raise_()  # what clicking the "Mining economics" tab does
+    qtbot.waitUntil(lambda: w.panels.is_built("mining"), timeout=5000)
+    panel = _panel_in_dock(w, "mining")
+    assert type(panel).__name__ == "MiningPanel" and w.panels["mining"] is panel
+    qtbot.waitUntil(lambda: not panel.is_dirty, timeout=10000)  # drawn for the selected site once shown
+    assert set(panel.charts) == {"hashprice", "network", "revenue", "payback"} and panel.caption.text()
+    assert not w.panels.is_built("paths")  # the other tabs still wait
+
+
+def test_closed_panel_is_built_by_its_view_menu_action(shown, qtbot):
+    w = shown
+    dock = w.panels.docks["assumptions"]
+    dock.close()
+    assert not w.panels.is_built("assumptions")
+    action = dock.toggleViewAction()
+    assert action in w.docks_menu.actions()
+    action.trigger()  # View > Panels > Assumptions
+    dock.raise_()
+    qtbot.waitUntil(lambda: w.panels.is_built("assumptions"), timeout=5000)
+    editor = _panel_in_dock(w, "assumptions")
+    assert editor is w.assumptions_editor and "btc_price_usd" in editor.editors
+    assert editor.set_weight("power_scale", 40.0)  # edits reach the session through the editor
+    assert w.scores[SID].criterion("power_scale").weight == 40.0
+
+
+def test_panels_are_built_on_lookup_for_scripts(shown):
+    w = shown
+    panel = w.panels["readiness"]  # code asking for a panel gets it built (not shown)
+    assert w.panels.is_built("readiness") and _panel_in_dock(w, "readiness") is panel
+    w.set_current_site(SID)
+    panel.flush()
+    assert panel.charts["criteria"].values["keys"][0] == "power_scale"
+
+
+def test_problems_dock_fills_next_facts_only_once_shown(shown, qtbot):
+    w = shown
+    panel = w.problems_panel
+    dock = next(d for d in w.panel_docks if d.objectName() == "problemsDock")
+    w.tabifyDockWidget(w.sites_dock, dock)  # as on a laptop screen: a tab behind the sites
+    w.sites_dock.raise_()
+    qtbot.waitUntil(lambda: panel.visibleRegion().isEmpty())  # Qt 6: a tab behind stays isVisible()
+    panel.refresh()  # e.g. the project opened while the tab was behind
+    qtbot.wait(50)
+    assert panel.facts_pending
+    assert not any("\u2014 next: " in panel.list.item(i).text() for i in range(panel.list.count()))
+    dock.raise_()  # the Problems tab
+    qtbot.waitUntil(lambda: not panel.facts_pending, timeout=20000)
+    texts = [panel.list.item(i).text() for i in range(panel.list.count())]
+    gaps = [t for t in texts if t.split(" ", 1)[0] in w.portfolio.ids() and ": no " in t]
+    assert gaps and all("\u2014 next: " in t for t in gaps)
+
+
+def test_map_says_loading_until_the_page_comes(qtbot):
+    from planner.ui.map_view import LOADING_TEXT, MapView
+    view = MapView()
+    qtbot.addWidget(view)
+    view.show()
+    text = "document.getElementById('pm-placeholder') ? document.getElementById('pm-placeholder').textContent : ''"
+    qtbot.waitUntil(lambda: view.eval_js(text) == LOADING_TEXT, timeout=20000)
+    view.set_placeholder("No project open <b>")
+    qtbot.waitUntil(lambda: view.eval_js(text) == "No project open <b>", timeout=20000)  # text, not markup
+    view.release()
+
+
+def test_start_project_is_read_on_a_worker_while_its_cached_page_loads(qtbot, tmp_path, monkeypatch, errors):  # noqa: F811
+    """Second start on the same file: the cached page loads before the file is read, and is kept."""
+    import shutil
+
+    import planner.ui.map_view as mv
+    from planner import app as app_mod
+
+    project = tmp_path / "p.gpkg"
+    shutil.copyfile(sample_project(), project)
+    builds = []
+    real = mv.build_map
+    monkeypatch.setattr(mv, "build_map", lambda *a, **k: builds.append(1) or real(*a, **k))
+
+    def start(settings):
+        w = MainWindow(settings)
+        qtbot.addWidget(w)
+        w.show()
+        app_mod._open_start(w, project, settings, None)
+        return w
+
+    first = start(AppSettings())
+    qtbot.waitUntil(lambda: len(first.portfolio) > 0, timeout=30000)
+    assert first.map_view.wait_ready(30000) and len(builds) == 1
+    first.close()
+    second = start(AppSettings())
+    page = second.map_view.html_path
+    assert page is not None and len(second.portfolio) == 0  # the page loads before the file is read
+    qtbot.waitUntil(lambda: len(second.portfolio) > 0, timeout=30000)
+    assert second.map_view.wait_ready(30000)
+    assert second.map_view.html_path == page and len(builds) == 1  # kept: no build, no second load
+    sid = "CORZ-DEN"
+    second.set_current_site(sid)
+    qtbot.waitUntil(lambda: second.map_view.eval_js("plannerMap.selected") == sid, timeout=10000)
+    second.close()
