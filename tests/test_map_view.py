@@ -389,3 +389,32 @@ def test_tiles_are_drawn_once_and_reused(sample_view):
         assert drawn() == zoomed  # back: from the tile cache
     finally:
         sample_view.run_js("plannerMap.setView(39, -98, 4)")
+
+
+def test_flares_are_counted_circles_until_zoom_9_and_a_click_zooms_in(qtbot, sample_view, sample):
+    """7,539 flares as Leaflet cluster markers cost ~150 ms a frame; in the tiles they are counted
+    circles below zoom 9 (hover: how many; click: zoom in) and each flare from zoom 9 on."""
+    gdf = next(iter(sample.layers_of_kind("flares"))).gdf
+    permian = gdf.cx[-104.5:-101.0, 31.0:33.5]
+    assert len(permian) > 100
+    try:
+        sample_view.set_layer_visible("flares", True)
+        qtbot.waitUntil(lambda: sample_view.eval_js("plannerMap.layerVisible('flares')") is True, timeout=TIMEOUT_MS)
+        sample_view.run_js("plannerMap.setView(32.0, -102.5, 6)")
+        hits = [json.loads(h) for p in permian.geometry.iloc[::10]
+                if (h := sample_view.eval_js(f"plannerMap.featureAt({p.y}, {p.x})"))]
+        cluster = next(h for h in hits if h["name"] == "flares" and h["cluster"] >= 2)
+        assert cluster["tip"].startswith(f"{cluster['cluster']:,} flares here")
+        at = f"{cluster['lat']}, {cluster['lon']}"
+        assert _pixel(sample_view, f"plannerMap.layerPixel('flares', {at})")[3] > 200
+        sample_view.run_js(f"plannerMap.map.fire('click', {{latlng: L.latLng({at})}})")
+        assert sample_view.eval_js("plannerMap.map.getZoom()") == 8
+        sample_view.run_js(f"plannerMap.setView({permian.geometry.iloc[0].y}, {permian.geometry.iloc[0].x}, 10)")
+        one = json.loads(sample_view.eval_js(
+            f"plannerMap.featureAt({permian.geometry.iloc[0].y}, {permian.geometry.iloc[0].x})"))
+        assert one["name"] == "flares" and one["cluster"] == 0 and "bcm/yr" in one["tip"]
+    finally:
+        sample_view.set_layer_visible("flares", False)
+        sample_view.run_js("plannerMap.setView(39, -98, 4)")
+    counts = json.loads(sample_view.eval_js("plannerMap.countFeatures()"))
+    assert counts["flares"] == len(gdf)
