@@ -347,6 +347,9 @@ def test_a_site_shows_the_69_kv_line_next_to_it_at_every_zoom(sample_view, sampl
             if zoom >= 8:  # zoomed out, the 345 kV line drawn over it takes this pixel
                 assert b > r + 60 and b > g + 20, (zoom, r, g, b, a)  # #2c7bb6, 69-138 kV
             assert _pixel(sample_view, f"plannerMap.tilePixel('grid', {at})")[3] > 100, zoom
+            if zoom == 10:  # hovering it names its class (merged lines carry no label of their own)
+                hover = json.loads(sample_view.eval_js(f"plannerMap.featureAt({at})"))
+                assert hover["name"] == "transmission" and hover["tip"] == "69-138 kV line"
     finally:
         sample_view.run_js("plannerMap.setView(39, -98, 4)")
 

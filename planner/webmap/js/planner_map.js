@@ -187,7 +187,7 @@
       this._grad = grad;
       this._groupColours = src.group_colours || null;
       this._groupOrder = src.group_order || null;
-      this._prepLines(src.lines || [], scale);
+      this._prepLines(src.lines || [], scale, src);
       this._prepPolygons(src.polygons || [], scale);
       this._prepPoints(src.points || [], scale);
     },
@@ -199,7 +199,7 @@
         xs.push(mercX(x / scale)); ys.push(mercY(y / scale));
       }
     },
-    _prepLines: function (lines, scale) {
+    _prepLines: function (lines, scale, src) {
       // parts sorted by colour class (draw order: the order of group_order, lower voltages first)
       var order = this._groupOrder, rank = {}, self = this;
       if (order) { order.forEach(function (g, i) { rank[g] = i; }); }
@@ -209,7 +209,8 @@
       feats.forEach(function (fi) {
         var f = lines[fi], c = self._style.color;
         if (f[0] !== null && f[0] !== undefined && self._groupColours && self._groupColours[f[0]]) { c = self._groupColours[f[0]]; }
-        tips.push(f[2] || null); colour.push(c);
+        var gt = src.group_tips && f[0] !== null && f[0] !== undefined ? src.group_tips[f[0]] : null;
+        tips.push(f[2] || gt || null); colour.push(c);
         f[1].forEach(function (p) { self._pushRing(p, scale, xs, ys); start.push(xs.length); pf.push(tips.length - 1); });
       });
       this._l = this._parts(xs, ys, start, pf);
