@@ -418,3 +418,18 @@ def test_flares_are_counted_circles_until_zoom_9_and_a_click_zooms_in(qtbot, sam
         sample_view.run_js("plannerMap.setView(39, -98, 4)")
     counts = json.loads(sample_view.eval_js("plannerMap.countFeatures()"))
     assert counts["flares"] == len(gdf)
+
+
+def test_world_copies_each_get_their_tile(sample_view):
+    """Zoomed out to the world, the map shows a copy east and west: both copies of a tile are drawn
+    (one cached canvas cannot sit in two places)."""
+    try:
+        sample_view.run_js("plannerMap.setView(40, -100, 2)")
+        # 512 px tiles at zoom 2: the tile of 0-180 E shows twice, at 0-58 E and (a world west)
+        # at 258-180 W; both are drawn at their own place: land at 39 N 35 E (Turkey) and 35 N 105 E (China)
+        assert sample_view.eval_js("plannerMap.map.getBounds().contains([35, -255])") is True
+        for lat, lon in ((39, 35), (35, 105 - 360)):
+            px = sample_view.eval_js(f"plannerMap.tilePixel('base', {lat}, {lon})")
+            assert px is not None and json.loads(px)[3] > 200, lon
+    finally:
+        sample_view.run_js("plannerMap.setView(39, -98, 4)")

@@ -506,6 +506,12 @@
         this.drawMs += window.performance.now() - t0;
         tileCache.put(key, c);
       }
+      if (c.parentNode) {  // shown already: a world copy east or west of it (coords are wrapped) gets a copy
+        var copy = document.createElement("canvas");
+        copy.width = c.width; copy.height = c.height;
+        if (c.width) { copy.getContext("2d").drawImage(c, 0, 0); }
+        c = copy;
+      }
       c.className = "";  // Leaflet adds leaflet-tile (hidden until loaded): drawn already, so loaded now
       L.DomUtil.addClass(c, "leaflet-tile-loaded");
       return c;
@@ -525,7 +531,9 @@
       if (!m || this._tileZoom === undefined) { return null; }
       var T = this.getTileSize().x, z = this._tileZoom, p = m.project([lat, lon], z);
       var tx = Math.floor(p.x / T), ty = Math.floor(p.y / T), t = this._tiles[tx + ":" + ty + ":" + z];
-      if (!t) { return null; }
+      // shown = in the document at this tile's own place (a canvas appended twice moves, and
+      // then sits at the other tile's place)
+      if (!t || !t.el.isConnected || !L.DomUtil.getPosition(t.el).equals(this._getTilePos(t.coords))) { return null; }
       if (!t.el.width) { return [0, 0, 0, 0]; }
       var dpr = t.el.width / T, d = t.el.getContext("2d").getImageData(
         Math.floor((p.x - tx * T) * dpr), Math.floor((p.y - ty * T) * dpr), 1, 1).data;
