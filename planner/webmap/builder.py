@@ -1,7 +1,7 @@
 """Build the planner's web map: (project, readiness scores, options) -> one self-contained HTML string.
 
 folium gives the page skeleton (``L.map`` with ``preferCanvas`` and a metric+imperial
-scale bar); its CDN links are removed and the vendored Leaflet/markercluster code
+scale bar); its CDN links are removed and the vendored Leaflet code
 (resources/web) is inlined. All layers are drawn by ``js/planner_map.js`` from one
 JSON block embedded with :func:`planner.webmap.escape.json_for_script`; every string in
 it that becomes HTML was escaped here (Jinja2 autoescape or ``html.escape``).
