@@ -25,7 +25,9 @@ import shapely
 
 from planner.fmt import finite
 from planner.gis.kinds import DRAW_ORDER
-from planner.model.readiness import READINESS_COLOURS, READINESS_LABELS, READINESS_SHORT_LABELS
+from planner.model.readiness import (READINESS_COLOURS, READINESS_LABELS, READINESS_SHORT_LABELS,
+                                      thresholds_from_settings)
+from planner.model.site import PlannerError
 from planner.webmap.builder import _site_mw  # the MW the markers are sized by (legend sizes agree)
 from planner.webmap.builder import marker_style, short_credit, sites_update
 from planner.webmap.styles import (MIN_ZOOM, NO_VALUE_COLOUR, VOLTAGE_CLASSES, class_breaks, class_index,
@@ -323,6 +325,11 @@ class MapSource:
         self.sites = upd["sites"]  # id, lat, lon, r, c (fill), o (outline), w, k (class), lean, tip (escaped)
         mws = [m for m in (_site_mw(s) for s in sites if s.has_location) if m is not None]
         self.portfolio_max_mw = max(mws) if mws else None
+        try:  # the keep-mining line named in the legend's note on undecided sites
+            line = thresholds_from_settings(getattr(project.portfolio, "settings", None))["convertible_min_total"]
+            self.keep_line: str = f" ({line:.0f})"
+        except PlannerError:
+            self.keep_line = ""
 
     # -- one view ------------------------------------------------------------------------------------
     def scene(self, view: View, title: str, subtitle: str, *, highlight: str | None = None,
@@ -440,8 +447,8 @@ class MapSource:
         if any(m.highlighted for m in sites):
             rows.append(LegendRow("dot", "This site (outline)", HIGHLIGHT_COLOUR, "#ffffff", 3.0, size=11.0))
         if rows:
-            note = ("Undecided: the score band crosses the keep-mining line; grey fill, outline = the class "
-                    "at the expected score") if any(lean for _, lean in counts) else ""
+            note = (f"Undecided: the score band crosses the keep-mining line{self.keep_line}; grey fill, "
+                    "outline = the class at the expected score") if any(lean for _, lean in counts) else ""
             out.append(LegendSection("Sites by readiness", tuple(rows), note))
         if overview and self.portfolio_max_mw:
             top = self.portfolio_max_mw
