@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -51,8 +51,10 @@ def choose_start_path(project_path: str | os.PathLike[str] | None, settings: App
         return None
 
 
-class StartupTrace:
+class StartupTrace(QObject):
     """``PLANNER_STARTUP_TRACE=FILE``: append when the window, its table and the map page are ready.
+
+    ``window`` and ``table`` are the first paint of the sites table's viewport, empty and then filled.
 
     One JSON line per event (``{"event": "window"|"table"|"map", "t": <time.time()>}``), for
     ``benchmarks/bench_startup.py``; ``PLANNER_STARTUP_EXIT=1`` quits once the map is ready.
@@ -60,6 +62,7 @@ class StartupTrace:
     """
 
     def __init__(self, path: str, app: QApplication, window: Any):
+        super().__init__(window)
         self.path, self.app, self.window = path, app, window
         self.done: set[str] = set()
         self.n_sites = 0
@@ -71,18 +74,25 @@ class StartupTrace:
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(json.dumps({"event": event, "t": time.time()}) + "\n")
 
-    def after_paint(self, event: str) -> None:
-        """Mark ``event`` once the event loop has run (the window has painted what it shows)."""
-        QTimer.singleShot(0, lambda: self.mark(event))
-
     def watch_table(self) -> None:
-        """Mark ``table`` once the sites table, reset with a non-empty portfolio, has painted."""
+        """Mark ``table`` when the sites table, reset with a non-empty portfolio, paints."""
         model = self.window.sites.table_model
+        viewport = self.window.sites.table.viewport()
+        self._filled = False
 
         def reset() -> None:
             if model.rowCount() > 0:
-                self.after_paint("table")  # posted before the deferred map build: after the table's paint
+                self._filled = True
         model.modelReset.connect(reset)
+        viewport.installEventFilter(self)
+
+    def eventFilter(self, obj: Any, event: Any) -> bool:  # the table's viewport
+        if event.type() == QEvent.Type.Paint:
+            if "window" not in self.done:
+                self.mark("window")  # the window's first paint (the empty table is in it)
+            elif self._filled:
+                self.mark("table")
+        return False
 
     def watch_map(self, n_sites: int) -> None:
         """Poll the page until it is ready with ``n_sites`` site markers drawn."""
@@ -130,7 +140,6 @@ def run_gui(project_path: str | os.PathLike[str] | None = None) -> int:
     trace_path = os.environ.get("PLANNER_STARTUP_TRACE")
     trace = StartupTrace(trace_path, app, window) if trace_path else None
     if trace is not None:
-        trace.after_paint("window")
         trace.watch_table()
     for n in notices:
         window.show_status(n)
@@ -173,6 +182,7 @@ def _open_start(window: Any, project_path: str | os.PathLike[str] | None, settin
     from planner.ui.workers import start_task
 
     window.map.preload(start)  # the page of the file's last start loads while the file is read
+    window.show_status(f"Opening {start.name}\u2026", 0)  # until the project shows (its own messages follow)
     initial = window.project
 
     def opened(project: Any) -> None:
@@ -190,6 +200,8 @@ def _finish_open(window: Any, initial: Any, start: Path, project: Any, project_p
 
     if not shiboken6.isValid(window) or window.project is not initial:
         return  # closed, or the analyst opened something else meanwhile
+    if window.statusBar().currentMessage() == f"Opening {start.name}\u2026":
+        window.statusBar().clearMessage()
     if not window.open_project(start, project) and project_path is None and start != _safe_sample():
         window.open_project(sample_project())  # a broken last project: fall back to the sample
     _started(window, trace)
