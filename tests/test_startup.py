@@ -150,3 +150,18 @@ def test_start_project_is_read_on_a_worker_while_its_cached_page_loads(qtbot, tm
     second.set_current_site(sid)
     qtbot.waitUntil(lambda: second.map_view.eval_js("plannerMap.selected") == sid, timeout=10000)
     second.close()
+
+
+def test_planner_without_a_command_goes_straight_to_the_window(monkeypatch, tmp_path):
+    """``planner`` / ``planner P.gpkg`` start the GUI without building the subcommands' help first."""
+    from planner import app as app_mod
+    from planner import cli
+
+    started = []
+    monkeypatch.setattr(app_mod, "run_gui", lambda project=None: started.append(project) or 0)
+    monkeypatch.setattr(cli, "build_parser", lambda: (_ for _ in ()).throw(AssertionError("parser built")))
+    assert cli.main([]) == 0 and cli.main([str(sample_project())]) == 0
+    assert cli.main(["new.gpkg"]) == 0  # a new file name: the window says it cannot open it
+    assert started == [None, str(sample_project()), "new.gpkg"]
+    assert cli._opens_gui([]) and not cli._opens_gui(["info", "x.gpkg"]) and not cli._opens_gui(["--version"])
+    assert not cli._opens_gui(["info"]) and not cli._opens_gui([str(tmp_path / "missing")])
