@@ -3,7 +3,8 @@
 Run on demand (not part of the tests)::
 
     python benchmarks/bench_screening.py [--cells 1000000] [--segments 100000] [--seed 7]
-                                         [--modes local,dask,dask2,sjoin,exact] [--texas] [--conus]
+                                         [--modes local,dask,dask1,dask2,sjoin,exact] [--texas] [--conus]
+                                         [--repeat N]
 
 Synthetic national case over the CONUS box (lon -124.5..-67, lat 25..49): the 100,000 seeded
 line segments of ``bench_proximity.synthetic`` (69-765 kV), 5,000 substations, 3,000 fibre
@@ -14,8 +15,9 @@ its peak memory (max RSS) is its own:
 - ``local``: :func:`planner.gis.screening.screen` with ``engine="local"`` (``cells="pool"``, as
   the CLI);
 - ``dask``: the same with ``engine="dask"`` on the default LocalCluster (in-process, 2 threads);
-- ``dask2``: the same on a LocalCluster of 2 worker processes (``workers=2``); the table adds
-  each worker's peak memory;
+- ``daskN`` (``dask1``, ``dask2``, ...): the same on a LocalCluster of N worker processes
+  (``workers=N``); the table adds each worker's peak memory and the CPU seconds of the bands
+  each process ran (the work it did, independent of the machine's load);
 - ``sjoin``: the usual geopandas recipe, measured in the same run: the same cell centres in
   EPSG:5070, ``sjoin_nearest`` to each of the 5 line classes, substations, fibre and PoPs
   (distances only, no stranded/flares, no scoring, no exclusions); above 20,000 cells it is
@@ -25,7 +27,7 @@ its peak memory (max RSS) is its own:
 
 ``--texas`` also times the bundled sample project, Texas at 2 km cells; ``--conus`` the bundled
 sample over CONUS at 1 km (what ``planner screen P --region CONUS --cell-km 1`` runs), locally and
-on 2 dask worker processes.
+on 1 and 2 dask worker processes. ``--repeat N`` runs the modes N times, alternating.
 """
 from __future__ import annotations
 
@@ -45,6 +47,7 @@ import numpy as np
 import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # this checkout's planner, not the installed one
 from bench_proximity import CONUS_LAT, CONUS_LON, synthetic  # noqa: E402
 
 from planner.gis.project import MapLayer  # noqa: E402
@@ -52,7 +55,7 @@ from planner.model.portfolio import Portfolio  # noqa: E402
 
 
 SJOIN_SAMPLE = 20_000
-SAMPLE_MODES = ("texas", "conus1", "conus1-dask2")
+SAMPLE_MODES = ("texas", "conus1", "conus1-dask1", "conus1-dask2")
 
 
 def _points(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -92,6 +95,11 @@ def cell_km_for(cells: int) -> float:
     return round(math.sqrt(area / cells), 3)
 
 
+def _workers(mode: str) -> int | None:
+    """``daskN`` -> N worker processes (None for other modes)."""
+    return int(mode[4:]) if mode.startswith("dask") and mode[4:].isdigit() else None
+
+
 def run_mode(mode: str, cells: int, segments: int, seed: int) -> dict[str, object]:
     """Run one mode in this process; returns seconds, cells and max RSS."""
     from planner.gis.screening import screen
@@ -101,11 +109,12 @@ def run_mode(mode: str, cells: int, segments: int, seed: int) -> dict[str, objec
     cell_km = cell_km_for(cells)
     out: dict[str, object] = {"mode": mode, "cell_km": cell_km}
     t = time.perf_counter()
-    if mode in ("local", "dask", "dask2"):
-        kw = {"engine": "dask", "workers": 2} if mode == "dask2" else {"engine": mode}
+    if mode in ("local", "dask") or _workers(mode):
+        kw = {"engine": "dask", "workers": _workers(mode)} if _workers(mode) else {"engine": mode}
         res = screen(project, box, cell_km, top=50, cells="pool", **kw)
         out.update(n_cells=res.n_cells, n_refined=res.n_refined, timing=res.timing_s,
-                   workers_mb=res.worker_memory_mb, top1=res.top[0].reason if res.top else None)
+                   workers_mb=res.worker_memory_mb, band_cpu_s=res.worker_cpu_s, bands=res.worker_bands,
+                   top=[(c.cell_id, c.score) for c in res.top], top1=res.top[0].reason if res.top else None)
     elif mode == "sjoin":
         from planner.gis.screening import StrandedRules, _bands, _prepare, _raster_band, resolve_region, \
             screening_weights
@@ -142,7 +151,7 @@ def run_mode(mode: str, cells: int, segments: int, seed: int) -> dict[str, objec
 
 
 def run_sample(mode: str) -> dict[str, object]:
-    """The bundled sample project: ``texas`` (Texas at 2 km) or ``conus1`` / ``conus1-dask2`` (CONUS at 1 km)."""
+    """The bundled sample project: ``texas`` (Texas at 2 km) or ``conus1`` / ``conus1-daskN`` (CONUS at 1 km)."""
     from planner.assets import sample_project
     from planner.gis.project import open_project
     from planner.gis.screening import screen
@@ -152,10 +161,12 @@ def run_sample(mode: str) -> dict[str, object]:
     if mode == "texas":
         res = screen(project, "TX", 2.0, top=50)
     else:   # what `planner screen P --region CONUS --cell-km 1` runs
-        kw = {"engine": "dask", "workers": 2} if mode.endswith("dask2") else {}
+        n = _workers(mode.removeprefix("conus1-"))
+        kw = {"engine": "dask", "workers": n} if n else {}
         res = screen(project, "CONUS", 1.0, top=50, cells="pool", **kw)
     return {"mode": mode, "seconds": time.perf_counter() - t, "n_cells": res.n_cells,
             "n_refined": res.n_refined, "timing": res.timing_s, "workers_mb": res.worker_memory_mb,
+            "band_cpu_s": res.worker_cpu_s, "bands": res.worker_bands, "top": [(c.cell_id, c.score) for c in res.top],
             "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -168,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--texas", action="store_true", help="also time Texas at 2 km on the bundled sample")
     p.add_argument("--conus", action="store_true",
                    help="also time the bundled sample over CONUS at 1 km (local, and dask with 2 worker processes)")
+    p.add_argument("--repeat", type=int, default=1, help="run the modes this many times, alternating")
     p.add_argument("--child", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
@@ -176,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         print("RESULT " + json.dumps(result))
         return 0
     modes = ([m for m in args.modes.split(",") if m] + (["texas"] if args.texas else [])
-             + (["conus1", "conus1-dask2"] if args.conus else []))
+             + (["conus1", "conus1-dask1", "conus1-dask2"] if args.conus else [])) * args.repeat
     print(f"load average at start: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
     rows = []
     for mode in modes:
@@ -193,7 +205,11 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(r)
         print(json.dumps(r))
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
-    print("\n| mode | cells | time | max RSS (client; workers) | load before |\n|---|---|---|---|---|")
+    tops = {json.dumps(r["top"]) for r in rows if "top" in r}
+    if tops:
+        print(f"top N identical across the screening runs: {len(tops) == 1}")
+    print("\n| mode | cells | time | pre-screen (band CPU s per process) | max RSS (client; workers) | load before |"
+          "\n|---|---|---|---|---|---|")
     for r in rows:
         if "extrapolated_s" in r:
             t = (f"{r['extrapolated_s']:.0f} s extrapolated ({r['sample']:,}-cell sample, "
@@ -203,7 +219,10 @@ def main(argv: list[str] | None = None) -> int:
         n = r.get("n_cells") or args.cells
         workers = "; ".join(f"{mb:.0f}" for mb in (r.get("workers_mb") or {}).values())
         mem = f"{r['max_rss_mb']:.0f} MB" + (f" ({workers} MB)" if workers and len(r["workers_mb"]) > 1 else "")
-        print(f"| {r['mode']} | {n:,} | {t} | {mem} | {r['load_before']:.1f} |")
+        cpu = r.get("band_cpu_s") or {}
+        pre = (f"{r['timing']['prescreen']:.1f} s ({' + '.join(f'{v:.1f}' for v in cpu.values())}, "
+               f"{sum((r.get('bands') or {}).values())} bands)" if cpu else "")
+        print(f"| {r['mode']} | {n:,} | {t} | {pre} | {mem} | {r['load_before']:.1f} |")
     return 0
 
 

@@ -347,6 +347,9 @@ def test_a_site_shows_the_69_kv_line_next_to_it_at_every_zoom(sample_view, sampl
             if zoom >= 8:  # zoomed out, the 345 kV line drawn over it takes this pixel
                 assert b > r + 60 and b > g + 20, (zoom, r, g, b, a)  # #2c7bb6, 69-138 kV
             assert _pixel(sample_view, f"plannerMap.tilePixel('grid', {at})")[3] > 100, zoom
+            if zoom == 10:  # hovering it names its class (merged lines carry no label of their own)
+                hover = json.loads(sample_view.eval_js(f"plannerMap.featureAt({at})"))
+                assert hover["name"] == "transmission" and hover["tip"] == "69-138 kV line"
     finally:
         sample_view.run_js("plannerMap.setView(39, -98, 4)")
 
@@ -387,5 +390,49 @@ def test_tiles_are_drawn_once_and_reused(sample_view):
         assert zoomed > panned  # a new zoom level is drawn
         sample_view.run_js("plannerMap.setView(31.5, -99.0, 8)")
         assert drawn() == zoomed  # back: from the tile cache
+    finally:
+        sample_view.run_js("plannerMap.setView(39, -98, 4)")
+
+
+def test_flares_are_counted_circles_until_zoom_9_and_a_click_zooms_in(qtbot, sample_view, sample):
+    """7,539 flares as Leaflet cluster markers cost ~150 ms a frame; in the tiles they are counted
+    circles below zoom 9 (hover: how many; click: zoom in) and each flare from zoom 9 on."""
+    gdf = next(iter(sample.layers_of_kind("flares"))).gdf
+    permian = gdf.cx[-104.5:-101.0, 31.0:33.5]
+    assert len(permian) > 100
+    try:
+        sample_view.set_layer_visible("flares", True)
+        qtbot.waitUntil(lambda: sample_view.eval_js("plannerMap.layerVisible('flares')") is True, timeout=TIMEOUT_MS)
+        sample_view.run_js("plannerMap.setView(32.0, -102.5, 6)")
+        hits = [json.loads(h) for p in permian.geometry.iloc[::10]
+                if (h := sample_view.eval_js(f"plannerMap.featureAt({p.y}, {p.x})"))]
+        cluster = next(h for h in hits if h["name"] == "flares" and h["cluster"] >= 2)
+        assert cluster["tip"].startswith(f"{cluster['cluster']:,} flares here")
+        at = f"{cluster['lat']}, {cluster['lon']}"
+        assert _pixel(sample_view, f"plannerMap.layerPixel('flares', {at})")[3] > 200
+        sample_view.run_js(f"plannerMap.map.fire('click', {{latlng: L.latLng({at})}})")
+        assert sample_view.eval_js("plannerMap.map.getZoom()") == 8
+        sample_view.run_js(f"plannerMap.setView({permian.geometry.iloc[0].y}, {permian.geometry.iloc[0].x}, 10)")
+        one = json.loads(sample_view.eval_js(
+            f"plannerMap.featureAt({permian.geometry.iloc[0].y}, {permian.geometry.iloc[0].x})"))
+        assert one["name"] == "flares" and one["cluster"] == 0 and "bcm/yr" in one["tip"]
+    finally:
+        sample_view.set_layer_visible("flares", False)
+        sample_view.run_js("plannerMap.setView(39, -98, 4)")
+    counts = json.loads(sample_view.eval_js("plannerMap.countFeatures()"))
+    assert counts["flares"] == len(gdf)
+
+
+def test_world_copies_each_get_their_tile(sample_view):
+    """Zoomed out to the world, the map shows a copy east and west: both copies of a tile are drawn
+    (one cached canvas cannot sit in two places)."""
+    try:
+        sample_view.run_js("plannerMap.setView(40, -100, 2)")
+        # 512 px tiles at zoom 2: the tile of 0-180 E shows twice, at 0-58 E and (a world west)
+        # at 258-180 W; both are drawn at their own place: land at 39 N 35 E (Turkey) and 35 N 105 E (China)
+        assert sample_view.eval_js("plannerMap.map.getBounds().contains([35, -255])") is True
+        for lat, lon in ((39, 35), (35, 105 - 360)):
+            px = sample_view.eval_js(f"plannerMap.tilePixel('base', {lat}, {lon})")
+            assert px is not None and json.loads(px)[3] > 200, lon
     finally:
         sample_view.run_js("plannerMap.setView(39, -98, 4)")

@@ -224,3 +224,44 @@ def test_a_value_coloured_layer_gets_its_class_colours_and_legend_rows():
     sec = next(s for s in scene.legend if s.title == "Land cost <i>per acre</i>")  # literal, drawn as text
     assert [r.colour for r in sec.rows] == colours + ["#bdbdbd"] and sec.rows[0].label.endswith("$k")
     assert sec.rows[-1].label == "no cost value"
+
+
+def test_transmission_is_drawn_lowest_voltage_first():
+    from planner.webmap.styles import VOLTAGE_CLASSES
+
+    _, scene = _site_scene(full_project(), "GLXY-HEL")
+    drawn = [g.colour for g in scene.paths if g.kind == "transmission"]
+    order = [VOLTAGE_CLASSES[-1][2]] + [c for _, _, c in VOLTAGE_CLASSES[:-1]]  # unknown, 69-138 ... 500+
+    assert len(drawn) >= 2 and drawn == [c for c in order if c in drawn]
+
+
+def test_credits_name_only_the_layers_in_the_picture():
+    project = full_project()
+    source, scene = _site_scene(project, "HIVE-YGZ")  # Paraguay: no US states, no US fibre in view
+    drawn = scene.kinds_drawn
+    assert "states" not in drawn and "fibre" not in drawn
+    assert not any("Census" in c or "Topology Zoo" in c for c in scene.credits), scene.credits
+    assert any("OpenStreetMap" in c for c in scene.credits) and any("Natural Earth" in c for c in scene.credits)
+
+
+def test_odd_layers_draw_without_error():
+    """An empty layer, a self-crossing polygon, a geometry collection and 3D lines around the site."""
+    import geopandas as gpd
+    import shapely as sh
+
+    from planner.gis.project import MapLayer, Project
+
+    base = full_project()
+    site = base.portfolio.get("RIOT-RKD")
+    x, y = float(site.lon), float(site.lat)
+    bowtie = sh.Polygon([(x - .1, y - .1), (x + .1, y + .1), (x + .1, y - .1), (x - .1, y + .1)])
+    mixed = sh.GeometryCollection([sh.Point(x, y + .02), sh.LineString([(x - .05, y), (x + .05, y + .01)])])
+    line3d = sh.LineString([(x - .2, y - .03, 100.0), (x + .2, y - .03, 120.0)])
+    layers = {
+        "empty": MapLayer("empty", "fibre", "Nothing here", gpd.GeoDataFrame(geometry=[], crs=4326)),
+        "odd": MapLayer("odd", "other", "Odd shapes", gpd.GeoDataFrame(geometry=[bowtie, mixed, line3d], crs=4326)),
+    }
+    _, scene = _site_scene(Project(None, base.portfolio, layers), "RIOT-RKD")
+    assert scene.kinds_drawn == {"other"}
+    assert {r.label for s in scene.legend if s.title == "Layers" for r in s.rows} == {"Odd shapes"}
+    assert any(g.closed for g in scene.paths) and any(not g.closed for g in scene.paths)

@@ -166,6 +166,7 @@ def test_voltage_classes_coloured(small_html):
     # the page draws the classes in this order: where lines cross, the higher voltage is on top
     assert lines["group_order"] == ["kv_unknown", "kv_69_138", "kv_230", "kv_345", "kv_500"]
     assert set(lines["group_order"]) == set(VOLTAGE_COLOURS)
+    assert lines["group_tips"]["kv_345"] == "345 kV line"  # hover text of a merged line
 
 
 @pytest.mark.parametrize("kv,klass", [(69, "kv_69_138"), (138, "kv_69_138"), (161, "kv_69_138"),

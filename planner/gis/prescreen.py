@@ -43,7 +43,8 @@ from pyproj import CRS, Proj, Transformer
 # scipy is imported inside the functions: the desktop app imports this module with the screening
 # dialog at start-up, and scipy.ndimage/scipy.fft cost ~0.5 s each to import on a loaded laptop
 
-__all__ = ["Samples", "ScaleField", "disk_sums", "geodesic_bounds", "nearest_bounds", "sample_features"]
+__all__ = ["Samples", "ScaleField", "disk_sums", "geodesic_bounds", "nearest_bounds", "one_per_pixel", "sample_features",
+           "sample_points"]
 
 _HALF_DIAG = math.sqrt(0.5)
 _SCALE_SLACK = 3e-3       # scale change between a point and its nearest node (40 km step), with room
@@ -67,8 +68,19 @@ class Samples:
 
 def sample_features(points: np.ndarray, segments: np.ndarray, cell_m: float) -> Samples:
     """Sample points (n x 2) and segments (m x 2 x 2) in the plane at spacing ``cell_m / 2``; one per pixel."""
+    xy, _ = sample_points(points, segments, cell_m)
+    return one_per_pixel(xy, cell_m, cell_m / 2.0 if len(np.asarray(segments).reshape(-1, 4)) else 0.0)
+
+
+def sample_points(points: np.ndarray, segments: np.ndarray, cell_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Every sample of :func:`sample_features` before the one-per-pixel reduction, in order, with its source.
+
+    Returns ``(xy, source)``: ``source`` is the point's index (0..n-1) or ``n +`` the segment's.
+    Samples of a subset of the features (kept in order) are the same subsequence of these.
+    """
     spacing = cell_m / 2.0
-    parts = [np.asarray(points, dtype=float).reshape(-1, 2)]
+    pts = np.asarray(points, dtype=float).reshape(-1, 2)
+    parts, source = [pts], [np.arange(len(pts), dtype=np.int64)]
     segs = np.asarray(segments, dtype=float).reshape(-1, 2, 2)
     if len(segs):
         a, b = segs[:, 0, :], segs[:, 1, :]
@@ -77,17 +89,24 @@ def sample_features(points: np.ndarray, segments: np.ndarray, cell_m: float) -> 
         start = np.repeat(np.cumsum(n + 1) - (n + 1), n + 1)
         t = (np.arange(len(owner)) - start) / n[owner]
         parts.append(a[owner] + t[:, None] * (b - a)[owner])
-    xy = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        source.append(len(pts) + owner)
+    if len(parts) == 1:
+        return parts[0], source[0]
+    return np.concatenate(parts), np.concatenate(source)
+
+
+def one_per_pixel(xy: np.ndarray, cell_m: float, spacing_m: float) -> Samples:
+    """The first sample point of each pixel (``spacing_m``: the features' sampling step, 0 for points)."""
     if not len(xy):
         e = np.empty(0)
-        return Samples(e.astype(np.int32), e.astype(np.int32), e, e, spacing if len(segs) else 0.0)
+        return Samples(e.astype(np.int32), e.astype(np.int32), e, e, spacing_m)
     ix = np.floor(xy[:, 0] / cell_m).astype(np.int64)
     iy = np.floor(xy[:, 1] / cell_m).astype(np.int64)
     key = (iy + 2 ** 30) * 2 ** 31 + (ix + 2 ** 30)
     _, first = np.unique(key, return_index=True)
     first.sort()
     return Samples(ix[first].astype(np.int32), iy[first].astype(np.int32), xy[first, 0].copy(), xy[first, 1].copy(),
-                   spacing if len(segs) else 0.0)
+                   spacing_m)
 
 
 def nearest_bounds(samples: Samples, cell_m: float, window: tuple[int, int, int, int], qx: np.ndarray,

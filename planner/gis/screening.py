@@ -83,7 +83,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,7 +94,7 @@ from pyproj import CRS, Geod, Transformer
 
 from planner.fmt import real_number
 from planner.gis.crs import is_wgs84
-from planner.gis.prescreen import Samples, ScaleField, disk_sums, geodesic_bounds, nearest_bounds, sample_features
+from planner.gis.prescreen import ScaleField, disk_sums, geodesic_bounds, nearest_bounds, one_per_pixel, sample_points
 from planner.gis.proximity import (
     SUBSTATION_TYPES, ProximityConfig, _col, _voltage_kv, compute_proximity, line_class_fields,
     project_coverage, project_layers,
@@ -129,6 +128,8 @@ _DENSIFY_DEG = 0.1      # lon/lat segments split to <= 0.1 deg before projecting
 _DELTA_KM = 0.02        # absolute slack: densify chord error + float noise
 _REL_SLACK = 0.005      # compute_proximity's stated worst-case over-estimate (0.5 % below 300 km)
 _REFINE_MARGIN = 0.02   # exact scores are rounded to 0.01 and may exceed the bounds by 0.01 (mirror rounding)
+_REFINE_CHUNK = 2000     # cells per exact-refine task
+_REFINE_CHUNK_MIN = 100  # smallest chunk the dask engine splits a refine round into (one per worker thread)
 _REFINE_BATCH = 64      # cells refined per extra round of the spaced top-N search (at least 2 x top)
 _KM_PER_DEG_LAT_MIN = 110.5   # shortest meridian degree is 110.574 km (equator); rounded down
 _GEOD = Geod(ellps="WGS84")
@@ -390,8 +391,10 @@ class _Plan:
     flare_radius_km: float
     scale: ScaleField
     pad_m: float               # the scale field covers this far (planar) around every cell
-    geoms: dict[str, np.ndarray] = field(default_factory=dict)   # measure -> grid-CRS points and 2-point segments
-    samples: dict[str, Samples] = field(default_factory=dict)    # measure -> raster samples of the same
+    feats: dict[str, _Feats] = field(default_factory=dict)       # source layer -> grid-CRS points and segments
+    # measure -> (source, lowest key (line kV) or None, whether the measure has segments): the bands
+    # sample each measure's features in their own window
+    measures: dict[str, tuple[str, float | None, bool]] = field(default_factory=dict)
     stranded_ll: np.ndarray | None = None    # lon/lat polygons (inside test, as proximity)
     stranded_names: list[str | None] = field(default_factory=list)
     flares_xy: np.ndarray | None = None      # (n, 2) grid-CRS metres
@@ -404,13 +407,19 @@ class _Plan:
         s_max = float(self.scale.smax.max())
         return int(math.ceil((reach_km / (1 - _REL_SLACK) * s_max + _DELTA_KM) * 1000.0 / self.cell_m)) + 1
 
+    def geoms(self, measure: str) -> np.ndarray:
+        """The measure's features as shapely points and 2-point segments (grid CRS)."""
+        src, at_least, _ = self.measures[measure]
+        pts, segs = self.feats[src].subset(at_least)
+        return np.concatenate([np.asarray(shapely.points(pts), dtype=object).reshape(-1),
+                               np.asarray(shapely.linestrings(segs), dtype=object).reshape(-1)])
+
     # Pickle geometry arrays as one vectorised WKB array each: shapely pickles geometries one by
     # one (~60 us each), which made shipping a national plan to dask slower than screening it.
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         if isinstance(state.get("stranded_ll"), np.ndarray):
             state["stranded_ll"] = _WKB(shapely.to_wkb(state["stranded_ll"]))
-        state["geoms"] = {k: _WKB(shapely.to_wkb(v)) for k, v in self.geoms.items()}
         state["exclusions"] = [(lbl, _WKB(shapely.to_wkb(g)), names) for lbl, g, names in self.exclusions]
         return state
 
@@ -418,7 +427,6 @@ class _Plan:
         def load(v: Any) -> Any:
             return shapely.from_wkb(v.data) if isinstance(v, _WKB) else v
         state["stranded_ll"] = load(state.get("stranded_ll"))
-        state["geoms"] = {k: load(v) for k, v in state["geoms"].items()}
         state["exclusions"] = [(lbl, load(g), names) for lbl, g, names in state["exclusions"]]
         self.__dict__.update(state)
 
@@ -428,33 +436,63 @@ class _WKB:
     data: np.ndarray
 
 
-def _measured(geoms: np.ndarray, to_grid: Transformer) -> np.ndarray:
+@dataclass
+class _Feats:
+    """A source layer's features in the grid CRS as coordinates, in :func:`_measured` order.
+
+    ``pts`` (n x 2) are point features, ``segs`` (m x 2 x 2) the 2-point segments of the densified
+    lines and polygon rings; ``pt_key``/``seg_key`` the owner's key (line voltage) for subsets.
+    """
+
+    pts: np.ndarray
+    segs: np.ndarray
+    pt_key: np.ndarray | None = None
+    seg_key: np.ndarray | None = None
+
+    def subset(self, at_least: float | None) -> tuple[np.ndarray, np.ndarray]:
+        """Points and segments whose key is at least ``at_least`` (all for None), in order."""
+        if at_least is None or self.pt_key is None or self.seg_key is None:
+            return self.pts, self.segs
+        return self.pts[self.pt_key >= at_least], self.segs[self.seg_key >= at_least]
+
+    def window_samples(self, cell_m: float, window: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray | None]:
+        """Raster sample points of the features that can have a sample in pixel ``window`` (ix0, iy0, ix1, iy1)
+        and each one's key: for any subset, the subsequence with key >= the subset's is, inside the
+        window, exactly what sampling the whole subset gives (one pixel of margin for rounding)."""
+        wx0, wy0, wx1, wy1 = window
+        p = np.floor(self.pts / cell_m)
+        kp = (p[:, 0] >= wx0) & (p[:, 0] < wx1) & (p[:, 1] >= wy0) & (p[:, 1] < wy1)
+        lo = np.floor(self.segs.min(axis=1) / cell_m) - 1
+        hi = np.floor(self.segs.max(axis=1) / cell_m) + 1
+        ks = (lo[:, 0] < wx1) & (hi[:, 0] >= wx0) & (lo[:, 1] < wy1) & (hi[:, 1] >= wy0)
+        xy, source = sample_points(self.pts[kp], self.segs[ks], cell_m)
+        if self.pt_key is None or self.seg_key is None:
+            return xy, None
+        return xy, np.concatenate([self.pt_key[kp], self.seg_key[ks]])[source]
+
+
+def _measured(geoms: np.ndarray, to_grid: Transformer, key: np.ndarray | None = None) -> _Feats:
     """Densify in lon/lat, project, and explode into points and 2-point segments (small tree items: fast nearest)."""
     dense = shapely.segmentize(geoms, _DENSIFY_DEG)
-    parts = shapely.get_parts(dense)
+    parts, owner = shapely.get_parts(dense, return_index=True)
     types = shapely.get_type_id(parts)
     poly = np.isin(types, (3, 6))
     if poly.any():
-        parts = np.concatenate([parts[~poly], shapely.get_parts(shapely.boundary(parts[poly]))])
+        rings, ring_of = shapely.get_parts(shapely.boundary(parts[poly]), return_index=True)
+        owner = np.concatenate([owner[~poly], owner[poly][ring_of]])
+        parts = np.concatenate([parts[~poly], rings])
         types = shapely.get_type_id(parts)
-    points = parts[types == 0]
-    coords, owner = shapely.get_coordinates(parts[types != 0], return_index=True)
+    point = types == 0
+    pxy, p_of = shapely.get_coordinates(parts[point], return_index=True)
+    if len(pxy):
+        pxy = np.column_stack(to_grid.transform(pxy[:, 0], pxy[:, 1]))
+    coords, c_of = shapely.get_coordinates(parts[~point], return_index=True)
     xy = np.column_stack(to_grid.transform(coords[:, 0], coords[:, 1])) if len(coords) else coords
-    same = owner[1:] == owner[:-1]
-    segs = shapely.linestrings(np.stack([xy[:-1][same], xy[1:][same]], axis=1)) if same.any() \
-        else np.empty(0, dtype=object)
-    if len(points):
-        pxy = shapely.get_coordinates(points)
-        points = shapely.points(*to_grid.transform(pxy[:, 0], pxy[:, 1]))
-    return np.concatenate([np.asarray(points, dtype=object), np.asarray(segs, dtype=object)])
-
-
-def _samples(geoms: np.ndarray, cell_m: float) -> Samples:
-    """Raster samples of :func:`_measured` output (points stay points, segments are sampled)."""
-    types = shapely.get_type_id(geoms)
-    pts = shapely.get_coordinates(geoms[types == 0])
-    segs = shapely.get_coordinates(geoms[types == 1]).reshape(-1, 2, 2)
-    return sample_features(pts, segs, cell_m)
+    same = c_of[1:] == c_of[:-1]
+    segs = np.stack([xy[:-1][same], xy[1:][same]], axis=1) if same.any() else np.empty((0, 2, 2))
+    if key is None:
+        return _Feats(pxy.reshape(-1, 2), segs)
+    return _Feats(pxy.reshape(-1, 2), segs, key[owner[point]][p_of], key[owner[~point]][c_of[:-1][same]])
 
 
 def _kind_frame(layers: Mapping[str, Sequence[gpd.GeoDataFrame]], kind: str) -> gpd.GeoDataFrame | None:
@@ -513,24 +551,23 @@ def _prepare(project: Any, region: Region, cell_km: float, exclusions: Sequence[
     layers = project_layers(project)
     lines = _kind_frame(layers, "transmission")
     if lines is not None:
+        # every line once, keyed by voltage: each class is the subset at or above its threshold
         kv = np.nan_to_num(_voltage_kv(lines), nan=-1.0)
-        geoms = lines.geometry.to_numpy()
+        plan.feats["lines"] = _measured(lines.geometry.to_numpy(), to_grid, kv)
         for slot, threshold in zip(VOLTAGE_CLASSES_KV, config.voltage_classes_kv):
-            sel = kv >= threshold
-            if sel.any():
-                plan.geoms[f"line_{slot}"] = _measured(geoms[sel], to_grid)
+            plan.measures[f"line_{slot}"] = ("lines", float(threshold), False)
     subs = _kind_frame(layers, "substations")
     if subs is not None:
         typ = _col(subs, "typ", "type", "substation")
         if typ is not None and subs[typ].astype(str).str.lower().isin(SUBSTATION_TYPES).any():
             subs = subs[subs[typ].astype(str).str.lower().isin(SUBSTATION_TYPES)]
-        plan.geoms["substation"] = _measured(subs.geometry.to_numpy(), to_grid)
+        plan.feats["substation"] = _measured(subs.geometry.to_numpy(), to_grid)
     fibre = _kind_frame(layers, "fibre")
     if fibre is not None:
-        plan.geoms["fibre"] = _measured(fibre.geometry.to_numpy(), to_grid)
+        plan.feats["fibre"] = _measured(fibre.geometry.to_numpy(), to_grid)
     pops = _kind_frame(layers, "pops")
     if pops is not None:
-        plan.geoms["pop"] = _measured(pops.geometry.to_numpy(), to_grid)
+        plan.feats["pop"] = _measured(pops.geometry.to_numpy(), to_grid)
     stranded = _kind_frame(layers, "stranded")
     if stranded is not None:
         geoms = stranded.geometry.to_numpy()
@@ -538,13 +575,20 @@ def _prepare(project: Any, region: Region, cell_km: float, exclusions: Sequence[
         plan.stranded_ll = geoms[poly]
         for g in plan.stranded_ll:
             shapely.prepare(g)
-        plan.geoms["stranded"] = _measured(geoms, to_grid)
+        plan.feats["stranded"] = _measured(geoms, to_grid)
         name_col = _col(stranded, "region", "name")
         names = stranded[name_col].tolist() if name_col else [None] * len(stranded)
         plan.stranded_names = [None if n is None or str(n).strip() == "" else str(n).strip()
                                for n, p in zip(names, poly) if p]
-    plan.geoms = {k: v for k, v in plan.geoms.items() if len(v)}
-    plan.samples = {k: _samples(v, cell_m) for k, v in plan.geoms.items()}
+    for m in ("substation", "fibre", "pop", "stranded"):
+        if m in plan.feats:
+            plan.measures[m] = (m, None, False)
+    kept = {}
+    for m, (src, at_least, _) in plan.measures.items():
+        pts, segs = plan.feats[src].subset(at_least)
+        if len(pts) or len(segs):   # a measure with no features has no bounds (as no layer)
+            kept[m] = (src, at_least, bool(len(segs)))
+    plan.measures = kept
     flares = _kind_frame(layers, "flares")
     if flares is not None:
         pts = flares.geometry.to_numpy()
@@ -629,6 +673,7 @@ class _Band:
     row: np.ndarray | None = None
     peak_mb: float = 0.0
     where: str = "local"
+    cpu_s: float = 0.0       # CPU seconds the band took (its thread's): the work, whatever the machine's load
 
     @classmethod
     def blank(cls, gx: np.ndarray, gy: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> _Band:
@@ -679,7 +724,7 @@ class _Band:
         ok = ~self.excluded & ~np.isnan(self.score_min)
         lo = np.sort(self.score_min[ok])[::-1][:top]
         return {"n": len(self), "n_excluded": int(self.excluded.sum()), "top_lo": lo, "peak_mb": self.peak_mb,
-                "where": self.where}
+                "where": self.where, "cpu_s": self.cpu_s}
 
     def select(self, level: float, offset: int, nodata: bool) -> _Band:
         """Cells not excluded whose upper bound (plus the refine margin) reaches ``level`` (all with ``nodata``)."""
@@ -690,15 +735,30 @@ class _Band:
 
 
 def _peak_mb() -> float:
+    """Peak RSS of this process (MB).
+
+    ``VmHWM`` where there is one (Linux): ``ru_maxrss`` survives ``exec``, so a dask worker spawned
+    from a client holding 800 MB would report the client's 800 MB however little it used.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return float(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def _where() -> str:
+    import sys
+    if "distributed" not in sys.modules:   # the local engine never imports it
+        return "local"
+    from distributed import get_worker
     try:
-        from distributed import get_worker
         return str(get_worker().address)
-    except (ImportError, ValueError):
+    except ValueError:
         return "local"
 
 
@@ -791,6 +851,7 @@ def _flare_radii_m(plan: _Plan, s_min: np.ndarray, s_max: np.ndarray) -> tuple[n
 
 def _raster_band(plan: _Plan, rows: tuple[int, int]) -> _Band:
     """Cells of grid rows ``rows`` (iy from, to) inside the region, with exclusions and score bounds."""
+    cpu0 = time.thread_time()
     c = plan.cell_m
     mesh_x, mesh_y = np.meshgrid(np.arange(plan.ix0, plan.ix1, dtype=np.int64),
                                  np.arange(rows[0], rows[1], dtype=np.int64))
@@ -810,9 +871,18 @@ def _raster_band(plan: _Plan, rows: tuple[int, int]) -> _Band:
         box = (int(kx.min()), int(ky.min()), int(kx.max()) + 1, int(ky.max()) + 1)
         lo_m: dict[str, np.ndarray] = {}
         hi_m: dict[str, np.ndarray] = {}
-        for m, samples in plan.samples.items():
+        raw: dict[tuple[str, tuple[int, int, int, int]], tuple[np.ndarray, np.ndarray | None]] = {}
+        for m, (src, at_least, has_segs) in plan.measures.items():
             h = plan.halo_px(_curve_end_km(m))
-            lo_m[m], hi_m[m] = nearest_bounds(samples, c, (box[0] - h, box[1] - h, box[2] + h, box[3] + h), kx, ky)
+            window = (box[0] - h, box[1] - h, box[2] + h, box[3] + h)
+            if (src, window) not in raw:   # the line classes share one sampling of the lines
+                raw[(src, window)] = plan.feats[src].window_samples(c, window)
+            xy, key = raw[(src, window)]
+            if at_least is not None and key is not None:
+                xy = xy[key >= at_least]
+            samples = one_per_pixel(xy, c, c / 2.0 if has_segs else 0.0)
+            lo_m[m], hi_m[m] = nearest_bounds(samples, c, window, kx, ky)
+        del raw
         nan = np.full(len(keep), np.nan)
         vol = (nan, nan, nan)
         if plan.flares_xy is not None and plan.flare_vol is not None:
@@ -833,24 +903,23 @@ def _raster_band(plan: _Plan, rows: tuple[int, int]) -> _Band:
         band.stranded_region[keep] = cols["stranded_region"]
         for k in ("flare_volume_bcm", "score", "score_min", "score_max"):
             getattr(band, k)[keep] = cols[k]
-    band.peak_mb, band.where = _peak_mb(), _where()
+    band.peak_mb, band.where, band.cpu_s = _peak_mb(), _where(), time.thread_time() - cpu0
     return band
 
 
-def _nearest_m(tree_geoms: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    tree = shapely.STRtree(tree_geoms)
+def _nearest_m(tree: shapely.STRtree, pts: np.ndarray) -> np.ndarray:
     (src, _), dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
     out = np.full(len(pts), np.nan)
     out[src] = dist
     return out
 
 
-def _vector_bounds(plan: _Plan, pool: _Band) -> tuple[np.ndarray, np.ndarray]:
-    """Score bounds from exact planar distances (STRtree) for a few cells: tighter than the raster's."""
+def _vector_bounds(plan: _Plan, pool: _Band, trees: Mapping[str, shapely.STRtree]) -> tuple[np.ndarray, np.ndarray]:
+    """Score bounds from exact planar distances (STRtree per measure) for a few cells: tighter than the raster's."""
     c = plan.cell_m
     x, y = (pool.gx + 0.5) * c, (pool.gy + 0.5) * c
     pts = shapely.points(x, y)
-    d = {m: _nearest_m(g, pts) for m, g in plan.geoms.items()}
+    d = {m: _nearest_m(trees[m], pts) for m in plan.measures}
     nan = np.full(len(pool), np.nan)
     vol = (nan, nan, nan)
     if plan.flares_xy is not None and plan.flare_vol is not None:
@@ -916,7 +985,9 @@ class ScreeningResult:
     holds every cell of the region; with ``cells="pool"`` only the cells the exact search looked at
     (those whose upper bound reached the candidates' level), so a national run never holds
     millions of polygons. ``n_cells``/``n_excluded`` always count the whole region.
-    ``worker_memory_mb``: peak RSS (MB) of each process that ran pre-screen bands.
+    ``worker_memory_mb``: peak RSS (MB) of each process that ran pre-screen bands;
+    ``worker_cpu_s``: the CPU seconds of the pre-screen bands each of them ran (the work it did,
+    however loaded the machine), ``worker_bands``: how many bands.
     """
 
     region: Region
@@ -934,6 +1005,8 @@ class ScreeningResult:
     min_spacing_km: float = 0.0
     cells_scope: str = "all"
     worker_memory_mb: dict[str, float] = field(default_factory=dict)
+    worker_cpu_s: dict[str, float] = field(default_factory=dict)
+    worker_bands: dict[str, int] = field(default_factory=dict)
     cells_builder: Callable[[], gpd.GeoDataFrame] | None = field(default=None, repr=False, compare=False)
     _cells: gpd.GeoDataFrame | None = field(default=None, repr=False, compare=False)
 
@@ -1049,21 +1122,23 @@ class _DaskParts:
     table comes back only for ``cells="all"``.
     """
 
-    def __init__(self, dk: _Dask, plan: _Plan, bands: list[tuple[int, int]], tick: Callable[[float], None]):
+    def __init__(self, dk: _Dask, plan: _Plan, bands: list[tuple[int, int]]):
         client = dk.client
         self.dk = dk
         run = uuid.uuid4().hex
         # one scatter to every worker: dask would otherwise hash (pickle) the plan to name each task;
-        # without the vector geometries (only the client's tightening uses them): half the bytes,
-        # a 20th of the pickling time of a national plan
-        plan_f = client.scatter(dataclasses.replace(plan, geoms={}), broadcast=True, hash=False)
+        # the features travel as coordinate arrays (each band samples its own window of them)
+        plan_f = client.scatter(plan, broadcast=True, hash=False)
         # bands spread round-robin over the workers (any may steal): a fast first worker would
         # otherwise take them all
         workers = sorted(client.scheduler_info()["workers"]) or [None]
         self.futures = [client.submit(_raster_band, plan_f, rows, key=f"screening-band-{run}-{i}",
                                       workers=workers[i % len(workers)], allow_other_workers=True)
                         for i, rows in enumerate(bands)]
-        dk.wait(self.futures, tick)
+
+    def wait(self, tick: Callable[[float], None]) -> None:
+        """Wait until every band is computed (they stay on the workers)."""
+        self.dk.wait(self.futures, tick)
 
     def summaries(self, top: int) -> list[dict[str, Any]]:
         client = self.dk.client
@@ -1114,8 +1189,13 @@ class _Dask:
         self.cluster = None
         self.own = True
         if scheduler is None and workers:
-            self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                        dashboard_address=None)
+            import dask
+            # distributed spawns its workers with MALLOC_TRIM_THRESHOLD_=65536, which switches off
+            # glibc's adaptive mmap threshold: every temporary array of a band (8 MB per million
+            # cells) is then mmap'ed and page-faulted afresh, ~1.5x the CPU of the same band here
+            with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+                self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                            dashboard_address=None)
             self.client = Client(self.cluster)
         elif scheduler is None:
             # light default for a 2-core laptop: one in-process worker, two threads (shapely/pyproj
@@ -1136,6 +1216,16 @@ class _Dask:
         else:
             raise ScreeningError(f"scheduler {scheduler!r}: give a tcp://host:port address, a distributed "
                                  "Client or a LocalCluster")
+
+    @classmethod
+    def start(cls, scheduler: Any, workers: int | None) -> _DaskStart:
+        """Connect (or start a LocalCluster) in a background thread: the workers spawn and import the
+        stack while this process prepares the plan (:meth:`_DaskStart.result` waits for it)."""
+        return _DaskStart(scheduler, workers)
+
+    def warm(self) -> None:
+        """Import the pre-screen stack on every worker now, not in its first band."""
+        self.client.run(_warm_worker)
 
     def threads(self) -> int:
         """Worker threads in the cluster (at least 1)."""
@@ -1164,6 +1254,44 @@ class _Dask:
     def gather(self, futures: list[Any], tick: Callable[[float], None]) -> list[Any]:
         self.wait(futures, tick)
         return list(self.client.gather(futures))
+
+
+def _warm_worker() -> None:
+    import scipy.fft  # noqa: F401  (disk sums)
+    import scipy.ndimage  # noqa: F401  (distance transforms)
+
+    import planner.gis.proximity  # noqa: F401  (the exact refine)
+
+
+class _DaskStart:
+    """A :class:`_Dask` being made in a background thread (cluster start, worker imports)."""
+
+    def __init__(self, scheduler: Any, workers: int | None):
+        from concurrent.futures import ThreadPoolExecutor
+        pool = ThreadPoolExecutor(1, thread_name_prefix="screening-dask-start")
+        self.future = pool.submit(self._make, scheduler, workers)
+        pool.shutdown(wait=False)
+
+    @staticmethod
+    def _make(scheduler: Any, workers: int | None) -> _Dask:
+        dk = _Dask(scheduler, workers)
+        try:
+            dk.warm()
+        except BaseException:
+            dk.close()
+            raise
+        return dk
+
+    def result(self) -> _Dask:
+        """The connected client (raises what connecting raised)."""
+        return self.future.result()
+
+    def abandon(self) -> None:
+        """Close the cluster once it is up (the run failed before using it)."""
+        try:
+            self.future.result().close()
+        except Exception:  # noqa: BLE001  (the run's own error is the one to report)
+            pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1270,7 +1398,13 @@ def screen(project: Any, region: Any, cell_km: float, top: int = 50, exclusions:
     if isinstance(exclusions, (str, gpd.GeoDataFrame)):
         exclusions = [exclusions]
     reg = resolve_region(project, region)
-    plan, config = _prepare(project, reg, float(cell_km), list(exclusions), w, rules)
+    starting = _Dask.start(scheduler, workers) if engine == "dask" else None
+    try:
+        plan, config = _prepare(project, reg, float(cell_km), list(exclusions), w, rules)
+    except BaseException:
+        if starting is not None:
+            starting.abandon()
+        raise
     timing["prepare"] = time.perf_counter() - t0
 
     def stage(lo: float, hi: float) -> Callable[[float], None]:
@@ -1280,17 +1414,26 @@ def screen(project: Any, region: Any, cell_km: float, top: int = 50, exclusions:
         return tick
 
     stage(0, 0.05)(1.0)
-    dk = _Dask(scheduler, workers) if engine == "dask" else None
+    t = time.perf_counter()
+    dk = starting.result() if starting is not None else None
+    timing["cluster"] = time.perf_counter() - t   # waiting for the cluster once the plan is ready
     try:
         t = time.perf_counter()
         bands = _bands(plan, partitions, dk.threads() if dk is not None else 1)
-        parts: _LocalParts | _DaskParts = (_DaskParts(dk, plan, bands, stage(0.05, 0.8)) if dk is not None
-                                           else _LocalParts(plan, bands, stage(0.05, 0.8)))
+        ref = _Refiner(project, plan, config, w, settings, rules, dk)
+        tight = _Tightener(plan)
+        parts: _LocalParts | _DaskParts
+        if dk is not None:
+            parts = _DaskParts(dk, plan, bands)
+            ref.ship()      # while the workers run the bands: the exact refine's layers travel,
+            tight.index()   # and this process builds the trees the pool's tightening queries
+            parts.wait(stage(0.05, 0.8))
+        else:
+            parts = _LocalParts(plan, bands, stage(0.05, 0.8))
         stats = parts.summaries(top)
         timing["prescreen"] = time.perf_counter() - t
         t = time.perf_counter()
-        found = _search(project, parts, stats, plan, config, w, settings, top, rules, exact_all, dk,
-                        stage(0.8, 0.98), reg, spacing_km)
+        found = _search(parts, stats, tight, ref, top, exact_all, stage(0.8, 0.98), reg, spacing_km)
         timing["refine"] = time.perf_counter() - t
         timing["tighten"] = found.tighten_s
         t = time.perf_counter()
@@ -1300,8 +1443,12 @@ def screen(project: Any, region: Any, cell_km: float, top: int = 50, exclusions:
         if dk is not None:
             dk.close()
     memory: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    n_bands: dict[str, int] = {}
     for s in stats:
         memory[s["where"]] = max(memory.get(s["where"], 0.0), float(s["peak_mb"]))
+        cpu[s["where"]] = cpu.get(s["where"], 0.0) + float(s["cpu_s"])
+        n_bands[s["where"]] = n_bands.get(s["where"], 0) + 1
     timing["total"] = time.perf_counter() - t0
     stage(0.98, 1.0)(1.0)
     scores = {row: v[0] for row, v in found.scores.items()}
@@ -1310,7 +1457,7 @@ def screen(project: Any, region: Any, cell_km: float, top: int = 50, exclusions:
                            n_refined=found.n_refined, n_cells=sum(s["n"] for s in stats),
                            n_excluded=sum(s["n_excluded"] for s in stats), bounds_violations=found.violations,
                            notes=found.notes, min_spacing_km=spacing_km, cells_scope=cells,
-                           worker_memory_mb=memory, cells_builder=lambda: _cells_table(table, plan, scores))
+                           worker_memory_mb=memory, worker_cpu_s=cpu, worker_bands=n_bands, cells_builder=lambda: _cells_table(table, plan, scores))
 
 
 def _cells_table(band: _Band, plan: _Plan, exact: Mapping[int, float]) -> gpd.GeoDataFrame:
@@ -1424,6 +1571,12 @@ class _Refiner:
         """Which cells of ``pool`` have been refined."""
         return np.isin(pool.rows(), np.fromiter(self.refined, dtype=np.int64, count=len(self.refined)))
 
+    def ship(self) -> None:
+        """Send the layers the exact refine needs to every worker (once)."""
+        if self.dk is not None and self.payload is None:
+            self.payload = self.dk.client.scatter([self.layers, self.config, self.coverage], broadcast=True,
+                                                  hash=False)
+
     def run(self, pool: _Band, positions: np.ndarray, tick: Callable[[float], None]) -> None:
         """Exact fields and score of the cells at ``positions`` of ``pool``."""
         positions = np.sort(np.asarray(positions, dtype=int))
@@ -1432,11 +1585,16 @@ class _Refiner:
         cells = pool.take(positions)
         ids = cells.ids()
         pts = gpd.GeoDataFrame({"site_id": ids}, geometry=shapely.points(cells.lon, cells.lat), crs="EPSG:4326")
-        chunks = [pts.iloc[i:i + 2000] for i in range(0, len(pts), 2000)]
+        # chunks of at most _REFINE_CHUNK cells; on dask at least one per worker thread (down to
+        # _REFINE_CHUNK_MIN cells: each chunk pays the proximity set-up, ~2 s for national layers)
+        n_chunks = math.ceil(len(pts) / _REFINE_CHUNK)
         if self.dk is not None:
-            if self.payload is None:
-                self.payload = self.dk.client.scatter([self.layers, self.config, self.coverage], broadcast=True,
-                                                      hash=False)
+            n_chunks = max(n_chunks, min(self.dk.threads(), len(pts) // _REFINE_CHUNK_MIN))
+        edges = np.linspace(0, len(pts), max(1, n_chunks) + 1).round().astype(int)
+        chunks = [pts.iloc[a:b] for a, b in zip(edges[:-1], edges[1:]) if b > a]
+        if self.dk is not None:
+            self.ship()
+            assert self.payload is not None
             futures = [self.dk.client.submit(_refine_chunk, c, *self.payload, pure=False) for c in chunks]
             frames = self.dk.gather(futures, tick)
         else:
@@ -1473,21 +1631,33 @@ def _lower(level: float, nth_score: float | None, step: float) -> float:
     return -math.inf if new < 0 else new
 
 
-def _tighten(plan: _Plan, pool: _Band, cache: dict[int, tuple[float, float]]) -> None:
-    """Intersect the pool's raster score bounds with exact-planar (STRtree) ones, computed once per cell."""
-    new = np.flatnonzero(~np.isin(pool.rows(), np.fromiter(cache, dtype=np.int64, count=len(cache))))
-    if len(new):
-        lo, hi = _vector_bounds(plan, pool.take(new))
-        cache.update(zip(pool.rows()[new].tolist(), zip(lo.tolist(), hi.tolist())))
-    vals = np.array([cache[r] for r in pool.rows().tolist()], dtype=np.float64).reshape(-1, 2)
-    pool.score_min = np.fmax(pool.score_min, vals[:, 0])
-    pool.score_max = np.fmin(pool.score_max, vals[:, 1])
+class _Tightener:
+    """Intersects a pool's raster score bounds with exact-planar (STRtree) ones, computed once per cell."""
+
+    def __init__(self, plan: _Plan):
+        self.plan = plan
+        self.trees: dict[str, shapely.STRtree] = {}
+        self.cache: dict[int, tuple[float, float]] = {}
+
+    def index(self) -> None:
+        """Build the measures' trees (once; the dask engine does it while the workers run the bands)."""
+        if not self.trees:
+            self.trees = {m: shapely.STRtree(self.plan.geoms(m)) for m in self.plan.measures}
+
+    def run(self, pool: _Band) -> None:
+        cache = self.cache
+        new = np.flatnonzero(~np.isin(pool.rows(), np.fromiter(cache, dtype=np.int64, count=len(cache))))
+        if len(new):
+            self.index()
+            lo, hi = _vector_bounds(self.plan, pool.take(new), self.trees)
+            cache.update(zip(pool.rows()[new].tolist(), zip(lo.tolist(), hi.tolist())))
+        vals = np.array([cache[r] for r in pool.rows().tolist()], dtype=np.float64).reshape(-1, 2)
+        pool.score_min = np.fmax(pool.score_min, vals[:, 0])
+        pool.score_max = np.fmin(pool.score_max, vals[:, 1])
 
 
-def _search(project: Any, parts: _LocalParts | _DaskParts, stats: list[dict[str, Any]], plan: _Plan,
-            config: ProximityConfig, w: Mapping[str, float], settings: Mapping[str, Any], top: int,
-            rules: StrandedRules, exact_all: bool, dk: _Dask | None, tick: Callable[[float], None], reg: Region,
-            spacing_km: float = 0.0) -> _Found:
+def _search(parts: _LocalParts | _DaskParts, stats: list[dict[str, Any]], tight: _Tightener, ref: _Refiner,
+            top: int, exact_all: bool, tick: Callable[[float], None], reg: Region, spacing_km: float = 0.0) -> _Found:
     """Exact top-N with greedy spacing; fetches, tightens and refines only cells whose exact score could matter.
 
     The pool is every cell whose upper bound reaches ``level``, starting at the N-th best lower
@@ -1501,7 +1671,7 @@ def _search(project: Any, parts: _LocalParts | _DaskParts, stats: list[dict[str,
     """
     notes: list[str] = []
     offsets = np.concatenate([[0], np.cumsum([s["n"] for s in stats])[:-1]]).astype(int).tolist() if stats else []
-    ref = _Refiner(project, plan, config, w, settings, rules, dk)
+    config = ref.config
     los = np.concatenate([s["top_lo"] for s in stats]) if stats else np.empty(0)
     no_data = ("no cell has grid, fibre or stranded-energy data: add layers or choose another region")
     if exact_all:
@@ -1511,7 +1681,6 @@ def _search(project: Any, parts: _LocalParts | _DaskParts, stats: list[dict[str,
         return _Found([], 0, 0, [no_data], _Band.concat([]), {})
     else:
         level = float(np.sort(los)[::-1][min(top, len(los)) - 1]) - _REFINE_MARGIN
-    cache: dict[int, tuple[float, float]] = {}
     step = 5.0
     tighten_s = 0.0
     capped = False
@@ -1528,7 +1697,7 @@ def _search(project: Any, parts: _LocalParts | _DaskParts, stats: list[dict[str,
             return _Found([], 0, 0, [no_data], pool, {})
         if not exact_all:
             t = time.perf_counter()
-            _tighten(plan, pool, cache)
+            tight.run(pool)
             tighten_s += time.perf_counter() - t
         lo, hi = pool.score_min, pool.score_max
         done = ref.refined_mask(pool)

@@ -25,7 +25,9 @@ import shapely
 
 from planner.fmt import finite
 from planner.gis.kinds import DRAW_ORDER
-from planner.model.readiness import READINESS_COLOURS, READINESS_LABELS, READINESS_SHORT_LABELS
+from planner.model.readiness import (READINESS_COLOURS, READINESS_LABELS, READINESS_SHORT_LABELS,
+                                      thresholds_from_settings)
+from planner.model.site import PlannerError
 from planner.webmap.builder import _site_mw  # the MW the markers are sized by (legend sizes agree)
 from planner.webmap.builder import marker_style, short_credit, sites_update
 from planner.webmap.styles import (MIN_ZOOM, NO_VALUE_COLOUR, VOLTAGE_CLASSES, class_breaks, class_index,
@@ -263,6 +265,7 @@ class _Layer:
     radius: np.ndarray  # per point feature, px
     is_point: np.ndarray
     groups: list[tuple[str, str]]  # legend rows for per-feature colours: (colour, label)
+    credit: str  # short on-map credit of the layer's source ("" when it names none)
 
 
 def _layer_colours(kind: str, gdf: Any, style: dict[str, Any]) -> tuple[np.ndarray, list[tuple[str, str]]]:
@@ -296,7 +299,6 @@ class MapSource:
     def __init__(self, project: Any, kinds: Mapping[str, bool], scores: Mapping[str, Any]) -> None:
         order = {k: i for i, k in enumerate(DRAW_ORDER)}
         self.layers: list[_Layer] = []
-        credits: list[str] = []
         items = sorted(project.layers.items(), key=lambda kv: order.get(kv[1].kind, order["other"]))
         for name, layer in items:
             kind = layer.kind or "other"
@@ -314,19 +316,20 @@ class MapSource:
             if kind == "flares" and "flr_volume_bcm" in gdf.columns:
                 radius = np.array([flare_radius_px(finite(v)) for v in gdf["flr_volume_bcm"].to_numpy()])
             title = str(getattr(layer, "title", None) or name)
-            self.layers.append(_Layer(str(name), kind, title, style, geoms, shapely.STRtree(geoms), colours,
-                                      radius, is_point, groups))
             src = getattr(layer, "source", None)
-            credit = short_credit(str(src)) if src else ""
-            if credit and credit not in credits:
-                credits.append(credit)
-        self.credits = tuple(credits)
+            self.layers.append(_Layer(str(name), kind, title, style, geoms, shapely.STRtree(geoms), colours,
+                                      radius, is_point, groups, short_credit(str(src)) if src else ""))
         sites = list(project.portfolio)
         upd = sites_update(project, scores, [])
         self.unlocated = len(sites) - len(upd["sites"])
         self.sites = upd["sites"]  # id, lat, lon, r, c (fill), o (outline), w, k (class), lean, tip (escaped)
         mws = [m for m in (_site_mw(s) for s in sites if s.has_location) if m is not None]
         self.portfolio_max_mw = max(mws) if mws else None
+        try:  # the keep-mining line named in the legend's note on undecided sites
+            line = thresholds_from_settings(getattr(project.portfolio, "settings", None))["convertible_min_total"]
+            self.keep_line: str = f" ({line:.0f})"
+        except PlannerError:
+            self.keep_line = ""
 
     # -- one view ------------------------------------------------------------------------------------
     def scene(self, view: View, title: str, subtitle: str, *, highlight: str | None = None,
@@ -354,9 +357,12 @@ class MapSource:
         counted = list(sites) + [m for i in insets for m in i.scene.sites]
         legend = self._legend(paths, points, counted, overview)
         notes = (f"{self.unlocated} site(s) without a location are not shown",) if overview and self.unlocated else ()
+        # credits of the layers in the picture only (a Paraguay view owes nothing to the US Census)
+        drawn = {g.kind for g in paths} | {g.kind for g in points} | {k for i in insets for k in i.scene.kinds_drawn}
+        credits = tuple(dict.fromkeys(lay.credit for lay in self.layers if lay.kind in drawn and lay.credit))
         return Scene(view=view, width=view.width + legend_width, height=view.height, title=title, subtitle=subtitle,
                      paths=tuple(paths), points=tuple(points), sites=tuple(sites), legend=tuple(legend),
-                     credits=self.credits, scale=scale_bar(view), insets=tuple(insets), notes=notes)
+                     credits=credits, scale=scale_bar(view), insets=tuple(insets), notes=notes)
 
     def _paths(self, lay: _Layer, view: View, idx: np.ndarray, box: tuple[float, float, float, float]) -> list[PathGroup]:
         st = lay.style
@@ -364,7 +370,10 @@ class MapSource:
         keep = ~shapely.is_empty(clipped)
         clipped, colours = clipped[keep], lay.colours[idx][keep]
         out = []
-        for colour in dict.fromkeys(colours.tolist()):
+        # class groups drawn lowest first (unknown / no value, then up): the 345 and 500+ kV backbone
+        # stays on top where lines cross, as on the interactive map
+        rank = {c: i for i, (c, _) in enumerate(lay.groups[-1:] + lay.groups[:-1])}
+        for colour in sorted(dict.fromkeys(colours.tolist()), key=lambda c: rank.get(c, -1)):
             parts = shapely.get_parts(clipped[colours == colour])
             types = shapely.get_type_id(parts)
             polys, lines = parts[types == 3], parts[np.isin(types, (1, 2))]
@@ -438,8 +447,8 @@ class MapSource:
         if any(m.highlighted for m in sites):
             rows.append(LegendRow("dot", "This site (outline)", HIGHLIGHT_COLOUR, "#ffffff", 3.0, size=11.0))
         if rows:
-            note = ("Undecided: the score band crosses the keep-mining line; grey fill, outline = the class "
-                    "at the expected score") if any(lean for _, lean in counts) else ""
+            note = (f"Undecided: the score band crosses the keep-mining line{self.keep_line}; grey fill, "
+                    "outline = the class at the expected score") if any(lean for _, lean in counts) else ""
             out.append(LegendSection("Sites by readiness", tuple(rows), note))
         if overview and self.portfolio_max_mw:
             top = self.portfolio_max_mw

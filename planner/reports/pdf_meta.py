@@ -55,7 +55,9 @@ def set_pdf_metadata(path: str | os.PathLike[str], title: str, subject: str = ""
     info.write_to_stream(out)
     out.write(b"\nendobj\n")
     xref = out.tell()
-    out.write(f"xref\n{number} 1\n{offset:010d} 00000 n \ntrailer\n".encode())
+    # the free-list head (object 0) first: readers that take a section not starting at 0 for a
+    # mis-numbered table (pypdf strict: "Xref table not zero-indexed") read it as it is
+    out.write(f"xref\n0 1\n0000000000 65535 f \n{number} 1\n{offset:010d} 00000 n \ntrailer\n".encode())
     new_trailer = DictionaryObject({NameObject("/Size"): NumberObject(number + 1), NameObject("/Root"): root,
                                     NameObject("/Info"): IndirectObject(number, 0, reader),
                                     NameObject("/Prev"): NumberObject(prev)})

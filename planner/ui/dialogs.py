@@ -151,7 +151,6 @@ SOFTWARE_LICENCES: tuple[tuple[str, str], ...] = (
     ("Qt 6 / PySide6 (Qt for Python)", "LGPL-3.0"),
     ("Qt WebEngine / Chromium", "LGPL-3.0 with Chromium's BSD-style licences"),
     ("Leaflet 1.9.4", "BSD-2-Clause"),
-    ("Leaflet.markercluster 1.5.3", "MIT"),
     ("folium, branca", "MIT"),
     ("pyqtgraph", "MIT"),
     ("geopandas, shapely, pyogrio, pyproj", "BSD-3-Clause / MIT"),

@@ -1,4 +1,4 @@
-"""Vendored Leaflet/markercluster files (resources/web) inlined into the page: no CDN, no files.
+"""Vendored Leaflet files (resources/web) inlined into the page: no CDN, no files.
 
 ``url(images/x.png)`` references in the CSS become ``data:`` URIs and the
 ``sourceMappingURL`` comments are dropped so the page never asks for another file.
@@ -13,7 +13,6 @@ from pathlib import Path
 from planner.assets import asset_path
 
 LEAFLET_DIR = "web/leaflet-1.9.4"
-MARKERCLUSTER_DIR = "web/leaflet.markercluster-1.5.3"
 _JS_DIR = Path(__file__).resolve().parent / "js"
 
 _URL = re.compile(r"url\((['\"]?)(images/[A-Za-z0-9_.-]+\.png)\1\)")
@@ -38,20 +37,16 @@ def _safe_for_element(text: str, tag: str) -> str:
 
 @lru_cache(maxsize=1)
 def vendored_js() -> str:
-    """Leaflet and Leaflet.markercluster, concatenated, ready to inline in ``<script>``."""
-    parts = [_read(f"{LEAFLET_DIR}/leaflet.js"), _read(f"{MARKERCLUSTER_DIR}/leaflet.markercluster.js")]
-    return _safe_for_element("\n;\n".join(_SOURCEMAP.sub("", p) for p in parts), "script")
+    """Leaflet, ready to inline in ``<script>`` (flares are counted in the map's own tiles, so the
+    markercluster plugin is no longer shipped)."""
+    return _safe_for_element(_SOURCEMAP.sub("", _read(f"{LEAFLET_DIR}/leaflet.js")), "script")
 
 
 @lru_cache(maxsize=1)
 def vendored_css() -> str:
-    """Leaflet and markercluster CSS with images as data: URIs."""
-    parts = [
-        _inline_images(_read(f"{LEAFLET_DIR}/leaflet.css"), LEAFLET_DIR),
-        _read(f"{MARKERCLUSTER_DIR}/MarkerCluster.css"),
-        _read(f"{MARKERCLUSTER_DIR}/MarkerCluster.Default.css"),
-    ]
-    return _safe_for_element("\n".join(_SOURCEMAP.sub("", p) for p in parts), "style")
+    """Leaflet's CSS with images as data: URIs."""
+    return _safe_for_element(_SOURCEMAP.sub("", _inline_images(_read(f"{LEAFLET_DIR}/leaflet.css"), LEAFLET_DIR)),
+                             "style")
 
 
 @lru_cache(maxsize=1)

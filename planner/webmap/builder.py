@@ -1,7 +1,7 @@
 """Build the planner's web map: (project, readiness scores, options) -> one self-contained HTML string.
 
 folium gives the page skeleton (``L.map`` with ``preferCanvas`` and a metric+imperial
-scale bar); its CDN links are removed and the vendored Leaflet/markercluster code
+scale bar); its CDN links are removed and the vendored Leaflet code
 (resources/web) is inlined. All layers are drawn by ``js/planner_map.js`` from one
 JSON block embedded with :func:`planner.webmap.escape.json_for_script`; every string in
 it that becomes HTML was escaped here (Jinja2 autoescape or ``html.escape``).
@@ -471,6 +471,8 @@ def _encode_layer(name: str, layer: Any, options: MapOptions) -> dict[str, Any]:
             out["group_colours"] = VOLTAGE_COLOURS
             # drawn lowest voltage first: the backbone (345, 500+ kV) stays on top where lines cross
             out["group_order"] = ["kv_unknown"] + [k for k, _, _ in VOLTAGE_CLASSES if k != "kv_unknown"]
+            # hover text of a merged line (merged lines lose their own labels): its voltage class
+            out["group_tips"] = {k: esc(f"{label} line") for k, label, _ in VOLTAGE_CLASSES}
         elif classes is not None:
             kvs = [None] * len(idx)
             groups = [f"g{int(c)}" for c in classes[idx]]

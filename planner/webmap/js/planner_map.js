@@ -107,6 +107,8 @@
   // tiles are kept in a small cache, and a tile strokes each colour class as one path.
   var WORLD_PX = 256;                    // Web Mercator pixels at zoom 0
   var TILE_PX = 512;                     // tile side (CSS px)
+  var CLUSTER_PX = 48;                   // aggregation cell of clustered point layers (CSS px)
+  var CLUSTER_BELOW_ZOOM = 9;            // clustered point layers (flares) show each point from zoom 9
   var MAX_LAT = 85.0511287798;
   var INDEX_Z = 7;                       // index cells are zoom-7 tiles (2 px at zoom 0, ~2.8 deg)
   var INDEX_N = 1 << INDEX_Z, INDEX_CELL = WORLD_PX / INDEX_N;
@@ -185,9 +187,7 @@
       this._grad = grad;
       this._groupColours = src.group_colours || null;
       this._groupOrder = src.group_order || null;
-      this.drawnTiles = 0;
-      this.drawMs = 0;
-      this._prepLines(src.lines || [], scale);
+      this._prepLines(src.lines || [], scale, src);
       this._prepPolygons(src.polygons || [], scale);
       this._prepPoints(src.points || [], scale);
     },
@@ -199,7 +199,7 @@
         xs.push(mercX(x / scale)); ys.push(mercY(y / scale));
       }
     },
-    _prepLines: function (lines, scale) {
+    _prepLines: function (lines, scale, src) {
       // parts sorted by colour class (draw order: the order of group_order, lower voltages first)
       var order = this._groupOrder, rank = {}, self = this;
       if (order) { order.forEach(function (g, i) { rank[g] = i; }); }
@@ -209,7 +209,8 @@
       feats.forEach(function (fi) {
         var f = lines[fi], c = self._style.color;
         if (f[0] !== null && f[0] !== undefined && self._groupColours && self._groupColours[f[0]]) { c = self._groupColours[f[0]]; }
-        tips.push(f[2] || null); colour.push(c);
+        var gt = src.group_tips && f[0] !== null && f[0] !== undefined ? src.group_tips[f[0]] : null;
+        tips.push(f[2] || gt || null); colour.push(c);
         f[1].forEach(function (p) { self._pushRing(p, scale, xs, ys); start.push(xs.length); pf.push(tips.length - 1); });
       });
       this._l = this._parts(xs, ys, start, pf);
@@ -297,7 +298,8 @@
       if (st.dashArray) { ctx.setLineDash(String(st.dashArray).split(/[ ,]+/).map(Number).filter(function (v) { return v >= 0; })); }
       if (polyIds.length) { this._drawPolygons(ctx, polyIds, s, ox, oy); }
       if (lineIds.length) { this._drawLines(ctx, lineIds, s, ox, oy, T); }
-      if (ptIds.length) { this._drawPoints(ctx, ptIds, s, ox, oy); }
+      if (ptIds.length && this.clusterBelow && coords.z < this.clusterBelow) { this._drawClusters(ctx, coords, T); }
+      else if (ptIds.length) { this._drawPoints(ctx, ptIds, s, ox, oy); }
       ctx.restore();
       return true;
     },
@@ -364,9 +366,64 @@
       });
     },
     // ---- hover: the feature under a point (zoom-0 px) at zoom z, with its tooltip ---------------
+    // ---- aggregation: below `clusterBelow`, points closer than a cell are drawn as one counted
+    // circle (what Leaflet.markercluster did for the flares, drawn into the tiles instead of
+    // thousands of markers re-laid out on every zoom). Cells are CLUSTER_PX squares of the
+    // zoom's pixel grid, so every tile bins its points the same way.
+    _bins: function (cx0, cy0, cx1, cy1, z) {
+      var T = this._pt, s = Math.pow(2, z), C = CLUSTER_PX, bins = new Map();
+      var ids = T.index.query(cx0 * C / s, cy0 * C / s, (cx1 + 1) * C / s, (cy1 + 1) * C / s);
+      for (var k = 0; k < ids.length; k++) {
+        var i = ids[k], px = T.x[i] * s, py = T.y[i] * s;
+        var key = Math.floor(py / C) * 4194304 + Math.floor(px / C), b = bins.get(key);
+        if (!b) { bins.set(key, {n: 1, sx: px, sy: py, first: i}); } else { b.n += 1; b.sx += px; b.sy += py; }
+      }
+      return bins;
+    },
+    _clusterRadius: function (n) { return Math.min(22, 9 + 2.5 * Math.log2(n)); },
+    _drawClusters: function (ctx, coords, T) {
+      var C = CLUSTER_PX, ox = coords.x * T, oy = coords.y * T, s = Math.pow(2, coords.z), st = this._style, self = this;
+      var bins = this._bins(Math.floor(ox / C) - 1, Math.floor(oy / C) - 1, Math.floor((ox + T) / C) + 1,
+                            Math.floor((oy + T) / C) + 1, coords.z);
+      var singles = [], groups = [];
+      bins.forEach(function (b) { if (b.n === 1) { singles.push(b.first); } else { groups.push(b); } });
+      if (singles.length) { singles.sort(function (u, v) { return u - v; }); this._drawPoints(ctx, singles, s, ox, oy); }
+      ctx.setLineDash([]);
+      ctx.textAlign = "center"; ctx.textBaseline = "middle"; ctx.font = "bold 11px Arial, sans-serif";
+      groups.forEach(function (b) {
+        var x = b.sx / b.n - ox, y = b.sy / b.n - oy, r = self._clusterRadius(b.n);
+        ctx.globalAlpha = 0.3; ctx.fillStyle = st.color;
+        ctx.beginPath(); ctx.arc(x, y, r + 4, 0, 2 * Math.PI); ctx.fill();
+        ctx.globalAlpha = 0.8;
+        ctx.beginPath(); ctx.arc(x, y, r, 0, 2 * Math.PI); ctx.fill();
+        ctx.globalAlpha = 1; ctx.fillStyle = "#ffffff";
+        ctx.fillText(b.n >= 1000 ? (b.n / 1000).toFixed(1) + "k" : String(b.n), x, y);
+      });
+    },
+    // the counted circle under a point, or {alone: ids of the points drawn one by one nearby}
+    _hitCluster: function (zx, zy, tz) {
+      var s = Math.pow(2, tz), C = CLUSTER_PX, cx = Math.floor(zx * s / C), cy = Math.floor(zy * s / C), hit = null, self = this;
+      var alone = {};
+      this._bins(cx - 1, cy - 1, cx + 1, cy + 1, tz).forEach(function (b) {
+        if (b.n === 1) { alone[b.first] = true; }
+        if (b.n < 2 || hit) { return; }
+        var x = b.sx / b.n, y = b.sy / b.n;
+        if (Math.hypot(x - zx * s, y - zy * s) <= self._clusterRadius(b.n) + 4) {
+          hit = {tip: b.n.toLocaleString("en-US") + " " + self.clusterNoun + " here: click to zoom in",
+                 x: x / s, y: y / s, r: self._clusterRadius(b.n) + 4, cluster: b.n};
+        }
+      });
+      return hit || {alone: alone};
+    },
     hit: function (zx, zy, z) {
       var tz = Math.round(z);  // the zoom of the tiles shown: what is drawn is what is hit
       if (tz < this.minZoom) { return null; }
+      var alone = null;  // clustered zoom: only the points drawn on their own can be hit one by one
+      if (this._pt.n && this.clusterBelow && tz < this.clusterBelow) {
+        var c = this._hitCluster(zx, zy, tz);
+        if (c.cluster) { return c; }
+        alone = c.alone;
+      }
       var s = Math.pow(2, z), st = this._style, tol = 3 / s, ids, k, i;
       var T = this._pt;
       if (T.n) {
@@ -374,6 +431,7 @@
         var best = null, bd = Infinity;
         for (k = ids.length - 1; k >= 0; k--) {
           i = ids[k];
+          if (alone && !alone[i]) { continue; }
           var d = Math.hypot(T.x[i] - zx, T.y[i] - zy) * s;
           if (d <= T.r[i] + st.weight / 2 + 2 && d < bd) { best = i; bd = d; }
         }
@@ -449,6 +507,12 @@
         this.drawMs += window.performance.now() - t0;
         tileCache.put(key, c);
       }
+      if (c.parentNode) {  // shown already: a world copy east or west of it (coords are wrapped) gets a copy
+        var copy = document.createElement("canvas");
+        copy.width = c.width; copy.height = c.height;
+        if (c.width) { copy.getContext("2d").drawImage(c, 0, 0); }
+        c = copy;
+      }
       c.className = "";  // Leaflet adds leaflet-tile (hidden until loaded): drawn already, so loaded now
       L.DomUtil.addClass(c, "leaflet-tile-loaded");
       return c;
@@ -468,7 +532,9 @@
       if (!m || this._tileZoom === undefined) { return null; }
       var T = this.getTileSize().x, z = this._tileZoom, p = m.project([lat, lon], z);
       var tx = Math.floor(p.x / T), ty = Math.floor(p.y / T), t = this._tiles[tx + ":" + ty + ":" + z];
-      if (!t) { return null; }
+      // shown = in the document at this tile's own place (a canvas appended twice moves, and
+      // then sits at the other tile's place)
+      if (!t || !t.el.isConnected || !L.DomUtil.getPosition(t.el).equals(this._getTilePos(t.coords))) { return null; }
       if (!t.el.width) { return [0, 0, 0, 0]; }
       var dpr = t.el.width / T, d = t.el.getContext("2d").getImageData(
         Math.floor((p.x - tx * T) * dpr), Math.floor((p.y - ty * T) * dpr), 1, 1).data;
@@ -616,9 +682,9 @@
     // ---- vector layers -------------------------------------------------------------
     // lines, polygons and points are drawn as vector tiles: each layer is a VectorSource drawn
     // into one of two TileStacks, the basemap and regions below a screening CellLayer, the grid
-    // (lines, points, on-top layers) above it. Clustered point layers (flares) stay Leaflet
-    // markers in a cluster group. A layer too dense for a continental view (substations) is
-    // not drawn below its minimum zoom: the layer itself stays "on" and the legend says so.
+    // (lines, points, on-top layers) above it. Clustered point layers (flares) are counted
+    // circles below zoom 9 (CLUSTER_BELOW_ZOOM). A layer too dense for a continental view
+    // (substations) is not drawn below its minimum zoom: the layer stays "on", the legend says so.
     var stacks = {
       base: new TileStack({pane: paneFor("stranded").pane, zIndex: 1}),
       grid: new TileStack({pane: paneFor("transmission").pane, zIndex: 1})
@@ -627,42 +693,25 @@
     var tiled = [];  // {src, handle, group, name, z (pane z-index), order}
     data.layers.forEach(function (layer, order) {
       var kindPane = layer.style.on_top ? "top" : layer.kind;
-      var where = paneFor(kindPane);
-      var style = extend(layer.style, {pane: where.pane, renderer: where.renderer});
-      var group = (layer.cluster && L.markerClusterGroup)
-        ? L.markerClusterGroup({chunkedLoading: true, maxClusterRadius: 40, showCoverageOnHover: false})
-        : L.featureGroup();
+      var group = L.featureGroup();
       var key = countKey(layer.kind);
       var grad = layer.grad || null;
-      function classColour(c) { return (c >= 0 && c < grad.colours.length) ? grad.colours[c] : grad.none; }
       if (grad) {
         (layer.polygons || []).forEach(function (f) { if (f.length > 2) { counts.graduated += 1; } });
         (layer.points || []).forEach(function (f) { if (f.length > 4) { counts.graduated += 1; } });
       }
-      if (!layer.cluster && ((layer.lines || []).length || (layer.polygons || []).length || (layer.points || []).length)) {
+      if ((layer.lines || []).length || (layer.polygons || []).length || (layer.points || []).length) {
         var z = (PANES[kindPane] || PANES.other)[1];
         var stack = z < PANES.cells[1] ? stacks.base : stacks.grid;
         var src = new VectorSource(layer, layer.style, scale, grad, layer.min_zoom > 0 ? layer.min_zoom : 0);
         src.z = z; src.order = order;
+        if (layer.cluster) { src.clusterBelow = CLUSTER_BELOW_ZOOM; src.clusterNoun = layer.kind; }
         stack.sources.push(src);
         stack.sources.sort(function (a, b) { return (a.z - b.z) || (a.order - b.order); });
         var handle = new SourceHandle(src, stack);
         group.addLayer(handle);
         counts[key] += src.count();
         tiled.push({src: src, handle: handle, stack: stack, group: group, name: layer.name, z: z, order: order});
-      } else {
-        var pts = layer.points || [];
-        var markers = new Array(pts.length);
-        pts.forEach(function (f, i) {
-          var ps = extend(style, {radius: f[3] || style.radius || 4});
-          if (grad && f.length > 4) { ps.fillColor = classColour(f[4]); ps.fillOpacity = style.fillOpacity; }
-          var m = L.circleMarker([f[1] / scale, f[0] / scale], ps);
-          if (f[2]) { m.bindTooltip(f[2]); }
-          markers[i] = m; counts[key] += 1;
-        });
-        if (markers.length) {
-          if (group.addLayers) { group.addLayers(markers); } else { markers.forEach(function (m) { group.addLayer(m); }); }
-        }
       }
       if (layer.cells && grad) {
         var cl = new CellLayer(layer.cells, grad.colours, grad.none, paneFor("cells").pane);
@@ -803,6 +852,11 @@
 
     map.on("click", function (ev) {
       var ll = ev.latlng.wrap();
+      var h = api.mode === "browse" ? featureAt(ev.latlng, map.getZoom()) : null;
+      if (h && h.cluster) {  // a counted circle: zoom in on it (as markercluster did)
+        map.setView(map.unproject([h.x, h.y], 0), Math.min(map.getZoom() + 2, CLUSTER_BELOW_ZOOM), {animate: false});
+        return;
+      }
       if (api.mode === "add") { emit("mapClicked", [ll.lng, ll.lat]); }
       else if (api.mode === "measure") { addMeasurePoint(ev.latlng); }
     });
@@ -987,7 +1041,9 @@
     // the tooltip hovering at lat/lon shows (escaped HTML; null: none) and the layer it belongs to
     api.featureAt = function (lat, lon) {
       var h = featureAt(L.latLng(lat, lon), map.getZoom());
-      return h ? JSON.stringify({name: h.name, tip: h.tip}) : null;
+      var at = h && h.x !== undefined ? map.unproject([h.x, h.y], 0) : null;  // a point's or cluster's centre
+      return h ? JSON.stringify({name: h.name, tip: h.tip, cluster: h.cluster || 0,
+                                 lat: at ? at.lat : null, lon: at ? at.lng : null}) : null;
     };
     api.tilesDrawn = function () {
       return JSON.stringify({base: {tiles: stacks.base.drawnTiles, ms: Math.round(stacks.base.drawMs)},
