@@ -181,3 +181,34 @@ def test_zoom_to_all_sites(review):
     _wait(lambda: _view(review)["zoom"] < first)
     assert _js(review, "plannerMap.map.getBounds().contains([-25.46, -55.0])"), (_view(review), _js(review, "plannerMap.map.getBounds().toBBoxString()"), _js(review, "JSON.stringify(plannerMap.map.getSize())"))
     assert "Zoom to all sites" in " ".join(a.text().replace("&", "") for a in review.view_menu.actions())
+
+
+def test_the_map_follows_the_table_filter(review, qtbot):
+    """Typing a filter in the Sites dock limits the map's markers, legend counts and subtitle to the
+    rows shown (the QA walkthrough saw "38 of 40 sites shown" with two rows in the table)."""
+    def markers():
+        return json.loads(_js(review, "plannerMap.countFeatures()"))["sites"]
+
+    def subtitle():
+        return _js(review, "document.querySelector('.pm-title .pm-sub').textContent")
+
+    all_markers = markers()
+    qtbot.keyClicks(review.sites.filter_edit, "riot")
+    rows = review.sites.shown
+    ids = review.sites.shown_site_ids()
+    assert 0 < rows < all_markers and ids is not None and len(ids) == rows
+    located = sum(1 for s in review.project.portfolio if s.site_id in ids and s.lat is not None)
+    _wait(lambda: markers() == located)
+    assert subtitle() == f"{located} of {len(review.project.portfolio)} sites shown (table filter: {rows} sites match)"
+    assert all(_js(review, f"plannerMap.marker({json.dumps(sid)}) !== null") for sid in ids)
+    assert _js(review, "plannerMap.marker('IREN-CHI') === null")
+    # a page rebuild (a layer removed) keeps the filter
+    page = review.map_view.html_path
+    name = next(iter(review.project.layers))
+    review.remove_layer(name)
+    _wait(lambda: review.map_view.html_path != page and review.map_view.wait_ready(TIMEOUT_MS))
+    _wait(lambda: markers() == located)
+    review.undo_stack.undo()
+    review.sites.filter_edit.clear()  # cleared: every site again
+    _wait(lambda: markers() == all_markers)
+    assert "table filter" not in subtitle() and review.sites.shown_site_ids() is None

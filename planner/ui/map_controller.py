@@ -47,12 +47,18 @@ class MapController(QObject):
         self.reload_timer.timeout.connect(self._on_reload_timer_timeout)
         window.mode_group.triggered.connect(self._on_mode_group_triggered)
         window.layers_panel.layer_visibility_changed.connect(self._on_layers_visibility_changed)
+        window.sites.shown_changed.connect(self._on_sites_shown_changed)
 
     def _single_shot(self, interval_ms: int) -> QTimer:
         timer = QTimer(self)
         timer.setSingleShot(True)
         timer.setInterval(interval_ms)
         return timer
+
+    def _on_sites_shown_changed(self) -> None:
+        """The map shows what the sites table shows: its filters limit the markers and legend counts."""
+        if hasattr(self.view, "set_site_filter"):
+            self.view.set_site_filter(self.w.sites.shown_site_ids())
 
     def stop(self) -> None:
         self.refresh_timer.stop()

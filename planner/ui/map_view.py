@@ -207,6 +207,7 @@ class MapView(QWidget):
         self._builds = 0
         self._html_path: Path | None = None
         self._pending_build: tuple[MapOptions, str | None] | None = None
+        self._site_filter: frozenset[str] | None = None  # the sites table's filtered rows (None: all)
         self._released = False
         # a cached page loaded before the project was read: (cache file, its meta, page file)
         self._preloaded: tuple[Path, dict[str, Any], Path] | None = None
@@ -359,10 +360,23 @@ class MapView(QWidget):
         if self._legend_layers is None:  # never built
             self._schedule(self.options)
             return
-        update = sites_update(self._project, self._scores, self._legend_layers)
+        update = sites_update(self._project, self._scores, self._legend_layers, only=self._site_filter)
         self.bridge.set_site_ids(e["id"] for e in update["sites"])
         self.run_js(f"window.plannerMap && plannerMap.updateSites({json.dumps(update)})")
         self._send_popup()  # updateSites replaced the selected site's popup
+
+    def set_site_filter(self, site_ids: Any) -> None:
+        """Show only ``site_ids`` (the sites table's filtered rows; None shows every site), in place."""
+        ids = None if site_ids is None else frozenset(str(s) for s in site_ids)
+        if ids == self._site_filter:
+            return
+        self._site_filter = ids
+        self.refresh()
+
+    @property
+    def site_filter(self) -> frozenset[str] | None:
+        """The site IDs the map is limited to (None: every site)."""
+        return self._site_filter
 
     def reload(self, scores: Any = None) -> None:
         """Rebuild the page (layers changed) keeping centre, zoom, selection and the legend's state."""
@@ -469,6 +483,8 @@ class MapView(QWidget):
             pending, self._pending_js = self._pending_js, []
             for code, cb in pending:
                 self.run_js(code, cb)
+            if self._site_filter is not None:
+                self.refresh()  # a new page draws every site: the table's filter applies again
         self.load_finished.emit(bool(ok))
 
     # -- talking to the page ----------------------------------------------------------------

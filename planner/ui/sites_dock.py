@@ -120,6 +120,13 @@ class SitesDock(QWidget):
     def shown(self) -> int:
         return self.proxy.rowCount()
 
+    def shown_site_ids(self) -> frozenset[str] | None:
+        """The IDs of the rows the filters let through; None when no filter is set (every site)."""
+        if not self.proxy.is_filtered:
+            return None
+        ids = (self.proxy.index(r, 0).data(SITE_ID_ROLE) for r in range(self.proxy.rowCount()))
+        return frozenset(str(i) for i in ids if i)
+
     # -- selection ------------------------------------------------------------------------------
     def select(self, site_id: str) -> None:
         """Make ``site_id`` the current row ("" clears the selection) without re-announcing it."""

@@ -14,7 +14,7 @@ import math
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -649,22 +649,30 @@ def _lean_counts(entries: list[dict[str, Any]]) -> Counter[tuple[str, str]]:
 
 
 def sites_update(project: Any, scores: Mapping[str, Any] | None, legend_layers: list[dict[str, Any]],
-                 options: MapOptions | None = None) -> dict[str, Any]:
+                 options: MapOptions | None = None, only: Collection[str] | None = None) -> dict[str, Any]:
     """The sites part of a built map, for ``plannerMap.updateSites`` (no page rebuild).
 
     ``legend_layers``: ``meta["legend_layers"]`` from the :func:`build_map` call that built the page
     (the layers did not change; the readiness counts and MW sizes in the legend may have).
+    ``only``: the site IDs the sites table shows through its filters (None: no filter); the map,
+    its legend counts and its subtitle then show those sites and say that a filter is on. Marker
+    sizes stay scaled to the whole portfolio, so a site does not grow when others are filtered out.
     """
     scores = scores or {}
     sites = list(getattr(project, "portfolio", []))
     located = [s for s in sites if s.lat is not None and s.lon is not None]
     mws = [m for m in (_site_mw(s) for s in located) if m is not None]
     max_mw = max(mws) if mws else None
-    entries = _site_entries(project, located, scores, max_mw, options)
+    chosen = sites if only is None else [s for s in sites if s.site_id in only]
+    shown = [s for s in chosen if s.lat is not None and s.lon is not None]
+    entries = _site_entries(project, shown, scores, max_mw, options)
+    subtitle = f"{len(shown)} of {len(sites)} sites shown"
+    if only is not None:
+        subtitle += f" (table filter: {len(chosen)} site{'s' if len(chosen) != 1 else ''} match)"
     return {"sites": entries,
             "legend_html": _legend_html(Counter(e["k"] for e in entries), max_mw, legend_layers,
-                                        len(sites) - len(located), _lean_counts(entries), _keep_line(project)),
-            "subtitle": f"{len(located)} of {len(sites)} sites shown"}
+                                        len(chosen) - len(shown), _lean_counts(entries), _keep_line(project)),
+            "subtitle": subtitle}
 
 
 def build_map(project: Any, scores: Mapping[str, Any] | None = None, options: MapOptions = MapOptions(),
