@@ -8,9 +8,10 @@ Each measurement is a fresh process with a fresh profile (empty HOME / XDG confi
 data directories: no settings, no last project, no cached map page), timed from the moment the
 process is spawned:
 
-- ``app``: ``planner.app.run_gui()`` opening the bundled sample, with ``PLANNER_STARTUP_TRACE``:
-  ``window`` (main window shown), ``table`` (sample open, sites table filled and painted), ``map``
-  (map page reports ``plannerMap.ready`` with every site drawn);
+- ``app``: ``python -m planner`` (what the analyst starts) opening the bundled sample, with
+  ``PLANNER_STARTUP_TRACE``: ``window`` (main window shown: the sites table's first paint),
+  ``table`` (sample open, sites table painted filled), ``map`` (map page reports
+  ``plannerMap.ready`` with every site drawn);
 - ``app (warm cache)``: the same with the profile of the previous ``app`` run kept (cached map
   page, settings with the last project);
 - ``floor``: a bare ``QWebEngineView`` in a fresh process loading the app's own map page
@@ -35,11 +36,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
-APP_CHILD = """
-import sys
-from planner.app import run_gui
-sys.exit(run_gui())
-"""
 
 FLOOR_CHILD = """
 import sys, time, json
@@ -84,8 +80,8 @@ def run_app(home: Path, platform: str) -> dict[str, float]:
     env = _profile_env(home, platform)
     env.update(PLANNER_STARTUP_TRACE=str(trace), PLANNER_STARTUP_EXIT="1")
     t0 = time.time()
-    proc = subprocess.run([sys.executable, "-c", APP_CHILD], env=env, cwd=REPO, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                          timeout=300)
+    proc = subprocess.run([sys.executable, "-m", "planner"], env=env, cwd=REPO, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=300)
     events = {}
     if trace.exists():
         for line in trace.read_text().splitlines():

@@ -15,9 +15,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QApplication, QSplashScreen
 
 from planner import APP_NAME, __version__
 from planner.assets import AssetError, asset_path, sample_project
@@ -51,18 +51,24 @@ def choose_start_path(project_path: str | os.PathLike[str] | None, settings: App
         return None
 
 
-class StartupTrace:
+class StartupTrace(QObject):
     """``PLANNER_STARTUP_TRACE=FILE``: append when the window, its table and the map page are ready.
+
+    ``window`` and ``table`` are the first paint of the sites table's viewport, empty and then filled.
 
     One JSON line per event (``{"event": "window"|"table"|"map", "t": <time.time()>}``), for
     ``benchmarks/bench_startup.py``; ``PLANNER_STARTUP_EXIT=1`` quits once the map is ready.
-    The map counts as ready when the page reports ``plannerMap.ready`` with the project's sites drawn.
+    ``map``: the page reports ``plannerMap.ready`` with every site of its data drawn (a cached page
+    preloaded before the file is read counts: its sites are on screen); the app quits once the
+    project has opened and the page shows all of its located sites.
     """
 
     def __init__(self, path: str, app: QApplication, window: Any):
+        super().__init__(window)
         self.path, self.app, self.window = path, app, window
         self.done: set[str] = set()
         self.n_sites = 0
+        self.opened = False
 
     def mark(self, event: str) -> None:
         if event in self.done:
@@ -71,67 +77,117 @@ class StartupTrace:
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(json.dumps({"event": event, "t": time.time()}) + "\n")
 
-    def after_paint(self, event: str) -> None:
-        """Mark ``event`` once the event loop has run (the window has painted what it shows)."""
-        QTimer.singleShot(0, lambda: self.mark(event))
-
     def watch_table(self) -> None:
-        """Mark ``table`` once the sites table, reset with a non-empty portfolio, has painted."""
+        """Mark ``table`` when the sites table, reset with a non-empty portfolio, paints."""
         model = self.window.sites.table_model
+        viewport = self.window.sites.table.viewport()
+        self._filled = False
 
         def reset() -> None:
             if model.rowCount() > 0:
-                self.after_paint("table")  # posted before the deferred map build: after the table's paint
+                self._filled = True
         model.modelReset.connect(reset)
+        viewport.installEventFilter(self)
 
-    def watch_map(self, n_sites: int) -> None:
-        """Poll the page until it is ready with ``n_sites`` site markers drawn."""
-        self.n_sites = n_sites
+    def eventFilter(self, obj: Any, event: Any) -> bool:  # the table's viewport
+        if event.type() == QEvent.Type.Paint:
+            if "window" not in self.done:
+                self.mark("window")  # the window's first paint (the empty table is in it)
+            elif self._filled:
+                self.mark("table")
+        return False
+
+    def watch_map(self) -> None:
+        """Poll the page until it is ready with every site it holds drawn (a preloaded page counts:
+        its sites are on screen) and, once the project has opened, with all of its sites."""
         self._poll()
 
+    _JS = ("(function () { if (!(window.plannerMap && plannerMap.ready)) { return ''; }"
+           " var c = JSON.parse(plannerMap.countFeatures());"
+           " if (window.__plannerTraceSites === undefined) { var d = document.getElementById('planner-data');"
+           " window.__plannerTraceSites = d ? JSON.parse(d.textContent).sites.length : -1; }"
+           " c.expected = window.__plannerTraceSites; return JSON.stringify(c); })()")
+
     def _poll(self) -> None:
-        js = "window.plannerMap && plannerMap.ready ? plannerMap.countFeatures() : ''"
-        self.window.map_view.run_js(js, self._on_counts)
+        self.window.map_view.run_js(self._JS, self._on_counts)
 
     def _on_counts(self, result: Any) -> None:
         try:
             counts = json.loads(result) if isinstance(result, str) and result else None
         except ValueError:
             counts = None
-        if counts is not None and int(counts.get("sites", 0)) >= self.n_sites:
+        if counts is not None and 0 < int(counts.get("expected", -1)) <= int(counts.get("sites", 0)) \
+                and int(counts.get("sites", 0)) >= self.n_sites:
             self.mark("map")
-            if os.environ.get("PLANNER_STARTUP_EXIT") == "1":
+            if os.environ.get("PLANNER_STARTUP_EXIT") == "1" and self.opened:
                 QTimer.singleShot(0, self.app.quit)
-            return
-        QTimer.singleShot(25, self._poll)
+                return
+        if os.environ.get("PLANNER_STARTUP_EXIT") == "1" or "map" not in self.done:
+            QTimer.singleShot(25, self._poll)
+
+
+def _splash() -> QSplashScreen:
+    """A small 'starting' card, shown while Python imports the planner (~1 s; several under load)."""
+    pixmap = QPixmap(460, 150)
+    pixmap.fill(QColor("#e8edf1"))
+    painter = QPainter(pixmap)
+    app_icon().paint(painter, QRect(24, 43, 64, 64))
+    font = QFont(painter.font())
+    font.setPointSize(15)
+    font.setBold(True)
+    painter.setFont(font)
+    painter.setPen(QColor("#1b3a5c"))
+    painter.drawText(QRect(108, 40, 340, 36), int(Qt.AlignmentFlag.AlignVCenter), APP_NAME)
+    font.setPointSize(10)
+    font.setBold(False)
+    painter.setFont(font)
+    painter.setPen(QColor("#3d4b57"))
+    painter.drawText(QRect(108, 78, 340, 30), int(Qt.AlignmentFlag.AlignVCenter), f"Starting\u2026  (version {__version__})")
+    painter.end()
+    splash = QSplashScreen(pixmap)
+    splash.show()
+    # painted only once the window system has mapped it: wait for that (briefly), or it stays
+    # blank through the imports that follow
+    deadline = time.monotonic() + 0.3
+    while time.monotonic() < deadline:
+        QApplication.processEvents()
+        handle = splash.windowHandle()
+        if handle is not None and handle.isExposed():
+            break
+        time.sleep(0.005)
+    splash.repaint()
+    QApplication.processEvents()
+    return splash
 
 
 def run_gui(project_path: str | os.PathLike[str] | None = None) -> int:
     """Start the desktop application and return its exit code."""
-    from planner.ui.main_window import MainWindow
+    import PySide6.QtWebEngineWidgets  # noqa: F401  (before the QApplication exists)
 
     from planner.reports.render_qt import add_chromium_security_flags
 
     add_chromium_security_flags()  # WebRTC without non-proxied UDP; Chromium reads it once, at start
-    from planner.logs import setup_logging
-
-    setup_logging()  # library warnings go to the log file, not to the terminal
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setDesktopFileName("site-conversion-planner")  # matches packaging/*.desktop (Wayland app id)
     app.setApplicationVersion(__version__)
     app.setOrganizationName("planner")
     app.setWindowIcon(app_icon())
+    splash = _splash()  # on screen while the rest of the planner (pandas, geopandas, the window) loads
+    from planner.logs import setup_logging
+    from planner.ui.main_window import MainWindow
 
+    setup_logging()  # library warnings go to the log file, not to the terminal
     settings, notices = _load_settings_with_notice()
     window = MainWindow(settings)
     window.setWindowIcon(app_icon())
     window.show()
+    splash.finish(window)
     trace_path = os.environ.get("PLANNER_STARTUP_TRACE")
     trace = StartupTrace(trace_path, app, window) if trace_path else None
     if trace is not None:
-        trace.after_paint("window")
         trace.watch_table()
+        trace.watch_map()
     for n in notices:
         window.show_status(n)
 
@@ -173,6 +229,7 @@ def _open_start(window: Any, project_path: str | os.PathLike[str] | None, settin
     from planner.ui.workers import start_task
 
     window.map.preload(start)  # the page of the file's last start loads while the file is read
+    window.show_status(f"Opening {start.name}\u2026", 0)  # until the project shows (its own messages follow)
     initial = window.project
 
     def opened(project: Any) -> None:
@@ -190,6 +247,8 @@ def _finish_open(window: Any, initial: Any, start: Path, project: Any, project_p
 
     if not shiboken6.isValid(window) or window.project is not initial:
         return  # closed, or the analyst opened something else meanwhile
+    if window.statusBar().currentMessage() == f"Opening {start.name}\u2026":
+        window.statusBar().clearMessage()
     if not window.open_project(start, project) and project_path is None and start != _safe_sample():
         window.open_project(sample_project())  # a broken last project: fall back to the sample
     _started(window, trace)
@@ -199,8 +258,9 @@ def _started(window: Any, trace: StartupTrace | None) -> None:
     project = window.project
     if not len(project.portfolio) and not project.layers and hasattr(window.map_view, "set_placeholder"):
         window.map_view.set_placeholder("No project open: File > Open or File > New")
-    if trace is not None:
-        trace.watch_map(sum(1 for site in window.portfolio if site.lat is not None and site.lon is not None))
+    if trace is not None:  # the map counts once it shows all the opened project's sites too
+        trace.n_sites = sum(1 for site in window.portfolio if site.lat is not None and site.lon is not None)
+        trace.opened = True
 
 
 def _safe_sample() -> Path | None:

@@ -71,11 +71,25 @@ def _one_line(e: BaseException) -> str:
     return text.splitlines()[0]
 
 
+def _opens_gui(argv: list[str]) -> bool:
+    """No arguments, or one project file: the desktop app (no subcommand modules to import first)."""
+    if not argv:
+        return True
+    arg = argv[0]
+    return len(argv) == 1 and arg not in SUBCOMMANDS and not arg.startswith("-") \
+        and (arg.lower().endswith(".gpkg") or os.path.exists(arg))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     from planner.logs import setup_logging
 
     setup_logging()  # library warnings go to the log file, not to the terminal
+    if _opens_gui(argv):
+        # straight to the window: the parser's help imports every subcommand (pandas, geopandas,
+        # pyogrio: 1-2 s before the app showed anything)
+        from planner.app import run_gui
+        return run_gui(argv[0] if argv else None)
     parser, mods = build_parser()
     if argv and argv[0] in mods:
         sub = argparse.ArgumentParser(prog="planner")

@@ -94,14 +94,23 @@ def test_problems_dock_fills_next_facts_only_once_shown(shown, qtbot):
 
 
 def test_map_says_loading_until_the_page_comes(qtbot):
+    from test_map_page_cache import _project
+
     from planner.ui.map_view import LOADING_TEXT, MapView
     view = MapView()
     qtbot.addWidget(view)
+    view.resize(800, 500)
     view.show()
+    # a Qt label over the view (Chromium paints white while a page loads), and the warm-up page says it too
+    assert view.overlay_text == LOADING_TEXT and view.overlay.geometry() == view.rect()
     text = "document.getElementById('pm-placeholder') ? document.getElementById('pm-placeholder').textContent : ''"
     qtbot.waitUntil(lambda: view.eval_js(text) == LOADING_TEXT, timeout=20000)
     view.set_placeholder("No project open <b>")
     qtbot.waitUntil(lambda: view.eval_js(text) == "No project open <b>", timeout=20000)  # text, not markup
+    assert view.overlay_text == "No project open <b>"
+    view.set_project(_project())
+    assert view.wait_ready(20000)
+    assert view.overlay_text == ""  # the map shows
     view.release()
 
 
@@ -132,10 +141,27 @@ def test_start_project_is_read_on_a_worker_while_its_cached_page_loads(qtbot, tm
     second = start(AppSettings())
     page = second.map_view.html_path
     assert page is not None and len(second.portfolio) == 0  # the page loads before the file is read
+    assert second.statusBar().currentMessage() == "Opening p.gpkg\u2026"  # said while it is read
     qtbot.waitUntil(lambda: len(second.portfolio) > 0, timeout=30000)
+    assert second.statusBar().currentMessage() != "Opening p.gpkg\u2026"
     assert second.map_view.wait_ready(30000)
     assert second.map_view.html_path == page and len(builds) == 1  # kept: no build, no second load
     sid = "CORZ-DEN"
     second.set_current_site(sid)
     qtbot.waitUntil(lambda: second.map_view.eval_js("plannerMap.selected") == sid, timeout=10000)
     second.close()
+
+
+def test_planner_without_a_command_goes_straight_to_the_window(monkeypatch, tmp_path):
+    """``planner`` / ``planner P.gpkg`` start the GUI without building the subcommands' help first."""
+    from planner import app as app_mod
+    from planner import cli
+
+    started = []
+    monkeypatch.setattr(app_mod, "run_gui", lambda project=None: started.append(project) or 0)
+    monkeypatch.setattr(cli, "build_parser", lambda: (_ for _ in ()).throw(AssertionError("parser built")))
+    assert cli.main([]) == 0 and cli.main([str(sample_project())]) == 0
+    assert cli.main(["new.gpkg"]) == 0  # a new file name: the window says it cannot open it
+    assert started == [None, str(sample_project()), "new.gpkg"]
+    assert cli._opens_gui([]) and not cli._opens_gui(["info", "x.gpkg"]) and not cli._opens_gui(["--version"])
+    assert not cli._opens_gui(["info"]) and not cli._opens_gui([str(tmp_path / "missing")])

@@ -31,11 +31,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import QElapsedTimer, QEventLoop, QFile, QIODevice, QObject, QTimer, QUrl, Signal
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QFile, QIODevice, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtWebChannel import QWebChannel
 from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineScript, QWebEngineSettings
 from PySide6.QtWebEngineWidgets import QWebEngineView
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from planner import __version__
 from planner.reports.render_qt import add_chromium_security_flags, lock_down_page
@@ -229,9 +230,34 @@ class MapView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
+        # over the view until a map page has loaded: Chromium shows white while it loads a page
+        # (a few seconds for a national grid), this says what is happening instead
+        self.overlay = QLabel(LOADING_TEXT, self)
+        self.overlay.setObjectName("mapOverlay")
+        self.overlay.setTextFormat(Qt.TextFormat.PlainText)
+        self.overlay.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.overlay.setWordWrap(True)
+        self.overlay.setStyleSheet("QLabel#mapOverlay { background: #e8edf1; color: #3d4b57; font-size: 11pt; }")
+        self.overlay.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
+        self.overlay.raise_()
         # warm-up: a small "Loading map…" page starts WebEngine's processes now, while the caller
         # loads the project (and says what is happening instead of a white rectangle)
         self.set_placeholder(LOADING_TEXT)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.overlay.setGeometry(self.rect())
+
+    @property
+    def overlay_text(self) -> str:
+        """What the map says instead of a map ("" while a map page is shown)."""
+        return self.overlay.text() if not self.overlay.isHidden() else ""
+
+    def _cover(self, text: str) -> None:
+        self.overlay.setText(text)
+        self.overlay.setGeometry(self.rect())
+        self.overlay.show()
+        self.overlay.raise_()
 
     def set_placeholder(self, text: str) -> None:
         """Show ``text`` on a plain page instead of a map (start-up, no project).
@@ -242,7 +268,9 @@ class MapView(QWidget):
         page = PLACEHOLDER_HTML.format(text=html.escape(text)).encode("utf-8")
         url = QUrl("data:text/html;charset=utf-8;base64," + base64.b64encode(page).decode("ascii"))
         self.page.allowed_url = url
+        self._loaded = False  # JavaScript waits for this page (a script sent to the last one may never answer)
         self.view.load(url)
+        self._cover(text)
 
     def _connect(self) -> None:
         self.page.loadFinished.connect(self._on_page_load_finished)
@@ -392,6 +420,9 @@ class MapView(QWidget):
         if meta is not None and _copy(cached, tmp):  # type: ignore[arg-type]
             log.debug("map: page from the cache (%s)", cached.name)  # type: ignore[union-attr]
         else:
+            top = self.window()
+            if top is not self and top.isVisible():
+                top.repaint()  # what changed with the project (the sites table) is on screen before the build
             meta = {}
             html_text = build_map(self._project, self._scores, options, meta=meta)
             tmp.write_text(html_text, encoding="utf-8")
@@ -429,12 +460,16 @@ class MapView(QWidget):
         url = QUrl.fromLocalFile(str(path))
         self.page.allowed_url = url
         self.view.load(url)
+        if old is None:
+            self._cover(LOADING_TEXT)  # the first map; a rebuilt page replaces the last one in place
         if old is not None and old != path:
             old.unlink(missing_ok=True)
 
     def _on_page_load_finished(self, ok: bool) -> None:
         if self._finished != (self._html_path, True):  # a refused navigation later never undoes a success
             self._finished = (self._html_path, bool(ok))
+        if ok and self._html_path is not None and self.page.url() == QUrl.fromLocalFile(str(self._html_path)):
+            self.overlay.hide()  # the map page has run its script: the map draws in the next frame
         if self._pending_build is not None:
             return  # an older page finished loading; queued JavaScript waits for the page being built
         if self._loaded and not ok:
