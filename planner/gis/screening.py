@@ -409,12 +409,21 @@ class _Plan:
         s_max = float(self.scale.smax.max())
         return int(math.ceil((reach_km / (1 - _REL_SLACK) * s_max + _DELTA_KM) * 1000.0 / self.cell_m)) + 1
 
-    def geoms(self, measure: str) -> np.ndarray:
-        """The measure's features as shapely points and 2-point segments (grid CRS)."""
-        src, at_least, _ = self.measures[measure]
-        pts, segs = self.feats[src].subset(at_least)
-        return np.concatenate([np.asarray(shapely.points(pts), dtype=object).reshape(-1),
-                               np.asarray(shapely.linestrings(segs), dtype=object).reshape(-1)])
+    def trees(self) -> dict[str, shapely.STRtree]:
+        """Per measure, an STRtree of its features as shapely points and 2-point segments (grid CRS, in
+        :func:`_measured` order); the line classes are subsets of one set of line geometries."""
+        built: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+        out = {}
+        for m, (src, at_least, _) in self.measures.items():
+            f = self.feats[src]
+            if src not in built:
+                geoms = np.concatenate([np.asarray(shapely.points(f.pts), dtype=object).reshape(-1),
+                                        np.asarray(shapely.linestrings(f.segs), dtype=object).reshape(-1)])
+                key = None if f.pt_key is None or f.seg_key is None else np.concatenate([f.pt_key, f.seg_key])
+                built[src] = (geoms, key)
+            geoms, key = built[src]
+            out[m] = shapely.STRtree(geoms if at_least is None or key is None else geoms[key >= at_least])
+        return out
 
     # Pickle geometry arrays as one vectorised WKB array each: shapely pickles geometries one by
     # one (~60 us each), which made shipping a national plan to dask slower than screening it.
@@ -1644,7 +1653,7 @@ class _Tightener:
     def index(self) -> None:
         """Build the measures' trees (once; the dask engine does it while the workers run the bands)."""
         if not self.trees:
-            self.trees = {m: shapely.STRtree(self.plan.geoms(m)) for m in self.plan.measures}
+            self.trees = self.plan.trees()
 
     def run(self, pool: _Band) -> None:
         cache = self.cache
