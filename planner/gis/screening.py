@@ -1140,12 +1140,8 @@ class _DaskParts:
         # one scatter to every worker: dask would otherwise hash (pickle) the plan to name each task;
         # the features travel as coordinate arrays (each band samples its own window of them)
         plan_f = client.scatter(plan, broadcast=True, hash=False)
-        # bands spread round-robin over the workers (any may steal): a fast first worker would
-        # otherwise take them all
-        workers = sorted(client.scheduler_info()["workers"]) or [None]
-        self.futures = [client.submit(_raster_band, plan_f, rows, key=f"screening-band-{run}-{i}",
-                                      workers=workers[i % len(workers)], allow_other_workers=True)
-                        for i, rows in enumerate(bands)]
+        self.futures = dk.spread(_raster_band, [(plan_f, rows) for rows in bands],
+                                 [f"screening-band-{run}-{i}" for i in range(len(bands))])
 
     def wait(self, tick: Callable[[float], None]) -> None:
         """Wait until every band is computed (they stay on the workers)."""
@@ -1237,6 +1233,15 @@ class _Dask:
     def warm(self) -> None:
         """Import the pre-screen stack on every worker now, not in its first band."""
         self.client.run(_warm_worker)
+
+    def spread(self, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]],
+               keys: Sequence[str] | None = None) -> list[Any]:
+        """Submit ``fn(*args)`` for each ``calls`` item, round-robin over the workers (any may steal):
+        tasks submitted together otherwise often all land on one worker (bands, refine chunks)."""
+        workers = sorted(self.client.scheduler_info()["workers"]) or [None]
+        return [self.client.submit(fn, *args, key=keys[i] if keys else None, pure=keys is not None,
+                                   workers=workers[i % len(workers)], allow_other_workers=True)
+                for i, args in enumerate(calls)]
 
     def threads(self) -> int:
         """Worker threads in the cluster (at least 1)."""
@@ -1606,7 +1611,7 @@ class _Refiner:
         if self.dk is not None:
             self.ship()
             assert self.payload is not None
-            futures = [self.dk.client.submit(_refine_chunk, c, *self.payload, pure=False) for c in chunks]
+            futures = self.dk.spread(_refine_chunk, [(c, *self.payload) for c in chunks])
             frames = self.dk.gather(futures, tick)
         else:
             frames = []
