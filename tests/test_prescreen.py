@@ -9,9 +9,11 @@ from hypothesis import strategies as st
 from pyproj import CRS, Geod, Transformer
 
 from planner.assets import sample_project
-from planner.gis.prescreen import ScaleField, disk_sums, geodesic_bounds, nearest_bounds, sample_features
+from planner.gis.prescreen import (
+    SamplePixels, ScaleField, disk_sums, geodesic_bounds, nearest_bounds, sample_features,
+)
 from planner.gis.project import open_project
-from planner.gis.screening import screen
+from planner.gis.screening import _Feats, screen
 
 GEOD = Geod(ellps="WGS84")
 TO_ALBERS = Transformer.from_crs(4326, 5070, always_xy=True)
@@ -25,6 +27,35 @@ def features(draw):
     if not segs and not pts:
         pts = [draw(st.tuples(coord, coord))]
     return np.array(segs, dtype=float).reshape(-1, 2, 2), np.array(pts, dtype=float).reshape(-1, 2)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(feats=features(), cell_m=st.sampled_from([700.0, 1000.0, 3000.0]), at_least=st.sampled_from([None, 1, 2]),
+       window=st.tuples(st.integers(-3, 40), st.integers(-3, 40), st.integers(1, 30), st.integers(1, 30)),
+       seed=st.integers(0, 2 ** 16))
+def test_a_bands_window_samples_are_the_whole_layers_samples_in_that_window(feats, cell_m, at_least, window, seed):
+    # each band samples only the features that can reach its window (and the line classes share
+    # one sampling, keyed by kV): inside the window this must be exactly the global sampling, so
+    # bounds and results do not depend on how the grid is split into bands
+    segs, pts = feats
+    rng = np.random.default_rng(seed)
+    pt_key, seg_key = rng.integers(0, 3, len(pts)).astype(float), rng.integers(0, 3, len(segs)).astype(float)
+    f = _Feats(pts, segs, pt_key, seg_key)
+    x0, y0, w, h = window
+    box = (x0, y0, x0 + w, y0 + h)
+    xy, key = f.window_samples(cell_m, box)
+    sub_pts, sub_segs = f.subset(at_least)
+    spacing = cell_m / 2.0 if len(sub_segs) else 0.0
+    # one sort of the window's samples serves every subset (as the line classes use it)
+    band = SamplePixels(xy, cell_m).first(None if at_least is None else key >= at_least, spacing)
+    whole = sample_features(sub_pts, sub_segs, cell_m)
+
+    def inside(s):
+        k = (s.ix >= box[0]) & (s.ix < box[2]) & (s.iy >= box[1]) & (s.iy < box[3])
+        return np.column_stack([s.ix[k], s.iy[k], s.x[k], s.y[k]])
+
+    np.testing.assert_array_equal(inside(band), inside(whole))
+    assert band.spacing_m == whole.spacing_m
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

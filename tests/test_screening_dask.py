@@ -48,6 +48,8 @@ def test_local_cluster_of_worker_processes_gives_the_local_result(project, local
         full = screen(project, PERMIAN_BOX, 6, top=8, engine="dask", scheduler=client, partitions=4)
         _no_full_gather(monkeypatch)
         pool = screen(project, PERMIAN_BOX, 6, top=8, engine="dask", scheduler=client, partitions=4, cells="pool")
+        # default split: one band per worker thread (2 here) where the local engine makes one band
+        split = screen(project, PERMIAN_BOX, 6, top=8, engine="dask", scheduler=client, cells="pool")
     _same(full, local)
     pd.testing.assert_frame_equal(pd.DataFrame(local.cells.drop(columns="geometry")),
                                   pd.DataFrame(full.cells.drop(columns="geometry")))
@@ -58,6 +60,16 @@ def test_local_cluster_of_worker_processes_gives_the_local_result(project, local
     # partitions stayed on the workers: only the pool the search asked for came back
     _same(pool, local)
     assert pool.cells_scope == "pool" and len(pool.cells) < pool.n_cells
+    # the work divides: each worker ran bands (no single worker took them all) and reported their CPU time
+    for res in (full, split):
+        assert set(res.worker_bands) == workers and all(n >= 1 for n in res.worker_bands.values())
+        assert set(res.worker_cpu_s) == workers and all(s > 0 for s in res.worker_cpu_s.values())
+    assert sum(split.worker_bands.values()) == 2 and sum(full.worker_bands.values()) == 4
+    # and how the grid is split does not change the answer: 2 bands on 2 workers = 1 band here
+    one_band = screen(project, PERMIAN_BOX, 6, top=8, cells="pool")
+    assert one_band.worker_bands == {"local": 1}
+    assert [(c.cell_id, c.score, c.reason) for c in split.top] == [(c.cell_id, c.score, c.reason) for c in one_band.top]
+    assert (split.n_cells, split.n_excluded) == (one_band.n_cells, one_band.n_excluded)
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ from pyproj import CRS, Proj, Transformer
 # dialog at start-up, and scipy.ndimage/scipy.fft cost ~0.5 s each to import on a loaded laptop
 
 __all__ = ["Samples", "ScaleField", "disk_sums", "geodesic_bounds", "nearest_bounds", "one_per_pixel", "sample_features",
-           "sample_points"]
+           "sample_points", "SamplePixels"]
 
 _HALF_DIAG = math.sqrt(0.5)
 _SCALE_SLACK = 3e-3       # scale change between a point and its nearest node (40 km step), with room
@@ -97,16 +97,30 @@ def sample_points(points: np.ndarray, segments: np.ndarray, cell_m: float) -> tu
 
 def one_per_pixel(xy: np.ndarray, cell_m: float, spacing_m: float) -> Samples:
     """The first sample point of each pixel (``spacing_m``: the features' sampling step, 0 for points)."""
-    if not len(xy):
-        e = np.empty(0)
-        return Samples(e.astype(np.int32), e.astype(np.int32), e, e, spacing_m)
-    ix = np.floor(xy[:, 0] / cell_m).astype(np.int64)
-    iy = np.floor(xy[:, 1] / cell_m).astype(np.int64)
-    key = (iy + 2 ** 30) * 2 ** 31 + (ix + 2 ** 30)
-    _, first = np.unique(key, return_index=True)
-    first.sort()
-    return Samples(ix[first].astype(np.int32), iy[first].astype(np.int32), xy[first, 0].copy(), xy[first, 1].copy(),
-                   spacing_m)
+    return SamplePixels(xy, cell_m).first(None, spacing_m)
+
+
+class SamplePixels:
+    """Sample points with their pixels, sorted by pixel once: the first sample per pixel of any subset.
+
+    ``first(mask)`` equals ``one_per_pixel(xy[mask], ...)``: a stable sort keeps each pixel's samples
+    in order, so a subset's first one is its first surviving entry (the line classes share one sort).
+    """
+
+    def __init__(self, xy: np.ndarray, cell_m: float):
+        self.xy = xy
+        self.ix = np.floor(xy[:, 0] / cell_m).astype(np.int64)
+        self.iy = np.floor(xy[:, 1] / cell_m).astype(np.int64)
+        self.key = (self.iy + 2 ** 30) * 2 ** 31 + (self.ix + 2 ** 30)
+        self.order = np.argsort(self.key, kind="stable")
+
+    def first(self, mask: np.ndarray | None, spacing_m: float) -> Samples:
+        """The first sample of each pixel among those where ``mask`` holds (all for None), in input order."""
+        sel = self.order if mask is None else self.order[mask[self.order]]
+        k = self.key[sel]
+        first = np.sort(sel[np.concatenate([[True], k[1:] != k[:-1]])] if len(sel) else sel)
+        return Samples(self.ix[first].astype(np.int32), self.iy[first].astype(np.int32), self.xy[first, 0].copy(),
+                       self.xy[first, 1].copy(), spacing_m)
 
 
 def nearest_bounds(samples: Samples, cell_m: float, window: tuple[int, int, int, int], qx: np.ndarray,

@@ -94,7 +94,9 @@ from pyproj import CRS, Geod, Transformer
 
 from planner.fmt import real_number
 from planner.gis.crs import is_wgs84
-from planner.gis.prescreen import ScaleField, disk_sums, geodesic_bounds, nearest_bounds, one_per_pixel, sample_points
+from planner.gis.prescreen import (
+    SamplePixels, ScaleField, disk_sums, geodesic_bounds, nearest_bounds, sample_points,
+)
 from planner.gis.proximity import (
     SUBSTATION_TYPES, ProximityConfig, _col, _voltage_kv, compute_proximity, line_class_fields,
     project_coverage, project_layers,
@@ -871,16 +873,16 @@ def _raster_band(plan: _Plan, rows: tuple[int, int]) -> _Band:
         box = (int(kx.min()), int(ky.min()), int(kx.max()) + 1, int(ky.max()) + 1)
         lo_m: dict[str, np.ndarray] = {}
         hi_m: dict[str, np.ndarray] = {}
-        raw: dict[tuple[str, tuple[int, int, int, int]], tuple[np.ndarray, np.ndarray | None]] = {}
+        raw: dict[tuple[str, tuple[int, int, int, int]], tuple[SamplePixels, np.ndarray | None]] = {}
         for m, (src, at_least, has_segs) in plan.measures.items():
             h = plan.halo_px(_curve_end_km(m))
             window = (box[0] - h, box[1] - h, box[2] + h, box[3] + h)
-            if (src, window) not in raw:   # the line classes share one sampling of the lines
-                raw[(src, window)] = plan.feats[src].window_samples(c, window)
-            xy, key = raw[(src, window)]
-            if at_least is not None and key is not None:
-                xy = xy[key >= at_least]
-            samples = one_per_pixel(xy, c, c / 2.0 if has_segs else 0.0)
+            if (src, window) not in raw:   # the line classes share one sampling (and sort) of the lines
+                xy, key = plan.feats[src].window_samples(c, window)
+                raw[(src, window)] = (SamplePixels(xy, c), key)
+            pixels, key = raw[(src, window)]
+            samples = pixels.first(key >= at_least if at_least is not None and key is not None else None,
+                                   c / 2.0 if has_segs else 0.0)
             lo_m[m], hi_m[m] = nearest_bounds(samples, c, window, kx, ky)
         del raw
         nan = np.full(len(keep), np.nan)
