@@ -191,6 +191,8 @@ def run_gui(project_path: str | os.PathLike[str] | None = None) -> int:
     start = choose_start_path(project_path, settings)
     early = _EarlyRead(start) if start is not None else None  # read while the window is built
     window = MainWindow(settings)
+    if start is not None:
+        window.map.preload(start)  # the file's cached map page (if any) starts loading before the window paints
     window.setWindowIcon(app_icon())
     window.show()
     splash.close()
