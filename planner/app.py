@@ -13,7 +13,6 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer
@@ -188,8 +187,6 @@ def run_gui(project_path: str | os.PathLike[str] | None = None) -> int:
 
     setup_logging()  # library warnings go to the log file, not to the terminal
     settings, notices = _load_settings_with_notice()
-    start = choose_start_path(project_path, settings)
-    early = _EarlyRead(start) if start is not None else None  # read while the window is built
     window = MainWindow(settings)
     if start is not None:
         window.map.preload(start)  # the file's cached map page (if any) starts loading before the window paints
@@ -207,39 +204,12 @@ def run_gui(project_path: str | os.PathLike[str] | None = None) -> int:
     # the project opens once the window has painted; the map page (WebEngine started with the
     # window's empty page) is built after the sites table has painted (MainWindow defers it)
     app.processEvents()
-    QTimer.singleShot(0, lambda: _open_start(window, project_path, settings, trace, early))
+    QTimer.singleShot(0, lambda: _open_start(window, project_path, settings, trace))
     return int(app.exec())
 
 
-class _EarlyRead:
-    """The start project, read on a worker thread from before the window is built (GDAL and
-    shapely release the GIL: the read overlaps the window's construction and first paint)."""
-
-    def __init__(self, path: Path):
-        from planner.ui.project_files import ProjectFiles
-        from planner.ui.workers import start_task
-
-        self.path = path
-        self.outcome: tuple[bool, Any] | None = None
-        self._then: Callable[[bool, Any], None] | None = None
-        self.task = start_task(ProjectFiles.read, path, on_success=lambda r: self._done(True, r),
-                               on_error=lambda e: self._done(False, e))
-
-    def _done(self, ok: bool, value: Any) -> None:
-        self.outcome = (ok, value)
-        if self._then is not None:
-            self._then(ok, value)
-
-    def then(self, fn: Callable[[bool, Any], None]) -> None:
-        """``fn(ok, project or error)`` once the read is over (now if it is)."""
-        if self.outcome is not None:
-            fn(*self.outcome)
-        else:
-            self._then = fn
-
-
 def _open_start(window: Any, project_path: str | os.PathLike[str] | None, settings: AppSettings,
-                trace: StartupTrace | None, early: _EarlyRead | None = None) -> None:
+                trace: StartupTrace | None) -> None:
     """Recover autosaved work or open the start project (see :func:`choose_start_path`).
 
     The start project is read on a worker thread while the event loop keeps running: the
@@ -272,14 +242,13 @@ def _open_start(window: Any, project_path: str | os.PathLike[str] | None, settin
     window.show_status(f"Opening {start.name}\u2026", 0)  # until the project shows (its own messages follow)
     initial = window.project
 
-    def read(ok: bool, project: Any) -> None:  # on failure read again in open_project: the usual error message
-        _finish_open(window, initial, start, project if ok else None, project_path, trace)
+    def opened(project: Any) -> None:
+        _finish_open(window, initial, start, project, project_path, trace)
 
-    if early is not None and early.path == start:
-        early.then(read)
-    else:
-        window.start_task = start_task(window.files.read, start, on_success=lambda p: read(True, p),
-                                       on_error=lambda e: read(False, e))
+    def failed(_error: BaseException) -> None:
+        _finish_open(window, initial, start, None, project_path, trace)  # read again here: the usual error message
+
+    window.start_task = start_task(window.files.read, start, on_success=opened, on_error=failed)
 
 
 def _finish_open(window: Any, initial: Any, start: Path, project: Any, project_path: str | os.PathLike[str] | None,
