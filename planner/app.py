@@ -188,6 +188,7 @@ def run_gui(project_path: str | os.PathLike[str] | None = None) -> int:
     setup_logging()  # library warnings go to the log file, not to the terminal
     settings, notices = _load_settings_with_notice()
     window = MainWindow(settings)
+    start = choose_start_path(project_path, settings)
     if start is not None:
         window.map.preload(start)  # the file's cached map page (if any) starts loading before the window paints
     window.setWindowIcon(app_icon())
