@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QApplication, QSplashScreen
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QApplication, QLabel
 
 from planner import APP_NAME, __version__
 from planner.assets import AssetError, asset_path, sample_project
@@ -126,7 +126,7 @@ class StartupTrace(QObject):
             QTimer.singleShot(25, self._poll)
 
 
-def _splash() -> QSplashScreen:
+def _splash() -> QLabel:
     """A small 'starting' card, shown while Python imports the planner (~1 s; several under load)."""
     pixmap = QPixmap(460, 150)
     pixmap.fill(QColor("#e8edf1"))
@@ -144,7 +144,15 @@ def _splash() -> QSplashScreen:
     painter.setPen(QColor("#3d4b57"))
     painter.drawText(QRect(108, 78, 340, 30), int(Qt.AlignmentFlag.AlignVCenter), f"Starting\u2026  (version {__version__})")
     painter.end()
-    splash = QSplashScreen(pixmap)
+    # a plain label with the splash-screen window type: QSplashScreen.show() blocks up to 1 s
+    # waiting for the window to be exposed (every time offscreen, often on a loaded X display)
+    splash = QLabel()
+    splash.setWindowFlags(Qt.WindowType.SplashScreen | Qt.WindowType.FramelessWindowHint)
+    splash.setPixmap(pixmap)
+    splash.setFixedSize(pixmap.size())
+    screen = QGuiApplication.primaryScreen()
+    if screen is not None:
+        splash.move(screen.availableGeometry().center() - splash.rect().center())
     splash.show()
     # painted only once the window system has mapped it: wait for that (briefly), or it stays
     # blank through the imports that follow
@@ -180,9 +188,12 @@ def run_gui(project_path: str | os.PathLike[str] | None = None) -> int:
     setup_logging()  # library warnings go to the log file, not to the terminal
     settings, notices = _load_settings_with_notice()
     window = MainWindow(settings)
+    start = choose_start_path(project_path, settings)
+    if start is not None:
+        window.map.preload(start)  # the file's cached map page (if any) starts loading before the window paints
     window.setWindowIcon(app_icon())
     window.show()
-    splash.finish(window)
+    splash.close()
     trace_path = os.environ.get("PLANNER_STARTUP_TRACE")
     trace = StartupTrace(trace_path, app, window) if trace_path else None
     if trace is not None:

@@ -165,3 +165,26 @@ def test_planner_without_a_command_goes_straight_to_the_window(monkeypatch, tmp_
     assert started == [None, str(sample_project()), "new.gpkg"]
     assert cli._opens_gui([]) and not cli._opens_gui(["info", "x.gpkg"]) and not cli._opens_gui(["--version"])
     assert not cli._opens_gui(["info"]) and not cli._opens_gui([str(tmp_path / "missing")])
+
+
+def test_run_gui_reads_the_start_project_once_after_the_window_shows(qtbot, monkeypatch, errors):  # noqa: F811
+    from PySide6.QtWidgets import QApplication
+
+    from planner import app as app_mod
+    from planner.ui import main_window, project_files
+
+    windows: list = []
+    real_window = main_window.MainWindow
+    monkeypatch.setattr(QApplication, "exec", lambda self: 0)
+    monkeypatch.setattr(main_window, "MainWindow",
+                        lambda settings: windows.append(real_window(settings, map_factory=FakeMap)) or windows[-1])
+    reads = []
+    real_open = project_files.gis_open_project
+    monkeypatch.setattr(project_files, "gis_open_project", lambda p: reads.append(p) or real_open(p))
+    assert app_mod.run_gui(str(sample_project())) == 0
+    assert windows and len(windows[0].portfolio) == 0  # the window shows first; the read follows on a worker
+    qtbot.waitUntil(lambda: len(windows[0].portfolio) > 0, timeout=30000)
+    w = windows[0]
+    assert len(reads) == 1 and w.windowTitle().startswith("sample_portfolio.gpkg")
+    assert w.sites.table_model.rowCount() == len(w.portfolio) and not errors
+    w.close()

@@ -84,7 +84,7 @@ class MainWindow(QMainWindow):
         install_panels(self)
         from planner.ui.export_actions import install_export_actions  # File > Export (snapshot, HTML, PDF, data)
         install_export_actions(self)
-        from planner.ui.screening_dialog import install_screening_action  # Tools > Screen region…
+        from planner.ui.screening_action import install_screening_action  # Tools > Screen region… (dialog on use)
         install_screening_action(self)
         from planner.ui.problems_panel import install_problems_panel  # View > Panels > Problems
         self.problems_panel = install_problems_panel(self)

@@ -18,10 +18,9 @@ from typing import Any
 import geopandas as gpd
 import shapely
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QListWidget,
-    QListWidgetItem, QMenu, QMessageBox, QPushButton, QSpinBox, QVBoxLayout, QWidget,
+    QListWidgetItem, QMessageBox, QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
 from planner.gis.project import MapLayer, default_style, safe_layer_name
@@ -329,31 +328,4 @@ class ScreeningDialog(QDialog):
                                        "Edit > Undo removes both.")
 
 
-def install_screening_action(window: Any) -> QAction:
-    """Add Tools > Screen region… to ``window`` (creating the Tools menu if needed); returns the action."""
-    menu = getattr(window, "tools_menu", None)
-    if menu is None:
-        menu = QMenu("&Tools", window)
-        help_menu = getattr(window, "help_menu", None)
-        if help_menu is not None:  # File Edit View Tools Help
-            window.menuBar().insertMenu(help_menu.menuAction(), menu)
-        else:
-            window.menuBar().addMenu(menu)
-        window.tools_menu = menu
-    action = QAction("&Screen region…", window)
-    action.setStatusTip("Find candidate cells for new sites near grid, fibre and stranded energy")
-
-    def open_dialog() -> None:
-        dialog = getattr(window, "screening_dialog", None)
-        if dialog is None:
-            dialog = ScreeningDialog(window)
-            window.screening_dialog = dialog
-        else:
-            dialog.refresh_inputs()
-        dialog.show()
-        dialog.raise_()
-
-    action.triggered.connect(lambda _checked=False: open_dialog())
-    menu.addAction(action)
-    window.screen_region_action = action
-    return action
+from planner.ui.screening_action import install_screening_action  # noqa: E402,F401  (its home until it moved)
