@@ -113,7 +113,8 @@ def run_mode(mode: str, cells: int, segments: int, seed: int) -> dict[str, objec
         kw = {"engine": "dask", "workers": _workers(mode)} if _workers(mode) else {"engine": mode}
         res = screen(project, box, cell_km, top=50, cells="pool", **kw)
         out.update(n_cells=res.n_cells, n_refined=res.n_refined, timing=res.timing_s,
-                   workers_mb=res.worker_memory_mb, band_cpu_s=res.worker_cpu_s, bands=res.worker_bands,
+                   workers_mb=res.worker_memory_mb, band_cpu_s=getattr(res, "worker_cpu_s", {}),
+                   bands=getattr(res, "worker_bands", {}),
                    top=[(c.cell_id, c.score) for c in res.top], top1=res.top[0].reason if res.top else None)
     elif mode == "sjoin":
         from planner.gis.screening import StrandedRules, _bands, _prepare, _raster_band, resolve_region, \
@@ -166,7 +167,7 @@ def run_sample(mode: str) -> dict[str, object]:
         res = screen(project, "CONUS", 1.0, top=50, cells="pool", **kw)
     return {"mode": mode, "seconds": time.perf_counter() - t, "n_cells": res.n_cells,
             "n_refined": res.n_refined, "timing": res.timing_s, "workers_mb": res.worker_memory_mb,
-            "band_cpu_s": res.worker_cpu_s, "bands": res.worker_bands, "top": [(c.cell_id, c.score) for c in res.top],
+            "band_cpu_s": getattr(res, "worker_cpu_s", {}), "bands": getattr(res, "worker_bands", {}), "top": [(c.cell_id, c.score) for c in res.top],
             "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 

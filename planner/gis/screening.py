@@ -409,12 +409,21 @@ class _Plan:
         s_max = float(self.scale.smax.max())
         return int(math.ceil((reach_km / (1 - _REL_SLACK) * s_max + _DELTA_KM) * 1000.0 / self.cell_m)) + 1
 
-    def geoms(self, measure: str) -> np.ndarray:
-        """The measure's features as shapely points and 2-point segments (grid CRS)."""
-        src, at_least, _ = self.measures[measure]
-        pts, segs = self.feats[src].subset(at_least)
-        return np.concatenate([np.asarray(shapely.points(pts), dtype=object).reshape(-1),
-                               np.asarray(shapely.linestrings(segs), dtype=object).reshape(-1)])
+    def trees(self) -> dict[str, shapely.STRtree]:
+        """Per measure, an STRtree of its features as shapely points and 2-point segments (grid CRS, in
+        :func:`_measured` order); the line classes are subsets of one set of line geometries."""
+        built: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+        out = {}
+        for m, (src, at_least, _) in self.measures.items():
+            f = self.feats[src]
+            if src not in built:
+                geoms = np.concatenate([np.asarray(shapely.points(f.pts), dtype=object).reshape(-1),
+                                        np.asarray(shapely.linestrings(f.segs), dtype=object).reshape(-1)])
+                key = None if f.pt_key is None or f.seg_key is None else np.concatenate([f.pt_key, f.seg_key])
+                built[src] = (geoms, key)
+            geoms, key = built[src]
+            out[m] = shapely.STRtree(geoms if at_least is None or key is None else geoms[key >= at_least])
+        return out
 
     # Pickle geometry arrays as one vectorised WKB array each: shapely pickles geometries one by
     # one (~60 us each), which made shipping a national plan to dask slower than screening it.
@@ -1131,12 +1140,8 @@ class _DaskParts:
         # one scatter to every worker: dask would otherwise hash (pickle) the plan to name each task;
         # the features travel as coordinate arrays (each band samples its own window of them)
         plan_f = client.scatter(plan, broadcast=True, hash=False)
-        # bands spread round-robin over the workers (any may steal): a fast first worker would
-        # otherwise take them all
-        workers = sorted(client.scheduler_info()["workers"]) or [None]
-        self.futures = [client.submit(_raster_band, plan_f, rows, key=f"screening-band-{run}-{i}",
-                                      workers=workers[i % len(workers)], allow_other_workers=True)
-                        for i, rows in enumerate(bands)]
+        self.futures = dk.spread(_raster_band, [(plan_f, rows) for rows in bands],
+                                 [f"screening-band-{run}-{i}" for i in range(len(bands))])
 
     def wait(self, tick: Callable[[float], None]) -> None:
         """Wait until every band is computed (they stay on the workers)."""
@@ -1228,6 +1233,15 @@ class _Dask:
     def warm(self) -> None:
         """Import the pre-screen stack on every worker now, not in its first band."""
         self.client.run(_warm_worker)
+
+    def spread(self, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]],
+               keys: Sequence[str] | None = None) -> list[Any]:
+        """Submit ``fn(*args)`` for each ``calls`` item, round-robin over the workers (any may steal):
+        tasks submitted together otherwise often all land on one worker (bands, refine chunks)."""
+        workers = sorted(self.client.scheduler_info()["workers"]) or [None]
+        return [self.client.submit(fn, *args, key=keys[i] if keys else None, pure=keys is not None,
+                                   workers=workers[i % len(workers)], allow_other_workers=True)
+                for i, args in enumerate(calls)]
 
     def threads(self) -> int:
         """Worker threads in the cluster (at least 1)."""
@@ -1597,7 +1611,7 @@ class _Refiner:
         if self.dk is not None:
             self.ship()
             assert self.payload is not None
-            futures = [self.dk.client.submit(_refine_chunk, c, *self.payload, pure=False) for c in chunks]
+            futures = self.dk.spread(_refine_chunk, [(c, *self.payload) for c in chunks])
             frames = self.dk.gather(futures, tick)
         else:
             frames = []
@@ -1644,7 +1658,7 @@ class _Tightener:
     def index(self) -> None:
         """Build the measures' trees (once; the dask engine does it while the workers run the bands)."""
         if not self.trees:
-            self.trees = {m: shapely.STRtree(self.plan.geoms(m)) for m in self.plan.measures}
+            self.trees = self.plan.trees()
 
     def run(self, pool: _Band) -> None:
         cache = self.cache
