@@ -188,3 +188,24 @@ def test_run_gui_reads_the_start_project_once_after_the_window_shows(qtbot, monk
     assert len(reads) == 1 and w.windowTitle().startswith("sample_portfolio.gpkg")
     assert w.sites.table_model.rowCount() == len(w.portfolio) and not errors
     w.close()
+
+
+def test_a_built_panel_behind_a_tab_waits_and_redraws_when_raised(shown, qtbot):
+    """Qt 6 keeps a dock tab behind another isVisible(): the panel must not redraw on every selection."""
+    w = shown
+    w.set_current_site(SID)
+    w.panels.docks["mining"].raise_()
+    qtbot.waitUntil(lambda: w.panels.is_built("mining") and not w.panels["mining"].is_dirty, timeout=10000)
+    mining = w.panels["mining"]
+    w.sites_dock.raise_()  # back to the table
+    qtbot.waitUntil(lambda: mining.visibleRegion().isEmpty())
+    drawn = mining.refresh_count
+    other = next(s.site_id for s in w.portfolio if s.site_id != SID and s.has_location)
+    w.set_current_site(other)
+    qtbot.wait(100)
+    assert mining.is_dirty and mining.refresh_count == drawn  # behind the table: waits
+    w.panels.docks["mining"].raise_()  # the tab clicked again
+    qtbot.waitUntil(lambda: not mining.is_dirty, timeout=10000)
+    from planner.ui.panels.base import cached_mining
+    assert mining.refresh_count == drawn + 1
+    assert mining.data is cached_mining(w.portfolio.get(other), w.session.assumptions())  # the new site's

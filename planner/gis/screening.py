@@ -764,7 +764,7 @@ def _peak_mb() -> float:
 
 def _where() -> str:
     import sys
-    if "distributed" not in sys.modules:   # the local engine never imports it
+    if sys.modules.get("distributed") is None:   # the local engine never imports it (or it is blocked)
         return "local"
     from distributed import get_worker
     try:

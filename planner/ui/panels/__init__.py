@@ -15,7 +15,7 @@ import importlib
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QScrollArea, QWidget
 
 if TYPE_CHECKING:  # imported on first use at run time (pyqtgraph)
@@ -81,7 +81,10 @@ class LazyPanels(Mapping[str, QWidget]):
 
     def _on_visibility_changed(self, key: str, visible: bool) -> None:
         if visible:
-            self.build(key)
+            panel = self.build(key)
+            resume = getattr(panel, "resume", None)  # a chart panel behind a tab waited: redraw now
+            if callable(resume):
+                QTimer.singleShot(0, panel, resume)
 
     def is_built(self, key: str) -> bool:
         return key in self._built

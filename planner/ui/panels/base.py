@@ -8,9 +8,9 @@ session, not the panel, keeps scores and proximity right.
 
 Refresh policy: every change (site selected, site edited, setting changed, scores re-computed)
 marks the panel dirty and starts a 0 ms single-shot timer, so a burst of signals from one undo
-step costs one recompute. A hidden panel (a tab behind another) only recomputes when it is
-shown. Economics come from the session's per-(site, assumptions) caches
-(:mod:`planner.session.derived`).
+step costs one recompute. A hidden panel (a tab behind another: still ``isVisible()`` in Qt 6,
+but with no visible region) only recomputes when it is shown or its tab raised (:meth:`resume`).
+Economics come from the session's per-(site, assumptions) caches (:mod:`planner.session.derived`).
 """
 from __future__ import annotations
 
@@ -204,10 +204,19 @@ class ChartPanel(QWidget):
         return self.host.session.assumptions()
 
     # -- refresh -------------------------------------------------------------------------------
+    def _on_screen(self) -> bool:
+        # a dock tab behind another stays isVisible() in Qt 6; it has no visible region
+        return self.isVisible() and not self.visibleRegion().isEmpty()
+
     def schedule_refresh(self) -> None:
-        """Mark the panel out of date; it redraws at the next event-loop turn when visible."""
+        """Mark the panel out of date; it redraws at the next event-loop turn when on screen."""
         self._dirty = True
-        if self.isVisible():
+        if self._on_screen():
+            self._timer.start()
+
+    def resume(self) -> None:
+        """Redraw at the next event-loop turn if out of date (its dock tab was raised)."""
+        if self._dirty:
             self._timer.start()
 
     @property
@@ -292,7 +301,7 @@ class ChartPanel(QWidget):
             self._timer.start()
 
     def _on_timer_timeout(self) -> None:
-        if self._dirty and self.isVisible():
+        if self._dirty and self._on_screen():
             self.refresh()
 
     # -- session signals -------------------------------------------------------------------------
