@@ -12,7 +12,7 @@ import pytest
 
 from planner.assets import sample_project
 from planner.gis.project import open_project
-from planner.gis.screening import _DaskParts, screen
+from planner.gis.screening import ScreeningError, _DaskParts, screen
 
 distributed = pytest.importorskip("distributed")
 
@@ -117,3 +117,28 @@ def test_scheduler_address_runs_on_separate_worker_processes(project, local, sch
     # two worker processes reported their own peak memory
     assert len(res.worker_memory_mb) == 2 and all(k.startswith("tcp://127.0.0.1:") for k in res.worker_memory_mb)
     assert all(0 < mb < 1536 for mb in res.worker_memory_mb.values())
+
+
+class _Cancelled(Exception):
+    pass
+
+
+def test_a_run_cancelled_or_refused_before_the_bands_leaves_no_worker_processes(project):
+    # the cluster starts in the background while the plan is prepared; a run that stops before
+    # using it (cancelled from the progress callback, or a bad exclusion layer) must close it
+    import psutil
+
+    def cancel(_f):
+        raise _Cancelled
+
+    me = psutil.Process()
+    before = {p.pid for p in me.children(recursive=True)}
+    with pytest.raises(_Cancelled):
+        screen(project, PERMIAN_BOX, 20, top=3, engine="dask", workers=1, progress=cancel)
+    with pytest.raises(ScreeningError, match="exclusion layer 'nope'"):
+        screen(project, PERMIAN_BOX, 20, top=3, engine="dask", workers=1, exclusions=["nope"])
+    # (multiprocessing's resource tracker stays for the life of this process, by design)
+    left = [p for p in me.children(recursive=True)
+            if p.pid not in before and "resource_tracker" not in " ".join(p.cmdline())]
+    _, alive = psutil.wait_procs(left, timeout=20)
+    assert not alive, [p.cmdline() for p in alive]

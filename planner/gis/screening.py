@@ -1414,14 +1414,6 @@ def screen(project: Any, region: Any, cell_km: float, top: int = 50, exclusions:
     if isinstance(exclusions, (str, gpd.GeoDataFrame)):
         exclusions = [exclusions]
     reg = resolve_region(project, region)
-    starting = _Dask.start(scheduler, workers) if engine == "dask" else None
-    try:
-        plan, config = _prepare(project, reg, float(cell_km), list(exclusions), w, rules)
-    except BaseException:
-        if starting is not None:
-            starting.abandon()
-        raise
-    timing["prepare"] = time.perf_counter() - t0
 
     def stage(lo: float, hi: float) -> Callable[[float], None]:
         def tick(f: float) -> None:
@@ -1429,7 +1421,15 @@ def screen(project: Any, region: Any, cell_km: float, top: int = 50, exclusions:
                 progress(lo + (hi - lo) * min(1.0, max(0.0, f)))
         return tick
 
-    stage(0, 0.05)(1.0)
+    starting = _Dask.start(scheduler, workers) if engine == "dask" else None
+    try:
+        plan, config = _prepare(project, reg, float(cell_km), list(exclusions), w, rules)
+        timing["prepare"] = time.perf_counter() - t0
+        stage(0, 0.05)(1.0)   # may raise to cancel
+    except BaseException:
+        if starting is not None:
+            starting.abandon()   # closes the cluster once it is up
+        raise
     t = time.perf_counter()
     dk = starting.result() if starting is not None else None
     timing["cluster"] = time.perf_counter() - t   # waiting for the cluster once the plan is ready
