@@ -23,6 +23,16 @@ def _project():
     return Project(portfolio=p)
 
 
+def _count_builds(monkeypatch) -> list[int]:
+    """A list that grows by one for each map page the MapView builds (the real build still runs)."""
+    import planner.ui.map_view as mv
+
+    builds: list[int] = []
+    real = mv.build_map
+    monkeypatch.setattr(mv, "build_map", lambda *a, **k: builds.append(1) or real(*a, **k))
+    return builds
+
+
 def _show(project, scores, key):
     from planner.ui.map_view import MapView
     view = MapView()
@@ -34,13 +44,9 @@ def _show(project, scores, key):
 
 
 def test_page_is_built_once_per_version_and_reused(qapp, monkeypatch):
-    import planner.ui.map_view as mv
-
     project = _project()
     scores = dict(score_portfolio(project.portfolio))
-    builds = []
-    real = mv.build_map
-    monkeypatch.setattr(mv, "build_map", lambda *a, **k: builds.append(1) or real(*a, **k))
+    builds = _count_builds(monkeypatch)
     first = _show(project, scores, "file-a|100|1")
     html = first.html_path.read_text(encoding="utf-8")
     _close(first)
@@ -72,9 +78,7 @@ def test_preloaded_page_is_kept_when_the_project_arrives_with_the_same_scores(qa
 
     project = _project()
     scores = dict(score_portfolio(project.portfolio))
-    builds = []
-    real = mv.build_map
-    monkeypatch.setattr(mv, "build_map", lambda *a, **k: builds.append(1) or real(*a, **k))
+    builds = _count_builds(monkeypatch)
     _close(_show(project, scores, "file-p|1|1"))
     assert len(builds) == 1
     view = mv.MapView()

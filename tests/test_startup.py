@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtWidgets import QScrollArea
-from test_ui_main_window import FakeMap, fast_sample, _sample_once, errors  # noqa: F401  (fixtures)
+from test_ui_main_window import FakeMap, fast_sample, _sample_once, errors, make_window  # noqa: F401  (fixtures)
 
 from planner.assets import sample_project
 from planner.settings import AppSettings
@@ -20,9 +20,8 @@ SID = "CORZ-DEN"  # Denton, Texas
 
 
 @pytest.fixture
-def shown(qtbot, errors, fast_sample):  # noqa: F811
-    w = MainWindow(AppSettings(), map_factory=FakeMap)
-    qtbot.addWidget(w)
+def shown(qtbot, make_window):  # noqa: F811
+    w = make_window()
     w.resize(1366, 768)
     w.show()
     qtbot.waitExposed(w)

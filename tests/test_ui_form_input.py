@@ -10,20 +10,15 @@ from PySide6.QtWidgets import QApplication
 from planner.model.fields import FIELDS
 from planner.ui.delegates import create_editor, editor_value
 
-from test_ui_main_window import FakeMap, errors, fast_sample, _sample_once  # noqa: F401 - fixtures
+from test_ui_main_window import errors, fast_sample, _sample_once, make_window, window  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.gui
 SID = "IREN-CHI"  # Childress, Texas
 
 
 @pytest.fixture
-def win(qtbot, errors, fast_sample):  # noqa: F811
-    from planner.assets import sample_project
-    from planner.settings import AppSettings
-    from planner.ui.main_window import MainWindow
-    w = MainWindow(AppSettings(), map_factory=FakeMap)
-    qtbot.addWidget(w)
-    assert w.open_project(sample_project())
+def win(qtbot, window):  # noqa: F811
+    w = window  # the sample opened in a window with a test double of the map
     w.set_current_site(SID)
     w.show()
     w.activateWindow()

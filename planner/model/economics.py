@@ -1159,7 +1159,7 @@ class _Lease:
         return out, self.exit_usd(self.ctx.n - 1 - 12 * n_years), 12 * n_years + self.b
 
     def at(self, sign_month: int) -> dict[str, Any]:
-        """Annual arrays (years 0..H) of this lease signed at ``sign_month`` and its run-rate NOI at the horizon."""
+        """Annual arrays (years 0..H) of this lease signed at ``sign_month`` and its exit value at the horizon (:meth:`exit_usd`)."""
         ctx = self.ctx
         n, years, s = ctx.n, ctx.years, max(0, int(sign_month))
 
@@ -1177,8 +1177,7 @@ class _Lease:
                 relet[_year_at(s + off)] += amount
         if self.prepay and s < n:
             noi_y[_year_at(s)] += self.prepay
-        run_rate = self._exit_noi(n - 1 - s)
-        return {"capex": _annual(shift(self.capex_m), years), "noi": noi_y, "relet": relet, "run_rate_noi": run_rate,
+        return {"capex": _annual(shift(self.capex_m), years), "noi": noi_y, "relet": relet,
                 "exit_usd": self.exit_usd(n - 1 - s),
                 "prepay": self.prepay if s < n else 0.0, "lease_revenue": float(shift(self.rent_occ).sum()),
                 "lease_noi": float(noi.sum() + (self.prepay if s < n else 0.0)),

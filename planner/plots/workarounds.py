@@ -355,7 +355,11 @@ class LabelLayer(pg.GraphicsObject):
         return self.vb.boundingRect()
 
     def rects(self) -> list[tuple[str, Any]]:
-        """(text, QRectF in the view box's pixel frame) of every finite label, as :meth:`paint` draws it.
+        """(text, QRectF in the view box's pixel frame) of every finite label, as :meth:`paint` draws it."""
+        return [(label[2], rect) for label, rect in self._placed()]
+
+    def _placed(self) -> list[tuple[tuple[float, float, str, tuple[float, float], QColor, QFont], Any]]:
+        """Every finite label with its rectangle.
 
         A label that would overlap one placed before it is moved away from its point (up when it
         sits above the point, down when below) until it is clear: the values over neighbouring
@@ -364,8 +368,10 @@ class LabelLayer(pg.GraphicsObject):
         from PySide6.QtCore import QPointF, QRectF
         from PySide6.QtGui import QFontMetricsF
 
-        out: list[tuple[str, Any]] = []
-        for x, y, text, (ax, ay), _colour, font in self.labels:
+        frame = self.vb.boundingRect()
+        out: list[tuple[tuple[float, float, str, tuple[float, float], QColor, QFont], Any]] = []
+        for label in self.labels:
+            x, y, text, (ax, ay), _colour, font = label
             if not (math.isfinite(x) and math.isfinite(y)):
                 continue
             pt = self.vb.mapFromView(QPointF(x, y))
@@ -374,28 +380,26 @@ class LabelLayer(pg.GraphicsObject):
             w = max(fm.horizontalAdvance(line) for line in lines) + 4
             h = fm.height() * len(lines) + 2
             rect = QRectF(pt.x() - ax * w, pt.y() - ay * h, w, h)
-            frame = self.vb.boundingRect()
             if rect.width() <= frame.width():  # a label at the edge of the plot is kept inside it
                 rect.translate(max(0.0, frame.left() - rect.left()) - max(0.0, rect.right() - frame.right()), 0.0)
             start = QRectF(rect)
             for up in (ay >= 0.5, ay < 0.5):  # away from the point; the other way if that leaves the plot
                 rect = QRectF(start)
                 for _ in range(len(out)):
-                    hit = next((r for _t, r in out if r.intersects(rect)), None)
+                    hit = next((r for _lab, r in out if r.intersects(rect)), None)
                     if hit is None:
                         break
                     rect.translate(0.0, (hit.top() - rect.bottom() - 1.0) if up else (hit.bottom() - rect.top() + 1.0))
                 if frame.top() <= rect.top() and rect.bottom() <= frame.bottom():
                     break
-            out.append((text, rect))
+            out.append((label, rect))
         return out
 
     def paint(self, painter: Any, *_: Any) -> None:
         if not self.labels:
             return
         painter.setRenderHint(painter.RenderHint.TextAntialiasing, True)
-        finite = [lab for lab in self.labels if math.isfinite(lab[0]) and math.isfinite(lab[1])]
-        for (text, rect), (*_xy, colour, font) in zip(self.rects(), finite):
+        for (_x, _y, text, _anchor, colour, font), rect in self._placed():
             painter.setFont(font)
             painter.setPen(colour)
             painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), text)

@@ -433,14 +433,7 @@ class AssumptionsEditor(QWidget):
         values = {k: a[k] for k in ASSUMPTIONS if a[k] != coerce_assumption(k, ASSUMPTIONS[k].default)}
         scenarios = copy.deepcopy(self.settings.get("scenarios") or {})
         scenarios[name] = values
-        stack = self.host.undo_stack
-        stack.beginMacro(f"Save scenario {name}")
-        try:
-            stack.push(SetSettingCommand(self.portfolio, "scenarios", scenarios, merge=False))
-            stack.push(SetSettingCommand(self.portfolio, "assumptions", {}, merge=False))
-            stack.push(SetSettingCommand(self.portfolio, "scenario", name, merge=False))
-        finally:
-            stack.endMacro()
+        self._set_settings(f"Save scenario {name}", ("scenarios", scenarios), ("assumptions", {}), ("scenario", name))
         return True
 
     def set_forward_curve(self, text: str) -> bool:
@@ -464,13 +457,7 @@ class AssumptionsEditor(QWidget):
                 return False
             overrides["outlook_model"] = "forward_curve"
             label = f"Hashprice forward curve ({len(curve)} points)"
-        stack = self.host.undo_stack
-        stack.beginMacro(label)
-        try:
-            stack.push(SetSettingCommand(self.portfolio, "hashprice_forward_curve", curve, merge=False))
-            stack.push(SetSettingCommand(self.portfolio, "assumptions", overrides, merge=False))
-        finally:
-            stack.endMacro()
+        self._set_settings(label, ("hashprice_forward_curve", curve), ("assumptions", overrides))
         return True
 
     def _on_forward_curve_clicked(self) -> None:
@@ -559,13 +546,7 @@ class AssumptionsEditor(QWidget):
             return False
         _active, weights = weights_from_settings(self.settings)
         profiles = self._profiles_with(name, weights)
-        stack = self.host.undo_stack
-        stack.beginMacro(f"New weights profile {name}")
-        try:
-            stack.push(SetSettingCommand(self.portfolio, "weights_profiles", profiles, merge=False))
-            stack.push(SetSettingCommand(self.portfolio, "weights_profile", name, merge=False))
-        finally:
-            stack.endMacro()
+        self._set_settings(f"New weights profile {name}", ("weights_profiles", profiles), ("weights_profile", name))
         return True
 
     def rename_profile(self, old: str, new: str) -> bool:
@@ -582,18 +563,21 @@ class AssumptionsEditor(QWidget):
             self._reject(f"weights profile name {new!r} is empty or taken. Choose another name")
             return False
         renamed = {(new if k == old else k): v for k, v in custom.items()}
+        # the active profile switches first, so the settings are valid at every step
+        switch = ([("weights_profiles", {**custom, new: custom[old]}), ("weights_profile", new)]
+                  if self.active_profile() == old else [])
+        self._set_settings(f"Rename weights profile {old} to {new}", *switch, ("weights_profiles", renamed))
+        return True
+
+    def _set_settings(self, label: str, *changes: tuple[str, Any]) -> None:
+        """Set portfolio settings ``(key, value)`` in order, as one undo step named ``label``."""
         stack = self.host.undo_stack
-        stack.beginMacro(f"Rename weights profile {old} to {new}")
+        stack.beginMacro(label)
         try:
-            if self.active_profile() == old:
-                # switch first so the settings are valid at every step
-                stack.push(SetSettingCommand(self.portfolio, "weights_profiles", {**custom, new: custom[old]},
-                                             merge=False))
-                stack.push(SetSettingCommand(self.portfolio, "weights_profile", new, merge=False))
-            stack.push(SetSettingCommand(self.portfolio, "weights_profiles", renamed, merge=False))
+            for key, value in changes:
+                stack.push(SetSettingCommand(self.portfolio, key, value, merge=False))
         finally:
             stack.endMacro()
-        return True
 
     def reset_weights(self) -> bool:
         """Give the active profile back its built-in weights (custom profiles: the default weights)."""

@@ -373,11 +373,6 @@ class MapView(QWidget):
         self._site_filter = ids
         self.refresh()
 
-    @property
-    def site_filter(self) -> frozenset[str] | None:
-        """The site IDs the map is limited to (None: every site)."""
-        return self._site_filter
-
     def reload(self, scores: Any = None) -> None:
         """Rebuild the page (layers changed) keeping centre, zoom, selection and the legend's state."""
         if scores is not None:
