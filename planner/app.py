@@ -7,15 +7,19 @@ left by a crashed session is offered first.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import sys
+import threading
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, cast
 
-from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QLabel
 
@@ -49,6 +53,14 @@ def choose_start_path(project_path: str | os.PathLike[str] | None, settings: App
         return sample_project()
     except AssetError:
         return None
+
+
+def trace_phase(event: str) -> None:
+    """Append a start-up phase (``PLANNER_STARTUP_TRACE``) for the benchmark's breakdown of where time goes."""
+    path = os.environ.get("PLANNER_STARTUP_TRACE")
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"event": event, "t": time.time()}) + "\n")
 
 
 class StartupTrace(QObject):
@@ -168,8 +180,76 @@ def _splash() -> QLabel:
     return splash
 
 
+def _import_pumping(name: str) -> ModuleType:
+    """Import ``name`` on a thread while this (GUI) thread keeps Qt's event loop turning.
+
+    Chromium's browser side runs on the GUI thread: a page load started just before makes no
+    progress while Python imports here, and goes on (its renderer in its own process) while
+    the import runs on another thread.
+    """
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["module"] = importlib.import_module(name)
+        except BaseException as e:  # re-raised here, in the GUI thread
+            box["error"] = e
+
+    thread = threading.Thread(target=run, name="planner-import", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
+        thread.join(0.004)
+    if "error" in box:
+        raise box["error"]
+    return cast(ModuleType, box["module"])
+
+
+def _read_project(path: Path, progress: object = None) -> Any:
+    from planner.gis import project  # pandas and geopandas load here, on the worker thread
+
+    return project.open_project(path)
+
+
+class StartRead(QObject):
+    """The start project, read on a worker thread from the first moment (before the window exists)."""
+
+    finished = Signal()
+
+    def __init__(self, path: Path):
+        super().__init__()
+        from planner.ui.workers import start_task
+
+        self.path = path
+        self.done = False
+        self.project: Any = None
+        self.task = start_task(_read_project, path, on_success=self._ok, on_error=self._failed)
+
+    def _ok(self, project: Any) -> None:
+        trace_phase("read done")
+        self.project, self.done = project, True
+        self.finished.emit()
+
+    def _failed(self, _error: BaseException) -> None:
+        self.done = True  # the window reads it again to say why (the usual error message)
+        self.finished.emit()
+
+    def then(self, fn: Callable[[Any], None]) -> None:
+        """``fn(project or None)`` once the read has ended (at once if it has)."""
+        if self.done:
+            fn(self.project)
+        else:
+            self.finished.connect(lambda: fn(self.project))
+
+
 def run_gui(project_path: str | os.PathLike[str] | None = None) -> int:
-    """Start the desktop application and return its exit code."""
+    """Start the desktop application and return its exit code.
+
+    Order (``benchmarks/bench_startup.py`` measures it): Qt; the start project's read on a
+    worker thread (pandas and geopandas load there); the map widget with the project's cached
+    page loading; the rest of the window imported on a thread while Chromium works on the
+    page, then built and shown. The map draws from the cache while the file is still read.
+    """
     import PySide6.QtWebEngineWidgets  # noqa: F401  (before the QApplication exists)
 
     from planner.reports.render_qt import add_chromium_security_flags
@@ -181,16 +261,34 @@ def run_gui(project_path: str | os.PathLike[str] | None = None) -> int:
     app.setApplicationVersion(__version__)
     app.setOrganizationName("planner")
     app.setWindowIcon(app_icon())
-    splash = _splash()  # on screen while the rest of the planner (pandas, geopandas, the window) loads
+    trace_phase("qt")
+    splash = _splash()  # on screen while the rest of the planner loads
+    trace_phase("splash")
+    settings, notices = _load_settings_with_notice()
+    start = choose_start_path(project_path, settings)
+    if project_path is None and settings.last_project:
+        # forget the last project until it has opened: a file that breaks opening never blocks the next start
+        settings.last_project = None
+        with contextlib.suppress(OSError):
+            save_settings(settings)
+    from planner.ui.map_controller import file_key
+    from planner.ui.map_view import MapView
+
+    map_view = MapView()
+    key = file_key(start) if start is not None else None
+    if key is not None:
+        map_view.preload(key, start)  # the file's kept map page starts loading now
+    trace_phase("page load started")
+    main_window = _import_pumping("planner.ui.main_window")
+    trace_phase("window imported")
+    # the read starts once no other thread imports: two threads importing pandas, numpy or the
+    # planner's modules at once can deadlock on their import locks (the worker imports the GIS stack)
+    read = StartRead(start) if start is not None else None
     from planner.logs import setup_logging
-    from planner.ui.main_window import MainWindow
 
     setup_logging()  # library warnings go to the log file, not to the terminal
-    settings, notices = _load_settings_with_notice()
-    window = MainWindow(settings)
-    start = choose_start_path(project_path, settings)
-    if start is not None:
-        window.map.preload(start)  # the file's cached map page (if any) starts loading before the window paints
+    window = main_window.MainWindow(settings, map_factory=lambda _parent: map_view)
+    trace_phase("window built")
     window.setWindowIcon(app_icon())
     window.show()
     splash.close()
@@ -202,20 +300,19 @@ def run_gui(project_path: str | os.PathLike[str] | None = None) -> int:
     for n in notices:
         window.show_status(n)
 
-    # the project opens once the window has painted; the map page (WebEngine started with the
-    # window's empty page) is built after the sites table has painted (MainWindow defers it)
+    # the project opens once the window has painted and the read has ended
     app.processEvents()
-    QTimer.singleShot(0, lambda: _open_start(window, project_path, settings, trace))
+    QTimer.singleShot(0, lambda: _open_start(window, project_path, start, read, trace))
     return int(app.exec())
 
 
-def _open_start(window: Any, project_path: str | os.PathLike[str] | None, settings: AppSettings,
-                trace: StartupTrace | None) -> None:
+def _open_start(window: Any, project_path: str | os.PathLike[str] | None, start: Path | None,
+                read: StartRead | None, trace: StartupTrace | None) -> None:
     """Recover autosaved work or open the start project (see :func:`choose_start_path`).
 
-    The start project is read on a worker thread while the event loop keeps running: the
-    window paints and WebEngine loads the project's cached map page (:meth:`MapController.preload`,
-    keyed by the file's identity) at the same time.
+    ``read`` has been reading ``start`` on a worker thread since the app started, while the
+    window was built and WebEngine loaded the project's cached map page (keyed by the file's
+    identity); the event loop keeps running until it ends.
     """
     from planner.ui import dialogs
 
@@ -228,28 +325,16 @@ def _open_start(window: Any, project_path: str | os.PathLike[str] | None, settin
         else:
             for info in found:
                 window.autosave.discard(info)
-    start = choose_start_path(project_path, settings)
-    if project_path is None and settings.last_project:
-        # forget the last project until it has opened: a file that breaks opening never blocks the next start
-        settings.last_project = None
-        with contextlib.suppress(OSError):
-            save_settings(settings)
     if start is None:
         _started(window, trace)
         return
-    from planner.ui.workers import start_task
-
-    window.map.preload(start)  # the page of the file's last start loads while the file is read
+    if read is None or read.path != start:
+        read = StartRead(start)
+    window.map.preload(start)  # the page of the file's last start (if the early one did not load it)
     window.show_status(f"Opening {start.name}\u2026", 0)  # until the project shows (its own messages follow)
     initial = window.project
-
-    def opened(project: Any) -> None:
-        _finish_open(window, initial, start, project, project_path, trace)
-
-    def failed(_error: BaseException) -> None:
-        _finish_open(window, initial, start, None, project_path, trace)  # read again here: the usual error message
-
-    window.start_task = start_task(window.files.read, start, on_success=opened, on_error=failed)
+    window.start_task = read.task
+    read.then(lambda project: _finish_open(window, initial, start, project, project_path, trace))
 
 
 def _finish_open(window: Any, initial: Any, start: Path, project: Any, project_path: str | os.PathLike[str] | None,

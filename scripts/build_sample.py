@@ -1,7 +1,9 @@
 """Build the bundled sample project ``maps/sample_portfolio.gpkg`` from the shared public data.
 
 Usage: ``python scripts/build_sample.py [--data DIR] [--out maps/sample_portfolio.gpkg]``
-(default data folder: ``../shared/data`` relative to the repository). Every derivation
+(default data folder: ``../shared/data`` relative to the repository); ``--page`` only rebuilds
+the map page shipped beside the sample (after a change to ``planner/webmap`` or the readiness
+rules: ``tests/test_sample_page.py`` says when). Every derivation
 is documented in ``maps/README.md``; nothing is invented: unknown stays unknown.
 Also copies ``DATA_ATTRIBUTION.md`` to ``resources/`` so the installed app can show it.
 """
@@ -28,6 +30,8 @@ from planner.gis.project import MapLayer, Project, default_style, save_project  
 from planner.gis.proximity import apply_proximity  # noqa: E402
 from planner.model.portfolio import Portfolio  # noqa: E402
 from planner.model.site import Site  # noqa: E402
+from planner.webmap.options import app_options  # noqa: E402
+from planner.webmap.page_cache import write_seed  # noqa: E402
 
 SUBSTATION_TYPES = ("substation", "sub_station", "station")
 FLARES_OUTSIDE_US = 2500  # largest non-US flares kept (by 2015 flared volume); see maps/README.md
@@ -300,13 +304,21 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     ap.add_argument("--out", type=Path, default=REPO / "maps" / "sample_portfolio.gpkg")
+    ap.add_argument("--page", action="store_true",
+                    help="only rebuild the sample's shipped map page (planner.webmap.page_cache)")
     args = ap.parse_args(argv)
+    if args.page:
+        page = write_seed(args.out, app_options())
+        print(f"wrote {page} ({page.stat().st_size / 1e6:.2f} MB)")
+        return 0
     if not (args.data / "mining_sites_public.csv").exists():
         print(f"build_sample: error: {args.data} does not hold mining_sites_public.csv; pass --data DIR",
               file=sys.stderr)
         return 1
     saved = build(args.data, args.out)
     print(f"wrote {saved} ({saved.stat().st_size / 1e6:.2f} MB)")
+    page = write_seed(saved, app_options())  # the first start shows the sample's map from this page
+    print(f"wrote {page} ({page.stat().st_size / 1e6:.2f} MB)")
     return 0
 
 

@@ -25,11 +25,11 @@ def _project():
 
 def _count_builds(monkeypatch) -> list[int]:
     """A list that grows by one for each map page the MapView builds (the real build still runs)."""
-    import planner.ui.map_view as mv
+    import planner.webmap.builder as builder
 
     builds: list[int] = []
-    real = mv.build_map
-    monkeypatch.setattr(mv, "build_map", lambda *a, **k: builds.append(1) or real(*a, **k))
+    real = builder.build_map
+    monkeypatch.setattr(builder, "build_map", lambda *a, **k: builds.append(1) or real(*a, **k))
     return builds
 
 

@@ -412,7 +412,7 @@ def test_a_last_project_that_breaks_opening_does_not_block_the_next_start(tmp_pa
     monkeypatch.setattr(QApplication, "exec", lambda self: 0)
     real_window = main_window.MainWindow
 
-    def light_window(settings):
+    def light_window(settings, map_factory=None):
         from test_ui_main_window import FakeMap
         w = real_window(settings, map_factory=FakeMap)
         windows.append(w)
@@ -423,8 +423,10 @@ def test_a_last_project_that_breaks_opening_does_not_block_the_next_start(tmp_pa
     def exploding_open(path):
         raise AttributeError("'int' object has no attribute 'get'")  # what a damaged file did before
 
+    from planner.gis import project as gis_project
     from planner.ui import project_files
-    monkeypatch.setattr(project_files, "gis_open_project", exploding_open)
+    monkeypatch.setattr(gis_project, "open_project", exploding_open)  # the start read, on a worker
+    monkeypatch.setattr(project_files, "gis_open_project", exploding_open)  # read again to say why
     assert app_mod.run_gui() == 0
     # the start project is read on a worker once the window has painted
     qtbot.waitUntil(lambda: len(errors) >= 2, timeout=20000)  # the last project, then the sample fallback

@@ -117,20 +117,18 @@ def test_start_project_is_read_on_a_worker_while_its_cached_page_loads(qtbot, tm
     """Second start on the same file: the cached page loads before the file is read, and is kept."""
     import shutil
 
-    import planner.ui.map_view as mv
     from planner import app as app_mod
+    from tests.test_map_page_cache import _count_builds
 
     project = tmp_path / "p.gpkg"
     shutil.copyfile(sample_project(), project)
-    builds = []
-    real = mv.build_map
-    monkeypatch.setattr(mv, "build_map", lambda *a, **k: builds.append(1) or real(*a, **k))
+    builds = _count_builds(monkeypatch)
 
     def start(settings):
         w = MainWindow(settings)
         qtbot.addWidget(w)
         w.show()
-        app_mod._open_start(w, project, settings, None)
+        app_mod._open_start(w, project, project, None, None)
         return w
 
     first = start(AppSettings())
@@ -166,22 +164,25 @@ def test_planner_without_a_command_goes_straight_to_the_window(monkeypatch, tmp_
     assert not cli._opens_gui(["info"]) and not cli._opens_gui([str(tmp_path / "missing")])
 
 
-def test_run_gui_reads_the_start_project_once_after_the_window_shows(qtbot, monkeypatch, errors):  # noqa: F811
+def test_run_gui_reads_the_start_project_once_on_a_worker(qtbot, monkeypatch, errors):  # noqa: F811
     from PySide6.QtWidgets import QApplication
 
     from planner import app as app_mod
+    from planner.gis import project as gis_project
     from planner.ui import main_window, project_files
 
     windows: list = []
     real_window = main_window.MainWindow
     monkeypatch.setattr(QApplication, "exec", lambda self: 0)
     monkeypatch.setattr(main_window, "MainWindow",
-                        lambda settings: windows.append(real_window(settings, map_factory=FakeMap)) or windows[-1])
+                        lambda settings, map_factory: windows.append(real_window(settings, map_factory=map_factory))
+                        or windows[-1])
     reads = []
-    real_open = project_files.gis_open_project
+    real_open = gis_project.open_project
+    monkeypatch.setattr(gis_project, "open_project", lambda p, **k: reads.append(p) or real_open(p))
     monkeypatch.setattr(project_files, "gis_open_project", lambda p: reads.append(p) or real_open(p))
     assert app_mod.run_gui(str(sample_project())) == 0
-    assert windows and len(windows[0].portfolio) == 0  # the window shows first; the read follows on a worker
+    assert windows and len(windows[0].portfolio) == 0  # the window shows first; the project opens after it
     qtbot.waitUntil(lambda: len(windows[0].portfolio) > 0, timeout=30000)
     w = windows[0]
     assert len(reads) == 1 and w.windowTitle().startswith("sample_portfolio.gpkg")

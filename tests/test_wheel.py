@@ -25,6 +25,7 @@ def test_wheel_contains_bundled_data(tmp_path):
     names = set(zipfile.ZipFile(wheels[0]).namelist())
     assert "planner/_data/maps/sample_portfolio.gpkg" in names
     assert "planner/_data/maps/README.md" in names
+    assert {"planner/_data/maps/sample_portfolio.page.html", "planner/_data/maps/sample_portfolio.page.json"} <= names
     assert "planner/_data/resources/DATA_ATTRIBUTION.md" in names
     assert "planner/gis/project.py" in names and "planner/gis/io.py" in names
     assert not any(n.startswith(("tests/", "scripts/")) for n in names)

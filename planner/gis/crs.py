@@ -4,13 +4,17 @@ A layer without a CRS is refused with the fix (name the CRS) rather than guessed
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
-from pyproj import CRS
-from pyproj.exceptions import CRSError as _PyprojCRSError
-
+from planner.lazy import lazy_module
 from planner.model.site import PlannerError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pyproj
+else:  # imported on first use: the window shows before these load (planner.lazy)
+    gpd = lazy_module("geopandas", globals(), "gpd")
+    pyproj = lazy_module("pyproj", globals(), "pyproj")
 
 WGS84 = "EPSG:4326"
 
@@ -19,16 +23,16 @@ class CRSError(PlannerError, ValueError):
     """A missing, unknown or unusable coordinate reference system."""
 
 
-def parse_crs(value: Any) -> CRS:
+def parse_crs(value: Any) -> pyproj.CRS:
     """Parse a user-given CRS ("EPSG:32614", "32614", WKT, PROJ string) or raise :class:`CRSError`."""
-    if isinstance(value, CRS):
+    if isinstance(value, pyproj.CRS):
         return value
     text = str(value).strip()
     if text.isdigit():
         text = f"EPSG:{text}"
     try:
-        return CRS.from_user_input(text)
-    except (_PyprojCRSError, TypeError, ValueError):
+        return pyproj.CRS.from_user_input(text)
+    except (pyproj.exceptions.CRSError, TypeError, ValueError):
         raise CRSError(f"unknown CRS {str(value)[:80]!r}: give it as EPSG:<code>, e.g. EPSG:32614") from None
 
 
@@ -43,7 +47,7 @@ def describe_crs(crs: Any) -> str | None:
 
 def is_wgs84(crs: Any) -> bool:
     """True when ``crs`` is EPSG:4326 (lon/lat WGS84) or equivalent."""
-    return crs is not None and parse_crs(crs).equals(CRS.from_epsg(4326), ignore_axis_order=True)
+    return crs is not None and parse_crs(crs).equals(pyproj.CRS.from_epsg(4326), ignore_axis_order=True)
 
 
 def ensure_wgs84(gdf: gpd.GeoDataFrame, source_crs: Any = None) -> gpd.GeoDataFrame:
@@ -59,7 +63,7 @@ def ensure_wgs84(gdf: gpd.GeoDataFrame, source_crs: Any = None) -> gpd.GeoDataFr
         raise CRSError("the layer has no coordinate reference system (CRS); name it, "
                        "e.g. --crs EPSG:4326 for lon/lat or the file's projected EPSG code")
     if is_wgs84(gdf.crs):
-        if gdf.crs != CRS.from_epsg(4326):
+        if gdf.crs != pyproj.CRS.from_epsg(4326):
             gdf = gdf.set_crs(WGS84, allow_override=True)
         return gdf
     try:

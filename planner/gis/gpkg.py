@@ -14,9 +14,14 @@ import struct
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import shapely
+from planner.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import shapely
+else:  # imported on first use: the window shows before these load (planner.lazy)
+    shapely = lazy_module("shapely", globals(), "shapely")
 
 # GeoPackage 1.2: what Debian's GDAL 3.6 and QGIS LTR open without "may only be partially supported".
 GPKG_VERSION = "1.2"

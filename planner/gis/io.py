@@ -16,22 +16,32 @@ import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
-
-import geopandas as gpd
-import numpy as np
-import pandas as pd
-import pyogrio
-import shapely
-from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
-from shapely.errors import GEOSException
+from typing import TYPE_CHECKING, Any
 
 from planner.gis.crs import CRSError, describe_crs, ensure_wgs84, is_wgs84, parse_crs
 from planner.gis.import_policy import id_from_name
 from planner.gis.kinds import KINDS
 from planner.gis.voltage import normalise_voltage_kv
-from planner.model.fields import FIELDS, PRECISION_CHOICES, STATUS_CHOICES
+from planner.lazy import lazy_module
+from planner.model.fields import FIELDS, PRECISION_CHOICES
 from planner.model.site import PlannerError, Site, SiteError, coerce_value, cross_field_issues, first_line
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    import pyogrio
+    import pyogrio.errors as ogr_errors
+    import shapely
+    import shapely.errors as geos_errors
+else:  # imported on first use: the window shows before these load (planner.lazy)
+    gpd = lazy_module("geopandas", globals(), "gpd")
+    np = lazy_module("numpy", globals(), "np")
+    pd = lazy_module("pandas", globals(), "pd")
+    pyogrio = lazy_module("pyogrio", globals(), "pyogrio")
+    ogr_errors = lazy_module("pyogrio.errors", globals(), "ogr_errors")
+    shapely = lazy_module("shapely", globals(), "shapely")
+    geos_errors = lazy_module("shapely.errors", globals(), "geos_errors")
 
 Progress = Callable[[float], None] | None
 
@@ -325,7 +335,7 @@ def layer_types(path: str | Path, max_zip_bytes: int = MAX_ZIP_UNCOMPRESSED_BYTE
     src, _ = _gdal_source(p, None, max_zip_bytes)
     try:
         return [(str(n), None if t is None else str(t)) for n, t in pyogrio.list_layers(src)]
-    except (DataSourceError, DataLayerError, OSError) as e:
+    except (ogr_errors.DataSourceError, ogr_errors.DataLayerError, OSError) as e:
         raise _fail(p, f"cannot be read as GIS data ({first_line(e)})") from None
 
 
@@ -614,7 +624,7 @@ def _read(path: str | Path, layer: str | None, crs: Any, kind: str, progress: Pr
         src, chosen = _gdal_source(p, layer, max_zip_bytes)
         try:
             layers = [(str(n), t) for n, t in pyogrio.list_layers(src)]
-        except (DataSourceError, DataLayerError, OSError) as e:
+        except (ogr_errors.DataSourceError, ogr_errors.DataLayerError, OSError) as e:
             raise _fail(p, f"cannot be read as {fmt} ({first_line(e)})") from None
         spatial = [n for n, t in layers if t is not None]
         names = [n for n, _ in layers]
@@ -633,12 +643,13 @@ def _read(path: str | Path, layer: str | None, crs: Any, kind: str, progress: Pr
         try:
             try:
                 gdf = pyogrio.read_dataframe(src, layer=chosen)
-            except GEOSException:
+            except geos_errors.GEOSException:
                 # some geometry cannot be built (e.g. a line with one point): read the rest, drop those
                 gdf = pyogrio.read_dataframe(src, layer=chosen, on_invalid="ignore")
                 bad = {i + 1: "missing or unreadable geometry (e.g. a line with one point)"
                        for i in np.flatnonzero(gdf.geometry.isna().to_numpy())}
-        except (DataSourceError, DataLayerError, FieldError, GeometryError, OSError, ValueError) as e:
+        except (ogr_errors.DataSourceError, ogr_errors.DataLayerError, ogr_errors.FieldError, ogr_errors.GeometryError,
+                OSError, ValueError) as e:
             raise _fail(p, f"cannot read layer {chosen!r} ({first_line(e)})") from None
         if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
             raise _fail(p, f"layer {chosen!r} is a table without geometry; choose a spatial layer")

@@ -42,14 +42,8 @@ import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
-import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyogrio
-import shapely
 
 from planner import __version__
 from planner.gis import gpkg
@@ -58,10 +52,26 @@ from planner.gis.import_policy import id_from_name
 from planner.gis.kinds import BASEMAP_KINDS, KINDS, LAYER_KINDS, PROXIMITY_KINDS, default_style
 from planner.gis.lock import ProjectLockedError, pid_alive, real_project_path, write_lock
 from planner.gis.paths import gdal_path, gdal_unsafe, safe_name
+from planner.lazy import lazy_module
 from planner.model.fields import COMPUTED_FIELDS, FIELD_LIST, FIELDS
 from planner.model.portfolio import Portfolio
 from planner.model.problems import Problem
 from planner.model.site import PlannerError, Site, SiteError, coerce_value, cross_field_issues, first_line
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyogrio
+    import shapely
+else:  # imported on first use: the window shows before these load (planner.lazy)
+    gpd = lazy_module("geopandas", globals(), "gpd")
+    np = lazy_module("numpy", globals(), "np")
+    pd = lazy_module("pandas", globals(), "pd")
+    pa = lazy_module("pyarrow", globals(), "pa")
+    pyogrio = lazy_module("pyogrio", globals(), "pyogrio")
+    shapely = lazy_module("shapely", globals(), "shapely")
 
 log = logging.getLogger(__name__)
 __all__ = ["ProjectLockedError", "pid_alive"]  # re-exported for callers of the old names

@@ -47,29 +47,43 @@ Segments must not cross the antimeridian (split them, as RFC 7946 asks).
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import geopandas as gpd
-import numpy as np
-import pandas as pd
-import shapely
-from pyproj import Geod
+from typing import TYPE_CHECKING, Any
 
 from planner.gis.crs import is_wgs84
 from planner.gis.kinds import PROXIMITY_KINDS
 from planner.gis.voltage import normalise_voltage_kv
+from planner.lazy import lazy_module
 from planner.model.fields import COMPUTED_FIELDS, VOLTAGE_CLASSES_KV
 from planner.model.site import PlannerError, Site
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    import shapely
+    import pyproj
+else:  # imported on first use: the window shows before these load (planner.lazy)
+    gpd = lazy_module("geopandas", globals(), "gpd")
+    np = lazy_module("numpy", globals(), "np")
+    pd = lazy_module("pandas", globals(), "pd")
+    shapely = lazy_module("shapely", globals(), "shapely")
+    pyproj = lazy_module("pyproj", globals(), "pyproj")
 
 __all__ = [
     "PROXIMITY_KINDS", "ProximityConfig", "ProximityError", "apply_proximity", "compute_proximity",
     "line_class_fields", "project_layers", "sites_frame",
 ]
 
-GEOD = Geod(ellps="WGS84")
+@functools.cache
+def _geod() -> pyproj.Geod:
+    """The WGS84 ellipsoid's geodesic solver (made on first use)."""
+    return pyproj.Geod(ellps="WGS84")
+
+
 _A_KM = 6378.137
 _E2 = 0.00669437999014
 _DEG = math.pi / 180.0
@@ -227,7 +241,7 @@ def _foot_points(lon0: np.ndarray, lat0: np.ndarray, a: np.ndarray, b: np.ndarra
 def _geodesic_km(lon0: np.ndarray, lat0: np.ndarray, lon1: np.ndarray, lat1: np.ndarray) -> np.ndarray:
     if len(lon0) == 0:
         return np.empty(0)
-    _, _, dist_m = GEOD.inv(lon0, lat0, lon1, lat1)
+    _, _, dist_m = _geod().inv(lon0, lat0, lon1, lat1)
     return np.asarray(dist_m, dtype=float) / 1000.0
 
 

@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
-import pandas as pd
+from planner.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+else:  # imported on first use: the window shows before these load (planner.lazy)
+    gpd = lazy_module("geopandas", globals(), "gpd")
+    pd = lazy_module("pandas", globals(), "pd")
 
 # Columns tried in order; the first that yields a value for a row wins for that row.
 VOLTAGE_COLUMNS: tuple[str, ...] = ("voltage_kv", "max_kv", "voltage", "kv", "volt_class", "voltage_v", "volts")

@@ -85,7 +85,7 @@ class MapController(QObject):
         """Start loading the cached map page of the file ``path`` before it is read (start-up); True if cached."""
         key = file_key(path)
         preload = getattr(self.view, "preload", None)
-        return bool(key is not None and callable(preload) and preload(key))
+        return bool(key is not None and callable(preload) and preload(key, path))
 
     def select(self, site_id: str) -> None:
         """Highlight ``site_id`` and open its popup; pans to it unless the click came from the map."""

@@ -28,7 +28,7 @@ import tempfile
 import weakref
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import QElapsedTimer, QEventLoop, QFile, QIODevice, QObject, Qt, QTimer, QUrl, Signal
@@ -42,8 +42,14 @@ from planner import __version__
 from planner.reports.render_qt import add_chromium_security_flags, lock_down_page
 from planner.settings import cache_dir
 from planner.ui.map_bridge import BridgeProxy, MapBridge
-from planner.webmap import MapOptions, build_map, tile_url_template
-from planner.webmap.builder import MODES, site_popup, sites_update
+from planner.lazy import lazy_module
+from planner.webmap.options import MODES, MapOptions, app_options, tile_url_template
+from planner.webmap.page_cache import scores_digest, seed_page
+
+if TYPE_CHECKING:
+    from planner.webmap import builder
+else:  # pandas, shapely, Jinja: imported at the first page build, after a cached page has started loading
+    builder = lazy_module("planner.webmap.builder", globals(), "builder")
 
 log = logging.getLogger(__name__)
 
@@ -90,12 +96,6 @@ def _cached_page(cache_key: str, options: MapOptions) -> Path:
     digest = hashlib.sha256("\n".join([__version__, cache_key, repr(options), _webmap_stamp()])
                             .encode("utf-8")).hexdigest()[:32]
     return cache_dir() / "map-pages" / f"{digest}.html"
-
-
-def _scores_digest(scores: Any) -> str:
-    """Digest of the readiness scores a page is coloured by (a cached page counts only for the same)."""
-    text = "" if not scores else "\n".join(sorted(f"{k}={v!r}" for k, v in dict(scores).items()))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def _copy(src: Path, dst: Path) -> bool:
@@ -195,7 +195,7 @@ class MapView(QWidget):
     def __init__(self, parent: QWidget | None = None, options: MapOptions | None = None) -> None:
         super().__init__(parent)
         # the Layers panel is the map's layer switch: no second one inside the page
-        self.options = options or MapOptions(layer_control=False)
+        self.options = options or app_options()
         self._legend_layers: list[dict[str, Any]] | None = None
         self._selected = ""
         self._project: Any = None
@@ -305,25 +305,30 @@ class MapView(QWidget):
             self.options = options
         self._schedule(self.options, cache_key)
 
-    def preload(self, cache_key: str) -> bool:
-        """Load the cached page of ``cache_key`` now, before the project is read; True when there is one.
+    def preload(self, cache_key: str, source: str | Path | None = None) -> bool:
+        """Load the kept page of ``cache_key`` now, before the project is read; True when there is one.
 
+        The page comes from the cache folder, else (``source`` being the bundled sample's file)
+        from the page shipped with the sample (:mod:`planner.webmap.page_cache`).
         :meth:`set_project` with the same key and the scores the page was built with keeps
-        this page (no second load); other scores or another key build and load as usual.
+        this page (no second load; a shipped page is then cached for the key); other scores or
+        another key build and load as usual.
         """
         if self._released or self._html_path is not None:
             return False
         cached = _cached_page(cache_key, self.options)
-        meta = _cached_meta(cached)
+        src, meta = cached, _cached_meta(cached)
+        if meta is None and source is not None:
+            src, meta = seed_page(source, self.options) or (cached, None)
         if meta is None:
             return False
         self._builds += 1
         path = self._tmpdir / f"map-{self._builds}.html"
         tmp = path.with_suffix(".tmp")
-        if not _copy(cached, tmp):
+        if not _copy(src, tmp):
             return False
         tmp.replace(path)
-        log.debug("map: page preloaded from the cache (%s)", cached.name)
+        log.debug("map: page preloaded from %s", src)
         self._preloaded = (cached, meta, path)
         self._show_page(path, self.options)
         return True
@@ -360,7 +365,7 @@ class MapView(QWidget):
         if self._legend_layers is None:  # never built
             self._schedule(self.options)
             return
-        update = sites_update(self._project, self._scores, self._legend_layers, only=self._site_filter)
+        update = builder.sites_update(self._project, self._scores, self._legend_layers, only=self._site_filter)
         self.bridge.set_site_ids(e["id"] for e in update["sites"])
         self.run_js(f"window.plannerMap && plannerMap.updateSites({json.dumps(update)})")
         self._send_popup()  # updateSites replaced the selected site's popup
@@ -403,9 +408,11 @@ class MapView(QWidget):
 
     def _rebuild(self, options: MapOptions, cache_key: str | None = None) -> None:
         cached = _cached_page(cache_key, options) if cache_key else None
-        digest = _scores_digest(self._scores)
+        digest = scores_digest(self._scores)
         pre, self._preloaded = self._preloaded, None
         if pre is not None and pre[0] == cached and pre[1].get("scores") == digest and self._html_path == pre[2]:
+            if not cached.exists():  # the page shipped with the sample: cached for this file from now on
+                _store_page(pre[2], cached, pre[1])
             self._adopt_preloaded(pre[1], options)  # the page already loading (or loaded) is this one
             return
         self._builds += 1
@@ -419,7 +426,7 @@ class MapView(QWidget):
             if top is not self and top.isVisible():
                 top.repaint()  # what changed with the project (the sites table) is on screen before the build
             meta = {}
-            html_text = build_map(self._project, self._scores, options, meta=meta)
+            html_text = builder.build_map(self._project, self._scores, options, meta=meta)
             tmp.write_text(html_text, encoding="utf-8")
             if cached is not None:
                 _store_page(tmp, cached, {**meta, "scores": digest})
@@ -513,7 +520,7 @@ class MapView(QWidget):
         if site.lat is None or site.lon is None:
             return
         self.run_js(f"window.plannerMap && plannerMap.setPopup({json.dumps(sid)}, "
-                    f"{json.dumps(site_popup(project, site, score))})")
+                    f"{json.dumps(builder.site_popup(project, site, score))})")
 
     def zoom_to_sites(self) -> None:
         """Fit the view to every located site (View > Zoom to all sites)."""

@@ -23,8 +23,6 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-MAX_DECIMALS = 6
-
 
 @dataclass(frozen=True)
 class EncodeStats:
