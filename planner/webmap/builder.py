@@ -437,7 +437,7 @@ def _encode_layer(name: str, layer: Any, options: MapOptions) -> dict[str, Any]:
     labels = [_text(v) for v in gdf[label_col].tolist()] if label_col else [None] * len(gdf)
     if label_col == "network":  # a fibre route by its network's full name, not its Topology Zoo code
         labels = [None if t is None else network_text(t) for t in labels]
-    elif label_col is not None and "network" in gdf.columns:  # a PoP: "Denton (Kentucky Datalink)"
+    elif kind == "pops" and label_col is not None and "network" in gdf.columns:  # "Denton (Kentucky Datalink)"
         nets = [_text(v) for v in gdf["network"].tolist()]
         labels = [t if t is None or n is None else f"{t} ({network_name(n)})" for t, n in zip(labels, nets)]
     out: dict[str, Any] = {"name": name, "kind": kind, "style": style, "hidden": not _visible(kind, layer, options),
