@@ -64,7 +64,7 @@ def test_compare_text_prints_drivers_with_units_and_sources(capsys, econ_project
     out = capsys.readouterr().out
     assert "best path by NPV" in out and "ex-TV $M" in out and "bridge:" in out
     assert "Lease term: 12 yr  [Public miner-AI leases run 10-15 years" in out
-    assert "Installed fleet: 125.0 MW at 18.5 J/TH" in out
+    assert "Installed fleet: 125 MW at 18.5 J/TH" in out
     assert "Marginal fleet cash cost today / in 5 years: $" in out and "per PH/s-day" in out
 
 

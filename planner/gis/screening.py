@@ -108,6 +108,7 @@ from planner.model.readiness_rules import (
     power_log_points, power_mw_score,
 )
 from planner.model.site import PlannerError, Site
+from planner.model.topology_zoo import network_text
 
 __all__ = [
     "DASK_MODULES", "DEFAULT_STRANDED_WEIGHT", "ENGINES", "SCREEN_CRITERIA", "Candidate", "Region", "ScreeningError",
@@ -1063,6 +1064,7 @@ def _reason_line(fields: Mapping[str, Any], subs: Mapping[str, float | None], to
         bits.append(f"substation {_km(fields['dist_substation_km'])}" + (f" ({extra})" if extra else ""))
     if fields.get("dist_fibre_km") is not None:
         net = fields.get("fibre_network")
+        net = network_text(str(net)) if net else None
         bits.append(f"fibre {_km(fields['dist_fibre_km'])}" + (f" ({net})" if net else ""))
     if fields.get("dist_pop_km") is not None:
         bits.append(f"PoP {_km(fields['dist_pop_km'])}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from planner.fmt import fmt_quantity, fmt_usd, quantity_parts
+from planner.fmt import fmt_mw, fmt_quantity, fmt_usd, quantity_parts
 from planner.model.assumptions import ASSUMPTIONS, Assumptions
 from planner.model.economics import PathComparison
 from planner.model.outlook import build_outlook
@@ -109,7 +109,7 @@ def site_drivers(comp: PathComparison, a: Assumptions) -> list[Driver]:
         _q(g, "Energized", comp.energized_mw, "MW",
            "site Energized; only energized MW carry an installed fleet and a sale value"
            + ("" if comp.energized_mw is not None else " (unknown: enter it; the paths assume none)")),
-        Driver(g, "Installed fleet", f"{comp.fleet_mw:,.1f} MW at {comp.fleet_j_per_th:g} J/TH, "
+        Driver(g, "Installed fleet", f"{fmt_mw(comp.fleet_mw)} at {comp.fleet_j_per_th:g} J/TH, "
                f"{comp.fleet_age_years:g} yr old", "", comp.fleet_source),
         _q(g, "Power price", comp.power_price_usd_per_mwh, "$/MWh",
            "site Power price (else the default), basis: " + basis),

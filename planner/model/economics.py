@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from planner.fmt import HOURS_PER_YEAR, real_number
+from planner.fmt import HOURS_PER_YEAR, fmt_mw, fmt_number, real_number
 from planner.model.assumptions import ASSUMPTIONS, AssumptionError, Assumptions, AsicSpec, parse_utc
 from planner.model.site import PlannerError, Site
 
@@ -1340,7 +1340,7 @@ def conversion_plan(site: Site, a: Assumptions, it_mw: float, readiness: Any = N
                          detail + (f"; the tenant pays {1 - share:.0%}" if tenant else ""))
 
     items = [hall("fitout", "AI fit-out", a.conversion_capex_usd_per_mw_it * it_mw,
-                  f"{it_mw:,.1f} MW IT x ${a.conversion_capex_usd_per_mw_it / 1e6:,.2f}M/MW")]
+                  f"{fmt_mw(it_mw)} IT x ${a.conversion_capex_usd_per_mw_it / 1e6:,.2f}M/MW")]
     unknown = []
     for u in readiness.upgrades:
         if u.capex_usd is None:
@@ -1367,7 +1367,7 @@ def conversion_plan(site: Site, a: Assumptions, it_mw: float, readiness: Any = N
         assumed.append(("dlc_retrofit", f"Direct-to-chip cooling retrofit (assumed: {why})",
                         costs["dlc_retrofit_usd_per_mw_it"], costs["dlc_retrofit_months"]))
     for key, label, unit, months_needed in assumed:
-        items.append(hall(key, label, unit * it_mw, f"{it_mw:,.1f} MW IT x ${unit / 1e6:,.2f}M/MW"))
+        items.append(hall(key, label, unit * it_mw, f"{fmt_mw(it_mw)} IT x ${unit / 1e6:,.2f}M/MW"))
         assumed_months = max(assumed_months, months_needed)
     if assumed:
         notes.append("conversion capex assumes " + " and ".join(x[1].split(" (")[0].lower() for x in assumed)
@@ -1600,7 +1600,7 @@ def site_paths(site: Site, assumptions: Assumptions, years: int | None = None, *
     sell_cash[0] = sale
     sell = _path("sell", ctx, gross, mining_cash=sell_cash, capex_by_year=np.zeros(h_years + 1),
                  operating_usd=0.0, mwh=np.zeros(h_years + 1), streams={"sale_proceeds": sale},
-                 notes=[f"{energized or 0:g} energized MW x ${a.sell_usd_per_mw_energized / 1e6:,.2f}M/MW "
+                 notes=[f"{fmt_number(energized or 0)} energized MW x ${a.sell_usd_per_mw_energized / 1e6:,.2f}M/MW "
                         "(Riot-Block Mining, July 2024)"], option="sale today")
 
     # -- bridge: keep mining, sign in year N, mine through the build -----------------------------------

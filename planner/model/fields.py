@@ -7,8 +7,11 @@ form, the reports and the importers' column mapping. ``None`` always means
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from planner.model.topology_zoo import network_text, pop_text
 
 Kind = Literal["str", "float", "int", "bool", "enum", "date"]
 
@@ -230,6 +233,17 @@ _NAME_IN_TEXT = re.compile(r"\b(" + "|".join(sorted((re.escape(n) for n in FIELD
 def _mid_sentence(label: str) -> str:
     # "Substation owned" -> "substation owned", but "N+1 transformers" and "AI/HPC partner" stay
     return label[0].lower() + label[1:] if len(label) > 1 and label[1].islower() else label
+
+
+# text fields stored as a data code and shown by name (the stored value stays the code)
+_TEXT_DISPLAY: dict[str, Callable[[str], str]] = {"fibre_network": network_text, "pop_name": pop_text}
+
+
+def text_value(name: str, value: Any) -> str:
+    """A text field's value as the form, the table, the report and the map popup show it: a
+    Topology Zoo network code by its full name (``Tw`` -> ``TW Telecom (Topology Zoo code Tw)``)."""
+    show = _TEXT_DISPLAY.get(name)
+    return show(str(value)) if show is not None else str(value)
 
 
 def humanize_field_names(text: str) -> str:

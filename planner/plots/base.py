@@ -185,8 +185,11 @@ def band_bars(plot: pg.PlotItem, ys: np.ndarray, lows: np.ndarray, highs: np.nda
 
 
 def text_label(plot: pg.PlotItem, text: str, x: float, y: float, anchor: tuple[float, float] = (0, 0.5),
-               colour: str = TEXT_COLOUR, size: float = 8.0, bold: bool = False) -> None:
-    label_layer(plot).add(text, x, y, anchor, colour, mk_font(size, bold))
+               colour: str = TEXT_COLOUR, size: float = 8.0, bold: bool = False, avoid: Any = None) -> None:
+    """A label at data point (x, y); with ``avoid`` (an (n, 2) array of the data points of a curve)
+    it is placed beside the point clear of that curve instead of at ``anchor``
+    (:meth:`planner.plots.workarounds.LabelLayer.add`)."""
+    label_layer(plot).add(text, x, y, anchor, colour, mk_font(size, bold), avoid=avoid)
 
 
 MESSAGE_CHARS_PER_LINE = 38  # ~270 px at 9 pt: fits the narrowest dock

@@ -156,6 +156,10 @@ def tornado_chart(plot: pg.PlotItem, data: TornadoData) -> Chart:
                          "base_musd": base})
 
 
+#: Room above the bridge curve's highest point for the "best" label, as a share of the NPV range.
+BEST_LABEL_HEADROOM = 0.3
+
+
 def bridge_chart(plot: pg.PlotItem, comp: PathComparison) -> Chart:
     """Bridge path: NPV when mining first and converting to AI in year N, with the best N marked."""
     title = "Bridge path: mine, then convert in year N"
@@ -170,10 +174,13 @@ def bridge_chart(plot: pg.PlotItem, comp: PathComparison) -> Chart:
     if best is not None:
         curve(plot, [float(best)], [npv[best]], pen=None, symbol="star", symbolSize=18, symbolBrush="#1a9850",
                    symbolPen=pg.mkPen("#0b5d2a"), name=f"best N = {best}")
-        lo, hi = float(npv.min()), float(npv.max())
-        anchor = (1.05, 0.5) if best > npv.size / 2 else (-0.08, 0.5)
+        # beside the star where it covers no part of the curve (placed in pixels at paint time, so
+        # at any size of the plot); the headroom above the curve is where it usually goes
         text_label(plot, f"best: year {best} ({fmt_usd_m(comp.bridge_npv_usd[best])})", float(best),
-                   npv[best] - 0.0 * (hi - lo), anchor=anchor, colour="#0b5d2a", size=8.5, bold=True)
+                   float(npv[best]), colour="#0b5d2a", size=8.5, bold=True, avoid=np.column_stack([ns, npv]))
+        lo, hi = float(npv.min()), float(npv.max())
+        span = (hi - lo) or max(abs(hi), 1.0)
+        plot.setYRange(lo - 0.08 * span, hi + BEST_LABEL_HEADROOM * span, padding=0)
     plot.setXRange(-0.5, npv.size - 0.5, padding=0)
 
     def hover(x: float, _y: float) -> str | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont
@@ -319,6 +320,12 @@ def fill_between(plot: pg.PlotItem, c1: pg.PlotDataItem, c2: pg.PlotDataItem, br
     return item
 
 
+#: Distance (px) between a curve-avoiding label and its point: clears an 18 px marker symbol.
+LABEL_GAP_PX = 12.0
+#: Space (px) kept between a curve-avoiding label and the curve (about its pen and point symbols).
+CURVE_MARGIN_PX = 4.0
+
+
 class LabelLayer(pg.GraphicsObject):
     """All text labels of a plot drawn by one item (a TextItem per label costs ~2 ms to create).
 
@@ -330,6 +337,8 @@ class LabelLayer(pg.GraphicsObject):
         super().__init__()
         self.vb = vb
         self.labels: list[tuple[float, float, str, tuple[float, float], QColor, QFont]] = []
+        # label index -> the curve (data x, y) it must keep clear of: placed beside its point at paint time
+        self._avoid: dict[int, np.ndarray] = {}
         self.setParentItem(vb)
         self.setZValue(1_000)
         vb.sigTransformChanged.connect(self._on_view_changed)
@@ -341,11 +350,23 @@ class LabelLayer(pg.GraphicsObject):
 
     def clear(self) -> None:
         self.labels = []
+        self._avoid = {}
         self.update()
 
-    def add(self, text: str, x: float, y: float, anchor: tuple[float, float], colour: str, font: QFont) -> None:
+    def add(self, text: str, x: float, y: float, anchor: tuple[float, float], colour: str, font: QFont,
+            avoid: np.ndarray | None = None) -> None:
+        """Add a label at data point (x, y). With ``avoid`` (the data points of a polyline through or
+        near the point) the anchor is ignored: the label goes beside the point where it covers no
+        part of that line, inside the plot (:meth:`_clear_of`)."""
+        if avoid is not None:
+            self._avoid[len(self.labels)] = np.asarray(avoid, dtype=float).reshape(-1, 2)
         self.labels.append((float(x), float(y), str(text), anchor, QColor(colour), font))
         self.update()
+
+    def leaders(self) -> list[tuple[str, Any]]:
+        """(text, QLineF from the label to its point) of the curve-avoiding labels placed away from
+        their point (a free corner of the plot), as :meth:`paint` draws them."""
+        return [(label[2], line) for label, _rect, line in self._placed_with_leaders() if line is not None]
 
     def texts(self) -> list[str]:
         """The label strings, in drawing order."""
@@ -359,7 +380,11 @@ class LabelLayer(pg.GraphicsObject):
         return [(label[2], rect) for label, rect in self._placed()]
 
     def _placed(self) -> list[tuple[tuple[float, float, str, tuple[float, float], QColor, QFont], Any]]:
-        """Every finite label with its rectangle.
+        return [(label, rect) for label, rect, _line in self._placed_with_leaders()]
+
+    def _placed_with_leaders(self) -> list[tuple[tuple[float, float, str, tuple[float, float], QColor, QFont],
+                                                 Any, Any]]:
+        """Every finite label with its rectangle (and leader line, or None).
 
         A label that would overlap one placed before it is moved away from its point (up when it
         sits above the point, down when below) until it is clear: the values over neighbouring
@@ -370,7 +395,8 @@ class LabelLayer(pg.GraphicsObject):
 
         frame = self.vb.boundingRect()
         out: list[tuple[tuple[float, float, str, tuple[float, float], QColor, QFont], Any]] = []
-        for label in self.labels:
+        leaders: list[Any] = []
+        for i, label in enumerate(self.labels):
             x, y, text, (ax, ay), _colour, font = label
             if not (math.isfinite(x) and math.isfinite(y)):
                 continue
@@ -379,6 +405,11 @@ class LabelLayer(pg.GraphicsObject):
             lines = text.split("\n")
             w = max(fm.horizontalAdvance(line) for line in lines) + 4
             h = fm.height() * len(lines) + 2
+            if i in self._avoid:
+                rect, leader = self._clear_of(self._avoid[i], pt, w, h, frame, [r for _lab, r in out])
+                out.append((label, rect))
+                leaders.append(leader)
+                continue
             rect = QRectF(pt.x() - ax * w, pt.y() - ay * h, w, h)
             if rect.width() <= frame.width():  # a label at the edge of the plot is kept inside it
                 rect.translate(max(0.0, frame.left() - rect.left()) - max(0.0, rect.right() - frame.right()), 0.0)
@@ -393,16 +424,79 @@ class LabelLayer(pg.GraphicsObject):
                 if frame.top() <= rect.top() and rect.bottom() <= frame.bottom():
                     break
             out.append((label, rect))
-        return out
+            leaders.append(None)
+        return [(label, rect, line) for (label, rect), line in zip(out, leaders)]
+
+    def _clear_of(self, curve: np.ndarray, pt: Any, w: float, h: float, frame: Any, taken: list[Any]) -> tuple[Any, Any]:
+        """The rectangle (w x h px) of a label of point ``pt`` that covers no part of ``curve`` nor
+        another label, inside ``frame``, and its leader line (None when it sits beside the point).
+
+        Tried in order: above, below, then the four diagonals and the sides of the point, each
+        LABEL_GAP_PX from it and then further out; then the four corners of the plot (with a leader
+        line to the point). All in pixels of the drawn view, so it holds at any size of the plot.
+        If every place touches the curve (a plot too small for the label), the one touching it least.
+        """
+        from PySide6.QtCore import QLineF, QPointF, QRectF
+
+        px = np.array([[p.x(), p.y()] for p in (self.vb.mapFromView(QPointF(float(a), float(b))) for a, b in curve
+                                                 if math.isfinite(a) and math.isfinite(b))], dtype=float).reshape(-1, 2)
+        samples = [px]
+        for a, b in zip(px[:-1], px[1:]):  # every segment sampled each pixel
+            n = int(np.hypot(*(b - a))) + 1
+            samples.append(a + (b - a) * np.linspace(0.0, 1.0, n + 1)[:, None])
+        pts = np.concatenate(samples) if samples else np.zeros((0, 2))
+        m, g = CURVE_MARGIN_PX, LABEL_GAP_PX
+
+        def hits(r: Any) -> int:
+            inside = ((pts[:, 0] >= r.left() - m) & (pts[:, 0] <= r.right() + m)
+                      & (pts[:, 1] >= r.top() - m) & (pts[:, 1] <= r.bottom() + m))
+            return int(inside.sum())
+
+        cx, cy = pt.x(), pt.y()
+        near: list[Any] = []
+        for step in range(1, 7):
+            d = g * step
+            for dx, dy in ((0, -1), (0, 1), (1, -1), (-1, -1), (1, 1), (-1, 1), (1, 0), (-1, 0)):
+                left = cx - w / 2 + dx * (w / 2 + (d * 0.7 if dy else d)) if dx else cx - w / 2
+                top = cy - h / 2 + dy * (h / 2 + d) if dy else cy - h / 2
+                r = QRectF(left, top, w, h)
+                if r.width() <= frame.width():  # kept inside the plot sideways, as the other labels
+                    r.translate(max(0.0, frame.left() - r.left()) - max(0.0, r.right() - frame.right()), 0.0)
+                near.append(r)
+        inset = 4.0
+        corners = [QRectF(x0, y0, w, h) for x0, y0 in (
+            (frame.left() + inset, frame.top() + inset), (frame.right() - inset - w, frame.top() + inset),
+            (frame.left() + inset, frame.bottom() - inset - h), (frame.right() - inset - w, frame.bottom() - inset - h))]
+        corners.sort(key=lambda r: math.hypot(r.center().x() - cx, r.center().y() - cy))
+
+        def free(r: Any) -> bool:
+            return frame.contains(r) and hits(r) == 0 and not any(t.intersects(r) for t in taken)
+
+        rect = next((r for r in near if free(r)), None)
+        if rect is not None:
+            return rect, None
+        rect = next((r for r in corners if free(r)), None)
+        if rect is None:
+            inside = [r for r in near + corners if frame.contains(r)] or near
+            rect = min(inside, key=hits)
+        # a leader from the label's edge to the point, stopping short of the marker
+        end = QPointF(min(max(cx, rect.left()), rect.right()), min(max(cy, rect.top()), rect.bottom()))
+        line = QLineF(end, QPointF(cx, cy))
+        if line.length() <= g * 1.5:
+            return rect, None
+        line.setLength(line.length() - g)
+        return rect, line
 
     def paint(self, painter: Any, *_: Any) -> None:
         if not self.labels:
             return
         painter.setRenderHint(painter.RenderHint.TextAntialiasing, True)
-        for (_x, _y, text, _anchor, colour, font), rect in self._placed():
+        for (_x, _y, text, _anchor, colour, font), rect, leader in self._placed_with_leaders():
             painter.setFont(font)
             painter.setPen(colour)
             painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), text)
+            if leader is not None:
+                painter.drawLine(leader)
 
 
 def label_layer(plot: pg.PlotItem) -> LabelLayer:

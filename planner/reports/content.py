@@ -23,7 +23,7 @@ from planner.model.assumptions import ASSUMPTIONS, GROUP_LABELS as ASSUMPTION_GR
     assumptions_from_settings, coerce_assumption
 from planner.model.chart_data import mining_data
 from planner.model.economics import NEEDS_ENERGIZED, PathComparison, PathResult, site_paths
-from planner.model.fields import FIELD_LIST, FIELDS, GROUP_LABELS, FieldSpec, humanize_field_names
+from planner.model.fields import FIELD_LIST, FIELDS, GROUP_LABELS, FieldSpec, humanize_field_names, text_value
 from planner.model.readiness import READINESS_CLASSES, ReadinessResult, next_facts, rank_results, score_site
 from planner.model.site import PlannerError, Site
 
@@ -57,7 +57,7 @@ def fmt_field(name: str, value: Any) -> str:
         if fs.unit == "1-5":
             return f"{value} of 5"
         return fmt_number(value, unit)
-    return str(value)
+    return text_value(name, value)
 
 
 def _lower_bound(text: str, result: ReadinessResult, short: bool = False) -> str:

@@ -78,10 +78,17 @@ class EditSiteCommand(QtCommand):
         return self.edit.new[0]
 
     @classmethod
-    def create(cls, portfolio: Portfolio, site_id: str, field: str, raw: Any) -> EditSiteCommand:
-        """Validate and build the command; raises :class:`SiteError` with the rule and the fix."""
+    def create(cls, portfolio: Portfolio, site_id: str, field: str, raw: Any, *, merge: bool = True) -> EditSiteCommand:
+        """Validate and build the command; raises :class:`SiteError` with the rule and the fix.
+
+        ``merge=False``: an undo step of its own, never absorbed into the previous edit of the field
+        within the merge window (nor absorbing the next): a value typed and committed in the form.
+        """
         old, new = prepare_edit(portfolio, site_id, field, raw)
-        return cls(portfolio, old, new, field)
+        command = cls(portfolio, old, new, field)
+        if not merge:
+            command.edit.merge_key = None
+        return command
 
 
 class BulkEditCommand(QtCommand):

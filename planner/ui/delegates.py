@@ -15,7 +15,7 @@ from PySide6.QtGui import QFocusEvent, QKeyEvent, QValidator
 from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDateEdit, QDoubleSpinBox, QLineEdit,
                                QSpinBox, QStyledItemDelegate, QStyleOptionViewItem, QWidget)
 
-from planner.model.fields import FIELDS, FieldSpec
+from planner.model.fields import FIELDS, FieldSpec, text_value
 from planner.ui.input_guard import guard_wheel
 
 UNKNOWN_TEXT = "unknown"
@@ -57,7 +57,7 @@ def format_value(fs: FieldSpec, value: Any, with_unit: bool = True) -> str:
         return f"{int(value):,d} {unit}".strip() if with_unit else f"{int(value):d}"
     if fs.kind == "enum":
         return str(value).replace("_", " ")
-    return str(value)
+    return text_value(fs.name, value)
 
 
 class _TypedNumberMixin:

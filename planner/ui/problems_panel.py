@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 SITE_ROLE = Qt.ItemDataRole.UserRole + 1
 GAP_ROLE = Qt.ItemDataRole.UserRole + 2  # the gap text of a "data gaps" item (its next fact is added later)
 GAPS_HEADER = "Data gaps that block decisions"
-#: main-thread time the next facts may take per event-loop turn (~60 ms a site when not remembered)
+#: main-thread time the next facts may take per event-loop turn (~5 ms a site when not remembered)
 FACTS_SLICE_S = 0.03
 
 

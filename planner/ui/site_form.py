@@ -1,7 +1,8 @@
 """Site form: every field of the current site, grouped as in the field registry.
 
 Editable fields use the same editors as the table and commit through the same undo
-commands; computed (proximity) fields and the readiness result are read-only and marked.
+commands, one undo step per commit (Enter, Tab, a choice: never merged with the previous edit of
+the field, as the table's quick bursts are); computed (proximity) fields and the readiness result are read-only and marked.
 A refused edit is explained inline (label, value, rule, fix) and the editor goes back to the
 stored value. Ctrl+Z / Ctrl+Shift+Z in a field first commits what was typed there, then reach the
 window's Undo/Redo (a line edit would otherwise take them for its own text undo).
@@ -242,7 +243,9 @@ class SiteForm(QWidget):
         if self._portfolio is None or self.undo_stack is None or not self._site_id:
             return False
         try:
-            cmd = EditSiteCommand.create(self._portfolio, self._site_id, name, value)
+            # each commit of the form (Enter, Tab, a choice) is one undo step: typed 12, refused -5, typed
+            # 13 within the 2 s merge window used to merge 12 and 13, so Undo skipped back past 12
+            cmd = EditSiteCommand.create(self._portfolio, self._site_id, name, value, merge=False)
         except (SiteError, PlannerError) as e:
             message = user_message(e)
             self._refresh()

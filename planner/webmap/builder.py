@@ -25,10 +25,11 @@ from jinja2 import Template
 
 from planner.fmt import finite, fmt_number
 from planner.gis.kinds import DRAW_ORDER
-from planner.model.fields import FIELDS
+from planner.model.fields import FIELDS, text_value
 from planner.model.readiness import (READINESS_COLOURS, READINESS_LABELS, READINESS_SHORT_LABELS, next_facts,
                                       thresholds_from_settings)
 from planner.model.site import PlannerError
+from planner.model.topology_zoo import network_name, network_text
 from planner.webmap import assets
 from planner.webmap.escape import esc, json_for_script
 from planner.webmap.geometry import encode_lines, encode_points, encode_polygons
@@ -137,7 +138,7 @@ def _site_mw(site: Any) -> float | None:
 _POPUP_FIELDS = ("operator", "status", "locality", "admin1", "country", "location_precision",
                  "power_capacity_mw", "energized_mw", "pipeline_mw", "interconnection_status",
                  "ai_partner", "dist_substation_km", "substation_max_kv", "dist_fibre_km",
-                 "stranded_region")
+                 "fibre_network", "stranded_region")
 
 
 #: Marker outline of a decided site (and of every site before PR i12b's undecided style).
@@ -193,7 +194,7 @@ def _site_entry(site: Any, score: Any | None, max_mw: float | None, next_fact: s
         value = getattr(site, name, None)
         if value is None and name not in ("power_capacity_mw", "energized_mw"):
             continue
-        text = _fmt(value, fs.unit)
+        text = text_value(name, value) if fs.kind == "str" else _fmt(value, fs.unit)
         rows.append((fs.label, text.replace("_", " ") if fs.kind == "enum" else text))  # "town centroid"
     name = _text(site.name) or site.site_id
     mw = _site_mw(site)
@@ -353,6 +354,11 @@ def _encode_layer(name: str, layer: Any, options: MapOptions) -> dict[str, Any]:
     is_poly = np.isin(types, (3, 6, 7))
     label_col = _label_column(gdf)
     labels = [_text(v) for v in gdf[label_col].tolist()] if label_col else [None] * len(gdf)
+    if label_col == "network":  # a fibre route by its network's full name, not its Topology Zoo code
+        labels = [None if t is None else network_text(t) for t in labels]
+    elif kind == "pops" and label_col is not None and "network" in gdf.columns:  # "Denton (Kentucky Datalink)"
+        nets = [_text(v) for v in gdf["network"].tolist()]
+        labels = [t if t is None or n is None else f"{t} ({network_name(n)})" for t, n in zip(labels, nets)]
     out: dict[str, Any] = {"name": name, "kind": kind, "style": style, "hidden": not _visible(kind, layer, options),
                            "min_zoom": MIN_ZOOM.get(kind, 0),
                            "title_html": _LAYER_TITLE.render(title=title, colour=style.get("color", "#555"),

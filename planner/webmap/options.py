@@ -45,7 +45,7 @@ class MapOptions:
     layer_control: bool = True
     # kind -> shown at start; overrides each layer's style["visible"] (set by MapView.set_layer_visible)
     layer_visibility: Mapping[str, bool] = field(default_factory=dict)
-    # the popup of an undecided site names the fact to collect next (readiness.next_facts: ~50-80 ms a
+    # the popup of an undecided site names the fact to collect next (readiness.next_facts: ~5 ms a
     # site); the exported page has it, the app shows it in the site form and the Readiness panel instead
     popup_next_fact: bool = False
 
