@@ -332,6 +332,8 @@ def _open_start(window: Any, project_path: str | os.PathLike[str] | None, start:
         read = StartRead(start)
     window.map.preload(start)  # the page of the file's last start (if the early one did not load it)
     window.show_status(f"Opening {start.name}\u2026", 0)  # until the project shows (its own messages follow)
+    window.setWindowTitle(f"{start.name} (opening\u2026) - {APP_NAME}")  # the map may show it already
+    window.count_label.setText("")  # not "0 sites" beside a map of the file's sites
     initial = window.project
     window.start_task = read.task
     read.then(lambda project: _finish_open(window, initial, start, project, project_path, trace))

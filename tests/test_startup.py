@@ -139,8 +139,10 @@ def test_start_project_is_read_on_a_worker_while_its_cached_page_loads(qtbot, tm
     page = second.map_view.html_path
     assert page is not None and len(second.portfolio) == 0  # the page loads before the file is read
     assert second.statusBar().currentMessage() == "Opening p.gpkg\u2026"  # said while it is read
+    assert second.windowTitle().startswith("p.gpkg (opening") and second.count_label.text() == ""
     qtbot.waitUntil(lambda: len(second.portfolio) > 0, timeout=30000)
     assert second.statusBar().currentMessage() != "Opening p.gpkg\u2026"
+    assert second.windowTitle().startswith("p.gpkg - ") and second.count_label.text().startswith("40 sites")
     assert second.map_view.wait_ready(30000)
     assert second.map_view.html_path == page and len(builds) == 1  # kept: no build, no second load
     sid = "CORZ-DEN"
