@@ -53,9 +53,9 @@ def test_site_content_figures(site_report, project):
     summary = {k.label: k.value for k in s.summary}
     assert summary["Energized"] == c.fmt_mw(site.energized_mw) and summary["Energized"].endswith(" MW")
     attrs = {a.label: a for a in s.attributes}
-    assert attrs["Substation high-side voltage"].value == "345 kV"
+    assert (attrs["Substation high-side voltage"].value, attrs["Substation high-side voltage"].unit) == ("345", "kV")
     assert attrs["Water volume available"].value == "unknown" and not attrs["Water volume available"].known
-    assert attrs["Nearest substation"].value.endswith(" km")
+    assert attrs["Nearest substation"].unit == "km" and re.fullmatch(r"[\d,.]+", attrs["Nearest substation"].value)
     assert attrs["Nearest substation"].source.startswith("computed from")
     assert all(u.startswith("https://") for u in s.sources) and s.sources
     econ = dict(s.economics.rows)
@@ -68,6 +68,21 @@ def test_site_content_figures(site_report, project):
     assert "Build to first AI capacity" in drivers
     assert {a.key for a in site_report.assumptions} >= {"btc_price_usd", "lease_rate_usd_per_kw_month"}
     assert any("OpenStreetMap" in a.credit for a in site_report.attributions)
+
+
+def test_attributes_table_shows_each_unit_once(site_report):
+    """The printed attributes table read "345 kV | kV": the number goes in Value, its unit once in Unit."""
+    html = render_site_html(site_report)
+    table = html[html.index('<table class="data attrs">'):]
+    table = table[:table.index("</table>")]
+    rows = re.findall(r"<tr[^>]*><td>([^<]*)</td>\s*<td>([^<]*)</td><td>([^<]*)</td>", table)
+    cells = {label: (value, unit) for label, value, unit in rows}
+    assert cells["Substation high-side voltage"] == ("345", "kV")
+    assert cells["Land"] == ("265", "acres")
+    assert cells["All-in power price"] == ("38.5", "$/MWh")
+    assert cells["Water volume available"] == ("unknown", "m3/yr")  # an unknown still says what unit it wants
+    for label, (value, unit) in cells.items():
+        assert not (unit and value.endswith(unit)), (label, value, unit)
 
 
 def test_unknown_power_shows_unknown_not_zero(project):

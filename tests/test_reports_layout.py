@@ -77,7 +77,8 @@ def test_labels_reasons_and_dates_are_for_readers():
 
 
 # -- layout: nothing wider than the printable width ---------------------------------------------
-def _overflowing(qtbot, html: str, tmp_path: Path) -> dict:
+def _evaluate(qtbot, html: str, tmp_path: Path, script: str):
+    """Load ``html`` at the printable A4 width and return what ``script`` (a JSON string) says about it."""
     from PySide6.QtCore import QUrl
     from PySide6.QtWebEngineWidgets import QWebEngineView
     view = QWebEngineView()
@@ -88,16 +89,31 @@ def _overflowing(qtbot, html: str, tmp_path: Path) -> dict:
     with qtbot.waitSignal(view.loadFinished, timeout=30_000):
         view.load(QUrl.fromLocalFile(str(path)))
     box = {}
-    view.page().runJavaScript(
+    view.page().runJavaScript(script, 0, lambda r: box.setdefault("r", r))
+    qtbot.waitUntil(lambda: "r" in box, timeout=30_000)
+    return json.loads(box["r"])
+
+
+def _overflowing(qtbot, html: str, tmp_path: Path) -> dict:
+    return _evaluate(qtbot, html, tmp_path,
         "(function(){var W=document.querySelector('main').getBoundingClientRect().right; var out=[];"
         "document.querySelectorAll('main *').forEach(function(e){var r=e.getBoundingClientRect();"
         " if(r.right>W+1 && out.length<5){out.push(e.tagName+'.'+e.className+': '+(e.textContent||'').trim()"
         ".slice(0,40));}}); var spill=[]; document.querySelectorAll('table.data td, table.data th').forEach("
         "function(c){if(c.scrollWidth>c.clientWidth+1 && spill.length<5){spill.push(c.textContent.trim().slice(0,40));}});"
-        " return JSON.stringify({W:W, doc:document.documentElement.scrollWidth, out:out, spill:spill});})()",
-        0, lambda r: box.setdefault("r", r))
-    qtbot.waitUntil(lambda: "r" in box, timeout=30_000)
-    return json.loads(box["r"])
+        " return JSON.stringify({W:W, doc:document.documentElement.scrollWidth, out:out, spill:spill});})()")
+
+
+# Every place where a cell's text goes on to a new line: the text up to the break, as laid out.
+_LINE_BREAKS_JS = """(function(){var out=[], keys=0;
+document.querySelectorAll('%s').forEach(function(cell){keys++;
+  var w=document.createTreeWalker(cell, NodeFilter.SHOW_TEXT), chars=[], n;
+  while((n=w.nextNode())){for(var i=0;i<n.length;i++){chars.push([n,i]);}}
+  var top=null, text='';
+  chars.forEach(function(c){var r=document.createRange(); r.setStart(c[0],c[1]); r.setEnd(c[0],c[1]+1);
+    var t=r.getBoundingClientRect().top; if(top!==null && t>top+1){out.push(text);} top=t; text+=c[0].data[c[1]];});
+});
+return JSON.stringify({cells:keys, breaks:out});})()"""
 
 
 @pytest.mark.gui
@@ -111,6 +127,25 @@ def test_report_tables_wrap_inside_the_printable_width(qtbot, tmp_path):
         # Chromium shrinks the whole document to its widest element: a wide table made all text tiny
         assert got["out"] == [] and got["doc"] <= round(got["W"]) + 1, got
         assert got["spill"] == [], got  # no cell's text runs into its neighbour (dates over Unit)
+
+
+@pytest.mark.gui
+def test_assumption_keys_wrap_only_after_underscores(qtbot, tmp_path):
+    """The Key column printed "sell_usd_per_mw_energiz / ed": a key may go on to a new line only after an
+    underscore, and the row still names the assumption in words with its unit."""
+    from planner.reports.content import build_site_report
+    from planner.reports.html import render_site_html
+    report = build_site_report(small_project(), "CORZ-PEC")
+    rows = {a.key: a for a in report.assumptions}
+    assert (rows["sell_usd_per_mw_energized"].label, rows["sell_usd_per_mw_energized"].unit) == \
+        ("Sale price of an operating site", "$M/MW energized")
+    got = _evaluate(qtbot, render_site_html(report), tmp_path, _LINE_BREAKS_JS % "table.assum td.key")
+    assert got["cells"] == len(report.assumptions)
+    assert got["breaks"], "no key wrapped: the check saw nothing"  # the 36 mm column wraps long keys
+    mid_word = [b for b in got["breaks"] if not b.endswith("_")]
+    assert mid_word == [], mid_word
+    units = _evaluate(qtbot, render_site_html(report), tmp_path, _LINE_BREAKS_JS % "table.assum td:nth-child(5)")
+    assert [b for b in units["breaks"] if not b.endswith((" ", "/", "-"))] == []  # "$M/MW energiz | ed" neither
 
 
 # -- pages: no near-empty page in the atlas --------------------------------------------------------

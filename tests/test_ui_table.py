@@ -284,7 +284,8 @@ def test_editor_ranges_and_units_come_from_fieldspec(qtbot):
 
 
 def test_format_value():
-    assert format_value(FIELDS["power_price_usd_per_mwh"], 42.0) == "42.0 $/MWh"
+    assert format_value(FIELDS["power_price_usd_per_mwh"], 42.0) == "$42/MWh"  # as the report and map say it
+    assert format_value(FIELDS["dist_substation_km"], 7.8) == "7.8 km"  # not "7.80 km"
     assert format_value(FIELDS["land_acres"], 1500.0) == "1,500 acres"
     assert format_value(FIELDS["dark_fibre_on_site"], True) == "yes"
     assert format_value(FIELDS["energized_mw"], None) == ""

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from planner.fmt import UNKNOWN, finite, fmt_choice, fmt_number, fmt_quantity, quantity_parts
 from planner.model.topology_zoo import network_text, pop_text
 
 Kind = Literal["str", "float", "int", "bool", "enum", "date"]
@@ -244,6 +245,55 @@ def text_value(name: str, value: Any) -> str:
     Topology Zoo network code by its full name (``Tw`` -> ``TW Telecom (Topology Zoo code Tw)``)."""
     show = _TEXT_DISPLAY.get(name)
     return show(str(value)) if show is not None else str(value)
+
+
+#: Field units that say what a number is but are no unit to print beside it.
+_NO_UNIT = {"count": "", "deg": ""}
+
+
+def field_unit(name: str) -> str:
+    """The unit a site field's value is shown in (``km``, ``$/MWh``, ``1-5``); ``""`` for counts, degrees
+    and fields without a unit."""
+    unit = FIELDS[name].unit
+    return _NO_UNIT.get(unit, unit)
+
+
+def field_parts(name: str, value: Any) -> tuple[str, str]:
+    """A site field's value as (value text, unit text): the one rule for the form, the sites table, the
+    report and the map popup, driven by the field's :class:`FieldSpec` (kind, unit).
+
+    Measures take :func:`planner.fmt.fmt_number`'s digits (``7.8``, ``km``; ``340``, ``km``; ``0.0044``,
+    ``bcm/yr``; ``1,500``, ``acres``), money per unit :func:`planner.fmt.quantity_parts`'s (``38.55``,
+    ``$/MWh``); longitude/latitude read ``31.90000°``; booleans ``yes``/``no``; choices in words
+    (``in queue``); Topology Zoo codes by name. Unknown (None, NaN) is ``"unknown"`` with the field's
+    unit, never 0.
+    """
+    fs = FIELDS[name]
+    unit = field_unit(name)
+    if value is None or (fs.kind in ("float", "int") and finite(value) is None):
+        return UNKNOWN, unit
+    if fs.kind == "bool":
+        return ("yes" if value else "no"), unit
+    if fs.kind == "enum":
+        return fmt_choice(value), unit
+    if fs.kind in ("float", "int"):
+        if fs.unit == "deg":
+            return f"{float(value):.5f}\u00b0", unit
+        if unit.startswith("$/"):
+            return quantity_parts(value, unit)
+        return fmt_number(value), unit
+    return text_value(name, value), unit
+
+
+def field_text(name: str, value: Any) -> str:
+    """:func:`field_parts` as one string: ``7.8 km``, ``$38.55/MWh``, ``4 of 5``, ``31.90000°``, ``yes``,
+    ``unknown``."""
+    text, unit = field_parts(name, value)
+    if text == UNKNOWN or not unit or FIELDS[name].kind not in ("float", "int"):
+        return text
+    if unit == "1-5":
+        return f"{text} of 5"
+    return fmt_quantity(value, unit) if unit.startswith("$/") else f"{text} {unit}"
 
 
 def humanize_field_names(text: str) -> str:

@@ -23,7 +23,7 @@ from planner.model.assumptions import ASSUMPTIONS, GROUP_LABELS as ASSUMPTION_GR
     assumptions_from_settings, coerce_assumption
 from planner.model.chart_data import mining_data
 from planner.model.economics import NEEDS_ENERGIZED, PathComparison, PathResult, site_paths
-from planner.model.fields import FIELD_LIST, FIELDS, GROUP_LABELS, FieldSpec, humanize_field_names, text_value
+from planner.model.fields import FIELD_LIST, GROUP_LABELS, field_parts, field_text, humanize_field_names
 from planner.model.readiness import READINESS_CLASSES, ReadinessResult, next_facts, rank_results, score_site
 from planner.model.site import PlannerError, Site
 
@@ -42,22 +42,11 @@ class ReportError(PlannerError, ValueError):
 # formatting (one place; every template shows these strings)
 # --------------------------------------------------------------------------------------------
 def fmt_field(name: str, value: Any) -> str:
-    """A site field's value formatted by its :class:`FieldSpec` (unit, kind); None -> "unknown"."""
-    fs = FIELDS[name]
-    if value is None:
-        return UNKNOWN
-    if fs.kind == "bool":
-        return "yes" if value else "no"
-    if fs.kind == "enum":
-        return fmt_choice(value)
-    if fs.kind in ("float", "int"):
-        if name in ("lon", "lat"):
-            return f"{float(value):.5f}\u00b0"
-        unit = "" if fs.unit in ("count", "1-5") else fs.unit
-        if fs.unit == "1-5":
-            return f"{value} of 5"
-        return fmt_number(value, unit)
-    return text_value(name, value)
+    """A site field's value formatted by its :class:`FieldSpec` (unit, kind); None -> "unknown".
+
+    The form, the sites table and the map popup use the same rule (:func:`planner.model.fields.field_text`).
+    """
+    return field_text(name, value)
 
 
 def _lower_bound(text: str, result: ReadinessResult, short: bool = False) -> str:
@@ -114,7 +103,7 @@ class KeyFigure:
 
 @dataclass(frozen=True)
 class AttributeRow:
-    """One site attribute: group, label, unit, formatted value and where it came from."""
+    """One site attribute: group, label, unit, the value's number/words without the unit, and where it came from."""
 
     group: str
     label: str
@@ -389,13 +378,11 @@ def _attributes(site: Site, project: Any) -> list[AttributeRow]:
             source = "computed from " + "; ".join(layers) if layers else "computed (layer not in project)"
         else:
             source = "site record"
-        rows.append(AttributeRow(GROUP_LABELS.get(fs.group, fs.group), fs.label, _unit(fs),
-                                 fmt_field(fs.name, value), source, value is not None))
+        # the number and its unit in their own columns: "2,000" | "MW", not "2,000 MW" | "MW"
+        text, unit = field_parts(fs.name, value)
+        rows.append(AttributeRow(GROUP_LABELS.get(fs.group, fs.group), fs.label, unit, text, source,
+                                 value is not None))
     return rows
-
-
-def _unit(fs: FieldSpec) -> str:
-    return "" if fs.unit in ("deg",) else fs.unit
 
 
 def _path_value(p: PathResult | None, fn: Callable[[PathResult], str], headline: bool = False) -> str:

@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from planner.assets import asset_dir
 from planner.model.readiness import READINESS_COLOURS
@@ -26,6 +26,12 @@ def _data_uri(image: ReportImage | None) -> str:
     if image is None or image.data is None:
         return ""
     return f"data:{image.mime};base64," + base64.b64encode(image.data).decode("ascii")
+
+
+def _break_at_underscores(text: str) -> Markup:
+    """A snake_case key that may wrap only after its underscores (``sell_usd_per_mw_<wbr>energized``),
+    never mid-word as ``overflow-wrap: anywhere`` did; each part is escaped."""
+    return Markup("_<wbr>").join(escape(part) for part in str(text).split("_"))
 
 
 def _css() -> Markup:
@@ -46,6 +52,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True, lstrip_blocks=True,
     )
     env.filters["data_uri"] = _data_uri
+    env.filters["break_at_underscores"] = _break_at_underscores
     return env
 
 

@@ -15,7 +15,7 @@ from PySide6.QtGui import QFocusEvent, QKeyEvent, QValidator
 from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDateEdit, QDoubleSpinBox, QLineEdit,
                                QSpinBox, QStyledItemDelegate, QStyleOptionViewItem, QWidget)
 
-from planner.model.fields import FIELDS, FieldSpec, text_value
+from planner.model.fields import FIELDS, FieldSpec, field_text
 from planner.ui.input_guard import guard_wheel
 
 UNKNOWN_TEXT = "unknown"
@@ -31,33 +31,12 @@ def _decimals(fs: FieldSpec) -> int:
     return 1 if span >= 1000 else 2
 
 
-def format_value(fs: FieldSpec, value: Any, with_unit: bool = True) -> str:
-    """Display text of a field value with its unit; ``""`` for unknown."""
-    if value is None:
-        return ""
-    if fs.kind == "bool":
-        return "yes" if value else "no"
-    if fs.kind == "float":
-        v = float(value)
-        if fs.unit == "deg":
-            text = f"{v:.5f}"
-        elif v == 0:
-            text = "0"
-        elif abs(v) >= 100:
-            text = f"{v:,.0f}"
-        elif abs(v) >= 10:
-            text = f"{v:,.1f}"
-        else:
-            text = f"{v:,.2f}"
-        if not with_unit or not fs.unit:
-            return text
-        return f"{text}°" if fs.unit == "deg" else f"{text} {fs.unit}"
-    if fs.kind == "int":
-        unit = fs.unit if fs.unit not in ("count", "1-5") else ""
-        return f"{int(value):,d} {unit}".strip() if with_unit else f"{int(value):d}"
-    if fs.kind == "enum":
-        return str(value).replace("_", " ")
-    return text_value(fs.name, value)
+def format_value(fs: FieldSpec, value: Any) -> str:
+    """Display text of a field value with its unit (``7.8 km``); ``""`` for unknown.
+
+    The same text as the report and the map popup (:func:`planner.model.fields.field_text`).
+    """
+    return "" if value is None else field_text(fs.name, value)
 
 
 class _TypedNumberMixin:

@@ -25,7 +25,7 @@ from jinja2 import Template
 
 from planner.fmt import finite, fmt_number
 from planner.gis.kinds import DRAW_ORDER
-from planner.model.fields import FIELDS, text_value
+from planner.model.fields import FIELDS, field_text
 from planner.model.readiness import (READINESS_COLOURS, READINESS_LABELS, READINESS_SHORT_LABELS, next_facts,
                                       thresholds_from_settings)
 from planner.model.site import PlannerError
@@ -194,8 +194,7 @@ def _site_entry(site: Any, score: Any | None, max_mw: float | None, next_fact: s
         value = getattr(site, name, None)
         if value is None and name not in ("power_capacity_mw", "energized_mw"):
             continue
-        text = text_value(name, value) if fs.kind == "str" else _fmt(value, fs.unit)
-        rows.append((fs.label, text.replace("_", " ") if fs.kind == "enum" else text))  # "town centroid"
+        rows.append((fs.label, field_text(name, value)))  # the form's, table's and report's text ("7.8 km")
     name = _text(site.name) or site.site_id
     mw = _site_mw(site)
     tip = f"{name} · {_fmt(mw, 'MW')}"
