@@ -330,6 +330,7 @@ def _open_start(window: Any, project_path: str | os.PathLike[str] | None, start:
         return
     if read is None or read.path != start:
         read = StartRead(start)
+    read.setParent(window)  # lives as long as the window, whatever the callbacks hold
     window.map.preload(start)  # the page of the file's last start (if the early one did not load it)
     window.show_status(f"Opening {start.name}\u2026", 0)  # until the project shows (its own messages follow)
     window.setWindowTitle(f"{start.name} (opening\u2026) - {APP_NAME}")  # the map may show it already
