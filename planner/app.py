@@ -212,7 +212,7 @@ def _read_project(path: Path, progress: object = None) -> Any:
 
 
 class StartRead(QObject):
-    """The start project, read on a worker thread from the first moment (before the window exists)."""
+    """The start project, read on a worker thread from before the window is built."""
 
     finished = Signal()
 
@@ -245,10 +245,11 @@ class StartRead(QObject):
 def run_gui(project_path: str | os.PathLike[str] | None = None) -> int:
     """Start the desktop application and return its exit code.
 
-    Order (``benchmarks/bench_startup.py`` measures it): Qt; the start project's read on a
-    worker thread (pandas and geopandas load there); the map widget with the project's cached
-    page loading; the rest of the window imported on a thread while Chromium works on the
-    page, then built and shown. The map draws from the cache while the file is still read.
+    Order (``benchmarks/bench_startup.py`` measures it, docs/architecture.md): Qt; the map
+    widget with the start file's kept page loading (:meth:`MapView.preload`); the rest of the
+    window imported on a thread while Chromium works on the page; the file's read on a worker
+    (numpy, pandas and geopandas load there: :mod:`planner.lazy`) while the window is built and
+    shown. The map draws from the kept page while the file is still read.
     """
     import PySide6.QtWebEngineWidgets  # noqa: F401  (before the QApplication exists)
 
@@ -310,9 +311,9 @@ def _open_start(window: Any, project_path: str | os.PathLike[str] | None, start:
                 read: StartRead | None, trace: StartupTrace | None) -> None:
     """Recover autosaved work or open the start project (see :func:`choose_start_path`).
 
-    ``read`` has been reading ``start`` on a worker thread since the app started, while the
-    window was built and WebEngine loaded the project's cached map page (keyed by the file's
-    identity); the event loop keeps running until it ends.
+    ``read`` has been reading ``start`` on a worker thread since before the window was built,
+    while WebEngine loaded the file's kept map page (keyed by the file's identity); the event
+    loop keeps running until it ends.
     """
     from planner.ui import dialogs
 
