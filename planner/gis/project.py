@@ -805,7 +805,7 @@ def _layer_from_entry(path: Path, entry: Mapping[str, Any], owned: bool = True) 
         except Exception:  # a damaged coverage only loses the limit, not the layer
             coverage = None
     style = entry.get("style")
-    return MapLayer(name=name, kind=str(kind), title=str(entry.get("title") or name), gdf=_read_table(path, name),
+    return MapLayer(name=name, kind=str(kind), title=str(entry.get("title") or name), gdf=_read_table(path, name, use_arrow=True),
                     source=str(entry.get("source") or ""),
                     style=dict(style) if isinstance(style, dict) else default_style(str(kind)),
                     coverage=coverage, coverage_label=str(entry.get("coverage_label") or ""), owned=owned)
