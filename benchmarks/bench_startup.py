@@ -12,8 +12,13 @@ process is spawned:
   ``PLANNER_STARTUP_TRACE``: ``window`` (main window shown: the sites table's first paint),
   ``table`` (sample open, sites table painted filled), ``map`` (map page reports
   ``plannerMap.ready`` with every site drawn);
+  On a fresh profile the sample's map comes from the page shipped beside it
+  (``maps/sample_portfolio.page.html``, :mod:`planner.webmap.page_cache`);
 - ``app (warm cache)``: the same with the profile of the previous ``app`` run kept (cached map
   page, settings with the last project);
+- ``app, a project never opened here``: ``python -m planner COPY`` on a copy of the sample at a new
+  path with a fresh profile: no kept page of any kind, so the map waits for the read and the page
+  build (what an analyst's own project costs on its first open on a laptop);
 - ``floor``: a bare ``QWebEngineView`` in a fresh process loading the app's own map page
   (``build_map`` of the sample with its readiness scores, exported once beforehand: same
   layers, same size) until the page reports ready. Python, Qt and WebEngine start-up are in
@@ -31,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -39,6 +45,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from planner.assets import sample_project  # noqa: E402
 
 
 FLOOR_CHILD = """
@@ -86,14 +95,14 @@ def _profile_env(home: Path, platform: str) -> dict[str, str]:
     return env
 
 
-def run_app(home: Path, platform: str) -> dict[str, float]:
-    """One app start; seconds from spawn to each traced event."""
+def run_app(home: Path, platform: str, project: Path | None = None) -> dict[str, float]:
+    """One app start; seconds from spawn to each traced event (phases too, see ``planner.app.trace_phase``)."""
     trace = home / "trace.jsonl"
     trace.unlink(missing_ok=True)
     env = _profile_env(home, platform)
     env.update(PLANNER_STARTUP_TRACE=str(trace), PLANNER_STARTUP_EXIT="1")
     t0 = time.time()
-    proc = subprocess.run([sys.executable, "-m", "planner"], env=env, cwd=REPO, capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-m", "planner", *([str(project)] if project else [])], env=env, cwd=REPO, capture_output=True, text=True,
                           stdin=subprocess.DEVNULL, timeout=300)
     events = {}
     if trace.exists():
@@ -134,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--platform", default="offscreen", help="QT_QPA_PLATFORM of the children (offscreen, xcb)")
+    p.add_argument("--phases", action="store_true", help="print each app run's phases (planner.app.trace_phase)")
     args = p.parse_args(argv)
     compile_bytecode()
     rows: dict[str, list[float]] = {}
@@ -155,13 +165,24 @@ def main(argv: list[str] | None = None) -> int:
                     home = root / f"app-{i}"
                     ev = run_app(home, args.platform)
                     warm = run_app(home, args.platform)  # same profile: cached page, last project
+                    copy = root / f"copy-{i}" / "my_portfolio.gpkg"
+                    copy.parent.mkdir()
+                    shutil.copyfile(sample_project(), copy)
+                    new = run_app(copy.parent, args.platform, copy)
                     for name, key, evs in (("app cold: window shown", "window", ev),
                                            ("app cold: sites table", "table", ev),
                                            ("app cold: map ready", "map", ev),
-                                           ("app warm profile: map ready", "map", warm)):
+                                           ("app warm profile: map ready", "map", warm),
+                                           ("app, project never opened here: table", "table", new),
+                                           ("app, project never opened here: map ready", "map", new)):
                         rows.setdefault(name, []).append(evs[key])
                     print(f"run {i + 1} app window {ev['window']:.2f} s, table {ev['table']:.2f} s, "
-                          f"map {ev['map']:.2f} s; warm map {warm['map']:.2f} s (load {loads[-1]:.1f})")
+                          f"map {ev['map']:.2f} s; warm map {warm['map']:.2f} s; never opened: table "
+                          f"{new['table']:.2f} s, map {new['map']:.2f} s (load {loads[-1]:.1f})")
+                    if args.phases:
+                        for label, evs in (("cold", ev), ("warm", warm), ("never opened", new)):
+                            print(f"    {label}: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(evs.items(),
+                                                                                          key=lambda kv: kv[1])))
     floor = statistics.median(rows["floor: bare QWebEngineView, same page, to ready"])
     print(f"\nload average during the runs: {min(loads):.1f}-{max(loads):.1f}\n")
     print("| measure | median | runs | vs floor |\n|---|---|---|---|")

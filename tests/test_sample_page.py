@@ -17,7 +17,7 @@ from planner.webmap import page_cache
 from planner.webmap.options import MapOptions, app_options
 
 REPO = Path(__file__).resolve().parents[1]
-HEAVY = ("pandas", "geopandas", "pyogrio", "pyarrow", "shapely", "pyproj", "jinja2", "folium", "scipy", "pyqtgraph")
+HEAVY = ("numpy", "pandas", "geopandas", "pyogrio", "pyarrow", "shapely", "pyproj", "jinja2", "folium", "scipy", "pyqtgraph")
 
 
 def _stable(html: str) -> str:

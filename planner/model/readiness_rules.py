@@ -17,9 +17,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from planner.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # imported on first use: the window shows before numpy loads (planner.lazy)
+    np = lazy_module("numpy", globals(), "np")
 
 Curve = tuple[tuple[float, float], ...]
 
@@ -191,7 +196,7 @@ def power_log_points(thresholds: Mapping[str, float] | None = None) -> Curve:
 def power_mw_score(mw: Any, thresholds: Mapping[str, float] | None = None) -> Any:
     """Score 0-100 of ``mw`` (a number or a numpy array; 0 MW scores 0) on the log power scale."""
     pts = power_log_points(thresholds)
-    if isinstance(mw, np.ndarray):
+    if not isinstance(mw, (int, float)) and hasattr(mw, "shape"):  # a numpy array (numpy scalars are floats)
         xs, ys = zip(*pts)
         with np.errstate(divide="ignore", invalid="ignore"):
             lg = np.log10(np.where(mw > 0, mw, 1.0))
