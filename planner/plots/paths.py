@@ -156,6 +156,11 @@ def tornado_chart(plot: pg.PlotItem, data: TornadoData) -> Chart:
                          "base_musd": base})
 
 
+#: The bridge chart's x axis, and what its ends mean (legend entry and the axis tooltip).
+BRIDGE_X_LABEL = "Conversion year N"
+BRIDGE_X_MEANING = ("Conversion year N: mine for N years, then convert to an AI lease. N = 0 converts now "
+                    "(the AI lease path); the last year never converts (the mining path).")
+
 #: Room above the bridge curve's highest point for the "best" label, as a share of the NPV range.
 BEST_LABEL_HEADROOM = 0.3
 
@@ -167,9 +172,13 @@ def bridge_chart(plot: pg.PlotItem, comp: PathComparison) -> Chart:
         return message_chart(plot, title, comp.unavailable_reason or "No bridge-path data")
     npv = comp.bridge_npv_usd / 1e6
     ns = np.arange(npv.size, dtype=float)
-    reset_plot(plot, title, "Conversion year N (0 = now, last = never)", "NPV ($M)", legend_cols=2)
+    # the axis label is short enough for the Paths dock at 1000 px ("Conversion year N (0 = now, last =
+    # never)" was cut at both ends); what 0 and the last year mean goes in the legend (it wraps) and tooltip
+    reset_plot(plot, title, BRIDGE_X_LABEL, "NPV ($M)", legend_cols=2)
+    plot.getAxis("bottom").setToolTip(BRIDGE_X_MEANING)
     curve(plot, ns, npv, pen=mk_pen(PATH_COLOURS["hybrid"], 2.2), symbol="o", symbolSize=6,
-               symbolBrush=PATH_COLOURS["hybrid"], symbolPen=None, name="NPV if converted in year N")
+               symbolBrush=PATH_COLOURS["hybrid"], symbolPen=None,
+               name="NPV if converted in year N (0 = now, last = never)")
     best = comp.best_bridge_year
     if best is not None:
         curve(plot, [float(best)], [npv[best]], pen=None, symbol="star", symbolSize=18, symbolBrush="#1a9850",

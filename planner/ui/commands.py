@@ -21,7 +21,7 @@ from planner.session.commands import MERGE_WINDOW_S, prepare_edit
 
 __all__ = ["MERGE_WINDOW_S", "AddLayerCommand", "AddSiteCommand", "BulkEditCommand", "DeleteSitesCommand",
            "DuplicateSiteCommand", "EditSiteCommand", "MoveSiteCommand", "QtCommand", "QtUndoAdapter",
-           "RemoveLayerCommand", "SetSettingCommand", "prepare_edit"]
+           "RemoveLayerCommand", "SetSettingCommand", "end_merge", "prepare_edit"]
 
 _MERGE_IDS: dict[type, int] = {}
 
@@ -50,6 +50,15 @@ class QtCommand(QUndoCommand):
             return False
         self.setObsolete(self.command.obsolete)
         return True
+
+
+def end_merge(stack: QUndoStack | None) -> None:
+    """Let the command on top of ``stack`` absorb no later edit: a refused edit came in between, so the
+    next valid one is an undo step of its own (valid 12, refused -5, valid 13 within the merge window
+    merged 12 and 13, and Undo went back past 12)."""
+    top = stack.command(stack.index() - 1) if stack is not None and stack.index() > 0 else None
+    if isinstance(top, QtCommand):
+        top.command.merge_key = None
 
 
 class QtUndoAdapter:

@@ -10,9 +10,9 @@ import datetime as dt
 import math
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QDate, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractItemModel, QDate, QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFocusEvent, QKeyEvent, QValidator
-from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDateEdit, QDoubleSpinBox, QLineEdit,
+from PySide6.QtWidgets import (QAbstractItemDelegate, QAbstractSpinBox, QComboBox, QDateEdit, QDoubleSpinBox, QLineEdit,
                                QSpinBox, QStyledItemDelegate, QStyleOptionViewItem, QWidget)
 
 from planner.model.fields import FIELDS, FieldSpec, field_text
@@ -209,6 +209,13 @@ def editor_value(editor: QWidget, fs: FieldSpec) -> Any:
     raise TypeError(f"no value reader for {type(editor).__name__}")
 
 
+#: Keys with which the table's delegate commits an editor, and where the table goes next.
+_COMMIT_HINTS = {Qt.Key.Key_Return: QAbstractItemDelegate.EndEditHint.SubmitModelCache,
+                 Qt.Key.Key_Enter: QAbstractItemDelegate.EndEditHint.SubmitModelCache,
+                 Qt.Key.Key_Tab: QAbstractItemDelegate.EndEditHint.EditNextItem,
+                 Qt.Key.Key_Backtab: QAbstractItemDelegate.EndEditHint.EditPreviousItem}
+
+
 class FieldDelegate(QStyledItemDelegate):
     """Item delegate that edits a cell with the editor of its column's FieldSpec."""
 
@@ -228,6 +235,22 @@ class FieldDelegate(QStyledItemDelegate):
         editor = create_editor(fs, parent)
         editor.setAutoFillBackground(True)
         return editor
+
+    def eventFilter(self, editor: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        # Qt's delegate filter sees Enter and Tab before the editor and has a spin box fix its text
+        # first, so an out-of-range "-5" went back to the old value and the edit vanished without a
+        # word. Such a number is committed as typed here (setModelData refuses it with a message).
+        if isinstance(editor, _TypedNumberMixin):
+            if event.type() == QEvent.Type.FocusOut:
+                editor._capture()  # the filter commits before the editor's own focus-out handler runs
+            elif event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) \
+                    and event.key() in _COMMIT_HINTS:
+                editor._capture()
+                if editor.typed_out_of_range is not None:
+                    self.commitData.emit(editor)
+                    self.closeEditor.emit(editor, _COMMIT_HINTS[Qt.Key(event.key())])
+                    return True
+        return super().eventFilter(editor, event)
 
     def setEditorData(self, editor: QWidget, index: QModelIndex | QPersistentModelIndex) -> None:
         fs = self._spec(index)

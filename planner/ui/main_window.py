@@ -17,7 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QCursor, QUndoStack
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QToolTip, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolTip, QWidget
 
 from planner import APP_NAME
 from planner.assets import attribution_text
@@ -39,6 +39,7 @@ from planner.ui.project_files import ProjectFiles
 from planner.ui.proximity_runner import ProximityRunner
 from planner.ui.site_form import SiteForm
 from planner.ui.sites_dock import SitesDock
+from planner.ui.status_counts import StatusCounts
 from planner.ui.text import user_message
 from planner.ui.window_state import restore_window_state, save_window_state
 from planner.ui.workers import Task, TaskCancelled, TaskRunner
@@ -107,8 +108,7 @@ class MainWindow(QMainWindow):
         self.layers_panel = LayersPanel(self)
         self.layers_dock = self._make_dock("Layers", self.layers_panel, "layersDock",
                                            Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.count_label = QLabel(self)
-        self.statusBar().addPermanentWidget(self.count_label)
+        self.count_label = StatusCounts(self.statusBar())  # gives way to a refusal on the left
 
     def _make_dock(self, title: str, widget: QWidget, name: str, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -296,7 +296,8 @@ class MainWindow(QMainWindow):
     def _update_counts(self) -> None:
         n, shown = len(self.portfolio), self.sites.shown
         text = f"{n} sites" + (f" · {shown} shown" if shown != n else "")
-        self.count_label.setText(f"{text} · {counts_text(self.scores.values())} · {len(self.project.layers)} layers")
+        self.count_label.set_counts(f"{text} · {counts_text(self.scores.values())} · {len(self.project.layers)} layers",
+                                    text)
 
     def _on_edit_rejected(self, message: str) -> None:
         self._on_form_edit_rejected(message)

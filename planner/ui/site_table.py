@@ -19,7 +19,7 @@ from planner.model.fields import FIELDS, FieldSpec
 from planner.model.portfolio import Portfolio
 from planner.model.readiness import class_keys
 from planner.model.site import Site, SiteError
-from planner.ui.commands import EditSiteCommand
+from planner.ui.commands import EditSiteCommand, end_merge
 from planner.ui.delegates import FIELD_ROLE, format_value
 from planner.ui.text import plain_tooltip, user_message
 
@@ -285,17 +285,23 @@ class SiteTableModel(QAbstractTableModel):
         col = self.columns[index.column()]
         sid = self._ids[index.row()]
         if not col.editable or col.spec is None:
-            self.edit_rejected.emit(f"{sid}: {col.header} is computed and cannot be edited")
+            self._refuse(f"{sid}: {col.header} is computed and cannot be edited")
             return False
         try:
             cmd = EditSiteCommand.create(self._portfolio, sid, col.spec.name, value)
         except SiteError as e:
-            self.edit_rejected.emit(user_message(e))
+            self._refuse(user_message(e))
             return False
         if cmd.new == cmd.old:
             return True
         self.undo_stack.push(cmd)
         return True
+
+
+    def _refuse(self, message: str) -> None:
+        # quick valid edits of a cell merge into one undo step; a refusal between two ends the burst
+        end_merge(self.undo_stack)
+        self.edit_rejected.emit(message)
 
 
 class SiteFilterProxy(QSortFilterProxyModel):
