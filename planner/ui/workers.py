@@ -94,20 +94,29 @@ class Task:
             self.signals.finished.emit()
 
 
+def _owner_alive(callback: Callable[..., Any]) -> bool:
+    """False when ``callback`` is a bound method of a Qt object whose C++ side is gone."""
+    owner = getattr(callback, "__self__", None)
+    return not isinstance(owner, QObject) or shiboken6.isValid(owner)
+
+
 def start_task(fn: Callable[..., Any], *args: Any, on_success: Callable[[Any], None] | None = None,
                on_error: Callable[[BaseException], None] | None = None,
                on_progress: Progress | None = None, executor: ThreadPoolExecutor | None = None,
                **kwargs: Any) -> Task:
-    """Start ``fn`` on a worker thread and return the task; callbacks run in the GUI thread."""
+    """Start ``fn`` on a worker thread and return the task; callbacks run in the GUI thread.
+
+    A callback that is a method of a Qt object deleted meanwhile (a panel whose window closed
+    while its sensitivity ran) is not called.
+    """
     task = Task(fn, *args, **kwargs)
 
     def deliver() -> None:
         task.delivered = True
-        if task.error is not None:
-            if on_error:
-                on_error(task.error)
-        elif on_success:
-            on_success(task.result)
+        callback = on_error if task.error is not None else on_success
+        if callback is None or not _owner_alive(callback):
+            return
+        callback(task.error if task.error is not None else task.result)
 
     task.signals.finished.connect(deliver, Qt.ConnectionType.QueuedConnection)
     if on_progress:
