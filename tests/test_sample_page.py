@@ -127,3 +127,38 @@ def test_first_start_on_the_sample_shows_the_shipped_page_and_keeps_it(qtbot, mo
     qtbot.waitUntil(lambda: w.map_view.eval_js("plannerMap.selected") == "CORZ-DEN", timeout=10000)
     assert len(list((cache_dir() / "map-pages").glob("*.html"))) == 1  # cached for this file from now on
     w.close()
+
+
+@pytest.mark.gui
+def test_a_page_loaded_before_its_window_shows_opens_fitted_as_a_shown_one(qtbot):
+    """The app loads the kept page while the window is built (no size yet): the sites must open
+    fitted to the map's real size, as in a page loaded on screen (it opened at zoom 2, not 4)."""
+    pytest.importorskip("PySide6.QtWebEngineWidgets")
+    from PySide6.QtWidgets import QMainWindow
+
+    from planner.ui.map_controller import file_key
+    from planner.ui.map_view import MapView
+
+    sample = sample_project()
+    views = []
+    for shown_first in (False, True):
+        view = MapView()
+        window = QMainWindow()
+        qtbot.addWidget(window)
+        window.setCentralWidget(view)
+        window.resize(1000, 700)
+        if shown_first:
+            window.show()
+            qtbot.waitExposed(window)
+        assert view.preload(file_key(sample), sample)
+        if not shown_first:
+            qtbot.waitUntil(lambda v=view: v._finished is not None, timeout=20000)  # loaded while hidden
+            window.show()
+        assert view.wait_ready(20000)
+        qtbot.wait(200)  # the window's last layout pass
+        views.append(json.loads(view.eval_js("plannerMap.getView()")))
+        view.release()
+    hidden_first, on_screen = views
+    assert hidden_first["zoom"] == on_screen["zoom"] >= 3
+    assert abs(hidden_first["lat"] - on_screen["lat"]) < 1 and abs(hidden_first["lon"] - on_screen["lon"]) < 1
+    assert hidden_first["legend_collapsed"] == on_screen["legend_collapsed"]

@@ -1080,20 +1080,43 @@
     api.addMeasurePoint = function (lat, lon) { addMeasurePoint(L.latLng(lat, lon)); return measure.km; };
 
     // ---- initial view ------------------------------------------------------------------
-    if (data.view) {
-      map.setView([data.view.lat, data.view.lon], data.view.zoom, {animate: false});
-    } else if (data.fit_bounds) {
-      var fb = L.latLngBounds(data.fit_bounds);
-      if (fb.getNorthEast().equals(fb.getSouthWest())) { map.setView(fb.getCenter(), 8, {animate: false}); }
-      else { map.fitBounds(fb.pad(0.1), {maxZoom: 9, animate: false}); }
-    } else if (sitesGroup.getLayers().length) {
-      map.fitBounds(sitesGroup.getBounds().pad(0.15), {maxZoom: 9, animate: false});
+    var fitting = false;
+    function initialView(following) {
+      fitting = true;
+      try {
+        if (data.view) {
+          map.setView([data.view.lat, data.view.lon], data.view.zoom, {animate: false});
+        } else if (data.fit_bounds) {
+          var fb = L.latLngBounds(data.fit_bounds);
+          if (fb.getNorthEast().equals(fb.getSouthWest())) { map.setView(fb.getCenter(), 8, {animate: false}); }
+          else { map.fitBounds(fb.pad(0.1), {maxZoom: 9, animate: false}); }
+        } else if (sitesGroup.getLayers().length) {
+          map.fitBounds(sitesGroup.getBounds().pad(0.15), {maxZoom: 9, animate: false});
+        }
+      } finally {
+        fitting = false;
+      }
+      stacks.base.release(); stacks.grid.release();  // the tiles of the first view
+      // a small map (a laptop window with its docks) opens with the legend folded: the sites stay visible
+      var small = map.getSize().y < 560 || map.getSize().x < 760;
+      if (small || following) { api.setLegendCollapsed(small); }
     }
-    stacks.base.release(); stacks.grid.release();  // the tiles of the first view
+    function hasSize() { var size = map.getSize(); return size.x > 0 && size.y > 0; }
+    if (hasSize()) {
+      initialView(false);
+    } else {
+      // The app loads a kept page into its map while the window is still being built: the page has
+      // no size yet, then a few while the window lays out. The first view follows those sizes until
+      // anything else moves the map (the analyst, a selection), so the sites open fitted, not at zoom 0.
+      var follow = function () { if (hasSize()) { initialView(true); } };
+      var stopFollowing = function () {
+        if (!fitting) { map.off("resize", follow); map.off("movestart zoomstart", stopFollowing); }
+      };
+      map.on("resize", follow);
+      map.on("movestart zoomstart", stopFollowing);
+    }
     api.setMode(data.mode || "browse");
     markHiddenLayers();
-    // a small map (a laptop window with its docks) opens with the legend folded: the sites stay visible
-    if (map.getSize().y < 560 || map.getSize().x < 760) { api.setLegendCollapsed(true); }
 
     // ---- Qt bridge (QWebChannel is injected by planner.ui.map_view) ----------------------
     if (typeof qt !== "undefined" && qt && qt.webChannelTransport && typeof QWebChannel !== "undefined") {
