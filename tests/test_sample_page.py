@@ -162,3 +162,23 @@ def test_a_page_loaded_before_its_window_shows_opens_fitted_as_a_shown_one(qtbot
     assert hidden_first["zoom"] == on_screen["zoom"] >= 3
     assert abs(hidden_first["lat"] - on_screen["lat"]) < 1 and abs(hidden_first["lon"] - on_screen["lon"]) < 1
     assert hidden_first["legend_collapsed"] == on_screen["legend_collapsed"]
+
+
+@pytest.mark.gui
+def test_a_kept_page_that_loaded_before_the_window_was_built_still_takes_javascript(qtbot):
+    """The window sets its own empty project after the map widget was made: when the kept page had
+    already loaded by then, scripts to it (selection, the start-up trace) waited for the file's read."""
+    pytest.importorskip("PySide6.QtWebEngineWidgets")
+    from planner.gis.project import Project
+    from planner.ui.map_controller import file_key
+    from planner.ui.map_view import MapView
+
+    sample = sample_project()
+    view = MapView()
+    qtbot.addWidget(view)
+    assert view.preload(file_key(sample), sample)
+    qtbot.waitUntil(lambda: view._finished == (view.html_path, True), timeout=20000)
+    view.set_project(Project())  # what MainWindow's constructor does
+    qtbot.wait(50)
+    assert view.eval_js("1 + 1", timeout_ms=3000) == 2
+    view.release()

@@ -348,7 +348,11 @@ class MapView(QWidget):
         self._pending_build = None
         project = self._project
         if project is not None and not getattr(project, "layers", None) and not len(project.portfolio):
-            return  # an empty project (before the first open): the blank page stays, no Leaflet page to build
+            # an empty project (the window's own, before the first open): no page to build; the page
+            # shown (the placeholder, or a kept page of the file being opened) keeps taking JavaScript
+            if self._html_path is not None and self._finished == (self._html_path, True):
+                self._on_page_load_finished(True)
+            return
         self._rebuild(options, cache_key)
 
     def refresh(self, scores: Any = None) -> None:

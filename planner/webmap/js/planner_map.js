@@ -1101,14 +1101,20 @@
       var small = map.getSize().y < 560 || map.getSize().x < 760;
       if (small || following) { api.setLegendCollapsed(small); }
     }
-    function hasSize() { var size = map.getSize(); return size.x > 0 && size.y > 0; }
-    if (hasSize()) {
+    function hasSize(minX, minY) { var size = map.getSize(); return size.x > minX && size.y > minY; }
+    var viewSet = hasSize(0, 0), readyWaits = false;
+    if (viewSet) {
       initialView(false);
     } else {
       // The app loads a kept page into its map while the window is still being built: the page has
-      // no size yet, then a few while the window lays out. The first view follows those sizes until
-      // anything else moves the map (the analyst, a selection), so the sites open fitted, not at zoom 0.
-      var follow = function () { if (hasSize()) { initialView(true); } };
+      // no size yet, then a few while the window lays out (Qt's 100 x 30 px first). The first view
+      // follows the sizes of a real map (above 200 x 150 px) until anything else moves the map (the
+      // analyst, a selection), so the sites open fitted, not at zoom 0; the page is ready after it.
+      var follow = function () {
+        if (!hasSize(200, 150)) { return; }
+        initialView(true);
+        if (!viewSet) { viewSet = true; if (readyWaits) { markReady(); } }
+      };
       var stopFollowing = function () {
         if (!fitting) { map.off("resize", follow); map.off("movestart zoomstart", stopFollowing); }
       };
@@ -1129,6 +1135,7 @@
     // ---- ready once vectors have drawn (and tiles, when online) ----------------------------
     function markReady() {
       if (api.ready) { return; }
+      if (!viewSet) { readyWaits = true; return; }  // drawn once the first view is set (a page without a size yet)
       window.requestAnimationFrame(function () {
         api.ready = true;
         document.body.setAttribute("data-planner-ready", "1");
