@@ -212,7 +212,7 @@ def _read_project(path: Path, progress: object = None) -> Any:
 
 
 class StartRead(QObject):
-    """The start project, read on a worker thread from before the window is built."""
+    """The start project, read on a worker thread while the window shows its kept map page."""
 
     finished = Signal()
 
@@ -247,9 +247,9 @@ def run_gui(project_path: str | os.PathLike[str] | None = None) -> int:
 
     Order (``benchmarks/bench_startup.py`` measures it, docs/architecture.md): Qt; the map
     widget with the start file's kept page loading (:meth:`MapView.preload`); the rest of the
-    window imported on a thread while Chromium works on the page; the file's read on a worker
-    (numpy, pandas and geopandas load there: :mod:`planner.lazy`) while the window is built and
-    shown. The map draws from the kept page while the file is still read.
+    window imported on a thread while Chromium works on the page; the window built and shown;
+    then the file's read on a worker (numpy, pandas and geopandas load there: :mod:`planner.lazy`).
+    The map draws from the kept page while the file is still read.
     """
     import PySide6.QtWebEngineWidgets  # noqa: F401  (before the QApplication exists)
 
@@ -282,9 +282,6 @@ def run_gui(project_path: str | os.PathLike[str] | None = None) -> int:
     trace_phase("page load started")
     main_window = _import_pumping("planner.ui.main_window")
     trace_phase("window imported")
-    # the read starts once no other thread imports: two threads importing pandas, numpy or the
-    # planner's modules at once can deadlock on their import locks (the worker imports the GIS stack)
-    read = StartRead(start) if start is not None else None
     from planner.logs import setup_logging
 
     setup_logging()  # library warnings go to the log file, not to the terminal
@@ -301,9 +298,11 @@ def run_gui(project_path: str | os.PathLike[str] | None = None) -> int:
     for n in notices:
         window.show_status(n)
 
-    # the project opens once the window has painted and the read has ended
+    # the file is read once the window has painted: a worker importing numpy, pandas and geopandas
+    # holds the GIL, which slowed building the window and Chromium's first view of the kept page
+    # (A/B in docs/performance.md); it also keeps two threads from importing the same packages at once
     app.processEvents()
-    QTimer.singleShot(0, lambda: _open_start(window, project_path, start, read, trace))
+    QTimer.singleShot(0, lambda: _open_start(window, project_path, start, None, trace))
     return int(app.exec())
 
 
@@ -311,8 +310,8 @@ def _open_start(window: Any, project_path: str | os.PathLike[str] | None, start:
                 read: StartRead | None, trace: StartupTrace | None) -> None:
     """Recover autosaved work or open the start project (see :func:`choose_start_path`).
 
-    ``read`` has been reading ``start`` on a worker thread since before the window was built,
-    while WebEngine loaded the file's kept map page (keyed by the file's identity); the event
+    ``start`` is read on a worker thread (``read``: a read already under way for it, if any)
+    while WebEngine shows the file's kept map page (keyed by the file's identity); the event
     loop keeps running until it ends.
     """
     from planner.ui import dialogs
