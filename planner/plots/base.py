@@ -243,7 +243,12 @@ def render_png(builder: Builder, data: Any, path: str | Path, width: int = 900, 
         widget.show()
         builder(widget.getPlotItem(), data)
         finish_legend(widget.getPlotItem())
-        app.processEvents()
+        # the legend's column fit changes its size after the first layout pass, which posts another
+        # layout request: settle them all, or a wide legend was painted at the plot's top-left corner
+        # (over the y axis) with its own row left empty under the x axis
+        for _ in range(4):
+            widget.getPlotItem().layout.activate()
+            app.processEvents()
         exporter = ImageExporter(widget.getPlotItem())
         params = exporter.parameters()
         # width and height are linked by aspect ratio: set both without their change handlers
