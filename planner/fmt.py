@@ -130,11 +130,13 @@ def fmt_choice(x: Any) -> str:
 
 
 def fmt_usd_m(usd: float | None) -> str:
-    """Dollars as $M with a sign, e.g. ``-$531M``, ``$12.3M``, ``$1.25M``; None -> ``n/a``."""
+    """Dollars as $M with a sign, e.g. ``-$531M``, ``$12.3M``, ``$1.25M``, ``$0M``; None -> ``n/a``."""
     v = finite(usd)
     if v is None:
         return "n/a"
     m = v / 1e6
+    if m == 0:
+        return "$0M"  # not "$0.00M": nothing is spent or earned
     sign = "-" if m < 0 else ""
     m = abs(m)
     if m >= 100:

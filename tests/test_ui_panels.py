@@ -162,7 +162,7 @@ def test_legends_hold_only_current_entries_after_site_switches(qtbot, host):
     assert any(fmt_usd_m(comp.ai_lease.capex_usd) in n for n in names)
     # CIFR-BL's energized MW are unknown: mining and sell say so instead of showing $0
     npv_texts = " ".join(_texts(panel.plots["npv"]))
-    assert npv_texts.count("enter energized MW") == 2 and "$0.00M" not in npv_texts
+    assert npv_texts.count("enter energized MW") == 2 and "$0.00M" not in npv_texts and "$0M" not in npv_texts
 
 
 def test_energized_change_by_undo_command_updates_panels(qtbot, host):

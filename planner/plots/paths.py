@@ -33,9 +33,11 @@ def paths_cash_chart(plot: pg.PlotItem, comp: PathComparison) -> Chart:
         values[name] = cf
         tv = float(p.terminal_value_usd)
         tv_txt = f"; exit value {fmt_usd_m(tv)} yr {comp.years}" if tv else ""
-        curve(plot, years, cf, pen=mk_pen(PATH_COLOURS[name], 2.2), symbol="o", symbolSize=5,
-                   symbolBrush=PATH_COLOURS[name], symbolPen=None,
-                   name=f"{PATH_SHORT[name]} (initial capex {fmt_usd_m(p.capex_usd)}{tv_txt})")
+        pen = mk_pen(PATH_COLOURS[name], 2.2)
+        if name == "hybrid":  # dashed: where the hybrid runs as the AI lease (most years), both lines show
+            pen.setStyle(Qt.PenStyle.DashLine)
+        curve(plot, years, cf, pen=pen, symbol="o", symbolSize=5, symbolBrush=PATH_COLOURS[name], symbolPen=None,
+              name=f"{PATH_SHORT[name]} (initial capex {fmt_usd_m(p.capex_usd)}{tv_txt})")
     inf_line(plot, 0.0, 0, mk_pen("#666666", 1.0))
     plot.setXRange(0.5, comp.years + 0.5, padding=0)
     paths = comp.paths
