@@ -138,7 +138,7 @@ def test_no_path_to_power_gate():
     base = dict(site_id="G", name="g", power_capacity_mw=300, interconnection_status="none")
     far = Site.create(**base).with_computed({"dist_line_69kv_km": 80.0})
     r = score_site(far, as_of=AS_OF)
-    assert r.klass == "mining_only" and any("no path to power" in g and "80.0 km" in g for g in r.gates_failed)
+    assert r.klass == "mining_only" and any("no path to power" in g and "80 km" in g for g in r.gates_failed)
     assert r.criterion("time_to_power").gate_failed
     near = Site.create(**base).with_computed({"dist_line_69kv_km": 30.0})
     assert not score_site(near, as_of=AS_OF).gates_failed
@@ -155,7 +155,7 @@ def test_moving_away_from_345kv_line_lowers_grid_score_and_reason_shows_km():
     assert near.score == pytest.approx(100.0)
     # line part: 25 - 25 * (40 - 30) / (60 - 30) = 16.667; substation 0.3 km -> 100; 0.7 / 0.3 mix
     assert far.score == pytest.approx(0.7 * (25 - 25 * 10 / 30) + 0.3 * 100, abs=0.01)
-    assert "345 kV+ line 40.0 km" in far.reason and "345 kV+ line 1.0 km" in near.reason
+    assert "345 kV+ line 40 km" in far.reason and "345 kV+ line 1 km" in near.reason
 
 
 # -- weights -----------------------------------------------------------------------------------

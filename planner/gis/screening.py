@@ -92,7 +92,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Geod, Transformer
 
-from planner.fmt import real_number
+from planner.fmt import fmt_number, real_number
 from planner.gis.crs import is_wgs84
 from planner.gis.prescreen import (
     SamplePixels, ScaleField, disk_sums, geodesic_bounds, nearest_bounds, sample_points,
@@ -202,7 +202,7 @@ def _stranded_score(fields: Mapping[str, Any], rules: StrandedRules, ctx: Scorin
     parts: list[tuple[float, str]] = []
     if d is not None:
         s = piecewise_linear(float(d), DISTANCE_POINTS)
-        parts.append((s, f"inside {region}" if region else f"stranded region {float(d):.1f} km"))
+        parts.append((s, f"inside {region}" if region else f"stranded region {fmt_number(float(d), 'km')}"))
     if vol is not None:
         mw = float(vol) * rules.mw_per_bcm_per_year
         s = float(power_mw_score(min(mw, 1e4), ctx.thresholds))  # the readiness power scale (log MW)
@@ -1043,7 +1043,7 @@ class ScreeningResult:
 
 
 def _km(v: Any) -> str:
-    return f"{float(v):.1f} km"
+    return fmt_number(float(v), "km")  # the digits the form, report and readiness reasons use
 
 
 def _reason_line(fields: Mapping[str, Any], subs: Mapping[str, float | None], total: float,

@@ -69,7 +69,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from planner.fmt import HOURS_PER_YEAR, fmt_usd, real_number
+from planner.fmt import HOURS_PER_YEAR, fmt_number, fmt_usd, real_number
 from planner.model.assumptions import assumptions_from_settings
 from planner.model.costs import unit_costs_from_settings
 from planner.model.fields import FIELDS
@@ -374,7 +374,7 @@ def _line_score(site: Site) -> tuple[float | None, str]:
         d = site.get(f"dist_line_{kv}kv_km")
         if d is None:
             continue
-        texts.append(f"{kv} kV+ line {d:.1f} km")
+        texts.append(f"{kv} kV+ line {fmt_number(d, 'km')}")
         s = factor * piecewise_linear(d, DISTANCE_POINTS)
         best = s if best is None else max(best, s)
     return best, ", ".join(texts) + " (< 2 km best, > 30 km poor)"
@@ -387,7 +387,7 @@ def _grid_proximity(site: Site, ctx: ScoringContext) -> SubScore:
     return _combine([
         _Part("grid_lines", w["lines"], best, text) if best is not None else _unknown("grid_lines", w["lines"]),
         _curve("dist_substation_km", w["dist_substation_km"], dsub, DISTANCE_POINTS,
-               f"substation {dsub:.1f} km" if dsub is not None else ""),
+               f"substation {fmt_number(dsub, 'km')}" if dsub is not None else ""),
     ])
 
 
@@ -434,14 +434,14 @@ def _fibre(site: Site, ctx: ScoringContext) -> SubScore:
         fib = _Part("dist_fibre_km", w["dist_fibre_km"], 100.0, "fibre on site")
     else:
         fib = _curve("dist_fibre_km", w["dist_fibre_km"], dfib, FIBRE_ROUTE_POINTS,
-                     f"fibre route {dfib:.1f} km" if dfib is not None else "")
+                     f"fibre route {fmt_number(dfib, 'km')}" if dfib is not None else "")
     return _combine([
         _curve("latency_to_metro_ms", w["latency_to_metro_ms"], lat, scaled(LATENCY_POINTS_REL, target),
                f"{_n(lat)} ms to metro (< {_n(target)} ms best)" if lat is not None else ""),
         _table("dark_fibre_on_site", w["dark_fibre_on_site"], dark, DARK_FIBRE_SCORES,
                "dark fibre on site" if dark else "no dark fibre on site"),
         fib,
-        _curve("dist_pop_km", w["dist_pop_km"], dpop, POP_POINTS, f"PoP {dpop:.1f} km" if dpop is not None else ""),
+        _curve("dist_pop_km", w["dist_pop_km"], dpop, POP_POINTS, f"PoP {fmt_number(dpop, 'km')}" if dpop is not None else ""),
     ])
 
 
@@ -689,7 +689,7 @@ def _gate_path_to_power(site: Site, ctx: ScoringContext) -> str | None:
         return None
     if d69 > limit:
         return (f"no path to power: nothing energized, interconnection 'none' and the nearest line >= 69 kV is "
-                f"{d69:.1f} km away (> {_n(limit)} km)")
+                f"{fmt_number(d69, 'km')} away (> {_n(limit)} km)")
     return None
 
 
@@ -807,7 +807,7 @@ def compute_upgrades(site: Site, costs: Mapping[str, float], ctx: ScoringContext
                            None if mw is None else mw * sub_cost, costs["substation_months"], critical=True))
         if d138 is not None:
             out.append(Upgrade("hv_line", "HV line / tap to the grid (>= 138 kV)",
-                               f"{d138:.1f} km to the nearest >= 138 kV line x {fmt_usd(costs['hv_line_usd_per_km'])}/km",
+                               f"{fmt_number(d138, 'km')} to the nearest >= 138 kV line x {fmt_usd(costs['hv_line_usd_per_km'])}/km",
                                d138 * costs["hv_line_usd_per_km"], costs["hv_line_months"], critical=True))
         else:
             out.append(Upgrade("hv_line", "HV line / tap to the grid (>= 138 kV)",
@@ -823,7 +823,7 @@ def compute_upgrades(site: Site, costs: Mapping[str, float], ctx: ScoringContext
     dark, dfib = site.dark_fibre_on_site, site.dist_fibre_km
     if dark is not True and dfib is not None and (dark is False or dfib > 1.0):
         out.append(Upgrade("fibre_build", "Fibre lateral build",
-                           f"{dfib:.1f} km to the nearest fibre route x {fmt_usd(costs['fibre_build_usd_per_km'])}/km",
+                           f"{fmt_number(dfib, 'km')} to the nearest fibre route x {fmt_usd(costs['fibre_build_usd_per_km'])}/km",
                            dfib * costs["fibre_build_usd_per_km"], costs["fibre_build_months"]))
     elif dark is False:
         out.append(Upgrade("fibre_build", "Fibre lateral build",
