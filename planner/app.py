@@ -332,9 +332,7 @@ def _open_start(window: Any, project_path: str | os.PathLike[str] | None, start:
         read = StartRead(start)
     read.setParent(window)  # lives as long as the window, whatever the callbacks hold
     window.map.preload(start)  # the page of the file's last start (if the early one did not load it)
-    window.show_status(f"Opening {start.name}\u2026", 0)  # until the project shows (its own messages follow)
-    window.setWindowTitle(f"{start.name} (opening\u2026) - {APP_NAME}")  # the map may show it already
-    window.count_label.setText("")  # not "0 sites" beside a map of the file's sites
+    window.set_opening(start)  # title and status say so; the map may show the file's sites already
     initial = window.project
     window.start_task = read.task
     read.then(lambda project: _finish_open(window, initial, start, project, project_path, trace))
@@ -346,8 +344,7 @@ def _finish_open(window: Any, initial: Any, start: Path, project: Any, project_p
 
     if not shiboken6.isValid(window) or window.project is not initial:
         return  # closed, or the analyst opened something else meanwhile
-    if window.statusBar().currentMessage() == f"Opening {start.name}\u2026":
-        window.statusBar().clearMessage()
+    window.set_opening(None)  # whatever happens next: the title and counts are the window's own again
     if not window.open_project(start, project) and project_path is None and start != _safe_sample():
         window.open_project(sample_project())  # a broken last project: fall back to the sample
     _started(window, trace)

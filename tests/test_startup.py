@@ -211,3 +211,24 @@ def test_a_built_panel_behind_a_tab_waits_and_redraws_when_raised(shown, qtbot):
     from planner.ui.panels.base import cached_mining
     assert mining.refresh_count == drawn + 1
     assert mining.data is cached_mining(w.portfolio.get(other), w.session.assumptions())  # the new site's
+
+
+@pytest.mark.parametrize("name", ["missing.gpkg", "not_a_gpkg.gpkg"])
+def test_title_is_the_windows_own_again_after_a_start_file_fails_to_open(qtbot, tmp_path, monkeypatch, name):
+    """QA: after 'planner fake.gpkg' the error was clear but the title kept 'fake.gpkg (opening…)'."""
+    from planner import app as app_mod
+    from planner.ui import dialogs
+
+    errors: list[str] = []
+    monkeypatch.setattr(dialogs, "show_error", lambda parent, title, message: errors.append(message))
+    path = tmp_path / name
+    if name.startswith("not_"):
+        path.write_text("this is not a GeoPackage\n", encoding="utf-8")
+    w = MainWindow(AppSettings(), map_factory=FakeMap)
+    qtbot.addWidget(w)
+    w.show()
+    app_mod._open_start(w, path, path, None, None)
+    assert "(opening" in w.windowTitle()  # while it is read
+    qtbot.waitUntil(lambda: bool(errors), timeout=20000)
+    assert "(opening" not in w.windowTitle() and w.statusBar().currentMessage() != f"Opening {name}\u2026"
+    assert w.count_label.full_text().startswith("0 sites")

@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         self.files = ProjectFiles(self)
         self.last_message = ""
         self._refusal = ""  # the status-bar refusal of the last rejected edit (cleared by the next edit)
+        self._opening: str | None = None  # the status message while the start file is read (set_opening)
         self._map_factory = map_factory or _default_map_factory
         self.panel_docks: list[QDockWidget] = []
         self.panels: Mapping[str, QWidget] = {}  # chart panels and the assumptions editor, built when first shown
@@ -283,6 +284,21 @@ class MainWindow(QMainWindow):
         star = "*" if self.is_dirty() else ""
         self.setWindowTitle(f"{self.files.display_name}{star} - {APP_NAME}")
         self.setWindowModified(self.is_dirty())
+
+    def set_opening(self, path: Path | None) -> None:
+        """Say that ``path`` is being read (title, status bar; no counts beside a map that may already
+        show its sites); ``None``: the read ended, whether or not the file opened."""
+        if path is not None:
+            self._opening = f"Opening {path.name}\u2026"
+            self.show_status(self._opening, 0)  # until the project shows (its own messages follow)
+            self.setWindowTitle(f"{path.name} (opening\u2026) - {APP_NAME}")
+            self.count_label.setText("")
+            return
+        if self.statusBar().currentMessage() == self._opening:
+            self.statusBar().clearMessage()
+        self._opening = None
+        self.update_title()
+        self._update_counts()
 
     def show_status(self, message: str, timeout_ms: int = STATUS_TIMEOUT_MS) -> None:
         self.last_message = message
