@@ -138,6 +138,25 @@ def test_modes_add_move_measure(qtbot, sample_view, sample):
         sample_view.run_js("plannerMap.map.fire('click', {latlng: L.latLng(31.5, -100.25)})")
 
 
+def test_sites_take_clicks_again_after_a_measurement(qtbot, sample_view, sample):
+    """QA: after one measurement, a click on a site marker no longer selected it: the measure line's
+    canvas sat over the sites' pane and took the clicks (the events above are fired at the marker, so
+    they never went through the browser's hit testing; this asks the browser what is under a site)."""
+    sid = next(s.site_id for s in sample.portfolio if s.lat is not None)
+    under = ("(function () { plannerMap.setLegendCollapsed(true); plannerMap.map.closePopup();"
+             " var m = plannerMap.marker(%s); plannerMap.map.setView(m.getLatLng(), 6, {animate: false});"
+             " var p = plannerMap.map.latLngToContainerPoint(m.getLatLng());"
+             " var r = plannerMap.map.getContainer().getBoundingClientRect();"
+             " var el = document.elementFromPoint(r.left + p.x, r.top + p.y);"
+             " var pane = el && el.closest('.leaflet-pane'); return pane ? pane.className : ''; })()") % json.dumps(sid)
+    assert "pm-sites" in sample_view.eval_js(under)
+    sample_view.set_mode("measure")
+    sample_view.run_js("plannerMap.addMeasurePoint(30.27, -97.74); plannerMap.addMeasurePoint(32.78, -96.80);"
+                       "plannerMap.finishMeasure();")
+    sample_view.set_mode("browse")
+    assert "pm-sites" in sample_view.eval_js(under)  # the site, not the measure pane, is under the pointer
+
+
 def test_invalid_bridge_calls_are_rejected(qtbot, sample_view, sample):
     bridge = sample_view.bridge
     with qtbot.assertNotEmitted(sample_view.site_clicked, wait=800), \

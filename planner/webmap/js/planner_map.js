@@ -820,6 +820,10 @@
 
     // ---- measuring -------------------------------------------------------------------
     var measureWhere = paneFor("measure");
+    // the measured line is drawn on a canvas over the sites' pane: that canvas stays once a line was
+    // drawn, and took every click meant for a site marker (after one measurement, sites could no longer
+    // be selected on the map); the line is not interactive, so its pane lets pointer events through
+    map.getPane(measureWhere.pane).style.pointerEvents = "none";
     var measure = {points: [], line: null, done: false, km: 0};
     function measureText(km, done) {
       var out = document.getElementById("pm-measure-out");
