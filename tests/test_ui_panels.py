@@ -237,6 +237,20 @@ def test_hybrid_week_spin_and_capacity_change(qtbot, host):
     assert panel.charts["week"].values["limit"] == 300  # CORZ-DEN gross MW as a mining site
 
 
+def test_hybrid_figures_never_show_the_last_site_beside_this_sites_message(qtbot, host):
+    """QA: RIOT-RKD's key figures stayed beside CORZ-MUS's 'MW unknown' charts (CORZ-MUS has no MW)."""
+    panel = _panel(qtbot, HybridPanel, host)
+    host.set_current_site("RIOT-RKD")
+    panel.flush()
+    assert "RIOT-RKD: key figures" in panel.figures.text()
+    no_mw = next(s.site_id for s in host.project.portfolio if s.power_capacity_mw is None and s.energized_mw is None)
+    host.set_current_site(no_mw)
+    panel.flush()
+    assert "RIOT-RKD" not in panel.figures.text()
+    caption = panel.caption.text()
+    assert "Energized MW" in caption and "power_capacity_mw" not in caption, caption  # words, not a field key
+
+
 def test_market_panel_sources_and_lease_rate_follows_assumption(qtbot, host):
     panel = _panel(qtbot, MarketPanel, host)
     d = panel.charts["demand"].values

@@ -217,7 +217,8 @@ class HybridParams:
         if gross is None:
             gross = site.power_capacity_mw if site.power_capacity_mw is not None else site.energized_mw
         if gross is None or gross <= 0:
-            raise HybridError(f"{site.site_id}: power_capacity_mw is unknown or 0. Enter the site's MW")
+            raise HybridError(f"{site.site_id}: Power capacity (gross) and Energized MW are both unknown or 0. "
+                              "Enter the site's MW (either field) to simulate its hybrid load")
         price = power_price_usd_per_mwh
         if price is None:
             price = site.power_price_usd_per_mwh if site.power_price_usd_per_mwh is not None \

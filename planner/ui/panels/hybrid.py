@@ -48,9 +48,9 @@ class HybridPanel(ChartPanel):
 
     def _refresh(self) -> None:
         site = self.site
+        self.result = None
+        self.figures.setText("")  # never the last site's figures beside this site's message
         if site is None:
-            self.result = None
-            self.figures.setText("")
             self.show_problem("Select a site to see its hybrid load")
             return
         a = self.assumptions()
