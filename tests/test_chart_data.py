@@ -85,3 +85,18 @@ def test_mw_groups_count_the_larger_unknown():
                                              "unknown_pipeline"])
     g = cd.mw_groups("MW", [row("TX", 100.0, 50.0, 1, 3), row("ND", 20.0, 0.0, 2, 0)])
     assert list(g.labels) == ["TX", "ND"] and list(g.unknown_sites) == [3, 2]
+
+
+def test_paths_captions_write_negative_money_with_the_sign_first():
+    """QA: the Paths summary read '(without exit $-442M)'; everywhere else it is '-$442M'."""
+    from planner.assets import sample_project
+    from planner.gis.project import open_project
+    from planner.model.assumptions import assumptions_from_settings
+    from planner.model.chart_data import paths_caption
+    from planner.session.derived import cached_paths
+
+    project = open_project(sample_project())
+    a = assumptions_from_settings(project.portfolio.settings)
+    captions = [paths_caption(cached_paths(s, a), a) for s in project.portfolio]
+    assert any("-$" in c for c in captions)  # the sample has negative NPVs without exit value
+    assert not any("$-" in c for c in captions)

@@ -70,7 +70,7 @@ def test_labels_reasons_and_dates_are_for_readers():
         caps = {r.site_id: r.capex for r in portfolio.ranking}
         assert caps[ready[0]] == "none needed"
         assert not any(c.startswith("\u2265 $0") or "none found yet" in c for c in caps.values())
-        incomplete = [r for r in portfolio.ranking if r.capex == "none identified"]
+        incomplete = [r for r in portfolio.ranking if r.capex == "unknown (data gaps)"]
         assert incomplete  # nothing found with unknown fields is not "nothing needed"
     finally:
         project.portfolio.replace_sites([original])

@@ -157,8 +157,8 @@ def paths_caption(comp: PathComparison, a: Assumptions) -> str:
         fin = ai.financing
         dscr = "" if fin is None or fin.min_dscr is None else f", min DSCR {fin.min_dscr:.2f}"
         eq = "" if ai.equity_irr is None else f", equity IRR {fmt_fraction_pct(ai.equity_irr, 1)}"
-        tv = (f" \u00b7 AI NPV ${ai.npv_usd / 1e6:,.0f}M of which exit {share} (without exit "
-              f"${ai.npv_excl_terminal_usd / 1e6:,.0f}M){eq}{dscr} at {fmt_fraction_pct(a.debt_share, 0)} debt")
+        tv = (f" \u00b7 AI NPV {fmt_usd_m(ai.npv_usd)} of which exit {share} (without exit "
+              f"{fmt_usd_m(ai.npv_excl_terminal_usd)}){eq}{dscr} at {fmt_fraction_pct(a.debt_share, 0)} debt")
     capex_mw = comp.conversion_capex_usd / comp.it_mw / 1e6 if comp.it_mw else 0.0
     basis = ASSUMPTIONS["power_price_basis"].choice_label(a.power_price_basis)
     tenant = ASSUMPTIONS["tenant_class"].choice_label(a.tenant_class)

@@ -53,8 +53,9 @@ def _lower_bound(text: str, result: ReadinessResult, short: bool = False) -> str
     """Upgrade capex / time to power as the reader should take them.
 
     Nothing found on a Ready-now site, or with every field known, means nothing is needed ("none
-    needed"); nothing found while fields are unknown is not the same ("none identified: data
-    incomplete"); a found total with unknown fields is a lower bound ("≥ $12M").
+    needed"); nothing found while fields are unknown is not the same ("none identified (data
+    incomplete)", in tables "unknown (data gaps)"); a found total with unknown fields is a lower
+    bound ("≥ $12M").
     """
     if text == UNKNOWN:
         return text
@@ -62,7 +63,8 @@ def _lower_bound(text: str, result: ReadinessResult, short: bool = False) -> str
     if re.match(r"^\$?0(\.0+)?\b", text):
         if complete or result.klass == "ready_now":
             return "none needed"
-        return "none identified" if short else "none identified (data incomplete)"
+        # the short form (ranking table) too must not read as "nothing needed" (QA)
+        return "unknown (data gaps)" if short else "none identified (data incomplete)"
     return text if complete else "\u2265 " + text
 
 
@@ -551,8 +553,8 @@ def site_section(project: Any, site: Site, result: ReadinessResult, comp: PathCo
             ReportImage("readiness", "Readiness sub-scores", "Each criterion's 0-100 sub-score; gates in red.",
                         800, 420),
         ] + ([] if comp.unavailable_reason else [
-            ReportImage("paths_cash", "Annual cash flow by path", "Operating cash flow per year of each path "
-                        "(year-0 capex in the legend).", 800, 340),
+            ReportImage("paths_cash", "Annual cash flow by path", "Cash flow per year of each path, the build's "
+                        "capex in the years it is spent; initial capex and exit value in the legend.", 800, 340),
             ReportImage("paths_npv", "NPV by path", f"NPV at {assumptions.discount_rate * 100:.4g} % over "
                         f"{comp.years} years.", 480, 330),
             ReportImage("bridge", "Bridge path: NPV by conversion year",
