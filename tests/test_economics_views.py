@@ -1,6 +1,8 @@
 """The economics drivers in chart data, the Mining and Paths panels and the site report come from the engine."""
 from __future__ import annotations
 
+from planner.fmt import fmt_usd_m
+
 import copy
 
 import numpy as np
@@ -45,7 +47,7 @@ def test_paths_caption_states_the_site_capex_lease_and_exit_share(project):
     capex = comp.conversion_capex_usd / comp.it_mw / 1e6
     assert f"site conversion ${capex:,.1f}M/MW IT" in text and f"{comp.build_months:,.0f} months" in text
     assert "12-yr term" in text and "neocloud with a hyperscaler backstop tenant" in text
-    assert f"without exit ${comp.ai_lease.npv_excl_terminal_usd / 1e6:,.0f}M" in text
+    assert f"without exit {fmt_usd_m(comp.ai_lease.npv_excl_terminal_usd)}" in text  # "-$362M", not "$-362M"
     assert "min DSCR" in text and "equity IRR" in text
 
 
@@ -104,3 +106,17 @@ def test_forward_curve_pasted_in_the_editor_becomes_the_outlook_and_undoes(qtbot
     host.undo_stack.undo()
     assert not p.settings.get("hashprice_forward_curve")
     assert assumptions_from_settings(p.settings).outlook_model == "cost_floor"
+
+
+def test_build_basis_says_where_its_months_come_from(project):
+    """QA: RIOT-RKD's report said 'time to power >= 9 months' (readiness) and 'site time to power 15
+    months (readiness upgrades and energization)' (economics): the 15 months were an assumed DLC retrofit."""
+    from planner.model.readiness import score_site
+
+    site = project.portfolio.get("RIOT-RKD")
+    a = assumptions_from_settings(project.portfolio.settings)
+    comp = site_paths(site, a)
+    ttp = score_site(site, project.portfolio.settings).time_to_power_months
+    assert ttp is not None and comp.build_months > ttp  # the case QA saw
+    assert comp.build_basis.startswith(f"assumed conversion works {comp.build_months:g} months")
+    assert f"site time to power {ttp:g} months" in comp.build_basis

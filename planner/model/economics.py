@@ -1374,17 +1374,25 @@ def conversion_plan(site: Site, a: Assumptions, it_mw: float, readiness: Any = N
                      + ": enter the site's hall type, rack density and DLC path to price its own upgrades")
     if unknown:
         notes.append("conversion capex is a lower bound: unknown cost of " + ", ".join(unknown))
-    ttp = readiness.time_to_power_months
+    site_ttp = readiness.time_to_power_months
+    ttp = site_ttp
     if ttp is not None or assumed_months:
         ttp = max(ttp or 0.0, assumed_months)
+    # the basis names where the months come from: the readiness' time to power (upgrades and
+    # energization) and the conversion works assumed above can differ (QA: a report said "time to
+    # power >= 9 months" and "site time to power 15 months", the 15 being an assumed DLC retrofit)
+    site_txt = "unknown" if site_ttp is None else f"{site_ttp:g} months"
     if ttp is None:
         months, basis = float(a.build_months), (f"minimum fit-out {a.build_months} months (time to power unknown: "
                                                 "enter the interconnection status or energization date)")
+    elif ttp > a.build_months and assumed_months >= ttp and (site_ttp is None or assumed_months > site_ttp):
+        months, basis = float(ttp), (f"assumed conversion works {ttp:g} months (site time to power {site_txt}: "
+                                     "readiness upgrades and energization)")
     elif ttp > a.build_months:
         months, basis = float(ttp), f"site time to power {ttp:g} months (readiness upgrades and energization)"
     else:
         months, basis = float(a.build_months), (f"minimum fit-out {a.build_months} months (site time to power "
-                                                f"{ttp:g} months)")
+                                                f"{site_txt})")
     return tuple(items), months, basis, notes
 
 
