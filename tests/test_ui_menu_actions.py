@@ -154,6 +154,16 @@ def test_report_options_dialog_offers_paper_site_and_atlas(win, qtbot):
     assert dlg.choices() == ("A", "letter", True)
 
 
+def test_report_options_dialog_is_wide_enough_for_its_title(win, qtbot):
+    """QA: 'Site report: Rockdale (ex-Whinstone, ex-Alcoa smelter area) (RIOT-RKD)' showed as 'Site rep…OT-RKD)'."""
+    from planner.ui import dialogs
+    title = "Site report: Rockdale (ex-Whinstone, ex-Alcoa smelter area) (RIOT-RKD)"
+    dlg = dialogs.ReportOptionsDialog(title, win)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    assert dlg.width() >= dlg.fontMetrics().horizontalAdvance(title) + 100
+
+
 def test_cancelled_file_dialog_writes_nothing(win, tmp_path, monkeypatch, errors):
     Answers(monkeypatch, save=None)
     for a in win.export_menu.actions():

@@ -279,6 +279,9 @@ class ReportOptionsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(buttons)
+        # wide enough for its title ("Site report: <site name> (<id>)"): the window manager cut it to
+        # "Site rep…OT-RKD)" in a dialog sized to its two combos (QA)
+        self.setMinimumWidth(min(640, max(320, self.fontMetrics().horizontalAdvance(title) + 140)))
 
     def choices(self) -> tuple[str | None, str, bool]:
         """(site_id or None, paper "a4"/"letter", atlas)."""
