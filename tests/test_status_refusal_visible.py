@@ -50,3 +50,34 @@ def test_form_refusal_reads_in_full_in_the_status_bar(qtbot, window, size):  # n
     longer = f"{message} {message}"  # wider than the whole bar: cut, so it is the bar's tooltip in full
     w.show_status(longer)
     assert bar.toolTip() == longer
+
+
+def test_the_refused_field_stays_in_view_below_the_banner(qtbot, window):  # noqa: F811
+    """QA: the red banner above the form pushed the fields down and left the refused Energized field
+    half below the dock's edge."""
+    from PySide6.QtCore import QPoint, QRect
+
+    w = window
+    w.showNormal()
+    w.resize(1366, 768)
+    w.show()
+    qtbot.waitExposed(w)
+    w.set_current_site(SID)
+    form = w.site_form
+    en = form.editors["energized_mw"]
+    viewport = form.scroll.viewport()
+
+    def in_view() -> bool:
+        top_left = en.mapTo(viewport, QPoint(0, 0))
+        return viewport.rect().contains(QRect(top_left, en.size()))
+
+    qtbot.wait(50)  # the form lays out the site's fields
+    bar = form.scroll.verticalScrollBar()  # the field's bottom at the bottom of the view, as QA had it
+    bottom = en.mapTo(viewport, QPoint(0, en.height())).y()
+    bar.setValue(bar.value() + bottom - viewport.height() + 1)
+    qtbot.wait(20)
+    assert form.isVisible() and in_view(), (en.mapTo(viewport, QPoint(0, 0)), en.size(), viewport.rect())
+    _type(qtbot, en, "-50")
+    qtbot.keyClick(en.lineEdit(), Qt.Key.Key_Return)
+    assert form.error_text  # refused
+    qtbot.waitUntil(in_view, timeout=2000)

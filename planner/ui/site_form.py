@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+import shiboken6
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit,
                                QScrollArea, QVBoxLayout, QWidget)
@@ -255,12 +256,19 @@ class SiteForm(QWidget):
             if target is not None:
                 target.setStyleSheet(INVALID_EDITOR_STYLE)
                 target.setToolTip(plain_tooltip(message))
+                # the banner above pushes the fields down: keep the refused one in view (QA: it ended
+                # half below the dock's edge), once the layout has made room for the banner
+                QTimer.singleShot(0, lambda t=target: self._keep_visible(t))
             self.edit_rejected.emit(message)
             return False
         self.error_label.hide()
         if cmd.new != cmd.old:
             self.undo_stack.push(cmd)
         return True
+
+    def _keep_visible(self, widget: QWidget) -> None:
+        if shiboken6.isValid(widget) and shiboken6.isValid(self):
+            self.scroll.ensureWidgetVisible(widget, 0, 24)
 
     @property
     def error_text(self) -> str:
