@@ -458,3 +458,22 @@ def test_world_copies_each_get_their_tile(sample_view):
             assert px is not None and json.loads(px)[3] > 200, lon
     finally:
         sample_view.run_js("plannerMap.setView(39, -98, 4)")
+
+
+@pytest.mark.parametrize("size, folded", [((1366, 700), True), ((1600, 1300), False)])
+def test_a_legend_taller_than_half_the_map_opens_folded(qtbot, sample, size, folded):
+    """QA: the exported page on a 1366 x 768 laptop screen opened with its legend over ~40 % of the map
+    (487 px of a 700 px map); a map tall enough for it keeps it open."""
+    from planner.model.readiness import score_portfolio
+    from planner.webmap import MapOptions
+
+    view = MapView(options=MapOptions())  # the exported page's options (Leaflet's own layer switch)
+    try:
+        view.resize(*size)
+        view.show()
+        view.set_project(sample, dict(score_portfolio(sample.portfolio)))
+        assert view.wait_ready(TIMEOUT_MS)
+        hidden = "getComputedStyle(document.querySelector('.pm-legend-body')).display === 'none'"
+        assert view.eval_js(hidden) is folded
+    finally:
+        _close(view)

@@ -1101,8 +1101,11 @@
         fitting = false;
       }
       stacks.base.release(); stacks.grid.release();  // the tiles of the first view
-      // a small map (a laptop window with its docks) opens with the legend folded: the sites stay visible
-      var small = map.getSize().y < 560 || map.getSize().x < 760;
+      // a small map (a laptop window with its docks), or a legend taller than 45 % of the map (an exported
+      // page on a laptop screen: it covered ~40 % of the map, QA), opens with the legend folded
+      var body = document.querySelector(".pm-legend-body");
+      var tall = !!body && body.offsetHeight > map.getSize().y * 0.45;
+      var small = map.getSize().y < 560 || map.getSize().x < 760 || tall;
       if (small || following) { api.setLegendCollapsed(small); }
     }
     function hasSize(minX, minY) { var size = map.getSize(); return size.x > minX && size.y > minY; }
