@@ -121,6 +121,9 @@ def test_unknown_site_lists_close_matches(project):
         c.build_site_report(project, "RIOT-RKX")
     with pytest.raises(c.ReportError, match="did you mean CORZ-PEC"):
         c.find_site(project.portfolio, "corz-pec")
+    with pytest.raises(c.ReportError, match="choose one of: ") as err:  # QA: NOPE was 'did you mean CORZ-PEC?'
+        c.find_site(project.portfolio, "NOPE")
+    assert "did you mean" not in str(err.value)
 
 
 def test_portfolio_content_ranking_and_aggregates(project):

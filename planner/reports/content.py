@@ -301,7 +301,7 @@ def find_site(portfolio: Any, site_id: str) -> Site:
     if site_id.casefold() in folded:
         close = [folded[site_id.casefold()]]
     else:
-        close = difflib.get_close_matches(site_id.upper(), [i.upper() for i in ids], n=3, cutoff=0.5)
+        close = difflib.get_close_matches(site_id.upper(), [i.upper() for i in ids], n=3, cutoff=0.7)  # 0.5 matched NOPE to CORZ-PEC (QA)
         close = [next(i for i in ids if i.upper() == c) for c in close]
     hint = f"did you mean {', '.join(close)}?" if close else \
         f"choose one of: {', '.join(ids[:12])}{' ...' if len(ids) > 12 else ''}" if ids else "the project has no sites"
