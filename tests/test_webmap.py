@@ -409,3 +409,22 @@ def test_site_markers_coloured_by_band_class_with_band_in_popup():
         else:
             assert f"{r.class_label} ({r.band_text}/100)" in entry["pop"]
     assert {e["k"] for e in data["sites"]} == {"insufficient_data", "mining_only"}  # B fails the 20 MW gate
+
+
+def test_popup_names_the_other_sites_at_the_same_point():
+    """QA: RIOT-RKD and BTDR-RKD share a point; the map showed one marker and nothing said two sites
+    were there. Each popup (and tooltip) names the other; names stay text."""
+    from planner.assets import sample_project
+    from planner.gis.project import open_project
+    from planner.webmap.builder import _site_entries, site_popup
+
+    project = open_project(sample_project())
+    rkd, btdr = project.portfolio.get("RIOT-RKD"), project.portfolio.get("BTDR-RKD")
+    assert (rkd.lat, rkd.lon) == (btdr.lat, btdr.lon)
+    assert "Same location" in site_popup(project, rkd, None) and "(BTDR-RKD)" in site_popup(project, rkd, None)
+    assert "(RIOT-RKD)" in site_popup(project, btdr, None)
+    assert "Same location" not in site_popup(project, project.portfolio.get("CORZ-DEN"), None)
+    entry = _site_entries(project, [rkd], {}, None, None)[0]
+    assert "+1 more site here" in entry["tip"]
+    project.portfolio.replace_sites([btdr.replace(name="<b>Evil</b>")])
+    assert "&lt;b&gt;Evil&lt;/b&gt;" in site_popup(project, rkd, None)

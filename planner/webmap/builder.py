@@ -182,11 +182,14 @@ def readiness_text(score: Any | None) -> str:
     return f"{label}" + (f" ({band_text or f'{total:.0f}'}/100)" if total is not None else " (no total)")
 
 
-def _site_entry(site: Any, score: Any | None, max_mw: float | None, next_fact: str | None = None) -> dict[str, Any]:
+def _site_entry(site: Any, score: Any | None, max_mw: float | None, next_fact: str | None = None,
+                same_place: Collection[Any] = ()) -> dict[str, Any]:
     klass = getattr(score, "klass", None) if score is not None else None
     colour_key = klass if klass in READINESS_COLOURS else "not_scored"
     lean = getattr(score, "leans", None) if score is not None else None
     rows: list[tuple[str, str]] = [("Readiness", readiness_text(score))]
+    if same_place:  # markers at one point are drawn as one: say who else is there (QA)
+        rows.append(("Same location", "; ".join(f"{_text(o.name) or o.site_id} ({o.site_id})" for o in same_place)))
     if next_fact:
         rows.append(("Next fact", next_fact))
     for name in _POPUP_FIELDS:
@@ -200,6 +203,8 @@ def _site_entry(site: Any, score: Any | None, max_mw: float | None, next_fact: s
     tip = f"{name} · {_fmt(mw, 'MW')}"
     if lean in READINESS_SHORT_LABELS:
         tip += f" · undecided, leans {READINESS_SHORT_LABELS[lean]}"
+    if same_place:
+        tip += f" · +{len(same_place)} more site{'s' if len(same_place) > 1 else ''} here"
     return {
         "id": site.site_id,
         "lat": round(float(site.lat), 6),
@@ -223,7 +228,12 @@ def site_popup(project: Any, site: Any, score: Any | None) -> str:
 
 def _site_entries(project: Any, located: list[Any], scores: Mapping[str, Any], max_mw: float | None,
                   options: MapOptions | None) -> list[dict[str, Any]]:
-    settings = getattr(getattr(project, "portfolio", None), "settings", None)
+    portfolio = getattr(project, "portfolio", None)
+    settings = getattr(portfolio, "settings", None)
+    at: dict[tuple[float, float], list[Any]] = {}
+    for o in (portfolio if portfolio is not None else located):
+        if o.lat is not None and o.lon is not None:
+            at.setdefault((round(float(o.lat), 5), round(float(o.lon), 5)), []).append(o)  # ~1 m
     entries = []
     for s in located:
         score = scores.get(s.site_id)
@@ -231,7 +241,8 @@ def _site_entries(project: Any, located: list[Any], scores: Mapping[str, Any], m
         if options is not None and options.popup_next_fact and getattr(score, "leans", None):
             facts = next_facts(s, settings, result=score)
             fact = facts[0].sentence if facts else None
-        entries.append(_site_entry(s, score, max_mw, fact))
+        here = at.get((round(float(s.lat), 5), round(float(s.lon), 5)), [])
+        entries.append(_site_entry(s, score, max_mw, fact, [o for o in here if o.site_id != s.site_id]))
     return entries
 
 
