@@ -54,7 +54,10 @@ def test_every_assumption_has_a_ranged_editor_with_unit_default_and_source(edito
         assert spec.display_source in w.toolTip()
         unit_label = editor.findChild(type(editor.name_labels[key]), f"unit_{key}").text()
         shown_unit = {"1/yr": "%/yr", "fraction": "%"}.get(spec.unit, "T" if key == "difficulty" else spec.unit)
-        assert shown_unit.split(" ")[-1] in unit_label and f"default {spec.display(spec.default)}" in unit_label
+        beside = unit_label + (w.suffix() if hasattr(w, "suffix") else "")  # the unit in the box or beside it
+        assert shown_unit.split(" ")[-1] in beside and f"default {spec.display(spec.default)}" in unit_label
+        if type(w).__name__ in ("QDoubleSpinBox", "QSpinBox") and spec.unit:  # scaled boxes show % or T
+            assert w.suffix() == f" {spec.unit}"  # QA: the unit column was off the edge of a laptop's dock
         if spec.kind == "float":
             assert isinstance(w, QDoubleSpinBox)
             assert (w.minimum(), w.maximum()) == (spec.minimum, spec.maximum)
@@ -162,3 +165,13 @@ def test_all_zero_weights_refused(editor, host):
     assert "all weights are 0" in editor.message.text()
     assert host.undo_stack.count() == n
     assert editor.weight_spins[CRITERIA[-1].key].value() == CRITERIA[-1].default_weight
+
+
+def test_a_long_date_time_shows_its_start(editor):
+    """QA: 'Reference block time' read '-04-20T00:09:27+00:00' (its start cut off in the narrow box)."""
+    from PySide6.QtWidgets import QLineEdit
+
+    boxes = [w for w in editor.editors.values() if isinstance(w, QLineEdit) and len(w.text()) > 12]
+    assert boxes
+    for w in boxes:
+        assert w.cursorPosition() == 0, w.text()

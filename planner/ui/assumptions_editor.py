@@ -214,6 +214,8 @@ class AssumptionsEditor(QWidget):
         editor.setToolTip(tip)
         scaled = _display_scale(spec)
         unit_text = spec.display_parts(spec.default)[1] if scaled is not None else spec.unit
+        if isinstance(editor, QAbstractSpinBox) and editor.suffix():
+            unit_text = ""  # in the box itself (see _make_editor): only the default beside it
         unit = QLabel(f"{unit_text}<br><span style='color:#888; font-size:7pt'>default "
                       f"{_shown(spec, spec.default)}</span>" if unit_text else
                       f"<span style='color:#888; font-size:7pt'>default {_shown(spec, spec.default)}</span>", parent)
@@ -252,6 +254,8 @@ class AssumptionsEditor(QWidget):
             w.setKeyboardTracking(False)
             w.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
             w.setGroupSeparatorShown(True)  # 90,000 $/BTC as the CLI and reports print it, not 90000.00
+            if spec.unit:  # the unit beside the number: the unit column is off the edge of a laptop's dock (QA)
+                w.setSuffix(f" {spec.unit}")
             w.valueChanged.connect(lambda v, k=key: self.set_assumption(k, float(v)))
             return w
         if spec.kind == "int":
@@ -259,6 +263,8 @@ class AssumptionsEditor(QWidget):
             w2.setRange(int(spec.minimum), int(min(spec.maximum, 2**31 - 1)))  # type: ignore[arg-type]
             w2.setKeyboardTracking(False)
             w2.setGroupSeparatorShown(True)
+            if spec.unit:
+                w2.setSuffix(f" {spec.unit}")
             w2.valueChanged.connect(lambda v, k=key: self.set_assumption(k, int(v)))
             return w2
         if spec.kind == "str" and (spec.choices or key == "asic_model"):
@@ -638,6 +644,7 @@ class AssumptionsEditor(QWidget):
                     if spec.kind == "datetime" and spec.unit == "date":
                         text = _dt.datetime.fromisoformat(text).date().isoformat()
                     w.setText(text)
+                    w.setCursorPosition(0)  # a long date-time shows its start ("2024-04-20T..."), not its end
                 f = QFont(self.name_labels[key].font())
                 f.setBold(key in over)
                 self.name_labels[key].setFont(f)
