@@ -85,6 +85,25 @@ def test_map_snapshot_of_the_current_site_from_the_menu(win, tmp_path, monkeypat
     assert errors == [] and win.export_actions.last_written == out
 
 
+def test_map_snapshot_draws_the_layers_the_layers_panel_shows(win, tmp_path, monkeypatch, errors):
+    """QA: with Substations unticked and Gas flares ticked, the snapshot drew substations and no flares."""
+    from planner.reports import snapshot
+
+    drawn: list[set[str]] = []
+    real = snapshot.map_project
+    monkeypatch.setattr(snapshot, "map_project",
+                        lambda project, kinds, bbox=None: drawn.append({k for k, v in kinds.items() if v})
+                        or real(project, kinds, bbox))
+    by_kind = {layer.kind: name for name, layer in win.project.layers.items()}
+    win.layers_panel.set_visible(by_kind["substations"], False)  # what unticking it in the Layers panel does
+    win.layers_panel.set_visible(by_kind["flares"], True)
+    Answers(monkeypatch, save=tmp_path / "snap.png")
+    win.set_current_site(SID)
+    _export_action(win, "snapshot").trigger()
+    assert drawn and "substations" not in drawn[-1] and {"flares", "transmission"} <= drawn[-1]
+    assert errors == []
+
+
 def test_interactive_map_from_the_menu(win, tmp_path, monkeypatch, errors, qtbot):
     out = tmp_path / "map.html"
     Answers(monkeypatch, save=out)

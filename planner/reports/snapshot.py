@@ -151,18 +151,24 @@ def map_project(project: Any, kinds: Mapping[str, bool],
     return Project(path=project.path, portfolio=project.portfolio, layers=layers)
 
 
+def shown_kinds(project: Any) -> dict[str, bool]:
+    """The layer kinds the project shows (a layer's ``style["visible"]``, the Layers panel's switch)."""
+    return {layer.kind: True for layer in project.layers.values() if layer.style.get("visible", True)}
+
+
 def site_map_html(project: Any, site_id: str, width: int, height: int, *,
-                  scores: Mapping[str, Any] | None = None) -> tuple[str, tuple[float, float, float]]:
+                  scores: Mapping[str, Any] | None = None,
+                  kinds: Mapping[str, bool] = SITE_LAYERS) -> tuple[str, tuple[float, float, float]]:
     """Map page around ``site_id`` (layers clipped to the view) and its view (lat, lon, zoom)."""
     site = find_site(project.portfolio, site_id)
     if not site.has_location:
         raise ReportError(f"site {site_id!r} has no location (lon/lat unknown); enter its coordinates to map it")
     radius = site_radius_km(site)
     zoom = zoom_for_radius(float(site.lat), radius, width, height)
-    view_project = map_project(project, SITE_LAYERS, site_bbox(site, radius))
+    view_project = map_project(project, kinds, site_bbox(site, radius))
     scores = scores if scores is not None else score_portfolio(project.portfolio)
     options = MapOptions(title=str(site.name), center_lat_lon=(float(site.lat), float(site.lon)),
-                         zoom=int(zoom), layer_visibility=SITE_LAYERS)
+                         zoom=int(zoom), layer_visibility=dict(kinds))
     return build_map(view_project, scores, options), (float(site.lat), float(site.lon), zoom)
 
 
@@ -186,24 +192,27 @@ def export_map_html(project: Any, out: str | os.PathLike[str], *,
 
 
 def snapshot_png(project: Any, out: str | os.PathLike[str], *, site_id: str | None = None, width: int = 1600,
-                 height: int = 1000, scale: float = 2.0, timeout_ms: int = 60_000) -> Path:
+                 height: int = 1000, scale: float = 2.0, timeout_ms: int = 60_000,
+                 kinds: Mapping[str, bool] | None = None) -> Path:
     """Write a PNG of the portfolio (or of ``site_id`` and its surroundings): width*scale x height*scale px.
 
     Title, legend, scale bar and attribution are drawn by the map page; the picture is taken
-    only once the page reports it has drawn.
+    only once the page reports it has drawn. ``kinds``: the layer kinds to draw (the app passes
+    :func:`shown_kinds`, what its Layers panel shows); None: the report's fixed sets.
     """
     from planner.reports.render_qt import MapRenderer
 
     scores = score_portfolio(project.portfolio)
     if site_id is not None:
-        html, (lat, lon, zoom) = site_map_html(project, site_id, width, height, scores=scores)
+        html, (lat, lon, zoom) = site_map_html(project, site_id, width, height, scores=scores,
+                                               kinds=SITE_LAYERS if kinds is None else kinds)
         with MapRenderer(html, width, height, scale, timeout_ms) as r:
             r.set_title(str(find_site(project.portfolio, site_id).name),
                         site_subtitle(find_site(project.portfolio, site_id)))
             r.set_view(lat, lon, zoom)
             r.highlight(site_id)
             return r.save_png(out)
-    html = portfolio_map_html(project, scores=scores)
+    html = portfolio_map_html(project, scores=scores, kinds=PORTFOLIO_LAYERS if kinds is None else kinds)
     with MapRenderer(html, width, height, scale, timeout_ms) as r:
         return r.save_png(out, r.grab_overview(site_clusters(project.portfolio)))
 

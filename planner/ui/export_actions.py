@@ -100,12 +100,14 @@ class ExportActions(QObject):
     # -- exports (callable from tests and scripts with explicit paths) -----------------------
     def export_snapshot(self, path: str | os.PathLike[str], site_id: str | None = None, width: int = 1600,
                         height: int = 1000, scale: float = 2.0) -> Path:
-        """PNG of the portfolio map (or of ``site_id``) at width*scale x height*scale px."""
-        from planner.reports.snapshot import snapshot_png
+        """PNG of the portfolio map (or of ``site_id``) at width*scale x height*scale px, with the layers
+        the Layers panel shows (QA: it drew a fixed set, substations unticked included, flares ticked left out)."""
+        from planner.reports.snapshot import shown_kinds, snapshot_png
 
         def job(progress: Callable[[float], None]) -> Path:
             progress(0.1)
-            out = snapshot_png(self.window.project, path, site_id=site_id, width=width, height=height, scale=scale)
+            out = snapshot_png(self.window.project, path, site_id=site_id, width=width, height=height, scale=scale,
+                               kinds=shown_kinds(self.window.project))
             progress(1.0)
             return out
 
