@@ -14,12 +14,11 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any, cast
 
-from PySide6.QtCore import QEvent, QEventLoop, QObject, QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QRect, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QLabel
 
@@ -205,43 +204,6 @@ def _import_pumping(name: str) -> ModuleType:
     return cast(ModuleType, box["module"])
 
 
-def _read_project(path: Path, progress: object = None) -> Any:
-    from planner.gis import project  # pandas and geopandas load here, on the worker thread
-
-    return project.open_project(path)
-
-
-class StartRead(QObject):
-    """The start project, read on a worker thread while the window shows its kept map page."""
-
-    finished = Signal()
-
-    def __init__(self, path: Path):
-        super().__init__()
-        from planner.ui.workers import start_task
-
-        self.path = path
-        self.done = False
-        self.project: Any = None
-        self.task = start_task(_read_project, path, on_success=self._ok, on_error=self._failed)
-
-    def _ok(self, project: Any) -> None:
-        trace_phase("read done")
-        self.project, self.done = project, True
-        self.finished.emit()
-
-    def _failed(self, _error: BaseException) -> None:
-        self.done = True  # the window reads it again to say why (the usual error message)
-        self.finished.emit()
-
-    def then(self, fn: Callable[[Any], None]) -> None:
-        """``fn(project or None)`` once the read has ended (at once if it has)."""
-        if self.done:
-            fn(self.project)
-        else:
-            self.finished.connect(lambda: fn(self.project))
-
-
 def run_gui(project_path: str | os.PathLike[str] | None = None) -> int:
     """Start the desktop application and return its exit code.
 
@@ -302,19 +264,19 @@ def run_gui(project_path: str | os.PathLike[str] | None = None) -> int:
     # holds the GIL, which slowed building the window and Chromium's first view of the kept page
     # (A/B in docs/performance.md); it also keeps two threads from importing the same packages at once
     app.processEvents()
-    QTimer.singleShot(0, lambda: _open_start(window, project_path, start, None, trace))
+    QTimer.singleShot(0, lambda: _open_start(window, project_path, start, trace))
     return int(app.exec())
 
 
 def _open_start(window: Any, project_path: str | os.PathLike[str] | None, start: Path | None,
-                read: StartRead | None, trace: StartupTrace | None) -> None:
+                trace: StartupTrace | None) -> None:
     """Recover autosaved work or open the start project (see :func:`choose_start_path`).
 
-    ``start`` is read on a worker thread (``read``: a read already under way for it, if any)
-    while WebEngine shows the file's kept map page (keyed by the file's identity); the event
-    loop keeps running until it ends.
+    ``start`` is read on a worker thread (numpy, pandas and geopandas load there) while WebEngine
+    shows the file's kept map page (keyed by the file's identity); the event loop keeps running.
     """
     from planner.ui import dialogs
+    from planner.ui.workers import start_task
 
     found = window.autosave.find_recovery()
     if found:
@@ -328,14 +290,18 @@ def _open_start(window: Any, project_path: str | os.PathLike[str] | None, start:
     if start is None:
         _started(window, trace)
         return
-    if read is None or read.path != start:
-        read = StartRead(start)
-    read.setParent(window)  # lives as long as the window, whatever the callbacks hold
     window.map.preload(start)  # the page of the file's last start (if the early one did not load it)
     window.set_opening(start)  # title and status say so; the map may show the file's sites already
     initial = window.project
-    window.start_task = read.task
-    read.then(lambda project: _finish_open(window, initial, start, project, project_path, trace))
+
+    def opened(project: Any) -> None:
+        trace_phase("read done")
+        _finish_open(window, initial, start, project, project_path, trace)
+
+    def failed(_error: BaseException) -> None:
+        _finish_open(window, initial, start, None, project_path, trace)  # read again there: the usual message
+
+    window.start_task = start_task(window.files.read, start, on_success=opened, on_error=failed)
 
 
 def _finish_open(window: Any, initial: Any, start: Path, project: Any, project_path: str | os.PathLike[str] | None,

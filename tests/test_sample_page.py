@@ -114,7 +114,7 @@ def test_first_start_on_the_sample_shows_the_shipped_page_and_keeps_it(qtbot, mo
     qtbot.addWidget(w)
     w.show()
     sample = sample_project()
-    app_mod._open_start(w, None, sample, None, None)
+    app_mod._open_start(w, None, sample, None)
     page = w.map_view.html_path
     assert page is not None and len(w.portfolio) == 0  # the shipped page loads before the sample is read
     qtbot.waitUntil(lambda: len(w.portfolio) > 0, timeout=30000)

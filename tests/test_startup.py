@@ -128,7 +128,7 @@ def test_start_project_is_read_on_a_worker_while_its_cached_page_loads(qtbot, tm
         w = MainWindow(settings)
         qtbot.addWidget(w)
         w.show()
-        app_mod._open_start(w, project, project, None, None)
+        app_mod._open_start(w, project, project, None)
         return w
 
     first = start(AppSettings())
@@ -227,7 +227,7 @@ def test_title_is_the_windows_own_again_after_a_start_file_fails_to_open(qtbot, 
     w = MainWindow(AppSettings(), map_factory=FakeMap)
     qtbot.addWidget(w)
     w.show()
-    app_mod._open_start(w, path, path, None, None)
+    app_mod._open_start(w, path, path, None)
     assert "(opening" in w.windowTitle()  # while it is read
     qtbot.waitUntil(lambda: bool(errors), timeout=20000)
     assert "(opening" not in w.windowTitle() and w.statusBar().currentMessage() != f"Opening {name}\u2026"
