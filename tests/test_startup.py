@@ -140,6 +140,8 @@ def test_start_project_is_read_on_a_worker_while_its_cached_page_loads(qtbot, tm
     assert page is not None and len(second.portfolio) == 0  # the page loads before the file is read
     assert second.statusBar().currentMessage() == "Opening p.gpkg\u2026"  # said while it is read
     assert second.windowTitle().startswith("p.gpkg (opening") and second.count_label.text() == ""
+    second.statusBar().showMessage("Opening p.gpkg\u2026 (again)", 100)  # any message meanwhile
+    assert second.count_label.text() == ""  # the old "0 sites ..." does not come back with it
     qtbot.waitUntil(lambda: len(second.portfolio) > 0, timeout=30000)
     assert second.statusBar().currentMessage() != "Opening p.gpkg\u2026"
     assert second.windowTitle().startswith("p.gpkg - ") and second.count_label.text().startswith("40 sites")

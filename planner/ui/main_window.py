@@ -292,7 +292,7 @@ class MainWindow(QMainWindow):
             self._opening = f"Opening {path.name}\u2026"
             self.show_status(self._opening, 0)  # until the project shows (its own messages follow)
             self.setWindowTitle(f"{path.name} (opening\u2026) - {APP_NAME}")
-            self.count_label.setText("")
+            self.count_label.set_counts("", "")  # through the label's state: a later message must not bring "0 sites" back
             return
         if self.statusBar().currentMessage() == self._opening:
             self.statusBar().clearMessage()
