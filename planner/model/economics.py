@@ -1385,7 +1385,7 @@ def conversion_plan(site: Site, a: Assumptions, it_mw: float, readiness: Any = N
     if ttp is None:
         months, basis = float(a.build_months), (f"minimum fit-out {a.build_months} months (time to power unknown: "
                                                 "enter the interconnection status or energization date)")
-    elif ttp > a.build_months and assumed_months >= ttp and (site_ttp is None or assumed_months > site_ttp):
+    elif ttp > a.build_months and (site_ttp is None or assumed_months > site_ttp):  # ttp is the assumed months
         months, basis = float(ttp), (f"assumed conversion works {ttp:g} months (site time to power {site_txt}: "
                                      "readiness upgrades and energization)")
     elif ttp > a.build_months:

@@ -214,7 +214,7 @@ class AssumptionsEditor(QWidget):
         editor.setToolTip(tip)
         scaled = _display_scale(spec)
         unit_text = spec.display_parts(spec.default)[1] if scaled is not None else spec.unit
-        if isinstance(editor, QAbstractSpinBox) and editor.suffix():
+        if isinstance(editor, (QDoubleSpinBox, QSpinBox)) and editor.suffix():
             unit_text = ""  # in the box itself (see _make_editor): only the default beside it
         unit = QLabel(f"{unit_text}<br><span style='color:#888; font-size:7pt'>default "
                       f"{_shown(spec, spec.default)}</span>" if unit_text else
