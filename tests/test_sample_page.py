@@ -182,3 +182,33 @@ def test_a_kept_page_that_loaded_before_the_window_was_built_still_takes_javascr
     qtbot.wait(50)
     assert view.eval_js("1 + 1", timeout_ms=3000) == 2
     view.release()
+
+
+@pytest.mark.gui
+def test_the_folded_legend_stays_folded_while_the_window_lays_out(qtbot):
+    """Review: while the first view follows the window's sizes, a legend folded for being tall measured
+    0 px at the next size and unfolded, then folded again: it flipped at every resize."""
+    pytest.importorskip("PySide6.QtWebEngineWidgets")
+    from PySide6.QtWidgets import QMainWindow
+
+    from planner.ui.map_controller import file_key
+    from planner.ui.map_view import MapView
+
+    sample = sample_project()
+    view = MapView()
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.setCentralWidget(view)
+    assert view.preload(file_key(sample), sample)
+    qtbot.waitUntil(lambda: view._finished is not None, timeout=20000)  # loaded while hidden
+    window.resize(1300, 700)
+    window.show()
+    assert view.wait_ready(20000)
+    shown = "getComputedStyle(document.querySelector('.pm-legend-body')).display"
+    states = []
+    for size in [(1300, 720), (1320, 700), (1310, 710), (1300, 700)]:
+        window.resize(*size)
+        qtbot.wait(250)
+        states.append(view.eval_js(shown))
+    assert states == ["none"] * 4  # a 487 px legend over a ~700 px map: folded, and it stays so
+    view.release()

@@ -1084,7 +1084,7 @@
     api.addMeasurePoint = function (lat, lon) { addMeasurePoint(L.latLng(lat, lon)); return measure.km; };
 
     // ---- initial view ------------------------------------------------------------------
-    var fitting = false;
+    var fitting = false, legendHeight = 0;
     function initialView(following) {
       fitting = true;
       try {
@@ -1104,7 +1104,8 @@
       // a small map (a laptop window with its docks), or a legend taller than 45 % of the map (an exported
       // page on a laptop screen: it covered ~40 % of the map, QA), opens with the legend folded
       var body = document.querySelector(".pm-legend-body");
-      var tall = !!body && body.offsetHeight > map.getSize().y * 0.45;
+      if (body && body.offsetHeight > 0) { legendHeight = body.offsetHeight; }  // measured while shown: a
+      var tall = legendHeight > map.getSize().y * 0.45;  // folded legend's 0 px must not unfold it at the next size
       var small = map.getSize().y < 560 || map.getSize().x < 760 || tall;
       if (small || following) { api.setLegendCollapsed(small); }
     }
